@@ -1,0 +1,1 @@
+"""The Gossamer conformance suite."""

@@ -1,0 +1,1 @@
+"""Gossamer: the reference implementation of the Gossamer delegation protocol (protocol/SPEC.md)."""

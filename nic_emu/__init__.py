@@ -1,0 +1,1 @@
+"""nic_emu: an in-process RDMA NIC emulator that speaks the pyverbs API."""
