@@ -1,0 +1,101 @@
+"""TCP fallback frames and their incremental, sans-I/O reader ([FB-2] .. [FB-7]).
+
+`FrameReader` is fed bytes as they arrive from any stream (a socket, a test) and yields whole
+frames, like h11's `receive_data` / `next_event`. After a framing error the stream cannot be
+resynchronised ([FB-6]): the reader stays broken and every later `feed` raises the same error.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from .buffer import FRAME_HEADER
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from .slot import DEFAULT_FALLBACK_LIMIT
+
+FRAME_MAGIC = 0x42465347  # b"GSFB" little-endian ([FB-3])
+FRAME_HEADER_SIZE = FRAME_HEADER.size  # 20
+
+
+class FrameKind(enum.IntEnum):
+    """[FB-3] frame kinds."""
+
+    REQUEST = 1  #: request payload, client to trustee
+    RESPONSE = 2  #: response payload, trustee to client
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Frame:
+    """One fallback frame: header fields and the payload ([FB-3])."""
+
+    kind: FrameKind
+    slot_id: int
+    seq: int
+    index: int
+    payload: bytes
+
+    def encode(self) -> bytes:
+        if not (0 <= self.slot_id <= 0xFFFF and 0 <= self.index <= 0xFFFF
+                and 0 <= self.seq <= 0xFFFFFFFF and len(self.payload) <= 0xFFFFFFFF):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "FB-3", f"frame field out of range: {self}")
+        head = FRAME_HEADER.pack(
+            FRAME_MAGIC, int(self.kind), 0, self.slot_id, self.seq, self.index, 0, len(self.payload)
+        )
+        return head + self.payload
+
+
+def decode_frame_header(data: bytes | memoryview, limit: int = DEFAULT_FALLBACK_LIMIT) -> tuple[FrameKind, int, int, int, int]:
+    """(kind, slot id, seq, index, payload length) of a 20-byte header; BAD_FRAME / OVERSIZE."""
+    if len(data) < FRAME_HEADER_SIZE:
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-3", f"frame header needs 20 bytes, got {len(data)}")
+    magic, kind, z1, slot_id, seq, index, z2, length = FRAME_HEADER.unpack_from(data)
+    if magic != FRAME_MAGIC:
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-6", f"bad frame magic {magic:#010x}")
+    if kind not in (1, 2):
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-6", f"unknown frame kind {kind}")
+    if z1 or z2:
+        raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-6", "nonzero reserved bytes in frame header")
+    if length > limit:
+        raise RemoteProtocolError(
+            ErrorCode.OVERSIZE, "FB-6", f"frame payload of {length} bytes exceeds the limit {limit}"
+        )
+    return FrameKind(kind), slot_id, seq, index, length
+
+
+class FrameReader:
+    """Incremental frame parser over a byte stream ([FB-6]: broken after the first error)."""
+
+    def __init__(self, limit: int = DEFAULT_FALLBACK_LIMIT) -> None:
+        self._buf = bytearray()
+        self._limit = limit
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def broken(self) -> RemoteProtocolError | None:
+        return self._error
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add bytes; return the frames completed by them (possibly none)."""
+        if self._error is not None:
+            raise self._error
+        self._buf += data
+        out: list[Frame] = []
+        while len(self._buf) >= FRAME_HEADER_SIZE:
+            try:
+                kind, slot_id, seq, index, length = decode_frame_header(self._buf, self._limit)
+            except RemoteProtocolError as e:
+                self._error = e
+                raise
+            end = FRAME_HEADER_SIZE + length
+            if len(self._buf) < end:
+                break
+            payload = bytes(self._buf[FRAME_HEADER_SIZE:end])
+            del self._buf[:end]
+            out.append(Frame(kind=kind, slot_id=slot_id, seq=seq, index=index, payload=payload))
+        return out

@@ -1,0 +1,205 @@
+"""Response batches ([RSP-1] .. [RSP-6], [ERR-2], [ERR-4]).
+
+A trustee answers each request batch with one response batch in the client's response slot, entries
+in request order; result sizes come from the closures, so fixed results carry no length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import attrs
+
+from . import serial
+from .batch import EncodedBatch, read_header
+from .buffer import HEADER, RESP_HEAD, U32, U64, align8
+from .errors import BATCH_LEVEL, ENTRY_STATUSES, ErrorCode, LocalProtocolError, RemoteProtocolError
+from .fallback import Frame, FrameKind
+from .layout import ResultSpec
+from .slot import FRAMING, HEADER_SIZE, MAX_COUNT, SlotConfig
+
+_resp_head = RESP_HEAD.unpack_from
+
+
+class Response(NamedTuple):
+    """One response entry.
+
+    `result` holds the fixed result bytes (status OK); `body` the variable part: the CBOR result of a
+    `cbor` closure (status OK) or the CBOR detail text of an error. A decoded `FALLBACK` entry has
+    `fallback_len` set until its frame arrives.
+    """
+
+    status: int
+    result: bytes = b""
+    body: bytes | None = None
+    fallback_len: int | None = None
+
+    @classmethod
+    def error(cls, code: ErrorCode, detail: str) -> Response:
+        return cls(int(code), b"", serial.dumps(detail))
+
+    def detail(self) -> str:
+        """The human-readable detail of an error entry ([ERR-3]: informative only)."""
+        if self.body is None:
+            return ""
+        try:
+            text = serial.loads(self.body)
+        except RemoteProtocolError as e:
+            return f"<undecodable detail: {e.message}>"
+        return text if isinstance(text, str) else repr(text)
+
+
+@attrs.frozen(slots=True)
+class ResponseBatch:
+    """A decoded response batch: `status` is 0 or the batch-level error that rejected the request batch."""
+
+    seq: int
+    status: int
+    responses: tuple[Response, ...]
+    detail: str = ""
+
+
+def _inline_size(r: Response) -> int:
+    return align8(8 + len(r.result) + len(r.body or b""))
+
+
+def encode_response_batch(
+    seq: int, responses: Sequence[Response], config: SlotConfig, slot_id: int = 0
+) -> EncodedBatch:
+    """Encode the answers to an accepted batch; oversize entries become FALLBACK stubs ([RSP-4])."""
+    count = len(responses)
+    if not 1 <= count <= MAX_COUNT:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-2", f"a response batch holds 1..255 entries, not {count}")
+    s = config.slot_size
+    placed: list[tuple[Response, bool]] = []
+    used = FRAMING
+    for i, r in enumerate(responses):
+        if r.status not in ENTRY_STATUSES or r.status == ErrorCode.FALLBACK:
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-4", f"entry {i}: status {r.status:#04x} is not an entry status")
+        size = _inline_size(r)
+        inline = used + size + 8 * (count - 1 - i) <= s  # [RSP-4]
+        used += size if inline else 8
+        placed.append((r, inline))
+    image = bytearray(used)
+    header = HEADER.pack(seq, used // 8, count, 0)
+    image[0:HEADER_SIZE] = header
+    off = HEADER_SIZE
+    frames: list[Frame] = []
+    for index, (r, inline) in enumerate(placed):
+        body = r.body or b""
+        if not inline:
+            payload = r.result + body
+            RESP_HEAD.pack_into(image, off, int(ErrorCode.FALLBACK), len(payload))
+            off += 8
+            frames.append(Frame(kind=FrameKind.RESPONSE, slot_id=slot_id, seq=seq, index=index, payload=payload))
+            continue
+        start = off
+        RESP_HEAD.pack_into(image, off, r.status, len(body))
+        off += 8
+        image[off : off + len(r.result)] = r.result
+        off += len(r.result)
+        image[off : off + len(body)] = body
+        off = start + align8(off + len(body) - start)
+    image[off : off + 8] = header
+    return EncodedBatch(seq=seq, image=bytes(image), frames=tuple(frames), count=count)
+
+
+def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotConfig) -> bytes:
+    """The answer to a rejected batch: count 0, status = the batch-level code, a detail ([RSP-5])."""
+    if code not in BATCH_LEVEL:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-5", f"{code.name} is not a batch-level code")
+    room = config.slot_size - FRAMING - 8 - 8
+    text = detail
+    body = serial.dumps(text)
+    while len(body) > room:  # keep the detail inside the slot; it is informative only ([ERR-3])
+        text = text[: max(0, len(text) - (len(body) - room) - 1)]
+        body = serial.dumps(text)
+    length = FRAMING + align8(4 + len(body))
+    image = bytearray(length)
+    header = HEADER.pack(seq & 0xFFFFFFFF, length // 8, 0, int(code))
+    image[0:8] = header
+    U32.pack_into(image, 8, len(body))
+    image[12 : 12 + len(body)] = body
+    image[length - 8 : length] = header
+    return bytes(image)
+
+
+def _bad(code: ErrorCode, clause: str, msg: str) -> RemoteProtocolError:
+    return RemoteProtocolError(code, clause, msg)
+
+
+def decode_response_batch(
+    image: bytes | memoryview,
+    specs: Sequence[ResultSpec],
+    config: SlotConfig,
+    expected_seq: int | None = None,
+    imm_seq16: int | None = None,
+) -> ResponseBatch:
+    """Decode a response image for a batch whose requests had result layouts `specs` ([RSP-6])."""
+    mv = memoryview(image)
+    seq, length, count, status = read_header(mv, config, expected_seq, imm_seq16, response=True)
+    end = length - 8
+    if U64.unpack_from(mv, end)[0] != U64.unpack_from(mv, 0)[0]:
+        raise _bad(ErrorCode.TORN, "RSP-6", "response trailer differs from header")
+    if status:
+        if status not in BATCH_LEVEL:
+            raise _bad(ErrorCode.BAD_HEADER, "RSP-5", f"response status {status:#04x} is not a batch-level code")
+        if count:
+            raise _bad(ErrorCode.BAD_HEADER, "RSP-5", "error response with count != 0")
+        if 12 > end:
+            raise _bad(ErrorCode.TRUNCATED, "RSP-5", "error response without its detail length")
+        (n,) = U32.unpack_from(mv, 8)
+        if 12 + n > end:
+            raise _bad(ErrorCode.TRUNCATED, "RSP-5", "error detail runs past the trailer")
+        detail = serial.loads(mv[12 : 12 + n])
+        if not isinstance(detail, str):
+            raise _bad(ErrorCode.MALFORMED_CBOR, "RSP-5", "error detail is not a text string")
+        if 8 + align8(4 + n) != end:
+            raise _bad(ErrorCode.BAD_HEADER, "SLOT-8", "bytes left after the error detail")
+        return ResponseBatch(seq=seq, status=status, responses=(), detail=detail)
+    if count != len(specs):
+        raise _bad(ErrorCode.BAD_HEADER, "RSP-6", f"response has {count} entries, the batch had {len(specs)} requests")
+    off = HEADER_SIZE
+    out: list[Response] = []
+    for i, spec in enumerate(specs):
+        start = off
+        if off + 8 > end:
+            raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"response entry {i} starts past the trailer")
+        st, n = _resp_head(mv, off)
+        if mv[off + 1 : off + 4] != b"\0\0\0":
+            raise _bad(ErrorCode.BAD_HEADER, "RSP-4", f"response entry {i}: nonzero reserved bytes")
+        off += 8
+        if st == ErrorCode.FALLBACK:
+            out.append(Response(st, b"", None, n))
+            continue
+        if st not in ENTRY_STATUSES:  # [ERR-4]
+            raise _bad(ErrorCode.BAD_HEADER, "ERR-4", f"response entry {i}: unknown status {st:#04x}")
+        r = spec.fixed_size if st == ErrorCode.OK else 0
+        if st == ErrorCode.OK and not spec.is_cbor and n:
+            raise _bad(ErrorCode.BAD_HEADER, "RSP-3", f"response entry {i}: fixed result with n = {n}")
+        if n > config.slot_size:
+            raise _bad(ErrorCode.OVERSIZE, "REQ-5", f"response entry {i}: length {n} exceeds the slot")
+        if off + r + n > end:
+            raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"response entry {i} runs past the trailer")
+        result = bytes(mv[off : off + r])
+        off += r
+        body = bytes(mv[off : off + n]) if (n or spec.is_cbor or st != ErrorCode.OK) else None
+        off += n
+        off = start + align8(off - start)
+        if off > end:
+            raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"response entry {i}: padding runs into the trailer")
+        out.append(Response(st, result, body, None))
+    if off != end:
+        raise _bad(ErrorCode.BAD_HEADER, "SLOT-8", f"{end - off} bytes left after the last response entry")
+    return ResponseBatch(seq=seq, status=0, responses=tuple(out))
+
+
+def attach_response_payload(stub: Response, payload: bytes, spec: ResultSpec) -> Response:
+    """Complete a FALLBACK response entry with its frame ([RSP-4], [FB-6])."""
+    if stub.fallback_len is None or len(payload) != stub.fallback_len:
+        raise _bad(ErrorCode.BAD_FRAME, "FB-6", "response frame payload does not match its stub")
+    r = spec.fixed_size
+    if len(payload) < r or (not spec.is_cbor and len(payload) != r):
+        raise _bad(ErrorCode.BAD_FRAME, "FB-2", f"response payload of {len(payload)} bytes does not fit the result layout")
+    return Response(int(ErrorCode.OK), payload[:r], payload[r:] if spec.is_cbor else None, None)
