@@ -81,21 +81,27 @@ def setup_script(devices: int, module_dir: str, kernel_version: str) -> str:
         modprobe += ["-d", module_dir]
     if kernel_version:
         modprobe += ["-S", kernel_version]
+    # one `ip -batch` process: every exec over 9p under TCG costs ~0.2 s
+    ip_lines = [
+        "link set lo up",
+        "link add veth0 type veth peer name veth1",
+        f"addr add {ADDR0}/24 dev veth0",
+        f"addr add {ADDR1}/24 dev veth1",
+        "link set veth0 up",
+        "link set veth1 up",
+    ]
+    rdma = ["rdma link add rxe0 type rxe netdev veth0"]
+    if devices == 2:
+        ip_lines += [line.removeprefix("ip ") for line in POLICY_ROUTING]
+        rdma.append("rdma link add rxe1 type rxe netdev veth1")
     lines = [
         "set -e",
-        "ip link set lo up",
         shlex.join([*modprobe, *RDMA_MODULES]),
-        "ip link add veth0 type veth peer name veth1",
-        f"ip addr add {ADDR0}/24 dev veth0",
-        f"ip addr add {ADDR1}/24 dev veth1",
-        "ip link set veth0 up",
-        "ip link set veth1 up",
-        "rdma link add rxe0 type rxe netdev veth0",
+        "ip -batch - <<'EOF'",
+        *ip_lines,
+        "EOF",
+        *rdma,
     ]
-    if devices == 2:
-        lines.append("rdma link add rxe1 type rxe netdev veth1")
-        lines += POLICY_ROUTING
-    lines.append("rdma link show")
     return "\n".join(lines) + "\n"
 
 
