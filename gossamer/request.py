@@ -42,9 +42,9 @@ def needs_fallback(req: Request, shape: ClosureShape, slot_size: int) -> bool:
 
 def check_request(req: Request, shape: ClosureShape) -> None:
     """Local checks before encoding: sizes match the registration ([REQ-3], [SER-3])."""
-    if not 0 < req.property < (1 << 48):
+    if not 0 <= req.property < (1 << 48):
         raise LocalProtocolError(
-            ErrorCode.BAD_ARGUMENT, "REQ-1", f"property pointer {req.property:#x} is not a nonzero 48-bit value"
+            ErrorCode.BAD_ARGUMENT, "REQ-1", f"property pointer {req.property:#x} is not a 48-bit value"
         )
     if len(req.captured) != shape.capture_size:
         raise LocalProtocolError(
