@@ -1,0 +1,432 @@
+"""The emulated fabric: machines (one NIC each), their addresses, and a seeded scheduler.
+
+The fabric is the only global state of the emulator: ``pyverbs.device.get_device_list()`` and
+``Context(name=...)`` look machines up in the *current* fabric, which tests replace with
+``set_fabric`` / ``use_fabric``.  Objects keep the machine (and so the fabric) they were created
+on, so replacing the current fabric never changes live objects.
+
+Nothing runs in the background.  Work posted to a send queue is carried out when the fabric
+*progresses*: on every ``CQ.poll`` and ``MR.read``, and on explicit ``step()`` /
+``run_until_idle()``.  One progress call is one tick of virtual time; retries (RNR, transport
+timeout) wait at least one tick, so that code polling in a loop sees them in a realistic order.
+With ``lag > 0`` each queue is held back at a tick with that probability and queues are served in
+a seeded random order, which explores interleavings between connections; a run is a pure function
+of the seed and the program.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import random
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+
+from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
+
+if TYPE_CHECKING:
+    from nic_emu.pyverbs.mr import MR
+    from nic_emu.pyverbs.qp import QP
+    from nic_emu.transport import InFlight
+
+#: Where emulated memory starts, and how far apart machines' address spaces are (so that an
+#: address names its machine, which SGE.read needs; real processes may overlap, nothing relies
+#: on overlap).
+_ADDR_BASE = 0x7F00_0000_0000
+_ADDR_STRIDE = 1 << 36
+_PAGE = 4096
+_FIRST_QPN = 17  # rxe hands out QPNs from 17 (0 and 1 are the special QPs)
+
+_MTU_CODES = {256: 1, 512: 2, 1024: 3, 2048: 4, 4096: 5}
+
+
+@attrs.frozen(kw_only=True)
+class FaultPlan:
+    """Faults for unreliable transports (UD, UC): each message independently.
+
+    ``drop``: probability a message is lost.  ``delay``: probability it is held for 1 to
+    ``max_delay`` ticks.  ``reorder``: probability that messages due at the same tick are
+    delivered in a shuffled order.  RC never loses a message silently; to hurt RC use
+    ``Fabric.set_link`` / ``Fabric.cut`` / ``Fabric.crash``.
+    """
+
+    drop: float = attrs.field(default=0.0, validator=attrs.validators.and_(
+        attrs.validators.ge(0.0), attrs.validators.le(1.0)))
+    delay: float = attrs.field(default=0.0, validator=attrs.validators.and_(
+        attrs.validators.ge(0.0), attrs.validators.le(1.0)))
+    max_delay: int = attrs.field(default=4, validator=attrs.validators.ge(1))
+    reorder: float = attrs.field(default=0.0, validator=attrs.validators.and_(
+        attrs.validators.ge(0.0), attrs.validators.le(1.0)))
+
+    @property
+    def any(self) -> bool:
+        return self.drop > 0 or self.delay > 0 or self.reorder > 0
+
+
+@attrs.frozen(kw_only=True)
+class QPCounters:
+    """Per-QP counters (a snapshot)."""
+
+    send_wrs: int
+    recv_wrs: int
+    bytes_sent: int
+    bytes_received: int
+    completions: int
+    error_completions: int
+
+
+@attrs.frozen(kw_only=True)
+class NicCounters:
+    """Per-NIC counters (a snapshot): totals over all QPs ever created on the machine."""
+
+    send_wrs: int
+    recv_wrs: int
+    bytes_sent: int
+    bytes_received: int
+    completions: int
+    error_completions: int
+    qps_created: int
+    qps_open: int
+    #: RC/UC QPs now in RTR, RTS or SQD, and the most there ever were at once.
+    connected_qps: int
+    peak_connected_qps: int
+    messages_dropped: int
+    cq_overflows: int
+
+
+def qp_counters(qp: QP) -> QPCounters:
+    return QPCounters(
+        send_wrs=qp._c_send_wr,
+        recv_wrs=qp._c_recv_wr,
+        bytes_sent=qp._c_bytes_tx,
+        bytes_received=qp._c_bytes_rx,
+        completions=qp._c_completions,
+        error_completions=qp._c_errors,
+    )
+
+
+class Machine:
+    """One host with one RoCE NIC (device ``emuN``, port 1, GID 0 link-local, GID 1 IPv4)."""
+
+    def __init__(self, fabric: Fabric, index: int, name: str) -> None:
+        self.fabric = fabric
+        self.index = index
+        self.name = name
+        self.guid = 0x0200_5EFF_FE00_0000 | (index + 1)
+        n = index + 1
+        #: RoCE v2 address 198.18.x.y (the benchmarking range, as on the Soft-RoCE rig).
+        self.ipv4 = bytes((198, 18, n >> 8, n & 0xFF))
+        link_local = bytes.fromhex("fe800000000000000200 5eff fe00".replace(" ", "")) + bytes(
+            (n >> 8, n & 0xFF)
+        )
+        self.gids: list[bytes] = [link_local, bytes(10) + b"\xff\xff" + self.ipv4]
+        self.alive = True
+        self.link_up = True
+        self.qps: dict[int, QP] = {}
+        self.mrs: dict[int, MR] = {}
+        self._next_qpn = _FIRST_QPN
+        self._next_handle = 1
+        self._mr_index = 0
+        self._next_addr = _ADDR_BASE + index * _ADDR_STRIDE
+        self._allocs: list[tuple[int, bytearray]] = []
+        # Counters of QPs already destroyed, and machine-wide ones.
+        self._retired = [0, 0, 0, 0, 0, 0]
+        self.qps_created = 0
+        self.peak_connected = 0
+        self.messages_dropped = 0
+        self.cq_overflows = 0
+
+    def __repr__(self) -> str:
+        return f"<Machine {self.name} alive={self.alive} link_up={self.link_up}>"
+
+    # -- resources -------------------------------------------------------------------------
+
+    def check_alive(self, what: str) -> None:
+        if not self.alive:
+            # After a crash the device is gone: every verb fails, as after IBV_EVENT_DEVICE_FATAL.
+            raise PyverbsRDMAError(f"Failed to {what}: {self.name} has crashed", errno.EIO)
+
+    def next_handle(self) -> int:
+        self._next_handle += 1
+        return self._next_handle
+
+    def alloc(self, length: int) -> tuple[int, bytearray]:
+        """Page-aligned zeroed memory, with a guard page after it."""
+        base = self._next_addr
+        mem = bytearray(length)
+        self._next_addr += (length + 2 * _PAGE - 1) // _PAGE * _PAGE
+        self._allocs.append((base, mem))
+        return base, mem
+
+    def find_allocation(self, addr: int, length: int) -> tuple[int, bytearray] | None:
+        for base, mem in self._allocs:
+            if base <= addr and addr + length <= base + len(mem):
+                return base, mem
+        return None
+
+    def register_mr(self, mr: MR) -> int:
+        # rxe keys are (index << 8) | variant; the low byte comes from the seed so that a key
+        # from an earlier run or another machine is unlikely to be valid by accident.
+        self._mr_index += 1
+        key = (self._mr_index << 8) | self.fabric._rng.randrange(256)
+        self.mrs[key] = mr
+        return key
+
+    def deregister_mr(self, mr: MR) -> None:
+        self.mrs.pop(mr._key, None)
+
+    def add_qp(self, qp: QP) -> int:
+        qpn = self._next_qpn
+        self._next_qpn += 1
+        self.qps[qpn] = qp
+        self.qps_created += 1
+        return qpn
+
+    def remove_qp(self, qp: QP) -> None:
+        if self.qps.pop(qp.qp_num, None) is not None:
+            r = self._retired
+            r[0] += qp._c_send_wr
+            r[1] += qp._c_recv_wr
+            r[2] += qp._c_bytes_tx
+            r[3] += qp._c_bytes_rx
+            r[4] += qp._c_completions
+            r[5] += qp._c_errors
+            self.fabric._unschedule(qp)
+
+    # -- counters ---------------------------------------------------------------------------
+
+    def connected_qps(self) -> int:
+        from nic_emu.qp_states import RTR, RTS, SQD, UD
+
+        return sum(
+            1 for q in self.qps.values() if q.qp_type != UD and q.qp_state in (RTR, RTS, SQD)
+        )
+
+    def note_connected(self) -> None:
+        self.peak_connected = max(self.peak_connected, self.connected_qps())
+
+    def counters(self) -> NicCounters:
+        r = list(self._retired)
+        for q in self.qps.values():
+            r[0] += q._c_send_wr
+            r[1] += q._c_recv_wr
+            r[2] += q._c_bytes_tx
+            r[3] += q._c_bytes_rx
+            r[4] += q._c_completions
+            r[5] += q._c_errors
+        return NicCounters(
+            send_wrs=r[0],
+            recv_wrs=r[1],
+            bytes_sent=r[2],
+            bytes_received=r[3],
+            completions=r[4],
+            error_completions=r[5],
+            qps_created=self.qps_created,
+            qps_open=len(self.qps),
+            connected_qps=self.connected_qps(),
+            peak_connected_qps=self.peak_connected,
+            messages_dropped=self.messages_dropped,
+            cq_overflows=self.cq_overflows,
+        )
+
+
+class Fabric:
+    """A set of machines joined by one switch, with a seeded scheduler and fault injection."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        machines: int = 2,
+        *,
+        mtu: int = 1024,
+        lag: float = 0.0,
+        faults: FaultPlan | None = None,
+        name_prefix: str = "emu",
+    ) -> None:
+        if mtu not in _MTU_CODES:
+            raise ValueError(f"mtu must be one of {sorted(_MTU_CODES)}")
+        if not 0.0 <= lag < 1.0:
+            raise ValueError("lag must be in [0, 1)")
+        self.seed = seed
+        self.mtu = mtu
+        self.mtu_code = _MTU_CODES[mtu]
+        self.lag = lag
+        self.faults = faults if faults is not None else FaultPlan()
+        self._prefix = name_prefix
+        self._rng = random.Random(seed)
+        self.machines: list[Machine] = []
+        self._by_name: dict[str, Machine] = {}
+        self._by_gid: dict[bytes, Machine] = {}
+        self._cuts: set[frozenset[int]] = set()
+        self.now = 0
+        self._active: list[QP] = []
+        self._in_flight: list[InFlight] = []
+        self._seq = 0
+        #: True while anything is queued or in flight (checked by poll before progressing).
+        self._pending = False
+        for _ in range(machines):
+            self.add_machine()
+
+    def __repr__(self) -> str:
+        return f"<Fabric seed={self.seed} machines={len(self.machines)} now={self.now}>"
+
+    # -- topology ---------------------------------------------------------------------------
+
+    def add_machine(self, name: str | None = None) -> Machine:
+        index = len(self.machines)
+        m = Machine(self, index, name or f"{self._prefix}{index}")
+        if m.name in self._by_name:
+            raise ValueError(f"duplicate machine name {m.name}")
+        self.machines.append(m)
+        self._by_name[m.name] = m
+        for gid in m.gids:
+            self._by_gid[gid] = m
+        return m
+
+    def machine(self, name: str) -> Machine:
+        return self._by_name[name]
+
+    def machine_or_none(self, name: str) -> Machine | None:
+        return self._by_name.get(name)
+
+    def machine_by_gid(self, gid: bytes) -> Machine | None:
+        return self._by_gid.get(gid)
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def set_link(self, machine: Machine | str, up: bool) -> None:
+        """Take a machine's link down (or back up): nothing gets in or out while it is down."""
+        self._m(machine).link_up = up
+
+    def cut(self, a: Machine | str, b: Machine | str) -> None:
+        """Partition two machines from each other (both directions)."""
+        self._cuts.add(frozenset((self._m(a).index, self._m(b).index)))
+
+    def heal(self, a: Machine | str, b: Machine | str) -> None:
+        self._cuts.discard(frozenset((self._m(a).index, self._m(b).index)))
+
+    def crash(self, machine: Machine | str) -> None:
+        """The machine stops dead: its queues vanish without completions, its memory is gone
+        for everyone, peers' RC QPs time out (RETRY_EXC_ERR), and its own verbs fail (EIO)."""
+        m = self._m(machine)
+        m.alive = False
+        for qp in list(m.qps.values()):
+            self._unschedule(qp)
+            qp._sq.clear()
+            qp._rq.clear()
+            qp.qp_state = 6  # ERR, silently: nobody is left to poll
+        self._in_flight = [f for f in self._in_flight if f.dst is not m]
+
+    def reachable(self, a: Machine, b: Machine) -> bool:
+        return (
+            a.alive
+            and b.alive
+            and a.link_up
+            and b.link_up
+            and (not self._cuts or frozenset((a.index, b.index)) not in self._cuts)
+        )
+
+    def _m(self, machine: Machine | str) -> Machine:
+        return self._by_name[machine] if isinstance(machine, str) else machine
+
+    # -- memory by address (for SGE.read) ---------------------------------------------------
+
+    def read_address(self, addr: int, length: int) -> bytes:
+        idx = (addr - _ADDR_BASE) // _ADDR_STRIDE
+        if 0 <= idx < len(self.machines):
+            found = self.machines[idx].find_allocation(addr, length)
+            if found is not None:
+                base, mem = found
+                return bytes(mem[addr - base : addr - base + length])
+        raise PyverbsRDMAError(f"Address {addr:#x} is not mapped", errno.EFAULT)
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    def _schedule(self, qp: QP) -> None:
+        qp._scheduled = True
+        self._active.append(qp)
+        self._pending = True
+
+    def _unschedule(self, qp: QP) -> None:
+        if qp._scheduled:
+            qp._scheduled = False
+            self._active = [q for q in self._active if q is not qp]
+
+    def progress(self) -> None:
+        """One tick: deliver what is due, then serve every send queue that may run."""
+        from nic_emu import transport
+
+        self.now += 1
+        now = self.now
+        if self._in_flight:
+            transport.deliver_due(self, now)
+        active = self._active
+        if active:
+            lag = self.lag
+            if lag:
+                rng = self._rng
+                order = list(active)
+                rng.shuffle(order)
+                keep = []
+                for qp in order:
+                    if rng.random() < lag or qp._retry_at > now:
+                        keep.append(qp)
+                    elif transport.run_send_queue(qp, now, 1):
+                        keep.append(qp)
+                    else:
+                        qp._scheduled = False
+            else:
+                keep = []
+                for qp in active:
+                    if qp._retry_at > now or transport.run_send_queue(qp, now, 0):
+                        keep.append(qp)
+                    else:
+                        qp._scheduled = False
+            # Queues scheduled during this tick (none today: nothing posts from inside) stay.
+            self._active = keep
+        self._pending = bool(self._active or self._in_flight)
+
+    def step(self) -> bool:
+        """One progress tick; True if work remains."""
+        self.progress()
+        return self._pending
+
+    def run_until_idle(self, max_steps: int = 10_000) -> bool:
+        """Progress until nothing is queued or in flight.  False if ``max_steps`` ran out first
+        (a QP stalled for good, e.g. a READ with max_rd_atomic 0, or infinite RNR retry)."""
+        for _ in range(max_steps):
+            if not self._pending:
+                return True
+            self.progress()
+        return not self._pending
+
+
+# -- the current fabric (the emulator's only global) ---------------------------------------
+
+_current: Fabric | None = None
+
+
+def current_fabric() -> Fabric:
+    """The fabric verbs calls resolve against; a 2-machine fabric with seed 0 if none was set."""
+    global _current
+    if _current is None:
+        _current = Fabric()
+    return _current
+
+
+def set_fabric(fabric: Fabric | None) -> Fabric | None:
+    """Make ``fabric`` current; returns the previous one."""
+    global _current
+    prev, _current = _current, fabric
+    return prev
+
+
+@contextlib.contextmanager
+def use_fabric(fabric: Fabric) -> Iterator[Fabric]:
+    prev = set_fabric(fabric)
+    try:
+        yield fabric
+    finally:
+        set_fabric(prev)

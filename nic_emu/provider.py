@@ -1,0 +1,69 @@
+"""The one switch between the emulator and real pyverbs.
+
+``verbs()`` returns the namespace code imports verbs from: ``nic_emu.pyverbs`` by default, the
+real ``pyverbs`` package when ``GOSSAMER_VERBS=pyverbs``.  Both have the same submodules
+(``device``, ``pd``, ``mr``, ``cq``, ``qp``, ``wr``, ``addr``, ``enums``, ``pyverbs_error``), so
+code written as ``v = verbs(); v.qp.QP(...)`` runs on either.  ``install_as_pyverbs()`` goes one
+step further and makes ``import pyverbs.qp`` itself resolve to the emulator (for code, such as
+rdma-core's own tests, that imports ``pyverbs`` by name).
+
+``mr_view(mr)`` is the portable way to touch registered memory directly: a writable memoryview
+over the MR's bytes (the emulator's buffer, or ctypes over ``mr.buf`` on real verbs).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+ENV_VAR = "GOSSAMER_VERBS"
+_SUBMODULES = ("pyverbs_error", "enums", "libibverbs_enums", "base", "addr", "device", "pd",
+               "mr", "cq", "wr", "qp")
+
+
+def provider_name() -> str:
+    """``"emu"`` or ``"pyverbs"``, from ``GOSSAMER_VERBS`` (default ``emu``)."""
+    name = os.environ.get(ENV_VAR, "emu").strip().lower() or "emu"
+    if name not in ("emu", "pyverbs"):
+        raise ValueError(f"{ENV_VAR} must be 'emu' or 'pyverbs', not {name!r}")
+    return name
+
+
+def verbs(name: str | None = None) -> ModuleType:
+    """The verbs namespace (a package whose submodules mirror pyverbs')."""
+    name = name or provider_name()
+    if name == "pyverbs":
+        pkg = importlib.import_module("pyverbs")
+        for sub in ("pyverbs_error", "enums", "addr", "device", "pd", "mr", "cq", "wr", "qp"):
+            importlib.import_module(f"pyverbs.{sub}")
+        return pkg
+    pkg = importlib.import_module("nic_emu.pyverbs")
+    for sub in _SUBMODULES:
+        importlib.import_module(f"nic_emu.pyverbs.{sub}")
+    return pkg
+
+
+def is_emulated() -> bool:
+    return provider_name() == "emu"
+
+
+def install_as_pyverbs() -> None:
+    """Make ``import pyverbs`` / ``from pyverbs.qp import QP`` resolve to the emulator."""
+    pkg = verbs("emu")
+    sys.modules["pyverbs"] = pkg
+    for sub in _SUBMODULES:
+        sys.modules[f"pyverbs.{sub}"] = sys.modules[f"nic_emu.pyverbs.{sub}"]
+
+
+def mr_view(mr: Any) -> memoryview:
+    """A writable memoryview of the MR's registered bytes, on either provider."""
+    view = getattr(mr, "_view", None)
+    if isinstance(view, memoryview):
+        start = mr._base - mr._abase
+        return view[start : start + mr.length]
+    buf = (ctypes.c_char * mr.length).from_address(mr.buf)
+    return memoryview(buf).cast("B")

@@ -1,0 +1,21 @@
+"""pyverbs.pd: protection domains."""
+
+from __future__ import annotations
+
+from nic_emu.pyverbs.base import PyverbsCM
+from nic_emu.pyverbs.device import Context
+
+
+class PD(PyverbsCM):
+    """A protection domain: MRs and QPs only work together inside the same PD."""
+
+    __slots__ = ("_closed", "context", "handle")
+
+    def __init__(self, creator: Context, **kwargs: object) -> None:
+        creator._machine.check_alive("alloc PD")
+        self.context = creator
+        self.handle = creator._machine.next_handle()
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True

@@ -1,0 +1,155 @@
+"""Provider-neutral helpers: they use only the pyverbs API, so they run on the emulator and on
+real Soft-RoCE alike.  Provider-specific setup (which devices, which fabric) is in conftest.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+GID_INDEX = 1  # RoCE v2 IPv4-mapped GID, as rxe has it (and the emulator too)
+PORT = 1
+
+
+@dataclass
+class Node:
+    """One opened device with a PD and a CQ for sends and one for receives."""
+
+    v: ModuleType
+    name: str
+    ctx: Any
+    pd: Any
+    scq: Any
+    rcq: Any
+
+    def gid(self) -> Any:
+        return self.ctx.query_gid(PORT, GID_INDEX)
+
+    def mr(self, length: int, access: int | None = None) -> Any:
+        e = self.v.enums
+        if access is None:
+            access = (
+                e.IBV_ACCESS_LOCAL_WRITE
+                | e.IBV_ACCESS_REMOTE_WRITE
+                | e.IBV_ACCESS_REMOTE_READ
+                | e.IBV_ACCESS_REMOTE_ATOMIC
+            )
+        return self.v.mr.MR(self.pd, length, access)
+
+
+def open_node(v: ModuleType, name: str, cqe: int = 1024) -> Node:
+    ctx = v.device.Context(name=name)
+    pd = v.pd.PD(ctx)
+    return Node(v, name, ctx, pd, v.cq.CQ(ctx, cqe), v.cq.CQ(ctx, cqe))
+
+
+def make_qp(
+    node: Node,
+    qp_type: int,
+    *,
+    max_send_wr: int = 64,
+    max_recv_wr: int = 64,
+    max_send_sge: int = 4,
+    max_recv_sge: int = 4,
+    max_inline_data: int = 64,
+    sq_sig_all: int = 0,
+) -> Any:
+    v = node.v
+    cap = v.qp.QPCap(max_send_wr, max_recv_wr, max_send_sge, max_recv_sge, max_inline_data)
+    init = v.qp.QPInitAttr(
+        qp_type=qp_type, scq=node.scq, rcq=node.rcq, cap=cap, sq_sig_all=sq_sig_all
+    )
+    return v.qp.QP(node.pd, init)
+
+
+@dataclass
+class Endpoint:
+    """What two sides exchange out of band to connect: QPN, PSN, GID."""
+
+    qpn: int
+    psn: int
+    gid: Any
+
+
+def connect(
+    node: Node,
+    qp: Any,
+    remote: Endpoint,
+    *,
+    my_psn: int = 0,
+    access: int | None = None,
+    max_rd_atomic: int = 1,
+    max_dest_rd_atomic: int = 1,
+    retry_cnt: int = 7,
+    rnr_retry: int = 7,
+    timeout: int = 14,
+) -> None:
+    """RESET -> INIT -> RTR -> RTS for an RC or UC QP, the way real code does it."""
+    v = node.v
+    e = v.enums
+    if access is None:
+        access = (
+            e.IBV_ACCESS_LOCAL_WRITE
+            | e.IBV_ACCESS_REMOTE_WRITE
+            | e.IBV_ACCESS_REMOTE_READ
+            | e.IBV_ACCESS_REMOTE_ATOMIC
+        )
+    attr = v.qp.QPAttr(port_num=PORT, path_mtu=e.IBV_MTU_1024)
+    attr.qp_access_flags = access
+    attr.pkey_index = 0
+    qp.to_init(attr)
+    gr = v.addr.GlobalRoute(dgid=remote.gid, sgid_index=GID_INDEX, hop_limit=64)
+    attr.ah_attr = v.addr.AHAttr(port_num=PORT, is_global=1, gr=gr)
+    attr.dest_qp_num = remote.qpn
+    attr.rq_psn = remote.psn
+    attr.max_dest_rd_atomic = max_dest_rd_atomic
+    attr.min_rnr_timer = 12
+    qp.to_rtr(attr)
+    attr.sq_psn = my_psn
+    attr.timeout = timeout
+    attr.retry_cnt = retry_cnt
+    attr.rnr_retry = rnr_retry
+    attr.max_rd_atomic = max_rd_atomic
+    qp.to_rts(attr)
+
+
+def connect_pair(a: Node, qa: Any, b: Node, qb: Any, **kw: Any) -> None:
+    ea = Endpoint(qa.qp_num, kw.pop("psn_a", 0), a.gid())
+    eb = Endpoint(qb.qp_num, kw.pop("psn_b", 0), b.gid())
+    connect(a, qa, eb, my_psn=ea.psn, **kw)
+    connect(b, qb, ea, my_psn=eb.psn, **kw)
+
+
+def ud_ready(node: Node, qp: Any, qkey: int = 0x11111111) -> None:
+    v = node.v
+    attr = v.qp.QPAttr(port_num=PORT)
+    attr.qkey = qkey
+    attr.pkey_index = 0
+    qp.to_rts(attr)
+
+
+def ud_ah(node: Node, remote_gid: Any) -> Any:
+    v = node.v
+    gr = v.addr.GlobalRoute(dgid=remote_gid, sgid_index=GID_INDEX, hop_limit=64)
+    return v.addr.AH(node.pd, attr=v.addr.AHAttr(port_num=PORT, is_global=1, gr=gr))
+
+
+def sge(mr: Any, length: int | None = None, offset: int = 0) -> Any:
+    import sys
+
+    mod = sys.modules[type(mr).__module__.rsplit(".", 1)[0] + ".wr"]
+    return mod.SGE(mr.buf + offset, mr.length - offset if length is None else length, mr.lkey)
+
+
+def poll(cq: Any, n: int, *, max_polls: int = 2000) -> list[Any]:
+    """Poll until ``n`` completions arrived or ``max_polls`` polls found nothing more."""
+    out: list[Any] = []
+    misses = 0
+    while len(out) < n and misses < max_polls:
+        got, wcs = cq.poll(n - len(out))
+        if got:
+            out.extend(wcs)
+            misses = 0
+        else:
+            misses += 1
+    return out
