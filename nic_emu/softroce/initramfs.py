@@ -83,7 +83,7 @@ mount -t devtmpfs devtmpfs /dev
 say() {{ echo "gossamer-init: $*" > /dev/console; }}
 fail() {{ say "FAILED: $*"; sync; poweroff -f; sleep 5; }}
 {insmods}
-mount -t 9p -o {NINEP_OPTS},ro hostroot /newroot || fail "mount hostroot"
+mount -t 9p -o {NINEP_OPTS},ro,cache=loose hostroot /newroot || fail "mount hostroot"
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp || fail "tmpfs /tmp"
 mount -t tmpfs -o mode=755 tmpfs /newroot/run || fail "tmpfs /run"
 mkdir -p /newroot{IO_MOUNT}
