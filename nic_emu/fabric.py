@@ -264,6 +264,11 @@ class Fabric:
         self._active: list[QP] = []
         self._in_flight: list[InFlight] = []
         self._seq = 0
+        #: No link down, cut or crash anywhere (lets the hot path skip reachability checks).
+        self._healthy = True
+        #: Whether transport may use its fused fast path for RDMA WRITE runs; a placement model
+        #: that splits or delays data placement must turn it off.
+        self._fast = True
         #: True while anything is queued or in flight (checked by poll before progressing).
         self._pending = False
         for _ in range(machines):
@@ -299,25 +304,32 @@ class Fabric:
     def set_link(self, machine: Machine | str, up: bool) -> None:
         """Take a machine's link down (or back up): nothing gets in or out while it is down."""
         self._m(machine).link_up = up
+        self._update_health()
 
     def cut(self, a: Machine | str, b: Machine | str) -> None:
         """Partition two machines from each other (both directions)."""
         self._cuts.add(frozenset((self._m(a).index, self._m(b).index)))
+        self._healthy = False
 
     def heal(self, a: Machine | str, b: Machine | str) -> None:
         self._cuts.discard(frozenset((self._m(a).index, self._m(b).index)))
+        self._update_health()
 
     def crash(self, machine: Machine | str) -> None:
         """The machine stops dead: its queues vanish without completions, its memory is gone
         for everyone, peers' RC QPs time out (RETRY_EXC_ERR), and its own verbs fail (EIO)."""
         m = self._m(machine)
         m.alive = False
+        self._healthy = False
         for qp in list(m.qps.values()):
             self._unschedule(qp)
             qp._sq.clear()
             qp._rq.clear()
             qp.qp_state = 6  # ERR, silently: nobody is left to poll
         self._in_flight = [f for f in self._in_flight if f.dst is not m]
+
+    def _update_health(self) -> None:
+        self._healthy = not self._cuts and all(m.alive and m.link_up for m in self.machines)
 
     def reachable(self, a: Machine, b: Machine) -> bool:
         return (

@@ -421,6 +421,8 @@ def run_send_queue(qp: QP, now: int, limit: int) -> bool:
     sq = qp._sq
     done = 0
     qpt = qp.qp_type
+    if qpt == RC and not limit and qp._fabric._fast:
+        _rc_write_burst(qp)
     while sq:
         if qp.qp_state != RTS:
             # SQD: drained, waits for RTS again (modify_qp reschedules); ERR/SQE: flushed.
@@ -438,6 +440,66 @@ def run_send_queue(qp: QP, now: int, limit: int) -> bool:
         if done == limit:
             break
     return bool(sq) and qp.qp_state == RTS
+
+
+def _rc_write_burst(qp: QP) -> None:
+    """The common case of ``_exec_rc`` for a run of plain RDMA WRITEs, with everything looked up
+    once: healthy path, peer ready, keys and bounds valid, PSNs in step.  It stops at the first
+    WQE that is anything else and leaves it to the general path (which also reports errors).
+    Same effects as ``_exec_rc`` and ``place``; a placement model turns it off (Fabric._fast).
+    """
+    m = qp._machine
+    peer_m = qp._peer
+    if peer_m is None or not (qp._fabric._healthy or qp._fabric.reachable(m, peer_m)):
+        return
+    peer = peer_m.qps.get(qp._attr.dest_qp_num)
+    if (
+        peer is None
+        or peer.qp_type != RC
+        or peer.qp_state not in (RTR, RTS, SQD)
+        or peer._peer is not m
+        or not peer._access & A_REMOTE_WRITE
+    ):
+        return
+    sq = qp._sq
+    lmrs, rmrs = m.mrs, peer_m.mrs
+    pd, ppd = qp.pd, peer.pd
+    mtu = qp._mtu
+    scq, qpn = qp.scq, qp.qp_num
+    nbytes = 0
+    while sq:
+        w = sq[0]
+        if w[1] != WR_WRITE or w[10] is not None or len(w[3]) != 1:
+            break
+        psn = qp._sq_psn
+        if psn != peer._rq_psn:
+            break
+        addr, length, lkey = w[3][0]
+        if length:
+            lmr = lmrs.get(lkey)
+            if lmr is None or lmr.pd is not pd or addr < lmr._base or addr + length > lmr._end:
+                break
+            raddr = w[5]
+            rmr = rmrs.get(w[6])
+            if (
+                rmr is None
+                or rmr.pd is not ppd
+                or not rmr._access & A_REMOTE_WRITE
+                or raddr < rmr._base
+                or raddr + length > rmr._end
+            ):
+                break
+            o, so = raddr - rmr._abase, addr - lmr._abase
+            rmr._view[o : o + length] = lmr._view[so : so + length]
+        sq.popleft()
+        psn = (psn + (1 if length <= mtu else (length + mtu - 1) // mtu)) & _PSN_MASK
+        qp._sq_psn = peer._rq_psn = psn
+        nbytes += length
+        if w[2]:
+            _push(scq, WC(w[0], S_OK, WC_RDMA_WRITE, 0, length, qpn), qp)
+    qp._tries = qp._rnr_tries = 0
+    qp._c_bytes_tx += nbytes
+    peer._c_bytes_rx += nbytes
 
 
 def _npkts(length: int, mtu: int) -> int:

@@ -420,6 +420,28 @@ class QP(PyverbsCM):
 
     def post_send(self, wr: SendWR, bad_wr: SendWR | None = None) -> None:
         """ibv_post_send(3): WRs are taken in order; the first one refused stops the list."""
+        # Fast path: one plain WRITE/SEND/READ on a ready RC/UC QP with room in the queue; the
+        # checks are those of transport.post_send_one, in the same order.
+        if (
+            self.qp_state == 3
+            and wr.next_wr is None
+            and wr.opcode <= 4
+            and not wr.send_flags & 8
+            and self.qp_type != 4
+            and len(wr._sges) <= self._max_send_sge
+            and len(self._sq) < self._max_send_wr
+            and self._machine.alive
+        ):
+            sges = wr._sges
+            self._sq.append((
+                wr.wr_id, wr.opcode, bool(self.sq_sig_all or wr.send_flags & 2), sges,
+                sges[0][1] if len(sges) == 1 else sum(s[1] for s in sges), wr._remote_addr,
+                wr._rkey, wr.imm_data, 0, 0, None, None,
+            ))
+            self._c_send_wr += 1
+            if not self._scheduled:
+                self._fabric._schedule(self)
+            return
         if not self._machine.alive:
             raise PyverbsRDMAError("Failed to post send", errno.EIO)
         cur: SendWR | None = wr
