@@ -8,6 +8,7 @@ bytes. Prints PASS or FAIL with the timings.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -110,7 +111,8 @@ t3=$(date +%s.%N)
 python_s=$(awk "BEGIN {{print $t1 - $t0}}")
 pyverbs_s=$(awk "BEGIN {{print $t2 - $t1}}")
 pytest_s=$(awk "BEGIN {{print $t3 - $t2}}")
-echo "== guest-timings python_pass_s=$python_s import_pyverbs_s=$pyverbs_s import_pytest_s=$pytest_s"
+echo "== guest-timings python_pass_s=$python_s import_pyverbs_s=$pyverbs_s" \
+  "import_pytest_s=$pytest_s"
 echo '== pyverbs RDMA WRITE rxe0 -> rxe1'
 exec {DEBIAN_PYTHON} -c "$1" {GID_INDEX} {PAYLOAD_LEN}
 """
@@ -135,10 +137,8 @@ def check(timeout: float = 300.0) -> int:
     facts: dict[str, object] = {}
     for line in out.splitlines():
         if line.startswith("{"):
-            try:
+            with contextlib.suppress(ValueError):
                 facts = json.loads(line)
-            except ValueError:
-                pass
         if line.startswith("== guest-timings"):
             for item in line.split()[2:]:
                 k, _, v = item.partition("=")

@@ -175,7 +175,6 @@ def qemu_command(
     for i, path in enumerate(writable):
         cmd += [
             "-virtfs",
-            f"local,path={_virtfs_path(path)},mount_tag=rw{i},security_model=none,"
-            "multidevs=remap",
+            f"local,path={_virtfs_path(path)},mount_tag=rw{i},security_model=none,multidevs=remap",
         ]
     return cmd

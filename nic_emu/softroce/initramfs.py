@@ -70,9 +70,7 @@ def load_order(deps: Mapping[str, list[str]], wanted: Iterable[str]) -> list[str
 
 def init_script(modules: Iterable[str]) -> str:
     """The busybox /init. ``modules`` are file names under /lib/modules in the initramfs."""
-    insmods = "\n".join(
-        f'insmod /lib/modules/{m} || fail "insmod {m}"' for m in modules
-    )
+    insmods = "\n".join(f'insmod /lib/modules/{m} || fail "insmod {m}"' for m in modules)
     return f"""#!/bin/busybox sh
 /bin/busybox mkdir -p /bin /proc /sys /dev /newroot
 /bin/busybox --install -s /bin

@@ -281,9 +281,13 @@ def project_requirements() -> list[str]:
 def _pip_command() -> list[str]:
     """An interpreter with pip; installing python3-pip for Debian's one as the last resort."""
     for exe in (sys.executable, shutil.which("python3") or "", DEBIAN_PYTHON):
-        if exe and subprocess.run(
-            [exe, "-m", "pip", "--version"], capture_output=True, check=False
-        ).returncode == 0:
+        if (
+            exe
+            and subprocess.run(
+                [exe, "-m", "pip", "--version"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
             return [exe, "-m", "pip"]
     if os.geteuid() == 0:
         apt_update()
@@ -393,9 +397,7 @@ def prepare(*, refresh: bool = False, pylib: bool = True) -> Prepared:
         )
 
 
-def _from_stamp(
-    cache: Path, data: dict[str, object], pylib: bool, t0: float
-) -> Prepared | None:
+def _from_stamp(cache: Path, data: dict[str, object], pylib: bool, t0: float) -> Prepared | None:
     if data.get("format") != CACHE_FORMAT:
         return None
     kver = str(data["kernel_version"])

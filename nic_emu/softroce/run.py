@@ -162,7 +162,10 @@ def run_in_guest(
             mem_mb=mem_mb,
             writable=rw,
         )
-        result = _boot_and_wait(cmd, io_dir, console, timeout, boot_timeout, stream, t0, timings)
+        result = _boot_and_wait(
+            cmd, io_dir, console, timeout=timeout, boot_timeout=boot_timeout, stream=stream,
+            t0=t0, timings=timings,
+        )  # fmt: skip
     finally:
         if keep_io:
             log(f"io dir kept: {io_dir}")
@@ -176,6 +179,7 @@ def _boot_and_wait(
     cmd: list[str],
     io_dir: Path,
     console: Path,
+    *,
     timeout: float,
     boot_timeout: float,
     stream: bool,
@@ -209,10 +213,12 @@ def _boot_and_wait(
                 killed = "timeout"
             elif "boot" not in timings and now - t_start > boot_timeout:
                 killed = "boot-timeout"
-            elif "panic" in _console_flags(console):
-                # panic=-1 reboots and -no-reboot ends qemu; give it a moment, then kill
-                if now - timings.setdefault("panic_seen", now) > 3:
-                    killed = "panic"
+            elif (
+                "panic" in _console_flags(console)
+                and now - timings.setdefault("panic_seen", now) > 3
+            ):
+                # panic=-1 reboots and -no-reboot ends qemu by itself; if not, kill it
+                killed = "panic"
             if killed:
                 _kill(proc)
                 break
