@@ -466,7 +466,7 @@ def _rc_write_burst(qp: QP) -> None:
     pd, ppd = qp.pd, peer.pd
     mtu = qp._mtu
     scq, qpn = qp.scq, qp.qp_num
-    nbytes = 0
+    nbytes = done = 0
     while sq:
         w = sq[0]
         if w[1] != WR_WRITE or w[10] is not None or len(w[3]) != 1:
@@ -492,12 +492,14 @@ def _rc_write_burst(qp: QP) -> None:
             o, so = raddr - rmr._abase, addr - lmr._abase
             rmr._view[o : o + length] = lmr._view[so : so + length]
         sq.popleft()
+        done += 1
         psn = (psn + (1 if length <= mtu else (length + mtu - 1) // mtu)) & _PSN_MASK
         qp._sq_psn = peer._rq_psn = psn
         nbytes += length
         if w[2]:
             _push(scq, WC(w[0], S_OK, WC_RDMA_WRITE, 0, length, qpn), qp)
-    qp._tries = qp._rnr_tries = 0
+    if done:
+        qp._tries = qp._rnr_tries = 0
     qp._c_bytes_tx += nbytes
     peer._c_bytes_rx += nbytes
 
