@@ -29,6 +29,6 @@ __all__ = [
     "mr_view",
     "qp_counters",
     "set_fabric",
-    "verbs",
     "use_fabric",
+    "verbs",
 ]

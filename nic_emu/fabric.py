@@ -383,9 +383,11 @@ class Fabric:
                 rng.shuffle(order)
                 keep = []
                 for qp in order:
-                    if rng.random() < lag or qp._retry_at > now:
-                        keep.append(qp)
-                    elif transport.run_send_queue(qp, now, 1):
+                    if (
+                        rng.random() < lag
+                        or qp._retry_at > now
+                        or transport.run_send_queue(qp, now, 1)
+                    ):
                         keep.append(qp)
                     else:
                         qp._scheduled = False

@@ -90,7 +90,9 @@ for _s in (RESET, INIT, RTR, RTS, SQD, SQE, ERR):
     TRANSITIONS[(_s, RESET)] = {RC: (0, 0), UC: (0, 0), UD: (0, 0)}
     TRANSITIONS[(_s, ERR)] = {RC: (0, 0), UC: (0, 0), UD: (0, 0)}
 
-_NAMES = {RESET: "RESET", INIT: "INIT", RTR: "RTR", RTS: "RTS", SQD: "SQD", SQE: "SQE", ERR: "ERR"}
+_NAMES: dict[int, str] = {
+    RESET: "RESET", INIT: "INIT", RTR: "RTR", RTS: "RTS", SQD: "SQD", SQE: "SQE", ERR: "ERR"
+}
 
 
 def state_name(state: int) -> str:

@@ -214,7 +214,9 @@ def _scatter(m: Machine, pd: PD, sges: tuple[SgeTuple, ...], data: bytes | memor
     return S_OK
 
 
-def _remote_mr(m: Machine, pd: PD, rkey: int, addr: int, ln: int, need: int) -> MR | None:
+def _remote_mr(
+    m: Machine, pd: PD, rkey: int, addr: int, ln: int, need: int
+) -> MR | None:
     """The responder's MR for (rkey, addr, len) if the access is allowed (IB spec 9.7.5.1.3,
     o9-?: R_Key valid, in the QP's PD, range inside the region, right access right)."""
     mr = m.mrs.get(rkey)
@@ -576,7 +578,7 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         _complete_send(qp, wqe, S_OK, length)
         return True
     rq = peer._rq
-    if op == WR_WRITE or op == WR_WRITE_IMM:
+    if op in (WR_WRITE, WR_WRITE_IMM):
         if op == WR_WRITE_IMM and not rq:
             return _rnr(qp, wqe, now)
         if not peer._access & A_REMOTE_WRITE:
@@ -585,12 +587,12 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
             mr = _remote_mr(peer_m, peer.pd, wqe[6], wqe[5], length, A_REMOTE_WRITE)
             if mr is None:
                 return _class_c(qp, peer, wqe, S_REM_ACCESS)
-            place(mr, wqe[5], data)  # type: ignore[arg-type]
+            place(mr, wqe[5], data)  # type: ignore[arg-type]  # not int: checked above
         if op == WR_WRITE_IMM:
             r = rq.popleft()
             _push(peer.rcq, WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num,
                                qp.qp_num, wqe[7], WC_WITH_IMM), peer)
-    elif op == WR_SEND or op == WR_SEND_IMM:
+    elif op in (WR_SEND, WR_SEND_IMM):
         if not rq:
             return _rnr(qp, wqe, now)
         r = rq.popleft()
@@ -680,7 +682,7 @@ def _exec_uc(qp: QP, wqe: Wqe, now: int) -> bool:
     _complete_send(qp, wqe, S_OK, length)
     peer_m = qp._peer
     assert peer_m is not None
-    payload = bytes(data)  # type: ignore[arg-type]
+    payload = bytes(data)
     src_qpn = qp.qp_num
 
     def deliver() -> None:
@@ -760,7 +762,7 @@ def _exec_ud(qp: QP, wqe: Wqe, now: int) -> bool:
     if dst is None:
         m.messages_dropped += 1
         return True
-    payload = bytes(data)  # type: ignore[arg-type]
+    payload = bytes(data)
     # IB spec 10.2.5 (Q_Key): a remote qkey with the high bit set means "use the QP's own".
     qkey = qp._qkey if ud[2] & 0x80000000 else ud[2]
     imm = wqe[7] if op == WR_SEND_IMM else None
@@ -774,7 +776,9 @@ def _exec_ud(qp: QP, wqe: Wqe, now: int) -> bool:
     return True
 
 
-def _grh(sgid: bytes, dgid: bytes, hop_limit: int, tclass: int, length: int, imm: bool) -> bytes:
+def _grh(
+    sgid: bytes, dgid: bytes, hop_limit: int, tclass: int, length: int, imm: bool
+) -> bytes:
     """The 40 bytes rxe writes in front of a UD receive: for RoCE v2 over IPv4, 20 zero bytes
     then the IPv4 header (softroce-facts, "UD receive")."""
     if sgid[:12] == bytes(10) + b"\xff\xff" and dgid[:12] == bytes(10) + b"\xff\xff":

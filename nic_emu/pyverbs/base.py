@@ -8,7 +8,7 @@ from types import TracebackType
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
 
 
-def PyverbsRDMAErrno(msg: str, error_code: int = _errno.EINVAL) -> PyverbsRDMAError:  # noqa: N802
+def PyverbsRDMAErrno(msg: str, error_code: int = _errno.EINVAL) -> PyverbsRDMAError:
     """pyverbs builds this from C's ``errno``; here the caller names the errno it models."""
     return PyverbsRDMAError(msg, error_code)
 

@@ -120,7 +120,9 @@ class MR(PyverbsCM):
             raise PyverbsUserError(f"Access of {length} bytes at {offset} is out of the buffer")
         return start
 
-    def write(self, data: bytes | bytearray | memoryview | str, length: int, offset: int = 0) -> None:
+    def write(
+        self, data: bytes | bytearray | memoryview | str, length: int, offset: int = 0
+    ) -> None:
         """memcpy ``length`` bytes of ``data`` into the buffer at ``offset`` (as pyverbs)."""
         if isinstance(data, str):
             data = data.encode()

@@ -280,8 +280,8 @@ class QP(PyverbsCM):
         "init_attr",
         "pd",
         "qp_num",
-        "qp_type",
         "qp_state",
+        "qp_type",
         "rcq",
         "scq",
         "sq_sig_all",
@@ -342,7 +342,7 @@ class QP(PyverbsCM):
                 self.to_init(qp_attr)
 
     def _reset_state(self) -> None:
-        self.qp_state = e.IBV_QPS_RESET
+        self.qp_state: int = e.IBV_QPS_RESET
         self._attr = QPAttr(qp_state=e.IBV_QPS_RESET, port_num=1)
         self._access = 0
         self._qkey = 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import nic_emu
 from nic_emu.provider import is_emulated, verbs
-from tests.nic_emu.helpers import Node, connect_pair, make_qp, open_node, poll, sge
+from tests.nic_emu.helpers import connect_pair, make_qp, open_node, poll, sge
 
 REMOTE = 1024
 SLOT = 256
@@ -266,7 +265,9 @@ def test_arbitrary_wrs_raise_only_pyverbs_errors(ops: list[tuple[Any, ...]], qp_
 @given(seed=st.integers(0, 2**32), program=st.lists(
     st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 1023),
               st.binary(min_size=1, max_size=64)), min_size=1, max_size=30))
-def test_run_is_a_function_of_the_seed(seed: int, program: list[tuple[int, int, int, bytes]]) -> None:
+def test_run_is_a_function_of_the_seed(
+    seed: int, program: list[tuple[int, int, int, bytes]]
+) -> None:
     plan = nic_emu.FaultPlan(drop=0.1, delay=0.2, reorder=0.3)
     assert _trace(seed, program, plan) == _trace(seed, program, plan)
 
