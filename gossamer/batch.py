@@ -202,7 +202,14 @@ def _bad(code: ErrorCode, clause: str, msg: str) -> RemoteProtocolError:
     return RemoteProtocolError(code, clause, msg)
 
 
-def read_header(image: bytes | memoryview, config: SlotConfig, expected_seq: int | None, imm_seq16: int | None, *, response: bool = False) -> tuple[int, int, int, int]:
+def read_header(
+    image: bytes | memoryview,
+    config: SlotConfig,
+    expected_seq: int | None,
+    imm_seq16: int | None,
+    *,
+    response: bool = False,
+) -> tuple[int, int, int, int]:
     """Checks of [LAND-5] / [RSP-6] in their order; returns (seq, length, count, last byte byte7)."""
     if len(image) < HEADER_SIZE:
         raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"image of {len(image)} bytes has no header")

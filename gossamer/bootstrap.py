@@ -39,7 +39,7 @@ class Hello:
     versions: tuple[int, int] = SUPPORTED_VERSIONS
     machine: int
     threads: int
-    config: SlotConfig = SlotConfig()
+    config: SlotConfig = attrs.field(factory=SlotConfig)
     rdma: dict[str, Any] = attrs.field(factory=dict)  # gid, qpns, psn, slots, fallback_port
 
     def to_map(self) -> dict[str, Any]:
@@ -68,7 +68,8 @@ def hello_from_map(m: Any) -> Hello:
     if missing:
         raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "BOOT-2", f"hello lacks {', '.join(missing)}")
     v = m["versions"]
-    if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v) and v[0] <= v[1]):
+    ints_ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    if not (ints_ok and len(v) == 2 and v[0] <= v[1]):
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-1", f"versions must be [min, max], got {v!r}")
     ints = {k: m[k] for k in _REQUIRED[1:]}
     for k, x in ints.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import attrs
 
@@ -56,9 +56,6 @@ TOGGLE_NAME = "gossamer.builtin:toggle"
 
 def _builtin(*_: Any) -> Any:  # pragma: no cover - the trustee runs builtins itself
     raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "TRUST-3", "built-ins run on the trustee")
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Registry:
@@ -110,30 +107,20 @@ class Registry:
         self.shapes[cid] = c.shape
         return c
 
-    @overload
-    def closure(self, fn: F, /) -> Closure: ...
-    @overload
-    def closure(
-        self, *, capture: str = "", result: str | None = "", param: str | None = None,
-        name: str | None = None,
-    ) -> Callable[[F], Closure]: ...
-
     def closure(
         self,
-        fn: F | None = None,
-        /,
         *,
         capture: str = "",
         result: str | None = "",
         param: str | None = None,
         name: str | None = None,
-    ) -> Closure | Callable[[F], Closure]:
-        """Decorator: `@registry.closure(capture="u64", result="u64")`."""
+    ) -> Callable[[Callable[..., Any]], Closure]:
+        """Decorator: `@registry.closure(capture="u64", result="u64")` registers and returns a Closure."""
 
-        def deco(f: F) -> Closure:
+        def deco(f: Callable[..., Any]) -> Closure:
             return self.register(f, name, capture=capture, result=result, param=param)
 
-        return deco(fn) if fn is not None else deco
+        return deco
 
     def get(self, cid: int) -> Closure | None:
         return self._by_id.get(cid)

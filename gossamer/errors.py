@@ -63,6 +63,9 @@ ENTRY_STATUSES = frozenset(
         ErrorCode.CLOSURE_RAISED,
         ErrorCode.BAD_CAPTURE,
         ErrorCode.BAD_RESULT,
+        # [FB-6]: entries still waiting on a broken fallback stream fail "with that code"
+        ErrorCode.BAD_FRAME,
+        ErrorCode.OVERSIZE,
     }
 )
 

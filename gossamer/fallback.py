@@ -46,7 +46,9 @@ class Frame:
         return head + self.payload
 
 
-def decode_frame_header(data: bytes | memoryview, limit: int = DEFAULT_FALLBACK_LIMIT) -> tuple[FrameKind, int, int, int, int]:
+def decode_frame_header(
+    data: bytes | bytearray | memoryview, limit: int = DEFAULT_FALLBACK_LIMIT
+) -> tuple[FrameKind, int, int, int, int]:
     """(kind, slot id, seq, index, payload length) of a 20-byte header; BAD_FRAME / OVERSIZE."""
     if len(data) < FRAME_HEADER_SIZE:
         raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-3", f"frame header needs 20 bytes, got {len(data)}")
@@ -99,3 +101,44 @@ class FrameReader:
             del self._buf[:end]
             out.append(Frame(kind=kind, slot_id=slot_id, seq=seq, index=index, payload=payload))
         return out
+
+
+class PayloadWaiter:
+    """Matches arriving frames to the fallback stubs that wait for them ([FB-5], [FB-7]).
+
+    The receiver registers each stub it decodes with `expect`; `on_frame` attaches a frame to the
+    stub that names it, or discards and counts a frame that names none ([FB-7]). Time is not read
+    here: the runtime calls `expire` with the keys whose timeout it has seen pass ([FB-5]).
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[int, int, int], int] = {}  # (slot id, seq, index) -> payload_len
+        self.arrived: dict[tuple[int, int, int], bytes] = {}
+        self.discarded = 0
+
+    def expect(self, slot_id: int, seq: int, index: int, payload_len: int) -> None:
+        self._waiting[(slot_id, seq, index)] = payload_len
+
+    def waiting(self, slot_id: int, seq: int, index: int) -> bool:
+        return (slot_id, seq, index) in self._waiting
+
+    def on_frame(self, frame: Frame) -> bool:
+        """True when the frame completed a waiting stub; False when it was discarded ([FB-7])."""
+        key = (frame.slot_id, frame.seq, frame.index)
+        want = self._waiting.get(key)
+        if want is None:
+            self.discarded += 1
+            return False
+        if len(frame.payload) != want:  # [FB-6]
+            raise RemoteProtocolError(
+                ErrorCode.BAD_FRAME, "FB-6",
+                f"frame for slot {frame.slot_id} seq {frame.seq} entry {frame.index} carries "
+                f"{len(frame.payload)} bytes, its stub announced {want}",
+            )
+        del self._waiting[key]
+        self.arrived[key] = frame.payload
+        return True
+
+    def expire(self, slot_id: int, seq: int, index: int) -> None:
+        """The timeout passed: stop waiting; a later frame for this entry is discarded ([FB-5])."""
+        self._waiting.pop((slot_id, seq, index), None)

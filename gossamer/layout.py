@@ -112,7 +112,7 @@ class Layout:
             )
         raw = self.struct.unpack(data)
         if "bool" not in self.kinds:
-            return raw  # type: ignore[no-any-return]
+            return raw
         out: list[Value] = []
         for kind, v in zip(self.kinds, raw, strict=True):
             if kind == "bool":

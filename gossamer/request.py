@@ -86,7 +86,9 @@ def attach_payload(stub: Request, payload: bytes, shape: ClosureShape) -> Reques
     m = shape.param.fixed_size
     if not shape.param.present:
         if len(payload) != c:
-            raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-2", "payload longer than the capture of a closure with no parameter")
+            raise RemoteProtocolError(
+                ErrorCode.BAD_FRAME, "FB-2", "payload longer than the capture of a closure with no parameter"
+            )
         param = None
     elif m is not None and len(payload) != c + m:
         raise RemoteProtocolError(ErrorCode.BAD_FRAME, "FB-2", f"payload_len must be C + M = {c + m}")

@@ -72,11 +72,17 @@ def encode_response_batch(
     if not 1 <= count <= MAX_COUNT:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-2", f"a response batch holds 1..255 entries, not {count}")
     s = config.slot_size
+    if FRAMING + 8 * count > s:  # cannot happen for a real batch: each request took >= 8 bytes
+        raise LocalProtocolError(
+            ErrorCode.BAD_ARGUMENT, "RSP-4", f"{count} responses cannot fit even as stubs in a {s}-byte slot"
+        )
     placed: list[tuple[Response, bool]] = []
     used = FRAMING
     for i, r in enumerate(responses):
         if r.status not in ENTRY_STATUSES or r.status == ErrorCode.FALLBACK:
-            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-4", f"entry {i}: status {r.status:#04x} is not an entry status")
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "RSP-4", f"entry {i}: status {r.status:#04x} is not an entry status"
+            )
         size = _inline_size(r)
         inline = used + size + 8 * (count - 1 - i) <= s  # [RSP-4]
         used += size if inline else 8
@@ -147,7 +153,7 @@ def decode_response_batch(
             raise _bad(ErrorCode.BAD_HEADER, "RSP-5", f"response status {status:#04x} is not a batch-level code")
         if count:
             raise _bad(ErrorCode.BAD_HEADER, "RSP-5", "error response with count != 0")
-        if 12 > end:
+        if end < 12:
             raise _bad(ErrorCode.TRUNCATED, "RSP-5", "error response without its detail length")
         (n,) = U32.unpack_from(mv, 8)
         if 12 + n > end:
@@ -167,7 +173,7 @@ def decode_response_batch(
         if off + 8 > end:
             raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"response entry {i} starts past the trailer")
         st, n = _resp_head(mv, off)
-        if mv[off + 1 : off + 4] != b"\0\0\0":
+        if bytes(mv[off + 1 : off + 4]) != b"\0\0\0":
             raise _bad(ErrorCode.BAD_HEADER, "RSP-4", f"response entry {i}: nonzero reserved bytes")
         off += 8
         if st == ErrorCode.FALLBACK:
@@ -201,5 +207,7 @@ def attach_response_payload(stub: Response, payload: bytes, spec: ResultSpec) ->
         raise _bad(ErrorCode.BAD_FRAME, "FB-6", "response frame payload does not match its stub")
     r = spec.fixed_size
     if len(payload) < r or (not spec.is_cbor and len(payload) != r):
-        raise _bad(ErrorCode.BAD_FRAME, "FB-2", f"response payload of {len(payload)} bytes does not fit the result layout")
+        raise _bad(
+            ErrorCode.BAD_FRAME, "FB-2", f"response payload of {len(payload)} bytes does not fit the result layout"
+        )
     return Response(int(ErrorCode.OK), payload[:r], payload[r:] if spec.is_cbor else None, None)

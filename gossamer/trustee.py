@@ -59,7 +59,9 @@ def pack_result(spec: ResultSpec, value: Any) -> tuple[bytes, bytes | None]:
         try:
             return b"", serial.dumps(value)
         except Exception as e:
-            raise LocalProtocolError(ErrorCode.BAD_RESULT, "LAYOUT-2", f"result is not CBOR-serializable: {e}") from None
+            raise LocalProtocolError(
+                ErrorCode.BAD_RESULT, "LAYOUT-2", f"result is not CBOR-serializable: {e}"
+            ) from None
     n = len(spec.layout.kinds)
     if n == 0:
         if value is not None:
