@@ -3,7 +3,7 @@
 pyverbs exposes them two ways: flat module constants (``pyverbs.enums.IBV_WR_SEND``, rdma-core
 <= v49) and one class per C enum (``pyverbs.libibverbs_enums.ibv_wr_opcode.IBV_WR_SEND``, newer
 releases).  Both are here.  The flat aliases at the bottom were generated from the classes by a
-one-off script; ``tests/nic_emu/test_enums.py`` checks that they still agree.
+one-off script; ``tests/nic_emu/test_api.py`` checks that they still agree.
 """
 
 from enum import IntEnum, IntFlag
