@@ -1,0 +1,53 @@
+"""Bootstrap and version negotiation ([BOOT-1] .. [BOOT-4])."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from ..model import Case, err, ok
+from ._wire import case, cbor
+
+
+def hello(**over: Any) -> dict[str, Any]:
+    m: dict[str, Any] = {"versions": [1, 1], "machine": 2, "threads": 4, "slot_size": 1024, "table_k": 4,
+                         "fallback_timeout_ms": 5000, "fallback_limit": 64 << 20}
+    m.update(over)
+    return {k: v for k, v in m.items() if v is not None}
+
+
+def msg(m: Any) -> bytes:
+    body = cbor(m)
+    return struct.pack("<I", len(body)) + body
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(cid: str, title: str, clauses: list[str], op: str, args: dict, expect: dict) -> None:  # type: ignore[type-arg]
+        out.append(case(cid, title, clauses, op, args, expect, tags=("codec", "bootstrap")))
+
+    add("boot.negotiate-highest", "the highest version in both ranges", ["BOOT-1"], "negotiate",
+        {"ours": [1, 3], "theirs": [2, 5]}, ok({"version": 3}))
+    add("boot.negotiate-v1", "two version-1 peers speak version 1", ["BOOT-1"], "negotiate",
+        {"ours": [1, 1], "theirs": [1, 1]}, ok({"version": 1}))
+    add("boot.negotiate-disjoint", "ranges that do not overlap", ["BOOT-1"], "negotiate",
+        {"ours": [1, 1], "theirs": [2, 3]}, err("VERSION_MISMATCH"))
+    rdma = {"gid": bytes(16), "qpns": [17, 18], "psn": 0x123456,
+            "slots": [[0x7F00_0000_0000, 0x1234, 0]], "fallback_port": 7471}
+    want = {k: v for k, v in hello().items()}
+    add("boot.hello-valid", "a well-formed hello with its RDMA keys", ["BOOT-2", "BOOT-3"], "decode_hello",
+        {"data": msg(hello(**rdma))}, ok(want))
+    add("boot.hello-slot-size", "slot_size 100 breaks SLOT-3", ["BOOT-2", "SLOT-3"], "decode_hello",
+        {"data": msg(hello(slot_size=100))}, err("BAD_HEADER"))
+    add("boot.hello-slot-size-max", "slot_size 65536 is the largest allowed", ["BOOT-2", "SLOT-3"],
+        "decode_hello", {"data": msg(hello(slot_size=65536))}, ok({**want, "slot_size": 65536}))
+    add("boot.hello-table-k", "table_k 33 breaks VT-1", ["BOOT-2", "VT-1"], "decode_hello",
+        {"data": msg(hello(table_k=33))}, err("BAD_HEADER"))
+    add("boot.hello-missing-key", "a hello without slot_size", ["BOOT-2"], "decode_hello",
+        {"data": msg(hello(slot_size=None))}, err("MALFORMED_CBOR"))
+    add("boot.hello-not-cbor", "a hello that is not well-formed CBOR", ["BOOT-2"], "decode_hello",
+        {"data": struct.pack("<I", 3) + b"\xa1\x61"  + b"\xff"}, err("MALFORMED_CBOR"))
+    add("boot.hello-oversize", "a bootstrap message longer than 1 MiB", ["BOOT-4"], "decode_hello",
+        {"data": struct.pack("<I", (1 << 20) + 1) + b"\xa0"}, err("OVERSIZE"))
+    return out

@@ -1,0 +1,46 @@
+"""Closure identity and layouts ([CID-1] .. [CID-3], [LAYOUT-1] .. [LAYOUT-4], [GEN-1], [GEN-3])."""
+
+from __future__ import annotations
+
+import struct
+
+from ..closures import ADD, ECHO, cid, standard
+from ..model import Case, err, ok
+from ._wire import case
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(c_id: str, title: str, clauses: list[str], op: str, args: dict, expect: dict) -> None:  # type: ignore[type-arg]
+        out.append(case(c_id, title, clauses, op, args, expect, tags=("codec", "closure")))
+
+    for name in ("gossamer.builtin:entrust", "gossamer.builtin:toggle", "bank:transfer", "ünïcode:名前"):
+        add(f"cid.{name.split(':')[-1]}", f"closure id of {name!r}: SHA-256, first 8 bytes, little-endian",
+            ["CID-1"], "closure_id", {"name": name}, ok({"id": cid(name)}))
+    add("cid.register-standard", "the catalogue's closures register", ["CID-2", "CID-3"], "register",
+        {"closures": standard()}, ok({}))
+    clash = {**ECHO.wire(), "id": ADD.id}
+    add("cid.collision", "two names with the same id fail at registration", ["CID-2"], "register",
+        {"closures": [ADD.wire(), clash]}, err("BAD_ARGUMENT"))
+    add("cid.zero", "a closure whose id is 0 fails at registration", ["CID-2"], "register",
+        {"closures": [{**ADD.wire(), "id": 0}]}, err("BAD_ARGUMENT"))
+    for bad in ("str", "u64 list", "bytes", "u64 ref"):
+        add(f"layout.noref-{bad.replace(' ', '-')}", f"capture layout {bad!r} breaks NoRef", ["LAYOUT-3"],
+            "register", {"closures": [{**ADD.wire(), "capture": bad}]}, err("NOREF"))
+    add("layout.bad-param", "a parameter spec other than none, cbor, cbor:M", ["LAYOUT-2"], "register",
+        {"closures": [{**ADD.wire(), "param": "json"}]}, err("BAD_ARGUMENT"))
+    vals = [1, 0x0203, 0x04050607, 0x08090A0B0C0D0E0F, -1, -2, -3, -4, 1.5, -0.25, True, b"ab"]
+    spec = "u8 u16 u32 u64 i8 i16 i32 i64 f32 f64 bool bytes2"
+    packed = struct.pack("<BHIQbhiqfd?2s", *vals)
+    add("layout.pack-all", "every field kind, packed little-endian with no padding",
+        ["LAYOUT-1", "GEN-1", "GEN-3"], "pack_capture", {"capture": spec, "values": vals}, ok({"data": packed}))
+    add("layout.unpack-all", "and unpacked back", ["LAYOUT-1"], "unpack_capture",
+        {"capture": spec, "data": packed}, ok({"values": vals}))
+    add("layout.pack-out-of-range", "256 does not fit a u8", ["LAYOUT-1"], "pack_capture",
+        {"capture": "u8", "values": [256]}, err("BAD_ARGUMENT"))
+    add("layout.bool-2", "a bool byte of 2 is BAD_CAPTURE", ["LAYOUT-4"], "unpack_capture",
+        {"capture": "u8 bool", "data": b"\x01\x02"}, err("BAD_CAPTURE"))
+    add("layout.short-capture", "captured data shorter than the layout is BAD_CAPTURE", ["LAYOUT-4"],
+        "unpack_capture", {"capture": "u64", "data": b"\0" * 7}, err("BAD_CAPTURE"))
+    return out

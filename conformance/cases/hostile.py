@@ -1,0 +1,121 @@
+"""Hostile input: forged headers, garbage in a slot, lengths that point nowhere ([ERR-1], [LIM-2]).
+
+Every decoder must answer any bytes with the code the spec names, never crash or hang.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+
+from ..closures import ADD, ECHO, NOP
+from ..model import Case, Outcome, err, ok
+from ._wire import HDR, batch, case, cbor, cfg, req_entry, rsp_batch, rsp_entry, stub, word
+from .requests import CL, P, u64
+
+#: every code of section 9; an answer outside this set (or a crash) fails [ERR-1]
+CODES = frozenset({
+    "UNKNOWN_CLOSURE", "BAD_PROPERTY", "TRUNCATED", "STALE_SEQUENCE", "MALFORMED_CBOR", "OVERSIZE",
+    "FALLBACK_TIMEOUT", "TORN", "BAD_HEADER", "CLOSURE_RAISED", "VERSION_MISMATCH", "BAD_FRAME",
+    "PEER_FAILED", "NESTED_APPLY", "NOREF", "BAD_ARGUMENT", "SLOT_BUSY", "BAD_CAPTURE", "BAD_RESULT",
+})
+BATCH_CODES = frozenset({"UNKNOWN_CLOSURE", "TRUNCATED", "STALE_SEQUENCE", "OVERSIZE", "TORN", "BAD_HEADER"})
+
+
+def any_batch_error(c: Case, got: Outcome) -> str | None:
+    """Garbage may be rejected with any batch-level code, or (rarely) decode; it must not crash."""
+    if "error" in got:
+        return None if got["error"] in BATCH_CODES | {"MALFORMED_CBOR"} else f"{got['error']} is not a batch-level code"
+    return None
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    good = req_entry(P, 0, u64(1))
+
+    def dec(cid: str, title: str, clauses: list[str], image: bytes, expect: Outcome, **kw: int) -> None:
+        args = {"config": cfg(), "closures": CL, "image": image, **kw}
+        out.append(case(cid, title, clauses, "decode_request_batch", args, expect, tags=("codec", "hostile")))
+
+    dec("hostile.count-zero", "a request batch with count 0", ["SLOT-6"],
+        batch(1, [ADD.id], [good], count=0), err("BAD_HEADER"))
+    over = batch(1, [ADD.id], [good], words=1024 // 8 + 1)
+    dec("hostile.words-over-slot", "a header claiming more than S bytes", ["SLOT-4", "LIM-2"],
+        over + bytes(1032 - len(over)), err("BAD_HEADER"))
+    torn = batch(1, [ADD.id], [good], trailer=HDR.pack(2, 4, 1, 1))
+    dec("hostile.torn", "a trailer that differs from the header", ["SLOT-7", "LAND-7"], torn, err("TORN"))
+    dec("hostile.entries-short", "entries that end before the trailer", ["SLOT-8"],
+        batch(1, [ADD.id], [good, good], count=1), err("BAD_HEADER"))
+    dec("hostile.entry-into-trailer", "a count that makes the last entry run into the trailer", ["SLOT-8"],
+        batch(1, [ADD.id], [good], count=2), err("TRUNCATED"))
+    dec("hostile.table-over-k", "table_len 5 with K=4", ["VT-2"],
+        batch(1, [ADD.id] * 5, [good]), err("BAD_HEADER"))
+    dec("hostile.ref-out-of-table", "ref 1 with a one-entry table", ["VT-4"],
+        batch(1, [ADD.id], [req_entry(P, 1, u64(1))]), err("BAD_HEADER"))
+    dec("hostile.ref-fe", "ref 0xFE is not the inline marker", ["VT-4"],
+        batch(1, [ADD.id], [req_entry(P, 0xFE, u64(1))]), err("BAD_HEADER"))
+    unknown = 0x0123456789ABCDEF
+    dec("hostile.unknown-closure-table", "the table names an unregistered closure", ["VT-5"],
+        batch(1, [unknown], [req_entry(P, 0, u64(1))]), err("UNKNOWN_CLOSURE"))
+    dec("hostile.unknown-closure-inline", "an inline id names an unregistered closure", ["VT-5"],
+        batch(1, [ADD.id], [good, req_entry(P, 0, inline_id=unknown)]), err("UNKNOWN_CLOSURE"))
+    dec("hostile.reserved-flag", "flag bit 1 set", ["REQ-2"],
+        batch(1, [ADD.id], [req_entry(P, 0, u64(1), flags=2)]), err("BAD_HEADER"))
+    long_n = (word(P, 0) + struct.pack("<I", 100) + b"\xa0" * 4)
+    dec("hostile.param-past-trailer", "a parameter length that runs past the trailer", ["REQ-5", "LIM-2"],
+        batch(1, [ECHO.id], [long_n]), err("TRUNCATED"))
+    huge_n = (word(P, 0) + struct.pack("<I", 0xFFFFFFF0) + b"\xa0" * 4)
+    dec("hostile.param-over-slot", "a parameter length greater than S", ["REQ-5", "LIM-2"],
+        batch(1, [ECHO.id], [huge_n]), err("OVERSIZE"))
+    dec("hostile.stale-seq", "seq 1 when 2 is expected (a replayed image)", ["LAND-5"],
+        batch(1, [ADD.id], [good]), err("STALE_SEQUENCE"), expected_seq=2)
+    dec("hostile.imm-mismatch", "the immediate's low 16 bits differ from the header's seq", ["LAND-5", "LAND-2"],
+        batch(0x10001, [ADD.id], [good]), err("STALE_SEQUENCE"), expected_seq=0x10001, imm_seq16=2)
+    dec("hostile.order-seq-before-torn", "a stale and torn image is STALE_SEQUENCE (checked first)", ["LAND-5"],
+        torn, err("STALE_SEQUENCE"), expected_seq=5)
+    dec("hostile.order-header-before-torn", "a bad header on a torn image is BAD_HEADER (checked before the trailer)",
+        ["LAND-5"], batch(1, [ADD.id], [good], count=0, trailer=bytes(8)), err("BAD_HEADER"))
+    dec("hostile.short-image", "an image shorter than its header claims", ["SLOT-8", "LIM-2"],
+        batch(1, [ADD.id], [good])[:24], err("TRUNCATED"))
+    dec("hostile.zero-slot", "an all-zero slot holds no batch", ["LAND-4", "LAND-5"],
+        bytes(1024), err("STALE_SEQUENCE"), expected_seq=1)
+    dec("hostile.stub-over-limit", "a fallback stub announcing more than the fallback limit", ["FB-6", "LIM-2"],
+        batch(1, [ADD.id], [stub(P, 0, (64 << 20) + 1)]), err("OVERSIZE"))
+    dec("hostile.pointer-to-nowhere", "any 48-bit pointer decodes: pointers are opaque to the codec",
+        ["REQ-1"], batch(1, [NOP.id], [req_entry(0xDEAD_BEEF_0000, 0)]),
+        ok({"seq": 1, "table": [NOP.id], "requests": [
+            {"property": 0xDEAD_BEEF_0000, "closure_id": NOP.id, "captured": b"", "param": None,
+             "fallback_len": None}]}))
+    rng = random.Random(0x6055A)
+    for i in range(6):
+        junk = bytes(rng.getrandbits(8) for _ in range(1024))
+        if i % 2:  # make the header plausible so the decoder goes deeper
+            junk = HDR.pack(1, rng.randrange(2, 129), rng.randrange(1, 40), rng.randrange(0, 5)) + junk[8:]
+        out.append(case(f"hostile.garbage-{i}", f"1024 random bytes in a slot (seed {i})", ["ERR-1", "LIM-2"],
+                        "decode_request_batch", {"config": cfg(), "closures": CL, "image": junk},
+                        err("ANY_BATCH_LEVEL"), tags=("codec", "hostile", "fuzz"), check=any_batch_error))
+        rj = HDR.pack(1, rng.randrange(2, 129), rng.randrange(0, 4), 0) + junk[8:]
+        out.append(case(f"hostile.response-garbage-{i}", f"random bytes in a response slot (seed {i})",
+                        ["ERR-1", "LIM-2"], "decode_response_batch",
+                        {"config": cfg(), "results": ["u64", "cbor", ""][: rj[6] % 4], "image": rj},
+                        err("ANY_BATCH_LEVEL"), tags=("codec", "hostile", "fuzz"), check=any_batch_error))
+    out.append(case("hostile.response-unknown-status", "a response entry with status 0x7F", ["ERR-4"],
+                    "decode_response_batch",
+                    {"config": cfg(), "results": ["u64"], "image": rsp_batch(1, [rsp_entry(0x7F, bytes(8))])},
+                    err("BAD_HEADER"), tags=("codec", "hostile")))
+    # --- serialized data ([SER-1], [SER-2])
+    def cb(cid: str, title: str, data: bytes, expect: Outcome, clauses: tuple[str, ...] = ("SER-2",)) -> None:
+        out.append(case(cid, title, clauses, "check_cbor", {"data": data}, expect, tags=("codec", "cbor")))
+
+    cb("cbor.valid", "one deterministic CBOR item", cbor({"a": [1, 2.5, "x", b"y", None, True]}), ok({}),
+       ("SER-1",))
+    cb("cbor.truncated", "a truncated item", cbor("hello")[:-1], err("MALFORMED_CBOR"))
+    cb("cbor.trailing", "an item followed by a trailing byte", cbor(1) + b"\x00", err("MALFORMED_CBOR"))
+    cb("cbor.empty", "no item at all", b"", err("MALFORMED_CBOR"))
+    cb("cbor.depth-64", "arrays nested 64 deep are accepted", b"\x81" * 63 + b"\x80", ok({}))
+    cb("cbor.depth-65", "arrays nested 65 deep are rejected", b"\x81" * 65 + b"\x80", err("MALFORMED_CBOR"))
+    cb("cbor.reserved-ai", "reserved additional information 28", b"\x1c", err("MALFORMED_CBOR"))
+    cb("cbor.stray-break", "a break byte outside an indefinite container", b"\xff", err("MALFORMED_CBOR"))
+    cb("cbor.huge-array", "an array header claiming 2^32 items in 9 bytes", b"\x9b" + struct.pack(">Q", 1 << 32),
+       err("MALFORMED_CBOR"))
+    return out

@@ -1,0 +1,104 @@
+"""Landing detection, sequence numbers and flow control (section 2: [LAND-*], [FLOW-*]).
+
+Cases with op `nic_*` need a target that moves bytes over a (possibly emulated) NIC; a codec-only
+target skips them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..closures import ADD
+from ..model import Case, Outcome, err, ok
+from ._wire import HDR, batch, case, cfg, req_entry
+from .requests import CL, P, u64
+
+
+def land_check(c: Case, got: Outcome) -> str | None:
+    """Compare `land` results; an error response is judged by its header only ([ERR-3])."""
+    if "ok" not in got:
+        return f"expected results, got {got}"
+    want, have = c.expect["ok"]["results"], got["ok"].get("results")
+    if not isinstance(have, list) or len(have) != len(want):
+        return f"expected {len(want)} results, got {have!r}"
+    for i, (w, h) in enumerate(zip(want, have, strict=True)):
+        if "response" in w:
+            r = h.get("response") if isinstance(h, dict) else None
+            if not isinstance(r, bytes) or len(r) < 16 or r[:8] != r[len(r) - 8:] \
+                    or HDR.unpack_from(r)[0] != HDR.unpack_from(w["response"])[0] \
+                    or HDR.unpack_from(r)[2:] != HDR.unpack_from(w["response"])[2:]:
+                return f"landing {i}: expected an error response {w['response'][:8].hex()}..., got {h!r}"
+        elif h != w:
+            return f"landing {i}: expected {w}, got {h}"
+    return None
+
+
+def err_rsp(seq: int, code: int) -> dict[str, bytes]:
+    """An error response's header (seq, count 0, status); its detail is free ([ERR-3])."""
+    return {"response": HDR.pack(seq, 0, 0, code)}
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(cid: str, title: str, clauses: list[str], op: str, args: dict[str, Any], expect: Outcome,
+            tags: tuple[str, ...] = ("codec", "landing"), check: Any = None) -> None:
+        out.append(case(cid, title, clauses, op, args, expect, tags=tags, check=check))
+
+    add("land.next-seq", "the next seq after 1 is 2", ["LAND-4"], "next_seq", {"seq": 1}, ok({"seq": 2}))
+    add("land.seq-wrap", "seq wraps from 0xFFFFFFFF to 1, never 0", ["LAND-4"], "next_seq",
+        {"seq": 0xFFFFFFFF}, ok({"seq": 1}))
+    add("land.imm", "immediate = slot id << 16 | low 16 bits of seq", ["LAND-2", "RSP-1", "SLOT-5"], "make_imm",
+        {"slot_id": 3, "seq": 0x12345}, ok({"imm": 0x0003_2345, "parsed": [3, 0x2345]}))
+    add("land.imm-slot-range", "slot ids are 16 bits", ["SLOT-5", "LIM-1"], "make_imm",
+        {"slot_id": 0x10000, "seq": 1}, err("BAD_ARGUMENT"))
+
+    def img(seq: int, **kw: Any) -> bytes:
+        return batch(seq, [ADD.id], [req_entry(P, 0, u64(seq))], **kw)
+
+    def land(cid: str, title: str, clauses: list[str], landings: list[tuple[bytes, int]],
+             want: list[dict[str, Any]]) -> None:
+        add(cid, title, clauses, "land",
+            {"config": cfg(), "closures": CL, "landings": [{"image": i, "imm": m} for i, m in landings]},
+            ok({"results": want}), tags=("codec", "landing", "hostile"), check=land_check)
+
+    land("land.in-order", "three batches in sequence are accepted", ["LAND-4", "LAND-5", "REQ-7"],
+         [(img(1), 1), (img(2), 2), (img(3), 3)],
+         [{"seq": 1, "count": 1}, {"seq": 2, "count": 1}, {"seq": 3, "count": 1}])
+    land("land.replay", "a replayed image is STALE_SEQUENCE and does not consume the seq",
+         ["LAND-5", "FLOW-5", "RSP-5"], [(img(1), 1), (img(1), 2), (img(2), 2)],
+         [{"seq": 1, "count": 1}, err_rsp(1, 0x13), {"seq": 2, "count": 1}])
+    land("land.rejected-consumes-seq", "a torn batch is rejected and consumes its seq",
+         ["FLOW-5", "SLOT-7", "RSP-5"], [(img(1, trailer=bytes(8)), 1), (img(2), 2)],
+         [err_rsp(1, 0x17), {"seq": 2, "count": 1}])
+    land("land.imm-names-other-seq", "the completion names seq 2 but the slot still holds batch 1",
+         ["LAND-3", "LAND-5"], [(img(1), 2)], [err_rsp(1, 0x13)])
+    land("land.skip-ahead", "a batch that skips a seq is stale", ["LAND-4", "LAND-5"],
+         [(img(2), 2), (img(1), 1)], [err_rsp(2, 0x13), {"seq": 1, "count": 1}])
+
+    def ev(cid: str, title: str, clauses: list[str], role: str, events: list[str], want: list[str]) -> None:
+        add(cid, title, clauses, "slot_events", {"role": role, "events": events}, ok({"results": want}))
+
+    ev("flow.client-cycle", "write, response, write", ["FLOW-1"], "client",
+       ["write", "response", "write"], ["AWAITING", "IDLE", "AWAITING"])
+    ev("flow.client-busy", "a second write before the response is SLOT_BUSY", ["FLOW-1", "FLOW-3"], "client",
+       ["write", "write", "response"], ["AWAITING", "SLOT_BUSY", "IDLE"])
+    ev("flow.client-unsolicited", "a response with no batch unanswered is refused", ["FLOW-1", "RSP-6"],
+       "client", ["response"], ["SLOT_BUSY"])
+    ev("flow.trustee-cycle", "landed, respond, landed", ["FLOW-2", "LAND-3"], "trustee",
+       ["landed", "respond", "landed"], ["BUSY", "READY", "BUSY"])
+    ev("flow.trustee-double-land", "a second batch cannot land before the first is answered", ["FLOW-2"],
+       "trustee", ["landed", "landed"], ["BUSY", "BAD_ARGUMENT"])
+    ev("flow.trustee-respond-first", "no response before a batch landed", ["FLOW-2", "LAND-3"],
+       "trustee", ["respond"], ["BAD_ARGUMENT"])
+
+    # --- over a NIC: need a target that owns slots and QPs
+    nic = ("nic", "landing")
+    add("nic.write-with-imm", "a batch arrives as one RDMA WRITE WITH IMMEDIATE of exactly L bytes at offset 0",
+        ["LAND-1", "SLOT-1", "SLOT-2"], "nic_roundtrip", {"config": cfg(), "batches": 3}, ok({"ok": True}), nic)
+    add("nic.any-placement", "bytes placed in any order; the trustee reads only after the completion",
+        ["LAND-3", "LAND-6"], "nic_placement", {"config": cfg(), "orders": ["descending", "random"]},
+        ok({"ok": True}), nic)
+    add("nic.receive-credits", "receive WRs are reposted so no batch meets an empty receive queue",
+        ["FLOW-4"], "nic_roundtrip", {"config": cfg(), "batches": 64}, ok({"ok": True}), nic)
+    return out

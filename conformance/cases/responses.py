@@ -1,0 +1,74 @@
+"""Response batches ([RSP-1] .. [RSP-6], [ERR-2], [ERR-3])."""
+
+from __future__ import annotations
+
+import struct
+
+from ..model import Case, err, ok
+from ._wire import HDR, case, cbor, cfg, dresp, error_response, frame, rsp_batch, rsp_entry
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+
+    def add(cid: str, title: str, clauses: list[str], op: str, args: dict, expect: dict) -> None:  # type: ignore[type-arg]
+        out.append(case(cid, title, clauses, op, args, expect, tags=("codec", "response")))
+
+    r8 = struct.pack("<Q", 42)
+    img = rsp_batch(3, [rsp_entry(0, r8), rsp_entry(0, b"", cbor([1, "x"])), rsp_entry(0x11, b"", cbor("no"))])
+    resps = [{"status": 0, "result": r8, "body": None}, {"status": 0, "result": b"", "body": cbor([1, "x"])},
+             {"status": 0x11, "result": b"", "body": cbor("no")}]
+    add("rsp.encode.mixed", "fixed result, CBOR result and an error entry, in request order",
+        ["RSP-2", "RSP-3", "GEN-1", "GEN-2", "ERR-2"], "encode_response_batch",
+        {"config": cfg(), "seq": 3, "slot_id": 0, "responses": resps}, ok({"image": img, "frames": []}))
+    add("rsp.decode.mixed", "decode fixed, CBOR and error entries",
+        ["RSP-2", "RSP-3"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 3, "imm_seq16": 3},
+        ok({"seq": 3, "status": 0, "detail": "", "responses": [
+            dresp(0, r8), dresp(0, b"", cbor([1, "x"])), dresp(0x11, b"", cbor("no"))]}))
+    # [RSP-4]: 16 + 912 + 8*2 <= 1024 inline; 16 + 912 + 112 + 8 > 1024 stub; the last fits inline.
+    b0, b1 = cbor(bytes(897)), cbor(bytes(97))  # 900 and 100 bytes of CBOR
+    rs = [{"status": 0, "result": b"", "body": b0}, {"status": 0, "result": b"", "body": b1},
+          {"status": 0, "result": r8, "body": None}]
+    img4 = rsp_batch(9, [rsp_entry(0, b"", b0), rsp_entry(1, n=len(b1)), rsp_entry(0, r8)])
+    add("rsp.encode.fallback-placement", "an entry that does not fit with 8 bytes reserved per later entry becomes a FALLBACK stub",
+        ["RSP-4", "FB-3"], "encode_response_batch", {"config": cfg(), "seq": 9, "slot_id": 2, "responses": rs},
+        ok({"image": img4, "frames": [frame(2, 2, 9, 1, b1)]}))
+    add("rsp.decode.fallback-stub", "a FALLBACK entry carries the payload length and no body",
+        ["RSP-4"], "decode_response_batch", {"config": cfg(), "results": ["cbor", "cbor", "u64"], "image": img4},
+        ok({"seq": 9, "status": 0, "detail": "", "responses": [
+            dresp(0, b"", b0), dresp(1, fallback_len=len(b1)), dresp(0, r8)]}))
+    full = cbor(bytes(995))  # 998 bytes: entry align8(8 + 998) = 1008 = 1024 - 16
+    add("rsp.encode.exactly-full", "a response entry that fills the slot exactly stays inline",
+        ["RSP-4"], "encode_response_batch",
+        {"config": cfg(), "seq": 1, "responses": [{"status": 0, "result": b"", "body": full}]},
+        ok({"image": rsp_batch(1, [rsp_entry(0, b"", full)]), "frames": []}))
+    over = cbor(bytes(998))  # 1001 bytes: entry 1016 > 1008
+    add("rsp.encode.one-over", "one byte more and the entry travels as a fallback frame",
+        ["RSP-4", "FB-3"], "encode_response_batch",
+        {"config": cfg(), "seq": 1, "responses": [{"status": 0, "result": b"", "body": over}]},
+        ok({"image": rsp_batch(1, [rsp_entry(1, n=len(over))]), "frames": [frame(2, 0, 1, 0, over)]}))
+    err_img = error_response(4, 0x17, "trailer differs")
+    add("rsp.encode.batch-error", "a rejected batch is answered with count 0, the code, and a CBOR detail",
+        ["RSP-5", "ERR-2"], "encode_error_response",
+        {"config": cfg(), "seq": 4, "code": "TORN", "detail": "trailer differs"}, ok({"image": err_img}))
+    add("rsp.decode.batch-error", "decode an error response: status and detail",
+        ["RSP-5", "ERR-3"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "u64"], "image": err_img, "expected_seq": 4},
+        ok({"seq": 4, "status": 0x17, "responses": [], "detail": "trailer differs"}))
+    add("rsp.decode.stale", "a response whose seq is not the unanswered batch's",
+        ["RSP-6", "RSP-1"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 4},
+        err("STALE_SEQUENCE"))
+    add("rsp.decode.count-mismatch", "a response with fewer entries than the batch had requests",
+        ["RSP-6", "RSP-2"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "cbor", "u64", "u64"], "image": img}, err("BAD_HEADER"))
+    torn = img[:-8] + HDR.pack(3, len(img) // 8, 2, 0)
+    add("rsp.decode.torn", "a response whose trailer differs", ["RSP-6", "SLOT-7"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": torn}, err("TORN"))
+    add("rsp.decode.fixed-with-n", "a fixed result that claims a body length", ["RSP-3"],
+        "decode_response_batch",
+        {"config": cfg(), "results": ["u64"], "image": rsp_batch(1, [rsp_entry(0, r8, n=8)])}, err("BAD_HEADER"))
+    add("rsp.encode.count-zero", "an accepted batch is answered with at least one entry", ["RSP-2"],
+        "encode_response_batch", {"config": cfg(), "seq": 1, "responses": []}, err("BAD_ARGUMENT"))
+    return out

@@ -1,0 +1,9 @@
+"""Reports of a run: JUnit XML (CI), JSON (machines), a self-contained HTML page (people)."""
+
+from __future__ import annotations
+
+from .html import write_html
+from .json import to_json, write_json
+from .junit import write_junit
+
+__all__ = ["to_json", "write_html", "write_json", "write_junit"]

@@ -1,0 +1,41 @@
+"""Ways to plug an implementation in: the reference, an adapter executable, a live peer.
+
+`open_target(spec)` understands:
+
+- `reference` (default): the reference codec of `gossamer/`, in process;
+- `adapter:<command line>`: any executable speaking SPEC.md section 11 on stdin/stdout;
+- `c`: the bundled C codec, compiled with the machine's C compiler, through the adapter;
+- `mutant:<name>`: the reference with one deliberate bug (`conformance/mutants/`);
+- `live:<host>:<port>`: a trustee on real RDMA, reached through the bootstrap of [ADPT-12].
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from ..model import Target
+
+
+def open_target(spec: str) -> Target:
+    if spec in ("", "reference"):
+        from .reference import ReferenceTarget
+
+        return ReferenceTarget()
+    if spec.startswith("adapter:"):
+        from .subprocess import AdapterTarget
+
+        return AdapterTarget(shlex.split(spec[len("adapter:") :]))
+    if spec == "c":
+        from ..c_codec import build
+        from .subprocess import AdapterTarget
+
+        return AdapterTarget([str(build())], name="c-codec")
+    if spec.startswith("mutant:"):
+        from ..mutants import make_mutant
+
+        return make_mutant(spec[len("mutant:") :])
+    if spec.startswith("live:"):
+        from .live import LiveTarget
+
+        return LiveTarget(spec[len("live:") :])
+    raise ValueError(f"unknown target {spec!r}: use reference, c, adapter:CMD, mutant:NAME or live:HOST:PORT")

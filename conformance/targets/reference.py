@@ -1,0 +1,300 @@
+"""The reference implementation as a target: every adapter op answered by `gossamer/` in process.
+
+Each `op_<name>` method is one op of SPEC.md section 11, taking and returning the same plain values
+the adapter protocol carries ([ADPT-5] .. [ADPT-10]). Mutants subclass this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from gossamer import serial
+from gossamer.batch import decode_request_batch, encode_request_batch, pack_requests
+from gossamer.bootstrap import BootstrapReader, hello_from_map, negotiate
+from gossamer.closures import ClosureShape, Registry, closure_id
+from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
+from gossamer.fallback import Frame, FrameKind, FrameReader
+from gossamer.layout import Layout, ParamSpec, ResultSpec
+from gossamer.request import Request, attach_payload
+from gossamer.response import (
+    Response,
+    decode_response_batch,
+    encode_error_response,
+    encode_response_batch,
+)
+from gossamer.slot import SlotConfig, make_imm, next_seq, parse_imm
+from gossamer.slot_state import ClientSlot, Event, TrusteeSlot
+from gossamer.trust_ids import TrustIdMinter, TrustIdSet
+from gossamer.trustee import PropertyEntry, Trustee
+
+from ..closures import BEHAVIOUR
+from ..model import Outcome, err, ok
+
+OPS = (
+    "hello", "closure_id", "register", "pack_capture", "unpack_capture", "check_cbor",
+    "encode_request_batch", "pack_requests", "decode_request_batch", "encode_response_batch",
+    "encode_error_response", "decode_response_batch", "encode_frame", "decode_frames",
+    "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "next_seq", "make_imm",
+    "slot_events", "land", "execute",
+)
+
+
+def config_of(a: Mapping[str, Any]) -> SlotConfig:
+    c = a.get("config") or {}
+    return SlotConfig(
+        slot_size=c.get("slot_size", 1024), table_k=c.get("table_k", 4),
+        fallback_limit=c.get("fallback_limit", 64 << 20),
+    )
+
+
+def shapes_of(closures: Sequence[Mapping[str, Any]]) -> dict[int, ClosureShape]:
+    return {
+        d["id"]: ClosureShape(
+            Layout.parse(d["capture"]).size, ParamSpec.parse(d.get("param")), ResultSpec.parse(d["result"])
+        )
+        for d in closures
+    }
+
+
+def request_of(r: Mapping[str, Any]) -> Request:
+    return Request(r["property"], r["closure_id"], bytes(r["captured"]), r.get("param"))
+
+
+def request_map(r: Request) -> dict[str, Any]:
+    return {"property": r.property, "closure_id": r.closure_id, "captured": r.captured,
+            "param": r.param, "fallback_len": r.fallback_len}
+
+
+def response_map(r: Response) -> dict[str, Any]:
+    return {"status": r.status, "result": r.result, "body": r.body, "fallback_len": r.fallback_len}
+
+
+def _frames(frames: Sequence[Frame]) -> list[bytes]:
+    return [f.encode() for f in frames]
+
+
+_EVENTS = {e.value: e for e in Event}
+
+
+def _mutable(v: Any) -> Any:
+    return [_mutable(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+class ReferenceTarget:
+    """`gossamer/` answering the adapter ops directly (no subprocess, no CBOR framing)."""
+
+    name = "reference"
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(OPS)
+
+    def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
+        fn = getattr(self, f"op_{op}", None)
+        if fn is None:
+            return err("UNSUPPORTED")
+        try:
+            return ok(fn(args))
+        except GossamerError as e:
+            return err(e.code.name)
+
+    def close(self) -> None:
+        pass
+
+    # -- closures and layouts ([CID-1] .. [CID-3], [LAYOUT-1] .. [LAYOUT-4], [SER-1], [SER-2])
+
+    def op_hello(self, a: Mapping[str, Any]) -> Any:
+        return {"name": self.name, "versions": [1, 1], "ops": sorted(self.capabilities)}
+
+    def op_closure_id(self, a: Mapping[str, Any]) -> Any:
+        return {"id": closure_id(a["name"])}
+
+    def op_register(self, a: Mapping[str, Any]) -> Any:
+        seen: dict[int, str] = {}
+        for d in a["closures"]:
+            Layout.parse(d["capture"])
+            ResultSpec.parse(d["result"])
+            ParamSpec.parse(d.get("param"))
+            cid, name = d["id"], d["name"]
+            if cid == 0 or seen.get(cid, name) != name:  # [CID-2]
+                raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "CID-2", f"id {cid:#x} of {name!r}")
+            seen[cid] = name
+        return {}
+
+    def op_pack_capture(self, a: Mapping[str, Any]) -> Any:
+        return {"data": Layout.parse(a["capture"]).pack(a["values"])}
+
+    def op_unpack_capture(self, a: Mapping[str, Any]) -> Any:
+        return {"values": list(Layout.parse(a["capture"]).unpack(a["data"]))}
+
+    def op_check_cbor(self, a: Mapping[str, Any]) -> Any:
+        serial.loads(a["data"])
+        return {}
+
+    # -- request batches (sections 1, 3, 4, 7)
+
+    def op_encode_request_batch(self, a: Mapping[str, Any]) -> Any:
+        eb = encode_request_batch(
+            a["seq"], [request_of(r) for r in a["requests"]], shapes_of(a["closures"]), config_of(a),
+            a.get("slot_id", 0),
+        )
+        return {"image": eb.image, "frames": _frames(eb.frames)}
+
+    def op_pack_requests(self, a: Mapping[str, Any]) -> Any:
+        batches = pack_requests([request_of(r) for r in a["requests"]], shapes_of(a["closures"]), config_of(a))
+        return {"counts": [len(b) for b in batches]}
+
+    def op_decode_request_batch(self, a: Mapping[str, Any]) -> Any:
+        rb = decode_request_batch(
+            a["image"], shapes_of(a["closures"]), config_of(a), a.get("expected_seq"), a.get("imm_seq16")
+        )
+        return {"seq": rb.seq, "table": list(rb.table), "requests": [request_map(r) for r in rb.requests]}
+
+    def op_attach_payload(self, a: Mapping[str, Any]) -> Any:
+        shapes = shapes_of(a["closures"])
+        stub = Request(1, a["closure_id"], b"", None, a["fallback_len"])
+        r = attach_payload(stub, a["payload"], shapes[a["closure_id"]])
+        return {"captured": r.captured, "param": r.param}
+
+    # -- responses (section 5)
+
+    def op_encode_response_batch(self, a: Mapping[str, Any]) -> Any:
+        rs = [Response(r["status"], bytes(r["result"]), r.get("body")) for r in a["responses"]]
+        eb = encode_response_batch(a["seq"], rs, config_of(a), a.get("slot_id", 0))
+        return {"image": eb.image, "frames": _frames(eb.frames)}
+
+    def op_encode_error_response(self, a: Mapping[str, Any]) -> Any:
+        code = ErrorCode[a["code"]]
+        return {"image": encode_error_response(a["seq"], code, a.get("detail", ""), config_of(a))}
+
+    def op_decode_response_batch(self, a: Mapping[str, Any]) -> Any:
+        specs = [ResultSpec.parse(s) for s in a["results"]]
+        rb = decode_response_batch(a["image"], specs, config_of(a), a.get("expected_seq"), a.get("imm_seq16"))
+        return {"seq": rb.seq, "status": rb.status, "responses": [response_map(r) for r in rb.responses],
+                "detail": rb.detail}
+
+    # -- fallback frames (section 7)
+
+    def op_encode_frame(self, a: Mapping[str, Any]) -> Any:
+        f = Frame(kind=FrameKind(a["kind"]), slot_id=a["slot_id"], seq=a["seq"], index=a["index"],
+                  payload=a["payload"])
+        return {"frame": f.encode()}
+
+    def op_decode_frames(self, a: Mapping[str, Any]) -> Any:
+        reader = FrameReader(a.get("limit", 64 << 20))
+        frames = []
+        for chunk in a.get("chunks") or [a["data"]]:
+            frames += reader.feed(chunk)
+        return {
+            "frames": [{"kind": int(f.kind), "slot_id": f.slot_id, "seq": f.seq, "index": f.index,
+                        "payload": f.payload} for f in frames],
+            "buffered": reader.buffered,
+        }
+
+    # -- trust ids (section 6)
+
+    def op_mint(self, a: Mapping[str, Any]) -> Any:
+        return {"id": TrustIdMinter(a["machine"], a["thread"], a["counter"]).mint()}
+
+    def op_toggle(self, a: Mapping[str, Any]) -> Any:
+        s = TrustIdSet.entrusted(a["first"])
+        return {"emptied": [s.toggle(t["id"]) for t in a["toggles"]]}
+
+    # -- bootstrap (section 10)
+
+    def op_negotiate(self, a: Mapping[str, Any]) -> Any:
+        ours, theirs = a["ours"], a["theirs"]
+        return {"version": negotiate((ours[0], ours[1]), (theirs[0], theirs[1]))}
+
+    def op_decode_hello(self, a: Mapping[str, Any]) -> Any:
+        msgs = BootstrapReader().feed(a["data"])
+        if len(msgs) != 1:
+            raise LocalProtocolError(ErrorCode.TRUNCATED, "BOOT-4", f"{len(msgs)} complete messages")
+        h = hello_from_map(msgs[0])
+        return {"versions": list(h.versions), "machine": h.machine, "threads": h.threads,
+                "slot_size": h.config.slot_size, "table_k": h.config.table_k,
+                "fallback_timeout_ms": h.config.fallback_timeout_ms,
+                "fallback_limit": h.config.fallback_limit}
+
+    # -- slots, landing and flow control (section 2)
+
+    def op_next_seq(self, a: Mapping[str, Any]) -> Any:
+        return {"seq": next_seq(a["seq"])}
+
+    def op_make_imm(self, a: Mapping[str, Any]) -> Any:
+        imm = make_imm(a["slot_id"], a["seq"])
+        return {"imm": imm, "parsed": list(parse_imm(imm))}
+
+    def op_slot_events(self, a: Mapping[str, Any]) -> Any:
+        cfg = SlotConfig()
+        machine: ClientSlot | TrusteeSlot = (
+            ClientSlot(cfg) if a["role"] == "client" else TrusteeSlot(cfg, {})
+        )
+        out = []
+        for ev in a["events"]:
+            try:
+                machine._fire(_EVENTS[ev])
+                out.append(machine.state.value)
+            except GossamerError as e:
+                out.append(e.code.name)
+        return {"results": out}
+
+    def op_land(self, a: Mapping[str, Any]) -> Any:
+        slot = TrusteeSlot(config_of(a), shapes_of(a["closures"]))
+        out: list[dict[str, Any]] = []
+        for landing in a["landings"]:
+            got = slot.on_landed(landing["image"], parse_imm(landing["imm"])[1])
+            slot.responded()
+            if isinstance(got, bytes):
+                out.append({"response": got})
+            else:
+                out.append({"seq": got.seq, "count": len(got.requests)})
+        return {"results": out}
+
+    def op_execute(self, a: Mapping[str, Any]) -> Any:
+        """A trustee thread: land each batch, attach frames, run, answer ([REQ-6], [REQ-7], [FB-5])."""
+        cfg = config_of(a)
+        reg = Registry()
+        for d in a["closures"]:
+            if d["name"] in BEHAVIOUR:
+                reg.register(BEHAVIOUR[d["name"]], d["name"], capture=d["capture"], result=d["result"],
+                             param=d.get("param"))
+        trustee = Trustee(reg)
+        for prop in a.get("properties", []):
+            trustee.table.live[prop["pointer"]] = PropertyEntry(_mutable(prop["value"]), TrustIdSet.entrusted(prop["first"]))
+        slot = TrusteeSlot(cfg, reg.shapes)
+        out: list[dict[str, Any]] = []
+        for b in a["batches"]:
+            slot_id, seq16 = parse_imm(b["imm"])
+            got = slot.on_landed(b["image"], seq16)
+            if isinstance(got, bytes):
+                slot.responded()
+                out.append({"image": got, "frames": []})
+                continue
+            reader = FrameReader(cfg.fallback_limit)
+            waiting = {i for i, r in enumerate(got.requests) if r.fallback_len is not None}
+            reqs = list(got.requests)
+            broken: ErrorCode | None = None
+            try:
+                for f in reader.feed(b"".join(b.get("frames", []))):
+                    if (f.kind, f.slot_id, f.seq, f.index) != (FrameKind.REQUEST, slot_id, got.seq, f.index) \
+                            or f.index not in waiting:
+                        continue  # [FB-7] names no entry we wait for: discarded
+                    reqs[f.index] = attach_payload(reqs[f.index], f.payload, reg.shapes[reqs[f.index].closure_id])
+                    waiting.discard(f.index)
+            except GossamerError as e:  # [FB-6]: the stream is dead; waiting entries fail with it
+                broken = e.code
+            responses: list[Response] = []
+            for i, r in enumerate(reqs):  # [REQ-7]: one at a time, in entry order
+                if i in waiting:
+                    code = broken if broken is not None else ErrorCode.FALLBACK_TIMEOUT
+                    responses.append(Response.error(code, f"entry {i}: no fallback payload"))
+                else:
+                    responses.append(trustee.run(r))
+            eb = encode_response_batch(got.seq, responses, cfg, 0)
+            slot.responded()
+            out.append({"image": eb.image, "frames": _frames(eb.frames)})
+        return {"responses": out, "live": sorted(trustee.table.live)}
+
+
