@@ -1,0 +1,289 @@
+"""The programmer's API: a Python rendering of the thesis's Table II (section 3.2.4).
+
+    trust = await entrust({})                     # the property goes to a trustee
+    await trust.apply(put, 1, 2)                  # blocking: this fiber waits for the answer
+    trust.apply_then(put, 3, 4, then=print)       # non-blocking: the callback gets the answer
+    handle = spawn(worker, trust, machine=1)      # worker gets a fresh clone ([TRUST-6])
+    trust.drop()
+
+Closures are plain functions registered with `@gossamer.closure(capture=..., result=...,
+param=...)`, called on the trustee as `fn(property, *captured[, param])`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from .. import serial
+from ..closures import Closure
+from ..errors import ErrorCode, GossamerError, LocalProtocolError
+from ..request import Request, check_request
+from . import context
+from .client import Pending
+from .fibers import FiberHandle, Future, yield_now
+from .rack import KThread
+from .trustee import ENTRUST_POINTER
+
+T = TypeVar("T")
+
+
+class _NoArg:
+    __repr__ = lambda self: "NO_ARG"  # noqa: E731
+
+
+NO_ARG: Any = _NoArg()
+
+
+def _check_not_delegated(what: str) -> None:
+    name = context._delegated
+    if name is not None:
+        # The thesis hangs here (3.2.6: "calling apply ... from within a closure ... will cause
+        # the system to hang"); we refuse at once instead.
+        raise LocalProtocolError(
+            ErrorCode.NESTED_APPLY, "ERR-1",
+            f"{what} is blocking and cannot be called inside the delegated closure {name!r}: "
+            "the trustee thread would wait for itself. Use apply_then (non-blocking) instead.",
+        )
+
+
+def _request(rack_registry: Any, pointer: int, fn: Closure, captured: tuple[Any, ...], arg: Any) -> Request:
+    if not isinstance(fn, Closure):
+        raise LocalProtocolError(
+            ErrorCode.BAD_ARGUMENT, "CID-1",
+            f"{fn!r} is not a registered closure: decorate it with @gossamer.closure(...)",
+        )
+    if rack_registry.get(fn.id) is not fn and rack_registry.get(fn.id) is None:
+        raise LocalProtocolError(
+            ErrorCode.UNKNOWN_CLOSURE, "VT-5", f"closure {fn.name!r} is not in this rack's registry"
+        )
+    data = fn.capture.pack(captured)
+    if fn.param.present:
+        if arg is NO_ARG:
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "REQ-4", f"closure {fn.name!r} takes a serialized argument: pass arg=..."
+            )
+        try:
+            param: bytes | None = serial.dumps(arg)
+        except Exception as exc:
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "SER-1", f"argument of {fn.name!r} is not CBOR-serializable: {exc}"
+            ) from None
+    else:
+        if arg is not NO_ARG:
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "REQ-4", f"closure {fn.name!r} takes no serialized argument"
+            )
+        param = None
+    req = Request(pointer, fn.id, data, param)
+    check_request(req, fn.shape)
+    return req
+
+
+class Trust:
+    """A handle on a property held by a trustee (thesis 3.2.3). Not shareable between threads:
+    hand it to another fiber with `spawn` (which passes a fresh clone, [TRUST-6])."""
+
+    __slots__ = ("_cloned", "_dropped", "_holder", "id", "machine", "pointer", "thread")
+
+    def __init__(self, machine: int, thread: int, pointer: int, tid: int, holder: KThread) -> None:
+        self.machine = machine
+        self.thread = thread
+        self.pointer = pointer
+        self.id = tid
+        self._holder = holder
+        self._dropped = False
+        self._cloned = False
+
+    def __repr__(self) -> str:
+        state = " dropped" if self._dropped else ""
+        return (f"<Trust {self.id:#x} -> property {self.pointer:#x} on m{self.machine}.t{self.thread}, "
+                f"held by {self._holder.label}{state}>")
+
+    @property
+    def trustee(self) -> tuple[int, int]:
+        return self.machine, self.thread
+
+    @property
+    def dropped(self) -> bool:
+        return self._dropped
+
+    def _check(self, what: str) -> KThread:
+        if self._dropped:
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "TRUST-5", f"{what} on a dropped Trust {self.id:#x}")
+        th = context.current_thread()
+        if th is not self._holder:
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "TRUST-6",
+                f"{what}: Trust {self.id:#x} is held by {self._holder.label}, not {th.label}; "
+                "give other threads access with spawn(fn, trust), which hands over a fresh clone",
+            )
+        if th.rack.stopping:
+            raise LocalProtocolError(ErrorCode.PEER_FAILED, "ERR-1", "the rack is going down")
+        return th
+
+    def apply(self, fn: Closure, *captured: Any, arg: Any = NO_ARG) -> Future[Any]:
+        """Delegate `fn(property, *captured[, arg])`; `await` it for the result (blocking apply)."""
+        _check_not_delegated("apply")
+        th = self._check("apply")
+        req = _request(th.rack.registry, self.pointer, fn, captured, arg)
+        fut: Future[Any] = Future()
+
+        def done(value: Any, error: GossamerError | None) -> None:
+            if error is not None:
+                fut.set_error(error)
+            else:
+                fut.set_result(value)
+
+        th.client.submit(self.machine, self.thread, Pending(req, fn, done))
+        return fut
+
+    def apply_then(
+        self,
+        fn: Closure,
+        *captured: Any,
+        then: Callable[[Any], Any] | None = None,
+        on_error: Callable[[GossamerError], Any] | None = None,
+        arg: Any = NO_ARG,
+    ) -> None:
+        """Delegate without waiting; `then(result)` runs on this thread when the answer comes.
+
+        A failed request calls `on_error(error)`; with no `on_error` the error is uncaught and
+        brings the rack down, like an exception nobody handles.
+        """
+        th = self._check("apply_then")
+        req = _request(th.rack.registry, self.pointer, fn, captured, arg)
+
+        def done(value: Any, error: GossamerError | None) -> None:
+            if error is not None:
+                if on_error is None:
+                    raise error
+                on_error(error)
+            elif then is not None:
+                then(value)
+
+        th.client.submit(self.machine, self.thread, Pending(req, fn, done))
+
+    def clone(self) -> Trust:
+        """A new Trust to the same property: mints an id and sends its toggle ([TRUST-4])."""
+        th = self._check("clone")
+        return self._clone_on(th, th)
+
+    def _clone_on(self, th: KThread, new_holder: KThread) -> Trust:
+        rack = th.rack
+        tid = th.minter.mint()
+        self._cloned = True
+        self._toggle(th, tid)
+        return Trust(self.machine, self.thread, self.pointer, tid, new_holder)
+
+    def drop(self) -> None:
+        """Give this Trust up: toggles its own id ([TRUST-4]); the last drop drops the property."""
+        th = self._check("drop")
+        self._dropped = True
+        self._toggle(th, self.id)
+
+    def _toggle(self, th: KThread, tid: int) -> None:
+        toggle = th.rack.registry.toggle
+        req = Request(self.pointer, toggle.id, toggle.capture.pack((tid,)), None)
+
+        def done(value: Any, error: GossamerError | None) -> None:
+            if error is not None and error.code is not ErrorCode.PEER_FAILED:
+                raise error  # a toggle cannot fail in a correct rack: report it loudly
+
+        th.client.submit(self.machine, self.thread, Pending(req, toggle, done))
+
+    def __enter__(self) -> Trust:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._dropped:
+            self.drop()
+
+
+def entrust(value: Any, *, machine: int | None = None, thread: int | None = None) -> Future[Trust]:
+    """Entrust `value` (CBOR-serializable) to a trustee; `await` it for the Trust ([TRUST-3]).
+
+    By default the trustee is the calling thread; `machine` / `thread` place it anywhere.
+    """
+    _check_not_delegated("entrust")
+    th = context.current_thread()
+    rack = th.rack
+    if rack.stopping:
+        raise LocalProtocolError(ErrorCode.PEER_FAILED, "ERR-1", "the rack is going down")
+    m = th.machine.index if machine is None else machine
+    t = th.index if thread is None else thread
+    if not (0 <= m < rack.machines_n and 0 <= t < rack.threads):
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{m}.t{t} in this rack")
+    builtin = rack.registry.entrust
+    tid = th.minter.mint()
+    req = _request(rack.registry, ENTRUST_POINTER, builtin, (tid,), value)
+    fut: Future[Trust] = Future()
+
+    def done(ptr: Any, error: GossamerError | None) -> None:
+        if error is not None:
+            fut.set_error(error)
+        else:
+            fut.set_result(Trust(m, t, int(ptr), tid, th))
+
+    th.client.submit(m, t, Pending(req, builtin, done))
+    return fut
+
+
+def spawn(
+    fn: Callable[..., Coroutine[Any, Any, T]],
+    *args: Any,
+    machine: int | None = None,
+    thread: int | None = None,
+    name: str | None = None,
+) -> FiberHandle[T]:
+    """Start fiber `fn(*args)` on (machine, thread); None means any (chosen by the seeded rack).
+
+    Every Trust in `args` is handed over as a fresh clone owned by the new fiber ([TRUST-6]): the
+    caller keeps (and must drop) its own. Other arguments crossing machines travel as CBOR, like
+    anything that leaves a machine.
+    """
+    th = context.current_thread()
+    rack = th.rack
+    if machine is None:
+        machine = rack.rng.randrange(rack.machines_n)
+    if thread is None:
+        thread = rack.rng.randrange(rack.threads)
+    if not (0 <= machine < rack.machines_n and 0 <= thread < rack.threads):
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{machine}.t{thread} in this rack")
+    target = rack.machines[machine].threads[thread]
+    moved: list[Any] = []
+    for a in args:
+        if isinstance(a, Trust):
+            holder = a._check("spawn")
+            moved.append(a._clone_on(holder, target))
+        elif machine != th.machine.index:
+            try:
+                moved.append(serial.loads(serial.dumps(a)))
+            except Exception as exc:
+                raise LocalProtocolError(
+                    ErrorCode.NOREF, "LAYOUT-3",
+                    f"spawn argument {a!r} cannot leave machine {th.machine.index}: {exc}; pass "
+                    "Trusts or CBOR-serializable values",
+                ) from None
+        else:
+            moved.append(a)
+    coro = fn(*moved)
+    if not isinstance(coro, Coroutine):
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"spawn needs an async function, got {fn!r}")
+    f = rack.new_fiber(coro, target, name or getattr(fn, "__qualname__", "fiber"))
+    return FiberHandle(f)
+
+
+def here() -> tuple[int, int]:
+    """(machine, thread) of the running fiber."""
+    th = context.current_thread()
+    return th.machine.index, th.index
+
+
+def rack_shape() -> tuple[int, int]:
+    """(machines, threads per machine) of the running rack."""
+    rack = context.current_rack()
+    return rack.machines_n, rack.threads
+
+
+__all__ = ["NO_ARG", "Trust", "entrust", "here", "rack_shape", "spawn", "yield_now"]

@@ -1,0 +1,202 @@
+"""The client side of a kernel thread: pending queues, batches, responses (thesis 3.2.4).
+
+A fiber's request goes into the pending queue of its destination trustee; the thread's poller
+sends each queue as one batch per request slot, as full as the slot allows ([SLOT-10]), only when
+the slot's previous batch was answered ([FLOW-1]), fallback frames first ([FB-4]). Responses are
+matched to the batch in flight on their slot, in request order ([RSP-2]).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import serial
+from ..batch import BatchBuilder
+from ..closures import Closure
+from ..errors import DelegationError, ErrorCode, GossamerError, RemoteProtocolError
+from ..fallback import FrameKind
+from ..request import Request
+from ..response import Response, attach_response_payload
+from ..slot import make_imm
+from ..slot_state import ClientSlot, State
+
+if TYPE_CHECKING:
+    from .rack import KThread
+
+#: on_done(value, error): exactly one of them is meaningful
+Done = Callable[[Any, GossamerError | None], None]
+
+#: the clause that explains each entry-level error code a response can carry
+ENTRY_CLAUSE = {
+    ErrorCode.BAD_PROPERTY: "REQ-1",
+    ErrorCode.MALFORMED_CBOR: "SER-2",
+    ErrorCode.FALLBACK_TIMEOUT: "FB-5",
+    ErrorCode.CLOSURE_RAISED: "ERR-2",
+    ErrorCode.BAD_CAPTURE: "LAYOUT-4",
+    ErrorCode.BAD_RESULT: "ERR-2",
+    ErrorCode.BAD_FRAME: "FB-6",
+    ErrorCode.OVERSIZE: "FB-6",
+}
+
+
+class Pending:
+    """One request waiting to be sent or answered, and what to do with the answer."""
+
+    __slots__ = ("closure", "on_done", "req")
+
+    def __init__(self, req: Request, closure: Closure, on_done: Done) -> None:
+        self.req = req
+        self.closure = closure
+        self.on_done = on_done
+
+
+def decode_result(closure: Closure, r: Response) -> Any:
+    """The Python value of an OK response entry, per the closure's result layout."""
+    layout = closure.result.layout
+    if layout is None:
+        return serial.loads(r.body or b"")
+    if not layout.kinds:
+        return None
+    values = layout.unpack(r.result)
+    return values[0] if len(values) == 1 else values
+
+
+class Destination:
+    """One (this client thread, trustee thread) pair: its slot, queue and batch in flight."""
+
+    __slots__ = ("inflight", "machine", "queue", "req_slot", "resp_slot", "slot", "thread")
+
+    def __init__(self, machine: int, thread: int, req_slot: int, resp_slot: int, slot: ClientSlot) -> None:
+        self.machine = machine
+        self.thread = thread
+        self.req_slot = req_slot  # id on the trustee's machine
+        self.resp_slot = resp_slot  # id on this machine
+        self.slot = slot
+        self.queue: deque[Pending] = deque()
+        self.inflight: list[Pending] = []
+
+
+class ClientSide:
+    def __init__(self, kthread: KThread) -> None:
+        self.k = kthread
+        self.dests: dict[tuple[int, int], Destination] = {}
+        self.by_resp_slot: dict[int, Destination] = {}
+        self.ready: list[Destination] = []  # destinations with queued requests, first-queued first
+        self.outstanding = 0  # queued + in flight
+        self.batches_sent = 0
+        self.requests_sent = 0
+
+    def dest(self, machine: int, thread: int) -> Destination:
+        d = self.dests.get((machine, thread))
+        if d is None:
+            k = self.k
+            smap = k.rack.smap
+            d = Destination(
+                machine, thread,
+                smap.request_slot(k.machine.index, k.index, thread),
+                smap.response_slot(k.index, machine, thread),
+                ClientSlot(k.rack.config),
+            )
+            self.dests[(machine, thread)] = d
+            self.by_resp_slot[d.resp_slot] = d
+        return d
+
+    def submit(self, machine: int, thread: int, p: Pending) -> None:
+        d = self.dest(machine, thread)
+        if not d.queue:
+            self.ready.append(d)
+        d.queue.append(p)
+        self.outstanding += 1
+
+    def flush(self) -> int:
+        """Send one batch on every idle slot that has queued requests ([FLOW-1], [SLOT-10])."""
+        if not self.ready:
+            return 0
+        k = self.k
+        rack = k.rack
+        sent = 0
+        keep: list[Destination] = []
+        for d in self.ready:
+            if d.slot.state is not State.IDLE:
+                keep.append(d)
+                continue
+            builder = BatchBuilder(rack.config, rack.registry.shapes)
+            q = d.queue
+            batch: list[Pending] = []
+            while q and builder.try_add(q[0].req):
+                batch.append(q.popleft())
+            seq = d.slot.begin_write([p.closure.result for p in batch])
+            enc = builder.finish(seq, d.req_slot)
+            for frame in enc.frames:  # [FB-4] frames of a batch, in entry order, before its WRITE
+                rack.fallback.send(frame, (k.machine.index, k.index), d.machine)
+            d.inflight = batch
+            k.machine.net.write(k.index, d.machine, d.req_slot, enc.image, make_imm(d.req_slot, seq), d.resp_slot)
+            self.batches_sent += 1
+            self.requests_sent += len(batch)
+            sent += 1
+            if q:
+                keep.append(d)
+        self.ready = keep
+        return sent
+
+    def on_response(self, slot_id: int, imm: int) -> None:
+        """A response landed in one of our response slots ([RSP-1], [RSP-6])."""
+        k = self.k
+        rack = k.rack
+        d = self.by_resp_slot.get(slot_id)
+        if d is None:
+            raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response in unused slot {slot_id}")
+        image = k.machine.net.read_slot(slot_id)
+        rb = d.slot.on_response(image, imm & 0xFFFF)
+        batch, d.inflight = d.inflight, []
+        self.outstanding -= len(batch)
+        if d.queue and d not in self.ready:
+            self.ready.append(d)
+        if rb.status:  # [RSP-5] the whole batch was rejected
+            code = ErrorCode(rb.status)
+            for p in batch:
+                self._finish(p, None, DelegationError(code, "RSP-5", f"batch rejected by its trustee: {rb.detail}"))
+            return
+        rack.fallback.discard_stale(k.machine.index, int(FrameKind.RESPONSE), slot_id, rb.seq)
+        for i, (p, r) in enumerate(zip(batch, rb.responses, strict=True)):
+            if r.status == ErrorCode.FALLBACK:
+                got = rack.fallback.take(k.machine.index, (int(FrameKind.RESPONSE), slot_id, rb.seq, i))
+                if isinstance(got, ErrorCode):
+                    self._finish(p, None, DelegationError(got, ENTRY_CLAUSE.get(got, "FB-5"),
+                                                          "the response payload never arrived"))
+                    continue
+                r = attach_response_payload(r, got, p.closure.result)
+            if r.status == ErrorCode.OK:
+                try:
+                    value = decode_result(p.closure, r)
+                except GossamerError as exc:
+                    self._finish(p, None, DelegationError(ErrorCode.BAD_RESULT, exc.clause, exc.message))
+                    continue
+                self._finish(p, value, None)
+            else:
+                code = ErrorCode(r.status)
+                self._finish(p, None, DelegationError(code, ENTRY_CLAUSE.get(code, "ERR-2"),
+                                                      f"{p.closure.name}: {r.detail()}"))
+
+    def _finish(self, p: Pending, value: Any, error: GossamerError | None) -> None:
+        self.k.rack.answered += 1
+        try:
+            p.on_done(value, error)
+        except BaseException as exc:  # an apply_then callback raised: the thread "panics"
+            self.k.rack.crash(f"callback of {p.closure.name} on {self.k.label} raised", exc)
+
+    def fail_all(self, error: GossamerError) -> int:
+        """Fail everything queued or in flight (fate sharing); returns how many failed."""
+        n = 0
+        for d in self.dests.values():
+            items = list(d.inflight) + list(d.queue)
+            d.inflight = []
+            d.queue.clear()
+            for p in items:
+                n += 1
+                self._finish(p, None, error)
+        self.ready = []
+        self.outstanding = 0
+        return n

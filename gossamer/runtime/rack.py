@@ -1,0 +1,387 @@
+"""A rack of machines, each with kernel threads running fibers, and `launch` (thesis 3.2.2).
+
+The rack loop is the only scheduler. Each round it visits the live kernel threads in a seeded
+random order; a visited thread runs each of its ready fibers one step (again in seeded order) and
+then its poller: poll the CQ, run the request batches that landed (trustee side), match the
+responses that landed (client side), send one batch per idle slot with queued requests. Every
+choice comes from one `random.Random(seed)` and the emulated fabric is seeded too, so a run is a
+pure function of the seed: a failing run replays exactly.
+
+Fate sharing (thesis 3.2.1): when a completion, a verb or the device reports a failure, every
+pending request in the rack fails with `PEER_FAILED`, the fibers get a bounded time to see their
+errors, and `run` raises `RackFailure` with a report. An uncaught exception in a fiber or a
+callback brings the rack down the same way (a panicking thread kills its process).
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import attrs
+
+from ..closures import Registry, default_registry
+from ..errors import DelegationError, ErrorCode
+from ..slot import SlotConfig
+from ..trust_ids import TrustIdMinter
+from . import context
+from .client import ClientSide
+from .fibers import Fiber, Future
+from .slotmap import SlotMap
+from .tcp import FallbackHub
+from .trustee import TrusteeSide
+from .verbs import LinkFailure, MachineNet, PeerFailed
+
+T = TypeVar("T")
+
+#: rounds the fibers get, after a failure, to observe their errors before the rack stops
+DRAIN_ROUNDS = 200
+
+
+class RackFailure(Exception):
+    """The rack program went down (fate sharing); `report` says why and what was affected."""
+
+    def __init__(self, report: str, failure: LinkFailure | None = None,
+                 errors: tuple[BaseException, ...] = ()) -> None:
+        super().__init__(report)
+        self.report = report
+        self.failure = failure
+        self.errors = errors
+
+
+@attrs.frozen(slots=True)
+class DropEvent:
+    """A property dropped by its trustee ([TRUST-5]), in rack order."""
+
+    machine: int
+    thread: int
+    pointer: int
+    value: Any
+    step: int
+
+
+class KThread:
+    """One kernel thread: a client, a trustee, its fibers and its poller."""
+
+    def __init__(self, rack: Rack, machine: MachineRt, index: int) -> None:
+        self.rack = rack
+        self.machine = machine
+        self.index = index
+        self.label = f"m{machine.index}.t{index}"
+        self.ready: list[Fiber] = []
+        self.fibers = 0  # live fibers on this thread
+        self.client = ClientSide(self)
+        self.trustee = TrusteeSide(self)
+        self.minter = TrustIdMinter(machine.index, index)
+
+    def __repr__(self) -> str:
+        return f"<KThread {self.label}>"
+
+    def wake(self, fiber: Fiber) -> None:
+        self.ready.append(fiber)
+
+    def run_fibers(self) -> bool:
+        ready = self.ready
+        if not ready:
+            return False
+        rng = self.rack.rng
+        batch, self.ready = ready, []
+        if len(batch) > 1:
+            rng.shuffle(batch)
+        for f in batch:
+            self.rack.step_fiber(f)
+        return True
+
+    def poll(self) -> bool:
+        """The poller fiber's body: landed slots first, then send what is queued."""
+        net = self.machine.net
+        arrived = net.poll(self.index)
+        context._thread = self
+        context._fiber = None
+        did = False
+        if arrived:
+            did = True
+            requests = self.rack.smap.requests
+            for slot_id, imm in arrived:
+                if slot_id < requests:
+                    self.trustee.on_landed(slot_id, imm)
+                else:
+                    self.client.on_response(slot_id, imm)
+        if self.client.flush():
+            did = True
+        return did
+
+
+class MachineRt:
+    """One machine of the rack: its NIC side and its kernel threads."""
+
+    def __init__(self, rack: Rack, index: int, net: MachineNet) -> None:
+        self.rack = rack
+        self.index = index
+        self.net = net
+        self.alive = True
+        self.threads = [KThread(rack, self, t) for t in range(rack.threads)]
+
+
+class Rack:
+    """A Gossamer process spread over `machines` machines of `threads` kernel threads each."""
+
+    def __init__(
+        self,
+        machines: int = 1,
+        threads: int = 1,
+        *,
+        seed: int = 0,
+        config: SlotConfig | None = None,
+        registry: Registry | None = None,
+        fabric: Any = None,
+        lag: float = 0.0,
+        verbs: Any = None,
+        devices: list[str] | None = None,
+    ) -> None:
+        from nic_emu import fabric as emu_fabric
+        from nic_emu.provider import mr_view
+        from nic_emu.provider import verbs as load_verbs
+
+        if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
+            raise ValueError("machines and threads must be 1..65535")
+        self.machines_n = machines
+        self.threads = threads
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.config = config or SlotConfig()
+        self.registry = registry or default_registry
+        self.smap = SlotMap(machines, threads)
+        v = verbs if verbs is not None else load_verbs()
+        emulated = v.__name__.startswith("nic_emu")
+        if fabric is None and emulated:
+            fabric = emu_fabric.Fabric(seed=seed, machines=machines, lag=lag)
+        self.fabric = fabric
+        if devices is None:
+            devices = [m.name for m in fabric.machines] if emulated else \
+                [d.name.decode() for d in v.device.get_device_list()]
+        if len(devices) < machines:
+            raise ValueError(f"{machines} machines need {machines} devices, found {devices}")
+        self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
+        prev = emu_fabric.set_fabric(fabric) if emulated else None
+        try:
+            nets = [
+                MachineNet(v, mr_view, devices[m], m, machines, threads, self.config,
+                           psn=self.rng.randrange(1 << 24))
+                for m in range(machines)
+            ]
+            # [BOOT-1] .. [BOOT-3]: every pair exchanges hellos (through the codec) and connects
+            for a in range(machines):
+                for b in range(machines):
+                    if a != b:
+                        nets[b].connect(a, nets[a].hello_for(b, self.fallback.port(a)))
+        finally:
+            if emulated:
+                emu_fabric.set_fabric(prev)
+        self.machines = [MachineRt(self, m, nets[m]) for m in range(machines)]
+        self.all_threads = [t for m in self.machines for t in m.threads]
+        self.next_fiber = 0
+        self.live_fibers = 0
+        self.answered = 0
+        self.rounds = 0
+        self.failure: LinkFailure | None = None
+        self.crashes: list[tuple[str, BaseException]] = []
+        self.stopping = False
+        self.drops: list[DropEvent] = []
+        self.entrusted = 0
+        #: test hooks: called with (rack) at the start of every round
+        self.round_hooks: list[Callable[[Rack], None]] = []
+
+    # -- fibers ---------------------------------------------------------------------------
+
+    def new_fiber(self, coro: Coroutine[Any, Any, Any], thread: KThread, name: str) -> Fiber:
+        self.next_fiber += 1
+        f = Fiber(self.next_fiber, coro, thread, name)
+        self.live_fibers += 1
+        thread.fibers += 1
+        thread.wake(f)
+        return f
+
+    def step_fiber(self, f: Fiber) -> None:
+        th = f.thread
+        if not th.machine.alive:
+            return
+        context._thread = th
+        context._fiber = f
+        try:
+            y = f.step()
+        except StopIteration as stop:
+            self._fiber_done(f)
+            f.done.set_result(stop.value)
+            return
+        except BaseException as exc:
+            self._fiber_done(f)
+            f.error = exc
+            f.done.set_error(exc)
+            self.crash(f"fiber {f.id} ({f.name}) on {th.label} raised", exc)
+            return
+        finally:
+            context._fiber = None
+        if y is None:
+            th.wake(f)
+        elif isinstance(y, Future):
+            y.add_done_callback(lambda: th.wake(f))
+        else:
+            f.coro.close()
+            self._fiber_done(f)
+            self.crash(f"fiber {f.id} ({f.name}) awaited {y!r}", TypeError(
+                "a Gossamer fiber may only await Gossamer futures (apply, entrust, a spawn "
+                "handle, yield_now), not asyncio objects"))
+
+    def _fiber_done(self, f: Fiber) -> None:
+        self.live_fibers -= 1
+        f.thread.fibers -= 1
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_entrusted(self, th: KThread, pointer: int) -> None:
+        self.entrusted += 1
+
+    def on_dropped(self, th: KThread, pointer: int, value: Any) -> None:
+        self.drops.append(DropEvent(th.machine.index, th.index, pointer, value, self.rounds))
+
+    def crash(self, what: str, exc: BaseException) -> None:
+        """An uncaught error: the rack goes down (fate sharing)."""
+        self.crashes.append((what, exc))
+        self._go_down()
+
+    def peer_failed(self, failure: LinkFailure) -> None:
+        if self.failure is None:
+            self.failure = failure
+        if failure.peer is None:
+            self.machines[failure.machine].alive = False
+        self._go_down()
+
+    def _go_down(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        detail = self.failure.describe() if self.failure else "the rack is going down"
+        err = DelegationError(ErrorCode.PEER_FAILED, "ERR-1", detail)
+        self.failed_requests = 0
+        for th in self.all_threads:
+            self.failed_requests += th.client.fail_all(err)
+
+    def outstanding(self) -> int:
+        return sum(th.client.outstanding for th in self.all_threads)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self, main: Callable[..., Coroutine[Any, Any, T]], *args: Any,
+            machine: int = 0, thread: int = 0) -> T:
+        """Run `main(*args)` as gsm-main on (machine, thread) until the rack is quiet."""
+        prev_rack = context._rack
+        context._rack = self
+        self.failed_requests = 0
+        main_fiber = self.new_fiber(main(*args), self.machines[machine].threads[thread], "gsm-main")
+        idle = 0
+        drain = 0
+        try:
+            while True:
+                self.rounds += 1
+                for hook in self.round_hooks:
+                    hook(self)
+                progressed = False
+                order = [th for th in self.all_threads if th.machine.alive]
+                self.rng.shuffle(order)
+                for th in order:
+                    if th.run_fibers():
+                        progressed = True
+                    if self.stopping:
+                        continue
+                    try:
+                        if th.poll():
+                            progressed = True
+                    except PeerFailed as pf:
+                        self.peer_failed(pf.failure)
+                if not self.stopping:
+                    for m in self.machines:  # the daemon's view: a dead device is a crashed process
+                        try:
+                            m.net.check_alive(0)
+                        except PeerFailed as pf:
+                            self.peer_failed(pf.failure)
+                if self.stopping:
+                    drain += 1
+                    if drain > DRAIN_ROUNDS or not any(th.ready for th in self.all_threads):
+                        raise self._failure_report(main_fiber)
+                    continue
+                if main_fiber.done.done and self.live_fibers == 0 and self.outstanding() == 0:
+                    break
+                if progressed or self._fabric_busy():
+                    idle = 0
+                    continue
+                idle += 1
+                if idle > 3:
+                    self.crashes.append(("deadlock", RuntimeError(
+                        f"nothing can progress: {self.live_fibers} fibers wait, "
+                        f"{self.outstanding()} requests outstanding")))
+                    raise self._failure_report(main_fiber)
+        finally:
+            context._rack = prev_rack
+            context._thread = None
+            context._fiber = None
+        return main_fiber.done.result()
+
+    def _fabric_busy(self) -> bool:
+        f = self.fabric
+        return bool(getattr(f, "_pending", False))
+
+    def _failure_report(self, main_fiber: Fiber) -> RackFailure:
+        lines = ["Gossamer rack failed (fate sharing: the whole program stops)"]
+        if self.failure is not None:
+            lines.append(f"  cause: {self.failure.describe()}")
+        for what, exc in self.crashes:
+            lines.append(f"  cause: {what}: {type(exc).__name__}: {exc}")
+            tb = "".join(traceback.format_exception(exc)).rstrip().splitlines()
+            lines.extend("    " + line for line in tb[-6:])
+        lines.append(f"  requests failed with PEER_FAILED: {self.failed_requests}")
+        lines.append(f"  fibers still alive: {self.live_fibers}; gsm-main "
+                     f"{'finished' if main_fiber.done.done else 'did not finish'}")
+        lines.append(f"  rounds: {self.rounds}, requests answered: {self.answered}")
+        errors = tuple(exc for _, exc in self.crashes)
+        return RackFailure("\n".join(lines), self.failure, errors)
+
+    def close(self) -> None:
+        self.fallback.close()
+
+    # -- counters -------------------------------------------------------------------------
+
+    def qp_counts(self) -> list[int]:
+        """RC QPs per machine: `threads * (machines - 1)` (one per thread and remote machine)."""
+        out = []
+        for m in self.machines:
+            c = m.net.counters()
+            out.append(c.qps_open if c else m.net.qp_count())
+        return out
+
+
+def launch(
+    main: Callable[..., Coroutine[Any, Any, T]],
+    *args: Any,
+    machines: int = 1,
+    threads: int = 1,
+    seed: int = 0,
+    slot_size: int = 1024,
+    table_k: int = 4,
+    registry: Registry | None = None,
+    lag: float = 0.0,
+    fallback_timeout_ms: int = 5000,
+) -> T:
+    """Start a rack and run `main(*args)` as its gsm-main on machine 0, thread 0.
+
+    Returns main's result once main and every fiber it spawned have finished and every request
+    is answered; raises `RackFailure` when the rack goes down.
+    """
+    config = SlotConfig(slot_size=slot_size, table_k=table_k, fallback_timeout_ms=fallback_timeout_ms)
+    rack = Rack(machines, threads, seed=seed, config=config, registry=registry, lag=lag)
+    try:
+        return rack.run(main, *args)
+    finally:
+        rack.close()

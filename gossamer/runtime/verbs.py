@@ -1,0 +1,257 @@
+"""The verbs transport: one registered slot region per machine, one RC QP per (thread, remote
+machine), landing by RDMA WRITE WITH IMMEDIATE (SPEC.md section 2).
+
+Written against the pyverbs API only (`nic_emu.provider.verbs()` gives the emulator or the real
+`pyverbs`), so the same code runs over the emulated fabric and over Soft-RoCE.
+
+* [LAND-1] every batch image is one RDMA WRITE WITH IMMEDIATE of exactly `L` bytes at offset 0 of
+  its slot; [LAND-2] the immediate is `make_imm(slot_id, seq)`.
+* [LAND-3] a slot is read only after its receive completion is polled: `poll` hands the owner
+  thread `(slot_id, seq16)` and only then does the owner read the slot.
+* [FLOW-4] each QP end keeps `2 * T` receive WRs posted (the request slots of the peer thread on
+  this machine plus the response slots it answers into) and reposts one per receive completion.
+* One RC QP per (thread, remote machine): thread `i` of machine `A` is connected to thread `i` of
+  machine `B`. Both directions share it: `A.i`'s requests to any trustee on `B` and `B.i`'s
+  responses to clients on `A` travel `A.i -> B.i`. A receive completion lands on the CQ of the
+  thread that owns the QP and is routed in memory, by slot id, to the thread that owns the slot
+  (threads of one machine share memory).
+* Same-machine delegation bypasses the NIC: the image is copied into the slot and the completion
+  queued for the owner directly, so local and remote pairs go through the same slot images.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections import deque
+from typing import Any
+
+import attrs
+
+from ..bootstrap import BootstrapReader, Hello, hello_from_map
+from ..slot import SlotConfig, parse_imm
+from .slotmap import SlotMap
+
+_IMM_RECV = 1 << 7  # IBV_WC_RECV: receive completions have this bit in their opcode
+
+
+@attrs.frozen(slots=True)
+class LinkFailure:
+    """What a poller saw when the fabric failed under it: the report of fate sharing."""
+
+    machine: int
+    thread: int
+    peer: int | None  #: the remote machine of the failed QP, None when the local NIC died
+    what: str
+
+    def describe(self) -> str:
+        where = f"machine {self.machine} thread {self.thread}"
+        if self.peer is None:
+            return f"{where}: local device failed ({self.what})"
+        return f"{where}: connection to machine {self.peer} failed ({self.what})"
+
+
+class PeerFailed(Exception):
+    """Raised by the transport when a completion or a verb reports a failed peer or device."""
+
+    def __init__(self, failure: LinkFailure) -> None:
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+def _gid_text(raw: bytes) -> str:
+    return ":".join(f"{raw[i]:02x}{raw[i + 1]:02x}" for i in range(0, 16, 2))
+
+
+class MachineNet:
+    """The NIC side of one machine of the rack."""
+
+    def __init__(
+        self, v: Any, view: Any, device: str, index: int, machines: int, threads: int,
+        config: SlotConfig, psn: int,
+    ) -> None:
+        e = v.enums
+        self.v = v
+        self.index = index
+        self.machines = machines
+        self.threads = threads
+        self.config = config
+        self.smap = SlotMap(machines, threads)
+        self.psn = psn & 0xFFFFFF
+        size = config.slot_size
+        self.ctx = v.device.Context(name=device)
+        self.pd = v.pd.PD(self.ctx)
+        access = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
+        region = self.smap.count * size
+        # [SLOT-1] slots live in a region registered LOCAL_WRITE | REMOTE_WRITE
+        self.mr = v.mr.MR(self.pd, region, access)
+        self.mem: memoryview = view(self.mr)
+        # Staging for outgoing images: one S-byte buffer per local slot; a write to a peer slot is
+        # staged at the id of the local slot of the same pair, which has at most one write in flight.
+        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
+        self.stage_mem: memoryview = view(self.stage)
+        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+        self.gid: bytes = self._gid_bytes()
+        cqe = max(64, 8 * threads * machines + 16)
+        self.cqs = [v.cq.CQ(self.ctx, cqe) for _ in range(threads)]
+        self.recv_depth = 2 * threads  # [FLOW-4]
+        self.qps: dict[tuple[int, int], Any] = {}
+        self.qp_of_num: dict[int, tuple[int, int]] = {}
+        for t in range(threads):
+            for peer in range(machines):
+                if peer == index:
+                    continue
+                cap = v.qp.QPCap(max_send_wr=4 * threads + 8, max_recv_wr=self.recv_depth + 4,
+                                 max_send_sge=1, max_recv_sge=1)
+                init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cqs[t], rcq=self.cqs[t], cap=cap,
+                                       sq_sig_all=0)
+                qp = v.qp.QP(self.pd, init)
+                self.qps[(t, peer)] = qp
+                self.qp_of_num[qp.qp_num] = (t, peer)
+        self.remote: dict[int, tuple[int, int]] = {}  # peer machine -> (slot base, rkey)
+        self.inbox: list[deque[tuple[int, int]]] = [deque() for _ in range(threads)]
+        self.local_writes = 0
+        self.remote_writes = 0
+
+    def _gid_bytes(self) -> bytes:
+        g = self.ctx.query_gid(1, 1)  # GID 1: the RoCE v2 (IPv4-mapped) address
+        raw = getattr(g, "raw", None)
+        if isinstance(raw, (bytes, bytearray)):
+            return bytes(raw)
+        return bytes.fromhex(str(g.gid).replace(":", ""))
+
+    # -- bootstrap ([BOOT-1] .. [BOOT-3]) ------------------------------------------------------
+
+    def hello_for(self, peer: int, fallback_port: int) -> bytes:
+        """The encoded hello this machine sends to `peer` (length-prefixed CBOR map)."""
+        smap = self.smap
+        t = self.threads
+        ids = [smap.request_slot(peer, ct, tt) for ct in range(t) for tt in range(t)]
+        ids += [smap.response_slot(ct, peer, tt) for ct in range(t) for tt in range(t)]
+        hello = Hello(
+            machine=self.index, threads=t, config=self.config,
+            rdma={
+                "gid": self.gid,
+                "qpns": [self.qps[(th, peer)].qp_num for th in range(t)],
+                "psn": self.psn,
+                "slots": {"base": self.mr.buf, "rkey": self.mr.rkey, "ids": ids},
+                "fallback_port": fallback_port,
+            },
+        )
+        return hello.encode()
+
+    def connect(self, peer: int, encoded_hello: bytes) -> Hello:
+        """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
+        v = self.v
+        e = v.enums
+        msgs = BootstrapReader().feed(encoded_hello)
+        hello = hello_from_map(msgs[0])
+        rdma = hello.rdma
+        self.remote[peer] = (int(rdma["slots"]["base"]), int(rdma["slots"]["rkey"]))
+        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(bytes(rdma["gid"]))), sgid_index=1)
+        for t in range(self.threads):
+            qp = self.qps[(t, peer)]
+            attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
+            attr.qp_access_flags = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
+            attr.dest_qp_num = int(rdma["qpns"][t])
+            attr.rq_psn = int(rdma["psn"])
+            attr.sq_psn = self.psn
+            attr.max_dest_rd_atomic = 1
+            attr.max_rd_atomic = 1
+            attr.min_rnr_timer = 1
+            attr.timeout = 14
+            attr.retry_cnt = 7
+            attr.rnr_retry = 3  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
+            attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
+            qp.to_init(attr)
+            qp.to_rtr(attr)
+            qp.to_rts(attr)
+            for _ in range(self.recv_depth):
+                self._post_recv(qp)
+        return hello
+
+    def _post_recv(self, qp: Any) -> None:
+        v = self.v
+        sge = v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)
+        qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[sge]))
+
+    # -- data path --------------------------------------------------------------------------
+
+    def write(self, thread: int, dst: int, slot_id: int, image: bytes, imm: int, stage_slot: int) -> None:
+        """Write a batch image into slot `slot_id` of machine `dst` ([LAND-1], [LAND-2])."""
+        n = len(image)
+        if dst == self.index:
+            off = slot_id * self.config.slot_size
+            self.mem[off : off + n] = image
+            self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, imm))
+            self.local_writes += 1
+            return
+        v = self.v
+        e = v.enums
+        size = self.config.slot_size
+        soff = stage_slot * size
+        self.stage_mem[soff : soff + n] = image
+        base, rkey = self.remote[dst]
+        sge = v.wr.SGE(self.stage.buf + soff, n, self.stage.lkey)
+        wr = v.wr.SendWR(wr_id=slot_id, opcode=e.IBV_WR_RDMA_WRITE_WITH_IMM, num_sge=1, sg=[sge],
+                         imm_data=imm, send_flags=0)
+        wr.set_wr_rdma(rkey, base + slot_id * size)
+        try:
+            self.qps[(thread, dst)].post_send(wr)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise self._failure(thread, dst, exc) from None
+        self.remote_writes += 1
+
+    def _failure(self, thread: int, peer: int | None, exc: BaseException) -> PeerFailed:
+        code = getattr(exc, "error_code", None)
+        local = code == errno.EIO
+        return PeerFailed(LinkFailure(self.index, thread, None if local else peer, str(exc)))
+
+    def poll(self, thread: int) -> deque[tuple[int, int]]:
+        """Poll this thread's CQ, route landed slots to their owners; this thread's arrivals.
+
+        Returns (and empties) the thread's inbox of `(slot_id, imm)`; raises PeerFailed on any
+        error completion (the peer or link is gone) or on a dead local device.
+        """
+        v = self.v
+        try:
+            n, wcs = self.cqs[thread].poll(64)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise self._failure(thread, None, exc) from None
+        if n:
+            status_names = v.enums.ibv_wc_status
+            for wc in wcs:
+                key = self.qp_of_num.get(wc.qp_num)
+                if wc.status != 0:
+                    peer = key[1] if key else None
+                    try:
+                        what = status_names(wc.status).name
+                    except ValueError:
+                        what = f"status {wc.status}"
+                    raise PeerFailed(LinkFailure(self.index, thread, peer, f"completion error {what}"))
+                if wc.opcode & _IMM_RECV and key is not None:
+                    self._post_recv(self.qps[key])  # [FLOW-4] one repost per receive completion
+                    slot_id, _ = parse_imm(wc.imm_data)
+                    self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, wc.imm_data))
+        box = self.inbox[thread]
+        if not box:
+            return box
+        self.inbox[thread] = deque()
+        return box
+
+    def check_alive(self, thread: int) -> None:
+        """Raise PeerFailed if the local device is gone (the local process crashed)."""
+        try:
+            self.ctx.query_port(1)
+        except self.v.pyverbs_error.PyverbsError as exc:
+            raise self._failure(thread, None, exc) from None
+
+    def read_slot(self, slot_id: int) -> memoryview:
+        """The bytes of a slot ([LAND-3]: call only after its completion was polled)."""
+        size = self.config.slot_size
+        return self.mem[slot_id * size : (slot_id + 1) * size]
+
+    def counters(self) -> Any:
+        return getattr(self.ctx, "_machine", None) and self.ctx._machine.counters()
+
+    def qp_count(self) -> int:
+        return len(self.qps)
