@@ -41,6 +41,9 @@ def run_case(target: Target, case: Case) -> CaseResult:
         got = target.call(case.op, wire_args(case))
     except TargetBroken as e:
         return CaseResult(case=case, verdict=Verdict.ERROR, message=str(e), seconds=time.perf_counter() - t0)
+    except Exception as e:  # an in-process target crashed: [ERR-1] forbids that on any input
+        return CaseResult(case=case, verdict=Verdict.ERROR, message=f"target raised {type(e).__name__}: {e}",
+                          seconds=time.perf_counter() - t0)
     dt = time.perf_counter() - t0
     if got.get("error") == "UNSUPPORTED":
         return CaseResult(case=case, verdict=Verdict.SKIP, message=f"target answered UNSUPPORTED to {case.op!r}",

@@ -26,12 +26,13 @@ def cases() -> list[Case]:
         {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 3, "imm_seq16": 3},
         ok({"seq": 3, "status": 0, "detail": "", "responses": [
             dresp(0, r8), dresp(0, b"", cbor([1, "x"])), dresp(0x11, b"", cbor("no"))]}))
-    # [RSP-4]: 16 + 912 + 8*2 <= 1024 inline; 16 + 912 + 112 + 8 > 1024 stub; the last fits inline.
-    b0, b1 = cbor(bytes(897)), cbor(bytes(97))  # 900 and 100 bytes of CBOR
+    # [RSP-4]: entry 0 takes 896 bytes; entry 1 (112) would end exactly at S, leaving no room for
+    # entry 2 even as a stub (16 + 896 + 112 + 8 > 1024), so entry 1 becomes a stub; entry 2 fits inline.
+    b0, b1 = cbor(bytes(885)), cbor(bytes(102))  # 888 and 104 bytes of CBOR
     rs = [{"status": 0, "result": b"", "body": b0}, {"status": 0, "result": b"", "body": b1},
           {"status": 0, "result": r8, "body": None}]
     img4 = rsp_batch(9, [rsp_entry(0, b"", b0), rsp_entry(1, n=len(b1)), rsp_entry(0, r8)])
-    add("rsp.encode.fallback-placement", "an entry that does not fit with 8 bytes reserved per later entry becomes a FALLBACK stub",
+    add("rsp.encode.fallback-placement", "8 bytes are reserved per later entry: an entry that would leave no room becomes a stub",
         ["RSP-4", "FB-3"], "encode_response_batch", {"config": cfg(), "seq": 9, "slot_id": 2, "responses": rs},
         ok({"image": img4, "frames": [frame(2, 2, 9, 1, b1)]}))
     add("rsp.decode.fallback-stub", "a FALLBACK entry carries the payload length and no body",
