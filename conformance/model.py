@@ -71,6 +71,8 @@ class Case:
     tags: frozenset[str] = frozenset()
     check: Check | None = None
     source: str = "catalogue"
+    #: the op the target must offer for the case to run (default: `op` itself)
+    requires: str | None = None
 
     @property
     def sent(self) -> bytes | None:
@@ -88,7 +90,7 @@ class Case:
 
     @property
     def capability(self) -> str:
-        return self.op
+        return self.requires or self.op
 
 
 @attrs.frozen(kw_only=True)

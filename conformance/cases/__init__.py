@@ -10,9 +10,9 @@ import functools
 from collections.abc import Iterable
 
 from ..model import Case
-from . import bootstrap, closures, fallback, hostile, landing, requests, responses, trust_ids, trustee, vectors
+from . import adapter, bootstrap, closures, fallback, hostile, landing, requests, responses, trust_ids, trustee, vectors
 
-AREAS = (requests, responses, fallback, trust_ids, closures, bootstrap, landing, trustee, hostile, vectors)
+AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, trustee, hostile, vectors)
 
 
 @functools.cache

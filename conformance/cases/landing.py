@@ -66,7 +66,7 @@ def cases() -> list[Case]:
          [(img(1), 1), (img(2), 2), (img(3), 3)],
          [{"seq": 1, "count": 1}, {"seq": 2, "count": 1}, {"seq": 3, "count": 1}])
     land("land.replay", "a replayed image is STALE_SEQUENCE and does not consume the seq",
-         ["LAND-5", "FLOW-5", "RSP-5"], [(img(1), 1), (img(1), 1), (img(2), 2)],
+         ["LAND-5", "FLOW-5", "RSP-5", "ADPT-9"], [(img(1), 1), (img(1), 1), (img(2), 2)],
          [{"seq": 1, "count": 1}, err_rsp(1, 0x13), {"seq": 2, "count": 1}])
     land("land.rejected-consumes-seq", "a torn batch is rejected and consumes its seq",
          ["FLOW-5", "SLOT-7", "RSP-5"], [(img(1, trailer=bytes(8)), 1), (img(2), 2)],
@@ -95,7 +95,7 @@ def cases() -> list[Case]:
     # --- over a NIC: need a target that owns slots and QPs
     nic = ("nic", "landing")
     add("nic.write-with-imm", "a batch arrives as one RDMA WRITE WITH IMMEDIATE of exactly L bytes at offset 0",
-        ["LAND-1", "SLOT-1", "SLOT-2"], "nic_roundtrip", {"config": cfg(), "batches": 3}, ok({"ok": True}), nic)
+        ["LAND-1", "SLOT-1", "SLOT-2", "ADPT-12"], "nic_roundtrip", {"config": cfg(), "batches": 3}, ok({"ok": True}), nic)
     add("nic.any-placement", "bytes placed in any order; the trustee reads only after the completion",
         ["LAND-3", "LAND-6"], "nic_placement", {"config": cfg(), "orders": ["descending", "random"]},
         ok({"ok": True}), nic)

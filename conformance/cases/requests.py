@@ -27,7 +27,7 @@ def cases() -> list[Case]:
     # --- one request, the smallest shapes
     img1 = batch(1, [ADD.id], [req_entry(P, 0, u64(7))])
     add("req.encode.single", "one request: header, one-entry table, entry, trailer",
-        ["GEN-1", "GEN-2", "SLOT-7", "VT-3", "REQ-3", "CID-3", "LAND-4"], "encode_request_batch",
+        ["GEN-1", "GEN-2", "SLOT-7", "VT-3", "REQ-3", "CID-3", "LAND-4", "ADPT-5", "ADPT-6"], "encode_request_batch",
         {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(P, ADD.id, u64(7))]},
         ok({"image": img1, "frames": []}))
     add("req.decode.single", "decode one request back to its fields",

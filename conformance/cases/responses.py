@@ -22,7 +22,7 @@ def cases() -> list[Case]:
         ["RSP-2", "RSP-3", "GEN-1", "GEN-2", "ERR-2"], "encode_response_batch",
         {"config": cfg(), "seq": 3, "slot_id": 0, "responses": resps}, ok({"image": img, "frames": []}))
     add("rsp.decode.mixed", "decode fixed, CBOR and error entries",
-        ["RSP-2", "RSP-3"], "decode_response_batch",
+        ["RSP-2", "RSP-3", "ADPT-7"], "decode_response_batch",
         {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 3, "imm_seq16": 3},
         ok({"seq": 3, "status": 0, "detail": "", "responses": [
             dresp(0, r8), dresp(0, b"", cbor([1, "x"])), dresp(0x11, b"", cbor("no"))]}))

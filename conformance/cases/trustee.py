@@ -95,7 +95,7 @@ def cases() -> list[Case]:
         out.append(case(cid, title, clauses, "execute", args, ok({"responses": "(checked by decoding)"}),
                         tags=("trustee",), check=execute_check))
 
-    add("exec.in-order", "requests of a batch run one at a time in entry order", ["REQ-7", "RSP-2"],
+    add("exec.in-order", "requests of a batch run one at a time in entry order", ["REQ-7", "RSP-2", "ADPT-10"],
         [b(1, [req_entry(X, 0, u64(5)), req_entry(X, 0, u64(7)), req_entry(X, 1)], [ADD.id, GET.id])],
         [{"results": ["u64", "u64", "cbor"], "entries": [entry("OK", u64(15)), entry("OK", u64(22)),
                                                           entry("OK", b"", 22)]}])
@@ -128,7 +128,7 @@ def cases() -> list[Case]:
         [b(1, [req_entry(X, 0), req_entry(X, 1)], [RAISE.id, NOP.id])],
         [{"results": ["", ""], "entries": [entry("CLOSURE_RAISED"), entry("OK", b"")]}])
     add("exec.entrust", "entrust creates a property and returns a nonzero 48-bit pointer",
-        ["TRUST-3"], [b(1, [req_entry(0, 0, u64(A1), cbor(5))], [ENTRUST.id])],
+        ["TRUST-3", "ADPT-11"], [b(1, [req_entry(0, 0, u64(A1), cbor(5))], [ENTRUST.id])],
         [{"results": ["u64"], "entries": [entry("OK", NONZERO48)]}])
     add("exec.toggle-drop", "toggles clone and drop; the property is dropped when its set empties",
         ["TRUST-4", "TRUST-5", "TRUST-2", "REQ-1"],

@@ -91,7 +91,7 @@ class ReferenceTarget:
         return frozenset(OPS)
 
     def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
-        fn = getattr(self, f"op_{op}", None)
+        fn = getattr(self, f"op_{op}", None) if op in OPS else None
         if fn is None:
             return err("UNSUPPORTED")
         try:
