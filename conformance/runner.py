@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from .model import Case, CaseResult, Outcome, Target, TargetBroken, Verdict
+from .model import Case, CaseResult, Outcome, Target, TargetBroken, Verdict, primary_bytes
 
 
 def wire_args(case: Case) -> dict[str, Any]:
@@ -25,6 +25,11 @@ def judge(case: Case, got: Outcome) -> str | None:
         return f"expected error {case.expect['error']}, got {_short(got)}"
     if "error" in got:
         return f"expected success, got error {got['error']}"
+    exp, rec = primary_bytes(case.expect), primary_bytes(got)
+    if exp is not None and rec is not None and exp != rec:
+        first = next((i for i, (a, b) in enumerate(zip(exp, rec, strict=False)) if a != b), min(len(exp), len(rec)))
+        return (f"bytes differ from offset {first} ({first:#x}): expected {len(exp)} bytes, "
+                f"received {len(rec)}")
     return f"expected {_short(case.expect)}, got {_short(got)}"
 
 

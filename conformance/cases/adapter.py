@@ -14,7 +14,7 @@ def hello_check(c: Case, got: Outcome) -> str | None:
         return f"hello answered {got!r}"
     if not isinstance(v.get("name"), str):
         return "hello lacks a text name"
-    if v.get("versions") is None or list(v["versions"]) != [1, 1] and not (v["versions"][0] <= 1 <= v["versions"][1]):
+    if v.get("versions") is None or (list(v["versions"]) != [1, 1] and not (v["versions"][0] <= 1 <= v["versions"][1])):
         return f"hello versions {v.get('versions')!r} do not include version 1"
     ops = v.get("ops")
     if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops):

@@ -35,7 +35,7 @@ def cases() -> list[Case]:
         {"ours": [1, 1], "theirs": [2, 3]}, err("VERSION_MISMATCH"))
     rdma = {"gid": bytes(16), "qpns": [17, 18], "psn": 0x123456,
             "slots": [[0x7F00_0000_0000, 0x1234, 0]], "fallback_port": 7471}
-    want = {k: v for k, v in hello().items()}
+    want = dict(hello().items())
     add("boot.hello-valid", "a well-formed hello with its RDMA keys", ["BOOT-2", "BOOT-3"], "decode_hello",
         {"data": msg(hello(**rdma))}, ok(want))
     add("boot.hello-slot-size", "slot_size 100 breaks SLOT-3", ["BOOT-2", "SLOT-3"], "decode_hello",

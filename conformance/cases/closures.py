@@ -15,8 +15,9 @@ def cases() -> list[Case]:
     def add(c_id: str, title: str, clauses: list[str], op: str, args: dict, expect: dict) -> None:  # type: ignore[type-arg]
         out.append(case(c_id, title, clauses, op, args, expect, tags=("codec", "closure")))
 
-    for name in ("gossamer.builtin:entrust", "gossamer.builtin:toggle", "bank:transfer", "ünïcode:名前"):
-        add(f"cid.{name.split(':')[-1]}", f"closure id of {name!r}: SHA-256, first 8 bytes, little-endian",
+    for key, name in (("entrust", "gossamer.builtin:entrust"), ("toggle", "gossamer.builtin:toggle"),
+                      ("ascii", "bank:transfer"), ("utf8", "ünïcode:名前")):
+        add(f"cid.{key}", f"closure id of {name!r}: SHA-256, first 8 bytes, little-endian",
             ["CID-1"], "closure_id", {"name": name}, ok({"id": cid(name)}))
     add("cid.register-standard", "the catalogue's closures register", ["CID-2", "CID-3"], "register",
         {"closures": standard()}, ok({}))

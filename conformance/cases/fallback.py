@@ -59,7 +59,8 @@ def cases() -> list[Case]:
     f2 = frame(2, 9, 7, 0, b"")
     dec = {"kind": 1, "slot_id": 3, "seq": 0x01020304, "index": 5, "payload": b"payload"}
     add("fb.frames-stream", "two frames split across reads at awkward places",
-        ["FB-3", "ADPT-8"], "decode_frames", {"limit": 1 << 20, "chunks": [f1[:3], f1[3:22], f1[22:] + f2[:19], f2[19:]]},
+        ["FB-3", "ADPT-8"], "decode_frames",
+        {"limit": 1 << 20, "chunks": [f1[:3], f1[3:22], f1[22:] + f2[:19], f2[19:]]},
         ok({"frames": [dec, {"kind": 2, "slot_id": 9, "seq": 7, "index": 0, "payload": b""}], "buffered": 0}))
     add("fb.frame-partial", "an incomplete frame is buffered, not an error",
         ["FB-3"], "decode_frames", {"limit": 1 << 20, "data": f1[:-1]}, ok({"frames": [], "buffered": len(f1) - 1}))

@@ -95,7 +95,8 @@ def cases() -> list[Case]:
     # --- over a NIC: need a target that owns slots and QPs
     nic = ("nic", "landing")
     add("nic.write-with-imm", "a batch arrives as one RDMA WRITE WITH IMMEDIATE of exactly L bytes at offset 0",
-        ["LAND-1", "SLOT-1", "SLOT-2", "ADPT-12"], "nic_roundtrip", {"config": cfg(), "batches": 3}, ok({"ok": True}), nic)
+        ["LAND-1", "SLOT-1", "SLOT-2", "ADPT-12"], "nic_roundtrip", {"config": cfg(), "batches": 3},
+        ok({"ok": True}), nic)
     add("nic.any-placement", "bytes placed in any order; the trustee reads only after the completion",
         ["LAND-3", "LAND-6"], "nic_placement", {"config": cfg(), "orders": ["descending", "random"]},
         ok({"ok": True}), nic)

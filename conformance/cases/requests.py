@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from ..closures import ADD, ECHO, FIXED, FLAG, NOP, PAIR, K, standard, wire
-from ..model import Case, err, ok
+from ..model import Case, Outcome, err, ok
 from ._wire import batch, case, cbor, cfg, dreq, req, req_entry
 
 CL = standard()
@@ -22,7 +23,9 @@ def u64(x: int) -> bytes:
 
 def cases() -> list[Case]:
     out: list[Case] = []
-    add = lambda *c: out.append(case(*c[:6], tags=c[6] if len(c) > 6 else ("codec", "request")))  # noqa: E731
+
+    def add(cid: str, title: str, clauses: list[str], op: str, args: dict[str, Any], expect: Outcome) -> None:
+        out.append(case(cid, title, clauses, op, args, expect, tags=("codec", "request")))
 
     # --- one request, the smallest shapes
     img1 = batch(1, [ADD.id], [req_entry(P, 0, u64(7))])

@@ -32,7 +32,8 @@ def cases() -> list[Case]:
     rs = [{"status": 0, "result": b"", "body": b0}, {"status": 0, "result": b"", "body": b1},
           {"status": 0, "result": r8, "body": None}]
     img4 = rsp_batch(9, [rsp_entry(0, b"", b0), rsp_entry(1, n=len(b1)), rsp_entry(0, r8)])
-    add("rsp.encode.fallback-placement", "8 bytes are reserved per later entry: an entry that would leave no room becomes a stub",
+    add("rsp.encode.fallback-placement",
+        "8 bytes are reserved per later entry: an entry that would leave no room becomes a stub",
         ["RSP-4", "FB-3"], "encode_response_batch", {"config": cfg(), "seq": 9, "slot_id": 2, "responses": rs},
         ok({"image": img4, "frames": [frame(2, 2, 9, 1, b1)]}))
     add("rsp.decode.fallback-stub", "a FALLBACK entry carries the payload length and no body",

@@ -70,7 +70,7 @@ def request_batch_errors(f: dict[str, Any], add: Callable[..., None]) -> None:
 
 
 def response_batch(f: dict[str, Any], add: Callable[..., None]) -> None:
-    _, by = _closures(f)
+    _, _by = _closures(f)
     for v in f["cases"]:
         image = bytes.fromhex(v["image"])
         if v.get("error"):

@@ -25,32 +25,45 @@ h1{font-size:22px;margin:0 0 4px}.sub{color:#57606a;margin-bottom:16px}
 table.cases{border-collapse:collapse;width:100%}table.cases td{padding:2px 6px;vertical-align:top}
 .v{font-weight:700;font-size:12px;border-radius:4px;padding:1px 6px}
 .detail{margin:6px 0 10px 18px;padding:8px;background:#f6f8fa;border-radius:6px}
-.msg{color:#a40e26;font-weight:600;margin-bottom:6px}
-pre.hex{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;margin:2px 0 8px;white-space:pre}
+.msg{color:#a40e26;font-weight:600;margin-bottom:6px;overflow-wrap:anywhere}
+pre.hex{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;margin:2px 0 8px;
+white-space:pre-wrap;overflow-wrap:anywhere}
 pre.hex b{background:#ffc1c0;color:#82071e}pre.hex i{background:#c8f0d0;font-style:normal}
 .label{font-size:12px;font-weight:600;color:#57606a}
-table.summary{border-collapse:collapse;margin:12px 0}table.summary td,table.summary th{border:1px solid #d0d7de;padding:2px 8px}
 code{font-size:12.5px}
 """
 
 
-def hexdump(data: bytes, other: bytes | None, mark: str, limit: int = 4096) -> str:
-    """16 bytes per line; bytes that differ from `other` (or lie beyond it) wrapped in <mark>."""
-    lines = []
-    shown = data[:limit]
-    for off in range(0, len(shown), 16):
-        cells = []
-        for i in range(off, min(off + 16, len(shown))):
-            cell = f"{shown[i]:02x}"
-            if other is not None and (i >= len(other) or other[i] != shown[i]):
-                cell = f"<{mark}>{cell}</{mark}>"
+def hexdump(data: bytes, other: bytes | None, mark: str, context: int = 2) -> str:
+    """16 bytes per line; bytes that differ from `other` (or lie beyond it) wrapped in <mark>.
+
+    Long dumps show only the lines near a difference (and the first and last line), so the bug is
+    on screen without scrolling through a whole slot.
+    """
+    rows = []
+    for off in range(0, len(data), 16):
+        cells, differs = [], False
+        for i in range(off, min(off + 16, len(data))):
+            cell = f"{data[i]:02x}"
+            if other is not None and (i >= len(other) or other[i] != data[i]):
+                cell, differs = f"<{mark}>{cell}</{mark}>", True
             cells.append(cell)
-        lines.append(f"{off:06x}  " + " ".join(cells))
-    if len(data) > limit:
-        lines.append(f"... {len(data) - limit} more bytes")
-    if not data:
-        lines.append("(empty)")
-    return "\n".join(lines)
+        rows.append((differs, f"{off:06x}  " + " ".join(cells)))
+    if not rows:
+        return "(empty)"
+    if len(rows) <= 16:
+        return "\n".join(r for _, r in rows)
+    keep = {0, len(rows) - 1}
+    for i, (d, _) in enumerate(rows):
+        if d:
+            keep.update(range(max(0, i - context), min(len(rows), i + context + 1)))
+    out, last = [], -1
+    for i in sorted(keep):
+        if i != last + 1:
+            out.append(f"        ... {16 * (i - last - 1)} bytes equal ...")
+        out.append(rows[i][1])
+        last = i
+    return "\n".join(out)
 
 
 def _outcome(o: object) -> str:
@@ -63,18 +76,27 @@ def _detail(r: CaseResult) -> str:
     parts = [f'<div class="detail"><div class="msg">{html.escape(r.message)}</div>']
     parts.append(f'<div class="label">op <code>{html.escape(c.op)}</code></div>')
     if c.sent is not None:
-        parts.append(f'<div class="label">bytes sent ({len(c.sent)})</div><pre class="hex">{hexdump(c.sent, None, "b")}</pre>')
+        parts.append(f'<div class="label">bytes sent ({len(c.sent)})</div>'
+                     f'<pre class="hex">{hexdump(c.sent, None, "b")}</pre>')
     exp, got = r.expected_bytes, r.received_bytes
     if exp is not None:
-        parts.append(f'<div class="label">bytes expected ({len(exp)})</div><pre class="hex">{hexdump(exp, got, "i")}</pre>')
+        parts.append(f'<div class="label">bytes expected ({len(exp)})</div>'
+                     f'<pre class="hex">{hexdump(exp, got, "i")}</pre>')
     else:
         parts.append(f'<div class="label">expected</div><pre class="hex">{_outcome(c.expect)}</pre>')
     if got is not None:
-        parts.append(f'<div class="label">bytes received ({len(got)})</div><pre class="hex">{hexdump(got, exp, "b")}</pre>')
+        parts.append(f'<div class="label">bytes received ({len(got)})</div>'
+                     f'<pre class="hex">{hexdump(got, exp, "b")}</pre>')
     else:
         parts.append(f'<div class="label">received</div><pre class="hex">{_outcome(r.received)}</pre>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _mark(bad: bool, rs: list[CaseResult]) -> str:
+    if bad:
+        return "&#10007;"
+    return "&#10003;" if rs and all(r.verdict is Verdict.PASS for r in rs) else "&#8211;"
 
 
 def to_html(run: Run) -> str:
@@ -96,7 +118,7 @@ def to_html(run: Run) -> str:
         rs = by[cl]
         bad = cl in bad_clauses
         out.append(f'<div class="clause{" bad" if bad else ""}" id="{cl}"><h2>[{cl}] '
-                   f'{"&#10007;" if bad else ("&#10003;" if rs and all(r.verdict is Verdict.PASS for r in rs) else "&#8211;")}'
+                   f'{_mark(bad, rs)}'
                    f'</h2><div class=text>{html.escape(spec.get(cl, "(not in SPEC.md)")[:400])}</div>')
         if not rs:
             out.append('<div class="text"><i>no case checks this clause</i></div>')

@@ -262,7 +262,8 @@ class ReferenceTarget:
                              param=d.get("param"))
         trustee = Trustee(reg)
         for prop in a.get("properties", []):
-            trustee.table.live[prop["pointer"]] = PropertyEntry(_mutable(prop["value"]), TrustIdSet.entrusted(prop["first"]))
+            entry = PropertyEntry(_mutable(prop["value"]), TrustIdSet.entrusted(prop["first"]))
+            trustee.table.live[prop["pointer"]] = entry
         slot = TrusteeSlot(cfg, reg.shapes)
         out: list[dict[str, Any]] = []
         for b in a["batches"]:
