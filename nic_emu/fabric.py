@@ -16,6 +16,7 @@ of the seed and the program.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import random
@@ -27,9 +28,10 @@ import attrs
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
 
 if TYPE_CHECKING:
+    from nic_emu.pyverbs.cq import WC
     from nic_emu.pyverbs.mr import MR
     from nic_emu.pyverbs.qp import QP
-    from nic_emu.transport import InFlight
+    from nic_emu.transport import InFlight, Landing
 
 #: Where emulated memory starts, and how far apart machines' address spaces are (so that an
 #: address names its machine, which SGE.read needs; real processes may overlap, nothing relies
@@ -63,6 +65,40 @@ class FaultPlan:
     @property
     def any(self) -> bool:
         return self.drop > 0 or self.delay > 0 or self.reorder > 0
+
+
+#: The placement models (nic_emu/docs/placement.md): how the data of one message reaches memory.
+PLACEMENT_MODELS = ("whole", "ascending", "any")
+
+
+@attrs.frozen(kw_only=True)
+class Placement:
+    """How a NIC places the data of an RC message (RDMA WRITE, SEND, READ response) in memory.
+
+    ``whole``: all bytes at once, in the tick the message executes (the emulator's old behaviour).
+    ``ascending``: in chunks of ``chunk`` bytes, lowest address first, messages of one QP in
+    order (what most NICs do, and what HERD-style last-byte polling needs).  ``any``: the chunks
+    of a message in any order the seed picks, and a later message's chunks before an earlier
+    one's on the same QP, limited only by what the IB spec guarantees (nic_emu/docs/placement.md).
+    In both relaxed models the fabric places a seeded burst of chunks per QP per tick, so a
+    poller that reads memory between ticks sees exactly the chunks placed so far, and the
+    writer's completion comes before the last chunk is visible with probability
+    ``early_completion``.  A completion at the side whose memory receives the data (the
+    responder's for WRITE WITH IMMEDIATE and SEND, the requester's for READ) always comes after
+    all of that message's data, and all earlier messages' data on the QP, is visible.
+    """
+
+    model: str = attrs.field(default="whole", validator=attrs.validators.in_(PLACEMENT_MODELS))
+    chunk: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    early_completion: float = attrs.field(default=0.5, validator=attrs.validators.and_(
+        attrs.validators.ge(0.0), attrs.validators.le(1.0)))
+    #: Probability that the fabric places one more chunk on a QP in the same tick.
+    burst: float = attrs.field(default=0.5, validator=attrs.validators.and_(
+        attrs.validators.ge(0.0), attrs.validators.lt(1.0)))
+
+    @property
+    def relaxed(self) -> bool:
+        return self.model != "whole"
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +158,8 @@ class Machine:
             (n >> 8, n & 0xFF)
         )
         self.gids: list[bytes] = [link_local, bytes(10) + b"\xff\xff" + self.ipv4]
+        #: This NIC's placement model for data landing in its memory; None: the fabric's.
+        self.placement: Placement | None = None
         self.alive = True
         self.link_up = True
         self.qps: dict[int, QP] = {}
@@ -194,6 +232,7 @@ class Machine:
             r[4] += qp._c_completions
             r[5] += qp._c_errors
             self.fabric._unschedule(qp)
+            self.fabric._held.pop(qp, None)
 
     # -- counters ---------------------------------------------------------------------------
 
@@ -243,6 +282,7 @@ class Fabric:
         mtu: int = 1024,
         lag: float = 0.0,
         faults: FaultPlan | None = None,
+        placement: Placement | None = None,
         name_prefix: str = "emu",
     ) -> None:
         if mtu not in _MTU_CODES:
@@ -271,8 +311,18 @@ class Fabric:
         self._fast = True
         #: True while anything is queued or in flight (checked by poll before progressing).
         self._pending = False
+        #: Placement (issue 8): the fabric-wide model, its own random stream (so that a relaxed
+        #: model never changes the other seeded choices of a run), messages whose data is still
+        #: landing per (QP, direction), and requester completions held back in posting order.
+        self.placement = placement if placement is not None else Placement()
+        self._prng = random.Random(f"placement:{seed}")
+        self._relaxed = False
+        self._streams: dict[tuple[QP, int], collections.deque[Landing]] = {}
+        self._held: dict[QP, collections.deque[tuple[WC, Landing | None, int]]] = {}
+        self._draining = False
         for _ in range(machines):
             self.add_machine()
+        self._update_placement()
 
     def __repr__(self) -> str:
         return f"<Fabric seed={self.seed} machines={len(self.machines)} now={self.now}>"
@@ -298,6 +348,25 @@ class Fabric:
 
     def machine_by_gid(self, gid: bytes) -> Machine | None:
         return self._by_gid.get(gid)
+
+    # -- placement ---------------------------------------------------------------------------
+
+    def set_placement(self, placement: Placement, machine: Machine | str | None = None) -> None:
+        """Choose the placement model of the whole fabric, or of one NIC (for data landing in
+        that machine's memory: WRITE and SEND it receives, READ responses it asked for)."""
+        if machine is None:
+            self.placement = placement
+        else:
+            self._m(machine).placement = placement
+        self._update_placement()
+
+    def placement_of(self, machine: Machine) -> Placement:
+        return machine.placement if machine.placement is not None else self.placement
+
+    def _update_placement(self) -> None:
+        self._relaxed = any(self.placement_of(m).relaxed for m in self.machines)
+        # The fused WRITE fast path lands data inline: only the whole model may use it.
+        self._fast = not self._relaxed
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -327,6 +396,10 @@ class Fabric:
             qp._rq.clear()
             qp.qp_state = 6  # ERR, silently: nobody is left to poll
         self._in_flight = [f for f in self._in_flight if f.dst is not m]
+        for key in [k for k in self._streams if k[0]._machine is m]:
+            del self._streams[key]
+        for qp in [q for q in self._held if q._machine is m]:
+            del self._held[qp]
 
     def _update_health(self) -> None:
         self._healthy = not self._cuts and all(m.alive and m.link_up for m in self.machines)
@@ -374,6 +447,8 @@ class Fabric:
         now = self.now
         if self._in_flight:
             transport.deliver_due(self, now)
+        if self._streams or self._held:
+            transport.place_chunks(self)
         active = self._active
         if active:
             lag = self.lag
@@ -400,7 +475,7 @@ class Fabric:
                         qp._scheduled = False
             # Queues scheduled during this tick (none today: nothing posts from inside) stay.
             self._active = keep
-        self._pending = bool(self._active or self._in_flight)
+        self._pending = bool(self._active or self._in_flight or self._streams or self._held)
 
     def step(self) -> bool:
         """One progress tick; True if work remains."""

@@ -10,8 +10,10 @@ Shape of the model:
 * ``post_send_one`` checks what the provider checks synchronously (returns an errno) and appends
   a ``Wqe`` tuple to the QP's send queue.  Nothing moves until the fabric progresses.
 * ``run_send_queue`` executes WQEs in order.  On RC one WQE is request + response in one step:
-  the data lands in the responder's memory (``place``, the single placement hook; a later
-  placement model can split it into chunks) and the requester's completion is queued.  A WQE that
+  the data lands in the responder's memory and the requester's completion is queued.  Under the
+  ``whole`` placement model the data lands at once (``place``); under ``ascending`` and ``any``
+  it becomes a ``Landing`` placed chunk by chunk at later ticks (``place_chunks``), and the
+  completions wait as the IB spec requires (nic_emu/docs/placement.md).  A WQE that
   cannot finish (RNR, peer unreachable) stays at the head and is retried at a later tick.
 * On UC and UD the requester completes as soon as the message leaves; delivery happens now or,
   with faults, later (``InFlight``), and any problem at the responder drops the message silently.
@@ -22,7 +24,9 @@ Shape of the model:
 from __future__ import annotations
 
 import errno
+import random
 import struct
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,7 +35,7 @@ from nic_emu.pyverbs.device import MAX_QP_RD_ATOM
 from nic_emu.qp_states import check_transition
 
 if TYPE_CHECKING:
-    from nic_emu.fabric import Fabric, Machine
+    from nic_emu.fabric import Fabric, Machine, Placement
     from nic_emu.pyverbs.cq import CQ
     from nic_emu.pyverbs.mr import MR
     from nic_emu.pyverbs.pd import PD
@@ -122,7 +126,13 @@ def _complete_send(qp: QP, wqe: Wqe, status: int, byte_len: int) -> None:
     qp._sq.popleft()
     qp._tries = qp._rnr_tries = 0
     if status or wqe[2]:
-        _push(qp.scq, WC(wqe[0], status, _WC_OPCODE.get(wqe[1], 0), 0, byte_len, qp.qp_num), qp)
+        wc = WC(wqe[0], status, _WC_OPCODE.get(wqe[1], 0), 0, byte_len, qp.qp_num)
+        held = qp._fabric._held.get(qp) if qp._fabric._held else None
+        if held:
+            # RC completions come in posting order: behind a completion still held back.
+            held.append((wc, None, 0))
+        else:
+            _push(qp.scq, wc, qp)
 
 
 def _fail_send(qp: QP, wqe: Wqe, status: int) -> None:
@@ -131,6 +141,8 @@ def _fail_send(qp: QP, wqe: Wqe, status: int) -> None:
     RC: the QP goes to ERR (IB spec 10.3.1, "Error" state; o10-2.1.2).  UC/UD: a send-side error
     takes the QP to SQE, where the receive queue keeps working (IB spec 10.3.1, "SQ Error").
     """
+    if qp._fabric._streams or qp._fabric._held:
+        drain_landings(qp._fabric)
     _complete_send(qp, wqe, status, 0)
     if qp.qp_type == RC:
         to_error(qp)
@@ -156,6 +168,10 @@ def _flush_rq(qp: QP) -> None:
 
 def to_error(qp: QP) -> None:
     """Move to ERR and flush both queues (ibv_modify_qp(3): "all outstanding WRs are flushed")."""
+    if qp._fabric._streams or qp._fabric._held:
+        # Data already accepted lands, and its completions come first (a simplification: on
+        # hardware, data of a message the responder had not finished may never land).
+        drain_landings(qp._fabric)
     qp.qp_state = ERR
     qp._fabric._unschedule(qp)
     _flush_sq(qp)
@@ -190,6 +206,23 @@ def _gather(m: Machine, pd: PD, sges: tuple[SgeTuple, ...]) -> memoryview | byte
 
 def _scatter(m: Machine, pd: PD, sges: tuple[SgeTuple, ...], data: bytes | memoryview) -> int:
     """Write ``data`` across the SGEs (which need LOCAL_WRITE); a WC status."""
+    targets = _scatter_targets(m, pd, sges)
+    if type(targets) is int:
+        return targets
+    pos, n = 0, len(data)
+    for mr, o, ln in targets:  # type: ignore[union-attr]
+        if pos >= n:
+            break
+        take = min(ln, n - pos)
+        mr._view[o : o + take] = data[pos : pos + take]
+        pos += take
+    return S_OK
+
+
+def _scatter_targets(
+    m: Machine, pd: PD, sges: tuple[SgeTuple, ...]
+) -> list[tuple[MR, int, int]] | int:
+    """(MR, offset, length) for each SGE (which need LOCAL_WRITE), or a WC status."""
     targets: list[tuple[MR, int, int]] = []
     for addr, ln, lkey in sges:
         if not ln:
@@ -204,14 +237,7 @@ def _scatter(m: Machine, pd: PD, sges: tuple[SgeTuple, ...], data: bytes | memor
         ):
             return S_LOC_PROT
         targets.append((mr, addr - mr._abase, ln))
-    pos, n = 0, len(data)
-    for mr, o, ln in targets:
-        if pos >= n:
-            break
-        take = min(ln, n - pos)
-        mr._view[o : o + take] = data[pos : pos + take]
-        pos += take
-    return S_OK
+    return targets
 
 
 def _remote_mr(
@@ -239,6 +265,173 @@ def place(mr: MR, addr: int, data: bytes | memoryview) -> None:
     """
     o = addr - mr._abase
     mr._view[o : o + len(data)] = data
+
+
+# -- placement models (issue 8; nic_emu/docs/placement.md) ------------------------------------
+
+#: One piece of a chunk: (target memory, offset, bytes).
+Piece = tuple[memoryview, int, bytes]
+
+
+class Landing:
+    """The data of one RC message on its way into memory under a relaxed placement model.
+
+    ``chunks`` are the message's chunks (each a list of pieces, more than one when a SEND's chunk
+    straddles two receive SGEs); ``left`` the indices not placed yet; ``on_done`` the completion
+    at the side that owns the memory (the responder's for WRITE WITH IMMEDIATE and SEND), run
+    when this message and every earlier one of its stream are wholly placed.
+    """
+
+    __slots__ = ("chunks", "left", "on_done", "placed", "shuffle")
+
+    def __init__(
+        self, chunks: list[list[Piece]], shuffle: bool, on_done: Callable[[], None] | None
+    ) -> None:
+        self.chunks = chunks
+        self.left = list(range(len(chunks)))
+        self.placed = 0
+        self.shuffle = shuffle
+        self.on_done = on_done
+
+    def place_one(self, rng: random.Random) -> None:
+        left = self.left
+        if self.shuffle and len(left) > 1:
+            # IB spec: no order of placement within a message (nic_emu/docs/placement.md).
+            i = rng.randrange(len(left))
+            left[i], left[-1] = left[-1], left[i]
+            idx = left.pop()
+        else:
+            idx = left.pop(0)
+        for view, o, b in self.chunks[idx]:
+            view[o : o + len(b)] = b
+        self.placed += 1
+
+
+def _chunks(targets: list[tuple[memoryview, int, int]], data: bytes, size: int) -> list[list[Piece]]:
+    """Split ``data``, laid over ``targets`` (memory, offset, room), into chunks of ``size``
+    bytes of the message, each a list of pieces (several if a chunk straddles targets)."""
+    out: list[list[Piece]] = []
+    n = len(data)
+    pos = 0
+    ti, used = 0, 0
+    while pos < n:
+        end = min(pos + size, n)
+        pieces: list[Piece] = []
+        while pos < end:
+            view, o, room = targets[ti]
+            take = min(room - used, end - pos)
+            pieces.append((view, o + used, data[pos : pos + take]))
+            pos += take
+            used += take
+            if used == room:
+                ti, used = ti + 1, 0
+        out.append(pieces)
+    return out
+
+
+def _start_landing(
+    fabric: Fabric,
+    key: tuple[QP, int],
+    model: Placement,
+    targets: list[tuple[memoryview, int, int]],
+    data: bytes,
+    on_done: Callable[[], None] | None,
+) -> Landing:
+    landing = Landing(_chunks(targets, data, model.chunk), model.model == "any", on_done)
+    stream = fabric._streams.get(key)
+    if stream is None:
+        stream = fabric._streams[key] = deque()
+    stream.append(landing)
+    fabric._pending = True
+    return landing
+
+
+def _hold_send(qp: QP, wqe: Wqe, byte_len: int, landing: Landing, release_at: int) -> None:
+    """Complete the head WQE once ``release_at`` chunks of ``landing`` are placed, in posting
+    order with the QP's other completions."""
+    qp._sq.popleft()
+    qp._tries = qp._rnr_tries = 0
+    if wqe[2]:
+        fabric = qp._fabric
+        held = fabric._held.get(qp)
+        if held is None:
+            held = fabric._held[qp] = deque()
+        held.append((WC(wqe[0], S_OK, _WC_OPCODE[wqe[1]], 0, byte_len, qp.qp_num), landing,
+                     release_at))
+        _release(fabric, qp)
+
+
+def _release(fabric: Fabric, qp: QP) -> None:
+    held = fabric._held.get(qp)
+    while held:
+        wc, landing, at = held[0]
+        if landing is not None and landing.placed < at:
+            return
+        held.popleft()
+        _push(qp.scq, wc, qp)
+    fabric._held.pop(qp, None)
+
+
+def _fire(stream: deque[Landing]) -> None:
+    """Completions at the memory's side, in order: a message completes when it and every earlier
+    message of its stream are wholly placed (IB spec o9-20, as cited in docs/placement.md)."""
+    while stream and not stream[0].left:
+        done = stream.popleft()
+        if done.on_done is not None:
+            done.on_done()
+
+
+def place_chunks(fabric: Fabric) -> None:
+    """One tick of placement: on each stream a seeded burst of chunks (at least one), then the
+    completions that became due."""
+    rng = fabric._prng
+    streams = fabric._streams
+    for key in list(streams):
+        stream = streams.get(key)
+        if stream is None:
+            continue
+        burst = fabric.placement_of(key[0]._machine).burst
+        while True:
+            todo = [ln for ln in stream if ln.left]
+            if not todo:
+                break
+            # ``ascending``: the oldest message first; ``any``: any message of the stream.
+            landing = todo[rng.randrange(len(todo))] if todo[0].shuffle else todo[0]
+            landing.place_one(rng)
+            if rng.random() >= burst:
+                break
+        _fire(stream)
+        if not stream:
+            del streams[key]
+    for qp in list(fabric._held):
+        _release(fabric, qp)
+
+
+def flush_stream(fabric: Fabric, key: tuple[QP, int]) -> None:
+    """Place everything still landing on ``key`` (a READ or atomic at the responder executes
+    after earlier WRITEs on its QP are placed: IB spec 9.5 / o9-20, see docs/placement.md)."""
+    stream = fabric._streams.pop(key, None)
+    if stream:
+        for landing in stream:
+            while landing.left:
+                landing.place_one(fabric._prng)
+        _fire(stream)
+
+
+def drain_landings(fabric: Fabric) -> None:
+    """Place everything and release every held completion (before an error flushes a QP)."""
+    if fabric._draining:
+        return
+    fabric._draining = True
+    try:
+        while fabric._streams:
+            flush_stream(fabric, next(iter(fabric._streams)))
+        for qp in list(fabric._held):
+            held = fabric._held.pop(qp)
+            for wc, _, _ in held:
+                _push(qp.scq, wc, qp)
+    finally:
+        fabric._draining = False
 
 
 # -- posting --------------------------------------------------------------------------------
@@ -578,20 +771,56 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         _complete_send(qp, wqe, S_OK, length)
         return True
     rq = peer._rq
+    # Relaxed placement (issue 8): the data of this message lands chunk by chunk at later ticks.
+    model = fabric.placement_of(peer_m if op <= WR_SEND_IMM else m) if fabric._relaxed else None
+    if model is not None and not model.relaxed:
+        model = None
+    landing: Landing | None = None
+    release_at = 0
     if op in (WR_WRITE, WR_WRITE_IMM):
         if op == WR_WRITE_IMM and not rq:
             return _rnr(qp, wqe, now)
         if not peer._access & A_REMOTE_WRITE:
             return _class_c(qp, peer, wqe, S_REM_INV_REQ)
+        mr = None
         if length:
             mr = _remote_mr(peer_m, peer.pd, wqe[6], wqe[5], length, A_REMOTE_WRITE)
             if mr is None:
                 return _class_c(qp, peer, wqe, S_REM_ACCESS)
-            place(mr, wqe[5], data)  # type: ignore[arg-type]  # not int: checked above
+            if model is None:
+                place(mr, wqe[5], data)  # type: ignore[arg-type]  # not int: checked above
+        rwc = None
         if op == WR_WRITE_IMM:
             r = rq.popleft()
-            _push(peer.rcq, WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num,
-                               qp.qp_num, wqe[7], WC_WITH_IMM), peer)
+            rwc = WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, qp.qp_num,
+                     wqe[7], WC_WITH_IMM)
+        if model is not None:
+            targets = [] if mr is None else [(mr._view, wqe[5] - mr._abase, length)]
+            landing = _start_landing(fabric, (peer, 0), model, targets,
+                                     bytes(data),
+                                     None if rwc is None else _pusher(peer, rwc))
+            release_at = _writer_release(fabric, model, landing)
+        elif rwc is not None:
+            _push(peer.rcq, rwc, peer)
+    elif op in (WR_SEND, WR_SEND_IMM) and model is not None:
+        if not rq:
+            return _rnr(qp, wqe, now)
+        r = rq.popleft()
+        if length > r[2]:
+            _push(peer.rcq, WC(r[0], S_LOC_LEN, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
+            return _class_c(qp, peer, wqe, S_REM_INV_REQ)
+        tg = _scatter_targets(peer_m, peer.pd, r[1])
+        if type(tg) is int:
+            _push(peer.rcq, WC(r[0], tg, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
+            return _class_c(qp, peer, wqe, S_REM_OP)
+        imm = op == WR_SEND_IMM
+        rwc = WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, qp.qp_num,
+                 wqe[7] if imm else 0, WC_WITH_IMM if imm else 0)
+        landing = _start_landing(
+            fabric, (peer, 0), model,
+            [(t[0]._view, t[1], t[2]) for t in tg],  # type: ignore[union-attr]
+            bytes(data), _pusher(peer, rwc))
+        release_at = _writer_release(fabric, model, landing)
     elif op in (WR_SEND, WR_SEND_IMM):
         if not rq:
             return _rnr(qp, wqe, now)
@@ -614,7 +843,32 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         need = A_REMOTE_READ if op == WR_READ else A_REMOTE_ATOMIC
         if not peer._access & need or peer._max_dest_rd_atomic < 1:
             return _class_c(qp, peer, wqe, S_REM_INV_REQ)
-        if op == WR_READ:
+        if fabric._streams:
+            # The responder executes a READ or atomic after the earlier WRITEs of its QP are
+            # placed (docs/placement.md, "between messages").
+            flush_stream(fabric, (peer, 0))
+        if op == WR_READ and model is not None:
+            rdata = b""
+            if length:
+                mr = _remote_mr(peer_m, peer.pd, wqe[6], wqe[5], length, A_REMOTE_READ)
+                if mr is None:
+                    return _class_c(qp, peer, wqe, S_REM_ACCESS)
+                o = wqe[5] - mr._abase
+                # What memory holds now: a WRITE still landing there from another QP shows
+                # as a mix of old and new chunks.
+                rdata = bytes(mr._view[o : o + length])
+            tg = _scatter_targets(m, qp.pd, wqe[3])
+            if type(tg) is int:
+                st = tg
+            else:
+                st = S_OK
+                landing = _start_landing(
+                    fabric, (qp, 1), model,
+                    [(t[0]._view, t[1], t[2]) for t in tg],  # type: ignore[union-attr]
+                    rdata, None)
+                # The requester's own completion: after all of the response data is visible.
+                release_at = len(landing.chunks)
+        elif op == WR_READ:
             rdata = b""
             if length:
                 mr = _remote_mr(peer_m, peer.pd, wqe[6], wqe[5], length, A_REMOTE_READ)
@@ -647,8 +901,29 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
     peer._rq_psn = (peer._rq_psn + npkts) & _PSN_MASK
     qp._c_bytes_tx += length
     peer._c_bytes_rx += length
-    _complete_send(qp, wqe, S_OK, length)
+    if landing is None:
+        _complete_send(qp, wqe, S_OK, length)
+    else:
+        _hold_send(qp, wqe, length, landing, release_at)
     return True
+
+
+def _pusher(qp: QP, wc: WC) -> Callable[[], None]:
+    def push() -> None:
+        _push(qp.rcq, wc, qp)
+
+    return push
+
+
+def _writer_release(fabric: Fabric, model: Placement, landing: Landing) -> int:
+    """After how many placed chunks the writer's completion is released: with probability
+    ``early_completion`` before the last chunk is visible (IB spec 9.7.5.1.6: the ACK means the
+    data reached the responder's fault zone, not memory), else after all of it."""
+    n = len(landing.chunks)
+    rng = fabric._prng
+    if n and rng.random() < model.early_completion:
+        return rng.randrange(n)
+    return n
 
 
 def _rnr(qp: QP, wqe: Wqe, now: int) -> bool:
