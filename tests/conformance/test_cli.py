@@ -62,3 +62,12 @@ def test_reports_are_well_formed(tmp_path: Path) -> None:
     page = h.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page.split("</style>")[0]
     assert 'id="SLOT-4"' in page and "bytes expected" in page and "bytes received" in page and "<b>" in page
+
+
+@pytest.mark.clause("ADPT-12", "BOOT-3")
+def test_live_mode_is_refused_loudly_not_passed() -> None:
+    """[ADPT-12] live peers: what exists is the hello with its RDMA keys (checked by boot.hello-valid);
+    driving a peer over verbs is not implemented, and the CLI says so instead of reporting a pass."""
+    code, out = run_cli("run", "-q", "boot.hello-valid")
+    assert code == 0 and "PASSED" in out
+    assert run_cli("run", "--target", "live:127.0.0.1:7470")[0] == 2
