@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -51,12 +55,39 @@ def is_emulated() -> bool:
     return provider_name() == "emu"
 
 
+class _PyverbsAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves any ``pyverbs.X.Y`` to the module object ``nic_emu.pyverbs.X.Y`` (one module,
+    two names: classes stay identical, so ``isinstance`` works whichever name code imports)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("pyverbs."):
+            return None
+        target_name = "nic_emu." + fullname
+        if importlib.util.find_spec(target_name) is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=False)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module("nic_emu." + spec.name)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Already executed under its nic_emu name."""
+
+
 def install_as_pyverbs() -> None:
-    """Make ``import pyverbs`` / ``from pyverbs.qp import QP`` resolve to the emulator."""
+    """Make ``import pyverbs`` / ``from pyverbs.qp import QP`` resolve to the emulator.
+
+    Every submodule of ``nic_emu.pyverbs`` (``cmid``, ``srq``, ``providers.mlx5.mlx5dv``, ...)
+    becomes importable as ``pyverbs.<name>``.
+    """
     pkg = verbs("emu")
     sys.modules["pyverbs"] = pkg
     for sub in _SUBMODULES:
         sys.modules[f"pyverbs.{sub}"] = sys.modules[f"nic_emu.pyverbs.{sub}"]
+    if not any(isinstance(f, _PyverbsAlias) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PyverbsAlias())
 
 
 def mr_view(mr: Any) -> memoryview:

@@ -40,3 +40,9 @@ class PyverbsCM(PyverbsObject):
 
     def close(self) -> None:
         """Release the resource; closing twice is harmless, as in pyverbs."""
+
+
+def inc_rkey(rkey: int) -> int:
+    """ibv_inc_rkey(3): the next rkey for a memory window bind (the low 8 bits, the key's tag,
+    wrap around)."""
+    return (rkey & ~0xFF) | ((rkey + 1) & 0xFF)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 from collections import deque
 
+from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
 from nic_emu.pyverbs.device import MAX_CQE, Context
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
@@ -118,3 +119,9 @@ class CQ(PyverbsCM):
 
     def req_notify(self, solicited_only: bool = False) -> None:
         """Completion channels are not modelled; poll instead."""
+
+
+CQEX = unsupported("CQEX", __name__)
+CompChannel = unsupported("CompChannel", __name__)
+CqInitAttrEx = unsupported("CqInitAttrEx", __name__)
+PollCqAttr = unsupported("PollCqAttr", __name__)

@@ -6,6 +6,7 @@ import errno
 from typing import TYPE_CHECKING
 
 from nic_emu.pyverbs import enums as e
+from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.addr import GID
 from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
@@ -182,3 +183,6 @@ class Context(PyverbsCM):
         if port_num != 1 or index != 0:
             raise PyverbsRDMAError(f"Failed to query pkey {index} of port {port_num}")
         return 0xFFFF
+
+
+DM = unsupported("DM", __name__)

@@ -433,3 +433,7 @@ IBV_GID_TYPE_ROCE_V1 = ibv_gid_type.IBV_GID_TYPE_ROCE_V1
 IBV_GID_TYPE_ROCE_V2 = ibv_gid_type.IBV_GID_TYPE_ROCE_V2
 IBV_GID_TYPE_SYSFS_IB_ROCE_V1 = ibv_gid_type_sysfs.IBV_GID_TYPE_SYSFS_IB_ROCE_V1
 IBV_GID_TYPE_SYSFS_ROCE_V2 = ibv_gid_type_sysfs.IBV_GID_TYPE_SYSFS_ROCE_V2
+
+# The rest of pyverbs.enums (device caps, extended CQ/QP flags, flow, SRQ, WQ, XRC, ODP, ...),
+# generated from the real module by _enumgen.py; rdma-core's own tests name many of them.
+from nic_emu.pyverbs._enums_more import *  # noqa: E402, F403

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 
 from nic_emu.pyverbs import enums as e
+from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.base import PyverbsCM
 from nic_emu.pyverbs.device import MAX_MR_SIZE
 from nic_emu.pyverbs.pd import PD
@@ -136,3 +137,10 @@ class MR(PyverbsCM):
             fabric.progress()
         start = self._checked(length, offset)
         return bytes(self._view[start : start + length])
+
+
+DMMR = unsupported("DMMR", __name__)
+DmaBufMR = unsupported("DmaBufMR", __name__)
+MW = unsupported("MW", __name__)
+MWBind = unsupported("MWBind", __name__)
+MWBindInfo = unsupported("MWBindInfo", __name__)

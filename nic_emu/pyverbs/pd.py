@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.base import PyverbsCM
 from nic_emu.pyverbs.device import Context
 
@@ -19,3 +20,9 @@ class PD(PyverbsCM):
 
     def close(self) -> None:
         self._closed = True
+
+
+#: Parent domains (ibv_alloc_parent_domain) are not modelled; rxe has none either.
+ParentDomainInitAttr = unsupported("ParentDomainInitAttr", __name__)
+ParentDomain = unsupported("ParentDomain", __name__)
+ParentDomainContext = unsupported("ParentDomainContext", __name__)

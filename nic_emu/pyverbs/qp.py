@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from nic_emu import qp_states, transport
 from nic_emu.pyverbs import enums as e
+from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.addr import AHAttr
 from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
 from nic_emu.pyverbs.cq import CQ
@@ -471,3 +472,6 @@ class QP(PyverbsCM):
 
 
 __all__ = ["MAX_QP_RD_ATOM", "QP", "QPAttr", "QPCap", "QPInitAttr"]
+
+QPEx = unsupported("QPEx", __name__)
+QPInitAttrEx = unsupported("QPInitAttrEx", __name__)
