@@ -170,7 +170,6 @@ class Trust:
         return self._clone_on(th, th)
 
     def _clone_on(self, th: KThread, new_holder: KThread) -> Trust:
-        rack = th.rack
         tid = th.minter.mint()
         self._cloned = True
         self._toggle(th, tid)
@@ -270,7 +269,7 @@ def spawn(
     coro = fn(*moved)
     if not isinstance(coro, Coroutine):
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"spawn needs an async function, got {fn!r}")
-    f = rack.new_fiber(coro, target, name or getattr(fn, "__qualname__", "fiber"))
+    f = rack.new_fiber(coro, target, name or str(getattr(fn, "__qualname__", "fiber")))
     return FiberHandle(f)
 
 

@@ -105,11 +105,13 @@ class KThread:
             did = True
             requests = self.rack.smap.requests
             for slot_id, imm in arrived:
+                if self.rack.stopping:  # fate sharing: nothing more is processed
+                    return True
                 if slot_id < requests:
                     self.trustee.on_landed(slot_id, imm)
                 else:
                     self.client.on_response(slot_id, imm)
-        if self.client.flush():
+        if not self.rack.stopping and self.client.flush():
             did = True
         return did
 
@@ -193,6 +195,11 @@ class Rack:
         self.entrusted = 0
         #: test hooks: called with (rack) at the start of every round
         self.round_hooks: list[Callable[[Rack], None]] = []
+        #: test hooks: called with the DropEvent the moment a trustee drops a property
+        self.drop_hooks: list[Callable[[DropEvent], None]] = []
+        self.failed_requests = 0
+        self._idle = 0
+        self._drain = 0
 
     # -- fibers ---------------------------------------------------------------------------
 
@@ -245,7 +252,10 @@ class Rack:
         self.entrusted += 1
 
     def on_dropped(self, th: KThread, pointer: int, value: Any) -> None:
-        self.drops.append(DropEvent(th.machine.index, th.index, pointer, value, self.rounds))
+        ev = DropEvent(th.machine.index, th.index, pointer, value, self.rounds)
+        self.drops.append(ev)
+        for hook in self.drop_hooks:
+            hook(ev)
 
     def crash(self, what: str, exc: BaseException) -> None:
         """An uncaught error: the rack goes down (fate sharing)."""
@@ -276,58 +286,82 @@ class Rack:
 
     def run(self, main: Callable[..., Coroutine[Any, Any, T]], *args: Any,
             machine: int = 0, thread: int = 0) -> T:
-        """Run `main(*args)` as gsm-main on (machine, thread) until the rack is quiet."""
+        """Run `main(*args)` as gsm-main on (machine, thread) until the rack is quiet.
+
+        Quiet means: gsm-main and every fiber finished and every request was answered. Raises
+        RackFailure when the rack goes down (a failed peer, an uncaught error, a deadlock).
+        """
+        main_fiber = self.start(main, *args, machine=machine, thread=thread)
+        while not self.step():
+            pass
+        result: T = main_fiber.done.result()
+        return result
+
+    def start(self, main: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+              machine: int = 0, thread: int = 0) -> Fiber:
+        """Start gsm-main; drive the rack with `step()` (tests do this to interleave checks)."""
+        self.failed_requests = 0
+        self._idle = 0
+        self._drain = 0
+        self.main_fiber = self.new_fiber(main(*args), self.machines[machine].threads[thread], "gsm-main")
+        return self.main_fiber
+
+    def spawn_external(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+                       machine: int, thread: int, name: str = "external") -> Fiber:
+        """Start a fiber from outside the rack (tests and harnesses)."""
+        return self.new_fiber(fn(*args), self.machines[machine].threads[thread], name)
+
+    def step(self) -> bool:
+        """One round of the rack loop; True when the rack is quiet (see `run`)."""
         prev_rack = context._rack
         context._rack = self
-        self.failed_requests = 0
-        main_fiber = self.new_fiber(main(*args), self.machines[machine].threads[thread], "gsm-main")
-        idle = 0
-        drain = 0
         try:
-            while True:
-                self.rounds += 1
-                for hook in self.round_hooks:
-                    hook(self)
-                progressed = False
-                order = [th for th in self.all_threads if th.machine.alive]
-                self.rng.shuffle(order)
-                for th in order:
-                    if th.run_fibers():
-                        progressed = True
-                    if self.stopping:
-                        continue
-                    try:
-                        if th.poll():
-                            progressed = True
-                    except PeerFailed as pf:
-                        self.peer_failed(pf.failure)
-                if not self.stopping:
-                    for m in self.machines:  # the daemon's view: a dead device is a crashed process
-                        try:
-                            m.net.check_alive(0)
-                        except PeerFailed as pf:
-                            self.peer_failed(pf.failure)
-                if self.stopping:
-                    drain += 1
-                    if drain > DRAIN_ROUNDS or not any(th.ready for th in self.all_threads):
-                        raise self._failure_report(main_fiber)
-                    continue
-                if main_fiber.done.done and self.live_fibers == 0 and self.outstanding() == 0:
-                    break
-                if progressed or self._fabric_busy():
-                    idle = 0
-                    continue
-                idle += 1
-                if idle > 3:
-                    self.crashes.append(("deadlock", RuntimeError(
-                        f"nothing can progress: {self.live_fibers} fibers wait, "
-                        f"{self.outstanding()} requests outstanding")))
-                    raise self._failure_report(main_fiber)
+            return self._round()
         finally:
             context._rack = prev_rack
             context._thread = None
             context._fiber = None
-        return main_fiber.done.result()
+
+    def _round(self) -> bool:
+        self.rounds += 1
+        for hook in self.round_hooks:
+            hook(self)
+        progressed = False
+        order = [th for th in self.all_threads if th.machine.alive]
+        self.rng.shuffle(order)
+        for th in order:
+            if th.run_fibers():
+                progressed = True
+            if self.stopping:
+                continue
+            try:
+                if th.poll():
+                    progressed = True
+            except PeerFailed as pf:
+                self.peer_failed(pf.failure)
+        if not self.stopping:
+            for m in self.machines:  # the daemon's view: a dead device is a crashed process
+                try:
+                    m.net.check_alive(0)
+                except PeerFailed as pf:
+                    self.peer_failed(pf.failure)
+        if self.stopping:
+            self._drain += 1
+            if self._drain > DRAIN_ROUNDS or not any(th.ready for th in self.all_threads):
+                raise self._failure_report(self.main_fiber)
+            return False
+        if self.main_fiber.done.done and self.live_fibers == 0 and self.outstanding() == 0:
+            return True
+        if progressed or self._fabric_busy():
+            self._idle = 0
+            return False
+        self._idle += 1
+        if self._idle > 3:
+            self.crashes.append(("deadlock", RuntimeError(
+                f"nothing can progress: {self.live_fibers} fibers wait, "
+                f"{self.outstanding()} requests outstanding")))
+            raise self._failure_report(self.main_fiber)
+        return False
 
     def _fabric_busy(self) -> bool:
         f = self.fabric

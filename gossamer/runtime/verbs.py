@@ -46,7 +46,7 @@ class LinkFailure:
     def describe(self) -> str:
         where = f"machine {self.machine} thread {self.thread}"
         if self.peer is None:
-            return f"{where}: local device failed ({self.what})"
+            return f"machine {self.machine} crashed: its device is gone, seen by {where} ({self.what})"
         return f"{where}: connection to machine {self.peer} failed ({self.what})"
 
 
