@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 ENTRUST_POINTER = MASK48
 
 
+#: Error details are informative only ([ERR-3]); kept short so that error entries stay inline
+#: (a FALLBACK stub cannot say that its entry was an error: see the runtime's notes).
+MAX_DETAIL = 160
+
+
+def _error(code: ErrorCode, detail: str) -> Response:
+    if len(detail) > MAX_DETAIL:
+        detail = detail[: MAX_DETAIL - 3] + "..."
+    return Response.error(code, detail)
+
+
 class Property:
     """An entrusted value and its trust-id set ([TRUST-2])."""
 
@@ -84,31 +95,31 @@ class TrusteeSide:
         rack = self.k.rack
         closure = rack.registry.get(req.closure_id)
         if closure is None:  # pragma: no cover - the decoder already rejected it ([VT-5])
-            return Response.error(ErrorCode.BAD_HEADER, "unknown closure")
+            return _error(ErrorCode.BAD_HEADER, "unknown closure")
         if req.fallback_len is not None:  # [FB-5] wait for the frame before running it
             got = rack.fallback.take(self.k.machine.index, (int(FrameKind.REQUEST), slot_id, seq, index))
             if isinstance(got, ErrorCode):
-                return Response.error(got, f"fallback payload of entry {index} did not arrive")
+                return _error(got, f"fallback payload of entry {index} did not arrive")
             try:
                 req = attach_payload(req, got, closure.shape)
             except RemoteProtocolError as exc:
-                return Response.error(exc.code, exc.message)
+                return _error(exc.code, exc.message)
         try:
             captured = closure.capture.unpack(req.captured)
         except RemoteProtocolError as exc:  # [LAYOUT-4]
-            return Response.error(ErrorCode.BAD_CAPTURE, exc.message)
+            return _error(ErrorCode.BAD_CAPTURE, exc.message)
         param: Any = None
         if req.param is not None:
             try:
                 param = serial.loads(req.param)
             except RemoteProtocolError as exc:  # [SER-2]
-                return Response.error(ErrorCode.MALFORMED_CBOR, exc.message)
+                return _error(ErrorCode.MALFORMED_CBOR, exc.message)
         registry = rack.registry
         if closure.id == registry.entrust.id:
             return self._entrust(int(captured[0]), param)
         prop = self.props.get(req.property)
         if prop is None:  # [REQ-1], [TRUST-5]
-            return Response.error(
+            return _error(
                 ErrorCode.BAD_PROPERTY,
                 f"no live property {req.property:#x} on trustee {self.k.label}",
             )
@@ -143,7 +154,7 @@ class TrusteeSide:
         except Exception as exc:
             tb = traceback.extract_tb(exc.__traceback__)
             where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
-            return Response.error(
+            return _error(
                 ErrorCode.CLOSURE_RAISED, f"{closure.name} raised {type(exc).__name__}: {exc}{where}"
             )
         finally:
@@ -157,7 +168,7 @@ class TrusteeSide:
             values = ret if isinstance(ret, tuple) else (ret,)
             return Response(int(ErrorCode.OK), layout.pack(values))
         except Exception as exc:  # cbor2 and struct raise several types; all mean BAD_RESULT
-            return Response.error(
+            return _error(
                 ErrorCode.BAD_RESULT,
                 f"{closure.name} returned {type(ret).__name__}, which does not fit result "
                 f"{closure.result.spec!r}: {exc}",

@@ -1,0 +1,68 @@
+"""Fate sharing (thesis 3.2.1): a crashed machine or a dead link fails every affected pending
+request with PEER_FAILED (no fiber waits forever) and brings the whole rack down with a report."""
+
+from __future__ import annotations
+
+import pytest
+
+import gossamer
+from gossamer.errors import DelegationError, ErrorCode
+from gossamer.runtime import RackFailure, Trust, entrust, launch, spawn
+from gossamer.runtime import context
+
+
+@gossamer.closure(capture="u64", result="u64", name="tests.runtime.failures:bump")
+def bump(c: list[int], k: int) -> int:
+    c[0] += k
+    return c[0]
+
+
+@pytest.mark.clause("ERR-1")
+@pytest.mark.parametrize("fault", ["crash", "link", "cut"])
+def test_a_failure_fails_every_waiting_fiber_and_stops_the_rack(fault: str) -> None:
+    seen: list[DelegationError] = []
+
+    async def waiter(t: Trust) -> None:
+        try:
+            await t.apply(bump, 1)
+        except DelegationError as e:
+            seen.append(e)
+        t.drop()
+
+    async def main() -> None:
+        t = await entrust([0], machine=1)
+        await t.apply(bump, 1)
+        fabric = context.current_rack().fabric
+        if fault == "crash":
+            fabric.crash("emu1")
+        elif fault == "link":
+            fabric.set_link("emu1", False)
+        else:
+            fabric.cut("emu0", "emu1")
+        hs = [spawn(waiter, t, machine=m, thread=1) for m in (0, 2)]
+        try:
+            await t.apply(bump, 1)
+        except DelegationError as e:
+            seen.append(e)
+        for h in hs:
+            await h
+
+    with pytest.raises(RackFailure) as info:
+        launch(main, machines=3, threads=2, seed=4)
+    report = info.value.report
+    assert "fate sharing" in report
+    assert "machine 1" in report or "emu1" in report
+    assert seen and all(e.code is ErrorCode.PEER_FAILED for e in seen)
+    assert info.value.failure is not None
+
+
+@pytest.mark.clause("ERR-1")
+def test_a_deadlocked_program_is_reported_not_hung() -> None:
+    from gossamer.runtime import Future
+
+    async def main() -> None:
+        await Future()  # nobody will ever answer
+
+    with pytest.raises(RackFailure) as info:
+        launch(main)
+    assert "deadlock" in info.value.report
