@@ -8,8 +8,7 @@ import pytest
 
 import gossamer
 from gossamer.errors import DelegationError, ErrorCode, LocalProtocolError
-from gossamer.runtime import Rack, RackFailure, Trust, entrust, here, launch, spawn, yield_now
-from gossamer.runtime import context
+from gossamer.runtime import Rack, RackFailure, Trust, context, entrust, here, launch, spawn, yield_now
 
 
 @gossamer.closure(capture="u64 u64", result="u64", name="tests.runtime.api:put")
@@ -59,9 +58,9 @@ def test_table_ii_program(machines: int) -> None:
     log: list[str] = []
 
     async def worker(trust: Trust) -> int:
-        n = await trust.apply(put, 1, 100)
+        n: int = await trust.apply(put, 1, 100)
         trust.apply_then(put, 2, 200, then=lambda n: log.append(f"added second greeting ({n})"))
-        got = await trust.apply(get, 2)  # same fiber, same trustee: after the apply_then ([REQ-7])
+        got: int = await trust.apply(get, 2)  # same fiber, same trustee: after the apply_then ([REQ-7])
         trust.drop()
         return n + got
 

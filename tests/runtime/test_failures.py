@@ -7,8 +7,7 @@ import pytest
 
 import gossamer
 from gossamer.errors import DelegationError, ErrorCode
-from gossamer.runtime import RackFailure, Trust, entrust, launch, spawn
-from gossamer.runtime import context
+from gossamer.runtime import RackFailure, Trust, context, entrust, launch, spawn
 
 
 @gossamer.closure(capture="u64", result="u64", name="tests.runtime.failures:bump")

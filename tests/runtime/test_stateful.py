@@ -274,10 +274,12 @@ class RackPrograms(RuleBasedStateMachine):
             assert {op for _, op in seen} == {op for op, (_, p) in self.ops.items() if p == prop}
 
 
+_DEFAULT = settings.default
+assert _DEFAULT is not None
 RackPrograms.TestCase.settings = settings(
-    settings.default,
-    stateful_step_count=25,
-    max_examples=min(settings.default.max_examples, 40),
+    _DEFAULT,
+    stateful_step_count=50,
+    max_examples=_DEFAULT.max_examples,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestRackPrograms = pytest.mark.clause(

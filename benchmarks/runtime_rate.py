@@ -1,0 +1,245 @@
+"""Delegation rate and latency of the reference runtime on the emulated NIC, and a lock baseline.
+
+Shape of the thesis's Figures 4 and 5: requests per second and mean / p99 latency against the
+batch size (driven by how many requests each thread has outstanding) and fibers per thread; and,
+from the same run, the same counter protected by a lock instead (an RDMA spin lock: compare-and-
+swap to take it, READ, WRITE, WRITE to release: what a rack without delegation must do).
+
+All figures are wall-clock on this machine's Python over the emulated fabric: they compare the
+designs, they are not RDMA hardware numbers. Human-readable lines first, then one JSON object per
+line: {"name": ..., "value": ..., "unit": ...}.
+
+Run: python benchmarks/runtime_rate.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+import gossamer
+from gossamer.runtime import Rack, Trust, entrust, spawn, yield_now
+from nic_emu import Fabric
+from nic_emu.provider import verbs
+
+MACHINES = 2
+THREADS = 2
+
+
+@gossamer.closure(capture="u64", result="u64", name="benchmarks.runtime_rate:add")
+def add(counter: list[int], k: int) -> int:
+    counter[0] += k
+    return counter[0]
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def delegation(fibers: int, window: int, per_fiber: int, seed: int = 1) -> dict[str, float]:
+    """Client fibers on every thread of machine 0 increment a counter on machine 1, thread 0.
+
+    `window` = 1: blocking apply (one outstanding request per fiber); `window` > 1: apply_then,
+    `window` outstanding per fiber (the thesis's async style).
+    """
+    lat: list[float] = []
+
+    async def client(t: Trust) -> None:
+        done = 0
+        inflight = 0
+        clock = time.perf_counter
+        if window == 1:
+            for _ in range(per_fiber):
+                t0 = clock()
+                await t.apply(add, 1)
+                lat.append(clock() - t0)
+        else:
+            def answered(t0: float) -> Any:
+                def cb(_: int) -> None:
+                    nonlocal inflight
+                    inflight -= 1
+                    lat.append(clock() - t0)
+                return cb
+
+            while done < per_fiber or inflight:
+                while done < per_fiber and inflight < window:
+                    t.apply_then(add, 1, then=answered(clock()))
+                    inflight += 1
+                    done += 1
+                await yield_now()
+        t.drop()
+
+    async def main() -> int:
+        counter = await entrust([0], machine=1, thread=0)
+        hs = [spawn(client, counter, machine=0, thread=th) for th in range(THREADS) for _ in range(fibers)]
+        for h in hs:
+            await h
+        total: int = await counter.apply(add, 0)
+        counter.drop()
+        return total
+
+    rack = Rack(MACHINES, THREADS, seed=seed)
+    try:
+        t0 = time.perf_counter()
+        total = rack.run(main)
+        wall = time.perf_counter() - t0
+        n = THREADS * fibers * per_fiber
+        assert total == n, (total, n)
+        clients = [th.client for th in rack.machines[0].threads]
+        batches = sum(c.batches_sent for c in clients)
+        reqs = sum(c.requests_sent for c in clients)
+        return {
+            "rate": n / wall, "mean_us": statistics.fmean(lat) * 1e6, "p99_us": _pct(lat, 0.99) * 1e6,
+            "batch": reqs / batches, "qps": float(rack.qp_counts()[0]),
+        }
+    finally:
+        rack.close()
+
+
+def lock_baseline(fibers: int, per_fiber: int, seed: int = 1) -> dict[str, float]:
+    """The same counter behind an RDMA spin lock on machine 1; client threads on machine 0.
+
+    Each increment: CAS(lock, 0 -> me) until it succeeds, READ the counter, WRITE counter + 1,
+    WRITE the lock back to 0. Fibers of a thread share its QP (one per thread, as Gossamer's).
+    """
+    v = verbs("emu")
+    e = v.enums
+    fabric = Fabric(seed=seed, machines=2)
+    from nic_emu import fabric as fab
+    prev = fab.set_fabric(fabric)
+    try:
+        ctx = [v.device.Context(name=m.name) for m in fabric.machines]
+        pd = [v.pd.PD(c) for c in ctx]
+        acc = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE | e.IBV_ACCESS_REMOTE_READ | \
+            e.IBV_ACCESS_REMOTE_ATOMIC
+        home = v.mr.MR(pd[1], 16, acc)  # [0:8] lock word, [8:16] counter
+        qps: list[Any] = []
+        cqs: list[Any] = []
+        bufs: list[Any] = []
+        for _ in range(THREADS):
+            cqa = v.cq.CQ(ctx[0], 1024)
+            cqb = v.cq.CQ(ctx[1], 1024)
+            cap = v.qp.QPCap(max_send_wr=256, max_recv_wr=4, max_send_sge=1, max_recv_sge=1)
+            qa = v.qp.QP(pd[0], v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=cqa, rcq=cqa, cap=cap))
+            qb = v.qp.QP(pd[1], v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=cqb, rcq=cqb, cap=cap))
+            for q, peer, pctx in ((qa, qb, ctx[1]), (qb, qa, ctx[0])):
+                attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
+                attr.qp_access_flags = acc
+                attr.dest_qp_num = peer.qp_num
+                attr.max_dest_rd_atomic = 16
+                attr.max_rd_atomic = 16
+                attr.timeout = 14
+                attr.retry_cnt = 7
+                attr.rnr_retry = 7
+                gr = v.addr.GlobalRoute(dgid=pctx.query_gid(1, 1), sgid_index=1)
+                attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
+                q.to_rts(attr)
+            qps.append(qa)
+            cqs.append(cqa)
+            bufs.append(v.mr.MR(pd[0], 16 * fibers, e.IBV_ACCESS_LOCAL_WRITE))
+    finally:
+        fab.set_fabric(prev)
+
+    lat: list[float] = []
+    # per (thread, fiber): state, ops done, start time
+    state: dict[tuple[int, int], list[Any]] = {
+        (th, f): ["cas", 0, 0.0] for th in range(THREADS) for f in range(fibers)
+    }
+    me = {key: i + 1 for i, key in enumerate(state)}
+
+    def post(th: int, f: int, op: str) -> None:
+        buf = bufs[th]
+        sge = v.wr.SGE(buf.buf + 16 * f, 8, buf.lkey)
+        wid = th << 16 | f
+        if op == "cas":
+            wr = v.wr.SendWR(wr_id=wid, opcode=e.IBV_WR_ATOMIC_CMP_AND_SWP, num_sge=1, sg=[sge])
+            wr.set_wr_atomic(home.rkey, home.buf, 0, me[(th, f)])
+        elif op == "read":
+            wr = v.wr.SendWR(wr_id=wid, opcode=e.IBV_WR_RDMA_READ, num_sge=1, sg=[sge])
+            wr.set_wr_rdma(home.rkey, home.buf + 8)
+        elif op == "write":
+            val = int.from_bytes(buf.read(8, 16 * f), "little") + 1
+            buf.write(val.to_bytes(8, "little"), 8, 16 * f + 8)
+            sge = v.wr.SGE(buf.buf + 16 * f + 8, 8, buf.lkey)
+            wr = v.wr.SendWR(wr_id=wid, opcode=e.IBV_WR_RDMA_WRITE, num_sge=1, sg=[sge])
+            wr.set_wr_rdma(home.rkey, home.buf + 8)
+        else:
+            buf.write(bytes(8), 8, 16 * f + 8)
+            sge = v.wr.SGE(buf.buf + 16 * f + 8, 8, buf.lkey)
+            wr = v.wr.SendWR(wr_id=wid, opcode=e.IBV_WR_RDMA_WRITE, num_sge=1, sg=[sge])
+            wr.set_wr_rdma(home.rkey, home.buf)
+        qps[th].post_send(wr)
+
+    t0 = time.perf_counter()
+    for (th, f), st in state.items():
+        st[2] = time.perf_counter()
+        post(th, f, "cas")
+    remaining = len(state)
+    nxt = {"cas": "read", "read": "write", "write": "release"}
+    while remaining:
+        for th in range(THREADS):
+            _, wcs = cqs[th].poll(64)
+            for wc in wcs:
+                assert wc.status == 0, wc
+                f = wc.wr_id & 0xFFFF
+                st = state[(th, f)]
+                if st[0] == "cas":
+                    old = int.from_bytes(bufs[th].read(8, 16 * f), "little")
+                    if old != 0:  # lock taken: spin
+                        post(th, f, "cas")
+                        continue
+                if st[0] == "release":
+                    lat.append(time.perf_counter() - st[2])
+                    st[1] += 1
+                    if st[1] == per_fiber:
+                        remaining -= 1
+                        continue
+                    st[0] = "cas"
+                    st[2] = time.perf_counter()
+                    post(th, f, "cas")
+                    continue
+                st[0] = nxt[st[0]]
+                post(th, f, st[0])
+    wall = time.perf_counter() - t0
+    n = THREADS * fibers * per_fiber
+    assert int.from_bytes(home.read(8, 8), "little") == n
+    return {"rate": n / wall, "mean_us": statistics.fmean(lat) * 1e6, "p99_us": _pct(lat, 0.99) * 1e6}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    per = 100 if quick else 400
+    results: list[dict[str, Any]] = []
+
+    def emit(name: str, r: dict[str, float]) -> None:
+        extra = f"  mean batch {r['batch']:.1f}" if "batch" in r else ""
+        print(f"{name:38s} {r['rate']:9.0f} req/s  mean {r['mean_us']:8.0f} us  p99 {r['p99_us']:8.0f} us{extra}")
+        results.append({"name": f"{name}.rate", "value": round(r["rate"], 1), "unit": "req/s"})
+        results.append({"name": f"{name}.mean_latency", "value": round(r["mean_us"], 1), "unit": "us"})
+        results.append({"name": f"{name}.p99_latency", "value": round(r["p99_us"], 1), "unit": "us"})
+        if "batch" in r:
+            results.append({"name": f"{name}.mean_batch", "value": round(r["batch"], 2), "unit": "requests"})
+
+    print(f"rack: {MACHINES} machines x {THREADS} threads; clients on machine 0, the counter on machine 1")
+    print("-- blocking apply, against fibers per thread (batch size follows the fibers)")
+    for fibers in (1, 2, 4, 8, 16, 32):
+        emit(f"delegation.apply.fibers{fibers}", delegation(fibers, 1, max(per // fibers, 20)))
+    print("-- apply_then, one fiber per thread, against requests in flight (the batch size)")
+    for window in (2, 8, 32, 128):
+        emit(f"delegation.apply_then.window{window}", delegation(1, window, per * 4))
+    print("-- the same counter behind an RDMA spin lock (CAS, READ, WRITE, WRITE per increment)")
+    for fibers in (1, 4, 16):
+        emit(f"lock.fibers{fibers}", lock_baseline(fibers, max(per // fibers, 20)))
+    r = delegation(1, 1, 20)
+    print(f"RC QPs per machine: {int(r['qps'])} (threads x remote machines = {THREADS * (MACHINES - 1)})")
+    results.append({"name": "qps_per_machine", "value": int(r["qps"]), "unit": "QPs"})
+    for obj in results:
+        print(json.dumps(obj))
+
+
+if __name__ == "__main__":
+    main()
