@@ -234,6 +234,12 @@ class _Client:
                 ends.write(ends.qc, ends.staging, off, ln, ends.slot, make_imm(SLOT_ID, seq), True)
 
 
+@dataclass
+class _MutantState:
+    expected: int = 1
+    snap: bytes = b""
+
+
 def _make_trustee(sc: Scenario, ends: _Ends, cfg: SlotConfig, out: Outcome) -> Callable[[], None]:
     slot = TrusteeSlot(cfg, REGISTRY.shapes)
     view = mr_view(ends.slot)
@@ -241,7 +247,7 @@ def _make_trustee(sc: Scenario, ends: _Ends, cfg: SlotConfig, out: Outcome) -> C
     for qp in qps:
         for k in range(sc.recv_depth):  # [FLOW-4]: one receive per batch that can arrive
             ends.recv(qp, ends.slot, k)
-    state = {"expected": 1, "snap": b""}
+    state = _MutantState()
 
     def respond(seq: int) -> None:
         # The response is the acknowledgement that the trustee has finished reading ([FLOW-1]).
@@ -282,20 +288,20 @@ def _make_trustee(sc: Scenario, ends: _Ends, cfg: SlotConfig, out: Outcome) -> C
 
     def decode(image: bytearray) -> None:
         try:
-            batch = decode_request_batch(image, REGISTRY.shapes, cfg, state["expected"], None)
+            batch = decode_request_batch(bytes(image), REGISTRY.shapes, cfg, state.expected, None)
         except GossamerError as err:
             out.violations.append(f"{sc.trustee}: read a batch it could not decode: {err}")
             batch = None
-        state["expected"] = next_seq(int(state["expected"]))
+        state.expected = next_seq(state.expected)
         if batch is not None:
             accept(batch)
         else:
-            respond(int(state["expected"]) - 1)
+            respond(state.expected - 1)
 
     def header_only() -> None:
         drain()
         seq, length = header_seq()
-        if seq == state["expected"] and 16 <= length <= sc.slot_size:
+        if seq == state.expected and 16 <= length <= sc.slot_size:
             image = bytearray(view[:length])
             image[-8:] = image[:8]  # the mutation: the trailer is never looked at
             decode(image)
@@ -305,7 +311,7 @@ def _make_trustee(sc: Scenario, ends: _Ends, cfg: SlotConfig, out: Outcome) -> C
         _, length = header_seq()
         if 16 <= length <= sc.slot_size:
             tseq, _ = header_seq(length - 8)
-            if tseq == state["expected"]:
+            if tseq == state.expected:
                 image = bytearray(view[:length])
                 image[:8] = image[-8:]  # the mutation: the trailer is trusted for the header
                 decode(image)
@@ -313,16 +319,15 @@ def _make_trustee(sc: Scenario, ends: _Ends, cfg: SlotConfig, out: Outcome) -> C
     def copy_before_canary() -> None:
         drain()
         seq, length = header_seq()
-        if not state["snap"] and seq == state["expected"] and 16 <= length <= sc.slot_size:
-            state["snap"] = bytes(view[:length])  # the mutation: copied before the canary
-        snap = state["snap"]
+        if not state.snap and seq == state.expected and 16 <= length <= sc.slot_size:
+            state.snap = bytes(view[:length])  # the mutation: copied before the canary
+        snap = state.snap
         if snap:
-            assert isinstance(snap, bytes)
             tseq, _ = header_seq(len(snap) - 8)
-            if tseq == state["expected"]:
+            if tseq == state.expected:
                 image = bytearray(snap)
                 image[-8:] = view[len(snap) - 8 : len(snap)]
-                state["snap"] = b""
+                state.snap = b""
                 decode(image)
 
     table: dict[str, Callable[[], None]] = {

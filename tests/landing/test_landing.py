@@ -36,6 +36,12 @@ def scenarios(
     )
 
 
+def _mutant_scenarios(mutant: str, models: tuple[str, ...]) -> st.SearchStrategy[Scenario]:
+    if MUTANTS[mutant][0] == "trustee":
+        return scenarios(models, trustee=mutant)
+    return scenarios(models, client=mutant)
+
+
 def _report(sc: Scenario) -> str:
     out = run(sc)
     return f"replay: run({sc!r}) -> {out.violations}"
@@ -70,9 +76,7 @@ def _mutant_cases() -> list[tuple[str, str]]:
 @pytest.mark.clause("LAND-1", "LAND-3", "LAND-6", "FLOW-1")
 @pytest.mark.parametrize(("mutant", "model"), _mutant_cases())
 def test_mutant_is_caught_under_relaxed_placement(mutant: str, model: str) -> None:
-    role = MUTANTS[mutant][0]
-    strategy = scenarios((model,), **{role: mutant})
-    sc = find(strategy, lambda s: not run(s).ok, settings=_FIND)
+    sc = find(_mutant_scenarios(mutant, (model,)), lambda s: not run(s).ok, settings=_FIND)
     print(f"{mutant} under {model}: shrunk counterexample, seed {sc.seed}; {_report(sc)}")
     # Replayable: the same scenario fails the same way again.
     assert run(sc).violations == run(sc).violations != []
@@ -84,8 +88,7 @@ def test_mutant_is_caught_under_relaxed_placement(mutant: str, model: str) -> No
 @given(data=st.data())
 def test_mutant_passes_under_whole_placement(mutant: str, data: st.DataObject) -> None:
     """The mutants are bugs only an emulator with partial placement can catch."""
-    role = MUTANTS[mutant][0]
-    sc = data.draw(scenarios(("whole",), **{role: mutant}))
+    sc = data.draw(_mutant_scenarios(mutant, ("whole",)))
     out = run(sc)
     note(f"replay: run({sc!r})")
     assert out.ok, out.violations
