@@ -16,6 +16,7 @@ callback brings the rack down the same way (a panicking thread kills its process
 from __future__ import annotations
 
 import random
+import time
 import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ T = TypeVar("T")
 
 #: rounds the fibers get, after a failure, to observe their errors before the rack stops
 DRAIN_ROUNDS = 200
+#: on real verbs, how long the rack may see no progress at all before it reports a deadlock
+REAL_IDLE_SECONDS = 10.0
 
 
 class RackFailure(Exception):
@@ -199,6 +202,7 @@ class Rack:
         self.drop_hooks: list[Callable[[DropEvent], None]] = []
         self.failed_requests = 0
         self._idle = 0
+        self._idle_since = 0.0
         self._drain = 0
 
     # -- fibers ---------------------------------------------------------------------------
@@ -356,7 +360,14 @@ class Rack:
             self._idle = 0
             return False
         self._idle += 1
-        if self._idle > 3:
+        if self.fabric is None:  # real verbs: the network takes real time; judge idleness by the clock
+            now = time.monotonic()
+            if self._idle == 1:
+                self._idle_since = now
+            stuck = now - self._idle_since > REAL_IDLE_SECONDS
+        else:  # the emulated fabric is idle and nothing ran: nothing ever will
+            stuck = self._idle > 3
+        if stuck:
             self.crashes.append(("deadlock", RuntimeError(
                 f"nothing can progress: {self.live_fibers} fibers wait, "
                 f"{self.outstanding()} requests outstanding")))

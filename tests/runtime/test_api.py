@@ -220,6 +220,10 @@ def test_one_qp_per_thread_and_remote_machine(machines: int, threads: int) -> No
         assert rack.qp_counts() == [threads * (machines - 1)] * machines
         counters = [m.net.counters() for m in rack.machines]
         assert all(c.qps_created == threads * (machines - 1) for c in counters)
+        assert all(c.error_completions == 0 for c in counters)  # [FLOW-4]: never an RNR
+        # same-machine pairs went through slot images too, remote ones through the NIC
+        assert rack.machines[0].net.local_writes > 0
+        assert all(m.net.remote_writes > 0 for m in rack.machines)
     finally:
         rack.close()
 
