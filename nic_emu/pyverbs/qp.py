@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 
 from nic_emu import qp_states, transport
 from nic_emu.pyverbs import enums as e
-from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.addr import AHAttr
 from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
-from nic_emu.pyverbs.cq import CQ
-from nic_emu.pyverbs.device import MAX_INLINE_DATA, MAX_QP_RD_ATOM, MAX_QP_WR, MAX_SGE
+from nic_emu.pyverbs.cq import CQ, WC
+from nic_emu.pyverbs.device import MAX_INLINE_DATA, MAX_QP_RD_ATOM, MAX_QP_WR, MAX_SGE, Context
 from nic_emu.pyverbs.pd import PD
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
-from nic_emu.pyverbs.wr import RecvWR, SendWR
+from nic_emu.pyverbs.wr import SGE, RecvWR, SendWR
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Fabric, Machine
+    from nic_emu.pyverbs.addr import AH
+    from nic_emu.pyverbs.mr import MW, MWBind, MWBindInfo
 
 
 class QPCap(PyverbsObject):
@@ -103,6 +104,85 @@ class QPInitAttr(PyverbsObject):
             self.max_recv_sge,
             self.max_inline_data,
         )
+
+    @cap.setter
+    def cap(self, val: QPCap) -> None:
+        self.max_send_wr = val.max_send_wr
+        self.max_recv_wr = val.max_recv_wr
+        self.max_send_sge = val.max_send_sge
+        self.max_recv_sge = val.max_recv_sge
+        self.max_inline_data = val.max_inline_data
+
+
+class QPInitAttrEx(PyverbsObject):
+    """ibv_qp_init_attr_ex, for ``QP(context, QPInitAttrEx(...))`` (ibv_create_qp_ex)."""
+
+    __slots__ = (
+        "comp_mask",
+        "create_flags",
+        "hash_conf",
+        "ind_table",
+        "max_inline_data",
+        "max_recv_sge",
+        "max_recv_wr",
+        "max_send_sge",
+        "max_send_wr",
+        "max_tso_header",
+        "pd",
+        "qp_context",
+        "qp_type",
+        "recv_cq",
+        "send_cq",
+        "send_ops_flags",
+        "source_qpn",
+        "sq_sig_all",
+        "srq",
+        "xrcd",
+    )
+
+    def __init__(
+        self,
+        qp_type: int = e.IBV_QPT_UD,
+        qp_context: object = None,
+        scq: CQ | None = None,
+        rcq: CQ | None = None,
+        srq: object = None,
+        cap: QPCap | None = None,
+        sq_sig_all: int = 0,
+        comp_mask: int = 0,
+        pd: PD | None = None,
+        xrcd: object = None,
+        create_flags: int = 0,
+        max_tso_header: int = 0,
+        source_qpn: int = 0,
+        hash_conf: object = None,
+        ind_table: object = None,
+        send_ops_flags: int = 0,
+    ) -> None:
+        for cq in (scq, rcq):
+            if cq is not None and not isinstance(cq, CQ):
+                raise PyverbsUserError(f"Expected CQ/CQEX, got {type(cq)}")
+        self.cap = cap if cap is not None else QPCap(0, 0, 0, 0, 0)
+        self.qp_type = qp_type
+        self.qp_context = qp_context
+        self.send_cq = scq
+        self.recv_cq = rcq
+        self.srq = srq
+        self.sq_sig_all = sq_sig_all
+        self.comp_mask = comp_mask
+        self.pd = pd
+        self.xrcd = xrcd
+        self.create_flags = create_flags
+        self.max_tso_header = max_tso_header
+        self.source_qpn = source_qpn
+        self.hash_conf = hash_conf
+        self.ind_table = ind_table
+        self.send_ops_flags = send_ops_flags
+
+    @property
+    def cap(self) -> QPCap:
+        return QPCap(self.max_send_wr, self.max_recv_wr, self.max_send_sge, self.max_recv_sge,
+                     self.max_inline_data)
 
     @cap.setter
     def cap(self, val: QPCap) -> None:
@@ -241,6 +321,32 @@ _STEP_MASKS: dict[int, dict[str, int]] = {
 }
 
 _SUPPORTED_TYPES = (e.IBV_QPT_RC, e.IBV_QPT_UC, e.IBV_QPT_UD)
+_MW_OPS = frozenset((e.IBV_WR_BIND_MW, e.IBV_WR_LOCAL_INV, e.IBV_WR_SEND_WITH_INV))
+
+_INIT_ATTR_PD = int(e.IBV_QP_INIT_ATTR_PD)
+_INIT_ATTR_XRCD = int(e.IBV_QP_INIT_ATTR_XRCD)
+_INIT_ATTR_SEND_OPS = int(e.IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
+#: rxe's provider accepts these comp_mask bits of ibv_create_qp_ex (providers/rxe/rxe.c).
+_INIT_ATTR_SUPPORTED = _INIT_ATTR_PD | int(e.IBV_QP_INIT_ATTR_CREATE_FLAGS) | _INIT_ATTR_SEND_OPS
+_OPS_UD = int(e.IBV_QP_EX_WITH_SEND | e.IBV_QP_EX_WITH_SEND_WITH_IMM)
+_OPS_UC = _OPS_UD | int(
+    e.IBV_QP_EX_WITH_RDMA_WRITE
+    | e.IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM
+    | e.IBV_QP_EX_WITH_BIND_MW
+    | e.IBV_QP_EX_WITH_LOCAL_INV
+    | e.IBV_QP_EX_WITH_SEND_WITH_INV
+)
+#: The send_ops_flags rxe supports per QP type (RXE_SUP_*_QP_SEND_OPS_FLAGS).
+_SEND_OPS: dict[int, int] = {
+    e.IBV_QPT_UD: _OPS_UD,
+    e.IBV_QPT_UC: _OPS_UC,
+    e.IBV_QPT_RC: _OPS_UC | int(
+        e.IBV_QP_EX_WITH_RDMA_READ
+        | e.IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP
+        | e.IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD
+        | e.IBV_QP_EX_WITH_ATOMIC_WRITE
+    ),
+}
 
 
 class QP(PyverbsCM):
@@ -274,6 +380,7 @@ class QP(PyverbsCM):
         "_rq",
         "_rq_psn",
         "_scheduled",
+        "_send_ops",
         "_sq",
         "_sq_psn",
         "_tries",
@@ -289,14 +396,37 @@ class QP(PyverbsCM):
     )
 
     def __init__(
-        self, creator: PD, init_attr: QPInitAttr, qp_attr: QPAttr | None = None
+        self,
+        creator: PD | Context,
+        init_attr: QPInitAttr | QPInitAttrEx,
+        qp_attr: QPAttr | None = None,
     ) -> None:
-        if not isinstance(creator, PD) or not isinstance(init_attr, QPInitAttr):
-            # QPInitAttrEx / ibv_create_qp_ex is not modelled.
-            raise PyverbsUserError("nic_emu creates QPs as QP(PD, QPInitAttr)")
-        machine = creator.context._machine
-        machine.check_alive("create QP")
         fail = "Failed to create QP"
+        if isinstance(creator, Context) and isinstance(init_attr, QPInitAttrEx):
+            # ibv_create_qp_ex: the PD (or an XRC domain) comes in the attributes.
+            machine = creator._machine
+            machine.check_alive("create QP")
+            mask = int(init_attr.comp_mask)
+            if init_attr.xrcd is not None or mask & _INIT_ATTR_XRCD:
+                raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
+            if mask & ~_INIT_ATTR_SUPPORTED or init_attr.create_flags:
+                raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
+            if not mask & _INIT_ATTR_PD or not isinstance(init_attr.pd, PD):
+                raise PyverbsRDMAError(fail, errno.EINVAL)
+            ops = int(init_attr.send_ops_flags) if mask & _INIT_ATTR_SEND_OPS else 0
+            if ops & ~_SEND_OPS.get(int(init_attr.qp_type), 0):
+                raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
+            pd = init_attr.pd
+            if pd.context._machine is not machine:
+                raise PyverbsRDMAError(fail, errno.EINVAL)
+        elif isinstance(creator, PD) and isinstance(init_attr, QPInitAttr):
+            pd = creator
+            machine = pd.context._machine
+            machine.check_alive("create QP")
+            ops = 0
+        else:
+            raise PyverbsUserError("QP(PD, QPInitAttr) or QP(Context, QPInitAttrEx)")
+        creator = pd
         if init_attr.qp_type not in _SUPPORTED_TYPES:
             raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
         if init_attr.srq is not None:
@@ -315,6 +445,7 @@ class QP(PyverbsCM):
             or not 0 <= cap.max_inline_data <= MAX_INLINE_DATA
         ):
             raise PyverbsRDMAError(fail, errno.EINVAL)
+        self._send_ops = ops
         self._machine: Machine = machine
         self._fabric: Fabric = machine.fabric
         self.context = creator.context
@@ -447,12 +578,75 @@ class QP(PyverbsCM):
             raise PyverbsRDMAError("Failed to post send", errno.EIO)
         cur: SendWR | None = wr
         while cur is not None:
-            err = transport.post_send_one(self, cur)
+            err = self._post_mw_op(cur) if cur.opcode in _MW_OPS else transport.post_send_one(self, cur)
             if err:
                 if bad_wr is not None:
                     cur._copy_into(bad_wr)
                 raise PyverbsRDMAError("Failed to post send", err)
             cur = cur.next_wr
+
+    # -- memory windows (ibv_bind_mw(3), IBV_WR_BIND_MW / LOCAL_INV / SEND_WITH_INV) ---------
+
+    def _post_mw_op(self, wr: SendWR) -> int:
+        """The memory-window opcodes; carried out at post time (see ``nic_emu.pyverbs.mr.MW``).
+
+        0 or an errno, as post_send_one."""
+        from nic_emu.pyverbs.mr import invalidate_rkey
+
+        op = wr.opcode
+        if self.qp_state < e.IBV_QPS_RTS:
+            return errno.EINVAL
+        if self.qp_type == e.IBV_QPT_UD:
+            return errno.EINVAL  # rxe: these opcodes are for connected QPs only
+        if len(self._sq) >= self._max_send_wr:
+            return errno.ENOMEM
+        if op == e.IBV_WR_SEND_WITH_INV:
+            plain = SendWR(wr_id=wr.wr_id, opcode=e.IBV_WR_BIND_MW, send_flags=wr.send_flags)
+            plain._sges = wr._sges
+            plain.num_sge = wr.num_sge
+            plain.opcode = e.IBV_WR_SEND
+            err = transport.post_send_one(self, plain)
+            if not err and self._peer is not None and self.qp_state == e.IBV_QPS_RTS:
+                # The responder invalidates the rkey named in the packet (IB spec 9.4.1.2).
+                invalidate_rkey(self._peer, wr.imm_data)
+            return err
+        signaled = bool(self.sq_sig_all or wr.send_flags & e.IBV_SEND_SIGNALED)
+        if self.qp_state != e.IBV_QPS_RTS:  # SQE / ERR: flushed
+            wc_op = e.IBV_WC_BIND_MW if op == e.IBV_WR_BIND_MW else e.IBV_WC_LOCAL_INV
+            transport._push(self.scq, WC(wr.wr_id, e.IBV_WC_WR_FLUSH_ERR, wc_op, 0, 0,
+                                         self.qp_num), self)
+            return 0
+        if op == e.IBV_WR_BIND_MW:
+            mw, info = wr._mw, wr._bind_info
+            if mw is None or info is None:
+                return errno.EINVAL
+            status = mw._bind(self.pd, info, wr._rkey)
+            wc_op = e.IBV_WC_BIND_MW
+        else:
+            ok = invalidate_rkey(self._machine, wr.imm_data)
+            status = 0 if ok else int(e.IBV_WC_LOC_QP_OP_ERR)
+            wc_op = e.IBV_WC_LOCAL_INV
+        self._c_send_wr += 1
+        if status or signaled:
+            transport._push(self.scq, WC(wr.wr_id, status, wc_op, 0, 0, self.qp_num), self)
+        if status:
+            transport.to_error(self)
+        return 0
+
+    def bind_mw(self, mw: MW, mw_bind: MWBind) -> None:
+        """ibv_bind_mw(3): bind a type 1 window (rxe posts it as a bind WR with the next rkey)."""
+        if mw.mw_type != e.IBV_MW_TYPE_1:
+            raise PyverbsRDMAError("Failed to Bind MW", errno.EINVAL)
+        wr = SendWR(wr_id=mw_bind.wr_id, opcode=e.IBV_WR_BIND_MW, send_flags=mw_bind.send_flags)
+        wr.set_bind_wr(mw, mw_bind.bind_info)
+        err = self._post_mw_op(wr)
+        if err:
+            raise PyverbsRDMAError("Failed to Bind MW", err)
+
+    def query_data_in_order(self, op: int, flags: int = 0) -> int:
+        """ibv_query_qp_data_in_order(3): rxe's provider does not implement it, so 0 ("not
+        guaranteed"), which is also the honest answer once placement models reorder data."""
+        return 0
 
     def post_recv(self, wr: RecvWR, bad_wr: RecvWR | None = None) -> None:
         """ibv_post_recv(3)."""
@@ -471,7 +665,117 @@ class QP(PyverbsCM):
         return f"QP {self.qp_num} type {self.qp_type} state {qp_states.state_name(self.qp_state)}"
 
 
-__all__ = ["MAX_QP_RD_ATOM", "QP", "QPAttr", "QPCap", "QPInitAttr"]
 
-QPEx = unsupported("QPEx", __name__)
-QPInitAttrEx = unsupported("QPInitAttrEx", __name__)
+class QPEx(QP):
+    """An extended QP (ibv_qp_ex): work requests built with ``wr_start``, ``wr_<opcode>`` and
+    ``wr_set_*``, then posted together by ``wr_complete`` (ibv_wr_post(3))."""
+
+    __slots__ = ("_batch", "comp_mask", "ind_table", "wr_flags", "wr_id")
+
+    def __init__(
+        self,
+        creator: PD | Context,
+        init_attr: QPInitAttr | QPInitAttrEx,
+        qp_attr: QPAttr | None = None,
+    ) -> None:
+        super().__init__(creator, init_attr, qp_attr)
+        self.ind_table = getattr(init_attr, "ind_table", None)
+        self.comp_mask = 0
+        self.wr_id = 0
+        self.wr_flags = 0
+        self._batch: list[SendWR] = []
+
+    def _new(self, opcode: int) -> SendWR:
+        wr = SendWR(wr_id=self.wr_id, opcode=e.IBV_WR_BIND_MW, send_flags=self.wr_flags)
+        wr.opcode = int(opcode)
+        self._batch.append(wr)
+        return wr
+
+    def _cur(self) -> SendWR:
+        if not self._batch:
+            raise PyverbsUserError("wr_set_* needs a wr_<opcode> first")
+        return self._batch[-1]
+
+    def wr_start(self) -> None:
+        self._batch = []
+
+    def wr_abort(self) -> None:
+        self._batch = []
+
+    def wr_complete(self) -> None:
+        """Post the batch; the first WR refused fails the call (its errno), as ibv_wr_complete."""
+        batch, self._batch = self._batch, []
+        for wr in batch:
+            if not self._machine.alive:
+                raise PyverbsRDMAError("ibv_wr_complete failed.", errno.EIO)
+            err = self._post_mw_op(wr) if wr.opcode in _MW_OPS else transport.post_send_one(self, wr)
+            if err:
+                raise PyverbsRDMAError("ibv_wr_complete failed.", err)
+
+    def wr_send(self) -> None:
+        self._new(e.IBV_WR_SEND)
+
+    def wr_send_imm(self, data: int) -> None:
+        # pyverbs converts the immediate to big-endian (htobe32) before the verb.
+        self._new(e.IBV_WR_SEND_WITH_IMM).imm_data = _htobe32(data)
+
+    def wr_send_inv(self, invalidate_rkey: int) -> None:
+        self._new(e.IBV_WR_SEND_WITH_INV).imm_data = int(invalidate_rkey)
+
+    def wr_rdma_write(self, rkey: int, remote_addr: int) -> None:
+        self._new(e.IBV_WR_RDMA_WRITE).set_wr_rdma(int(rkey), int(remote_addr))
+
+    def wr_rdma_write_imm(self, rkey: int, remote_addr: int, data: int) -> None:
+        wr = self._new(e.IBV_WR_RDMA_WRITE_WITH_IMM)
+        wr.set_wr_rdma(int(rkey), int(remote_addr))
+        wr.imm_data = _htobe32(data)
+
+    def wr_rdma_read(self, rkey: int, remote_addr: int) -> None:
+        self._new(e.IBV_WR_RDMA_READ).set_wr_rdma(int(rkey), int(remote_addr))
+
+    def wr_atomic_cmp_swp(self, rkey: int, remote_addr: int, compare: int, swap: int) -> None:
+        self._new(e.IBV_WR_ATOMIC_CMP_AND_SWP).set_wr_atomic(
+            int(rkey), int(remote_addr), int(compare), int(swap))
+
+    def wr_atomic_fetch_add(self, rkey: int, remote_addr: int, add: int) -> None:
+        self._new(e.IBV_WR_ATOMIC_FETCH_AND_ADD).set_wr_atomic(int(rkey), int(remote_addr), int(add))
+
+    def wr_atomic_write(self, rkey: int, remote_addr: int, atomic_wr: bytes) -> None:
+        """IBV_WR_ATOMIC_WRITE: not modelled (nor carried by rxe on Linux 6.1): posting it fails."""
+        self._new(e.IBV_WR_ATOMIC_WRITE).set_wr_rdma(int(rkey), int(remote_addr))
+
+    def wr_bind_mw(self, mw: MW, rkey: int, bind_info: MWBindInfo) -> None:
+        wr = self._new(e.IBV_WR_BIND_MW)
+        wr._mw, wr._bind_info, wr._rkey = mw, bind_info, int(rkey)
+
+    def wr_local_inv(self, invalidate_rkey: int) -> None:
+        self._new(e.IBV_WR_LOCAL_INV).imm_data = int(invalidate_rkey)
+
+    def wr_set_sge(self, sge: SGE) -> None:
+        cur = self._cur()
+        cur._sges = ((int(sge.addr), int(sge.length), int(sge.lkey)),)
+        cur.num_sge = 1
+
+    def wr_set_sge_list(self, num_sge: int, sg_list: list[SGE]) -> None:
+        cur = self._cur()
+        cur._sges = tuple((int(g.addr), int(g.length), int(g.lkey)) for g in sg_list[:num_sge])
+        cur.num_sge = num_sge
+
+    def wr_set_inline_data(self, addr: int, length: int) -> None:
+        cur = self._cur()
+        cur._sges = ((int(addr), int(length), 0),)
+        cur.num_sge = 1
+        cur.send_flags |= e.IBV_SEND_INLINE
+
+    def wr_set_ud_addr(self, ah: AH, remote_qpn: int, remote_qkey: int) -> None:
+        self._cur().set_wr_ud(ah, remote_qpn, remote_qkey)
+
+    def wr_set_xrc_srqn(self, remote_srqn: int) -> None:
+        raise PyverbsRDMAError("XRC is not supported by nic_emu", errno.EOPNOTSUPP)
+
+
+def _htobe32(val: int) -> int:
+    return int.from_bytes(int(val).to_bytes(4, "little"), "big")
+
+
+__all__ = ["MAX_QP_RD_ATOM", "QP", "QPAttr", "QPCap", "QPEx", "QPInitAttr", "QPInitAttrEx"]

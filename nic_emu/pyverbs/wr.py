@@ -14,6 +14,7 @@ from nic_emu.pyverbs.pyverbs_error import PyverbsUserError
 
 if TYPE_CHECKING:
     from nic_emu.pyverbs.addr import AH
+    from nic_emu.pyverbs.mr import MW, MWBindInfo
 
 SgeTuple = tuple[int, int, int]
 
@@ -68,7 +69,9 @@ class SendWR(PyverbsCM):
     """ibv_send_wr; ``set_wr_rdma``, ``set_wr_atomic`` and ``set_wr_ud`` fill its unions."""
 
     __slots__ = (
+        "_bind_info",
         "_compare_add",
+        "_mw",
         "_remote_addr",
         "_rkey",
         "_sges",
@@ -111,6 +114,8 @@ class SendWR(PyverbsCM):
         self.ah: AH | None = None
         self.remote_qpn = 0
         self.remote_qkey = 0
+        self._mw: MW | None = None
+        self._bind_info: MWBindInfo | None = None
 
     @property
     def sg_list(self) -> None:
@@ -134,6 +139,19 @@ class SendWR(PyverbsCM):
         self._remote_addr = addr
         self._compare_add = compare_add
         self._swap = swap
+
+    def set_bind_wr(self, mw: MW, bind_info: MWBindInfo) -> None:
+        """The bind_mw union: the window, and its next rkey (``inc_rkey(mw.rkey)``, as pyverbs)."""
+        from nic_emu.pyverbs.base import inc_rkey
+
+        self._mw = mw
+        self._bind_info = bind_info
+        self._rkey = inc_rkey(mw.rkey)
+
+    @property
+    def rkey(self) -> int:
+        """The bind_mw union's rkey (the key the window gets when the bind completes)."""
+        return self._rkey
 
     def _copy_into(self, other: SendWR) -> None:
         for name in SendWR.__slots__:
