@@ -47,7 +47,7 @@ def test_kvstore() -> None:
 def test_benchmark_quick_runs() -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        import runtime_rate  # type: ignore[import-not-found]
+        import runtime_rate  # type: ignore[import-not-found,unused-ignore]
     finally:
         sys.path.pop(0)
     r = runtime_rate.delegation(4, 1, 10)
