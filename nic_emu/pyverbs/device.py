@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from typing import TYPE_CHECKING
 
 from nic_emu.pyverbs import enums as e
@@ -275,11 +276,15 @@ class GIDEntry(PyverbsObject):
 class Context(PyverbsCM):
     """An opened device: ``Context(name='emu0')`` finds that machine on the current fabric."""
 
-    __slots__ = ("_closed", "_machine", "name")
+    __slots__ = ("_closed", "_fd", "_machine", "name")
 
     def __init__(self, **kwargs: object) -> None:
         from nic_emu.fabric import current_fabric
 
+        if kwargs.get("cmd_fd") is not None:
+            # ibv_import_device(3): sharing a context between processes is not modelled.
+            raise PyverbsRDMAError("Failed to import device", errno.EOPNOTSUPP)
+        self._fd = -1
         name = kwargs.get("name")
         if name is None:
             raise PyverbsUserError("Device name must be provided")
@@ -293,6 +298,17 @@ class Context(PyverbsCM):
 
     def close(self) -> None:
         self._closed = True
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    @property
+    def cmd_fd(self) -> int:
+        """The uverbs command file of the context; here a file descriptor of /dev/null (so that
+        code may dup and pass it around), which ``Context(cmd_fd=...)`` does not accept."""
+        if self._fd < 0:
+            self._fd = os.open(os.devnull, os.O_RDWR)
+        return self._fd
 
     @property
     def num_comp_vectors(self) -> int:

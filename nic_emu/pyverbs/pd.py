@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nic_emu.pyverbs._unsupported import unsupported
+from nic_emu.pyverbs._unsupported import AttrHolder, unsupported
 from nic_emu.pyverbs.base import PyverbsCM
 from nic_emu.pyverbs.device import Context
 
@@ -25,4 +25,7 @@ class PD(PyverbsCM):
 #: Parent domains (ibv_alloc_parent_domain) are not modelled; rxe has none either.
 ParentDomainInitAttr = unsupported("ParentDomainInitAttr", __name__)
 ParentDomain = unsupported("ParentDomain", __name__)
-ParentDomainContext = unsupported("ParentDomainContext", __name__)
+
+
+class ParentDomainContext(AttrHolder):
+    """The allocator callbacks of a parent domain (kept; ParentDomain itself fails)."""
