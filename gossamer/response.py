@@ -95,6 +95,10 @@ def encode_response_batch(
     for index, (r, inline) in enumerate(placed):
         body = r.body or b""
         if not inline:
+            if r.status != ErrorCode.OK:  # [RSP-4]: an error keeps its status; only the detail goes
+                RESP_HEAD.pack_into(image, off, r.status, 0)
+                off += 8
+                continue
             payload = r.result + body
             RESP_HEAD.pack_into(image, off, int(ErrorCode.FALLBACK), len(payload))
             off += 8

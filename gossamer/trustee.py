@@ -7,6 +7,7 @@ answers [REQ-1], [LAYOUT-4], [SER-2], the built-ins [TRUST-3] .. [TRUST-5], and 
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -36,6 +37,7 @@ class PropertyTable:
         self._stride = stride
         self.live: dict[int, PropertyEntry] = {}
         self.dropped: list[int] = []  # pointers in the order they were dropped ([TRUST-5])
+        self.on_create: Callable[[int], None] | None = None
         self.on_drop: Callable[[int, Any], None] | None = None
 
     def create(self, value: Any, first_id: int) -> int:
@@ -44,6 +46,8 @@ class PropertyTable:
         if ptr > MASK48:
             raise LocalProtocolError(ErrorCode.OVERSIZE, "TRUST-3", "property pointers exhausted")
         self.live[ptr] = PropertyEntry(value, TrustIdSet.entrusted(first_id))
+        if self.on_create is not None:
+            self.on_create(ptr)
         return ptr
 
     def drop(self, ptr: int) -> None:
@@ -129,18 +133,25 @@ class Trustee:
                 return Response(int(ErrorCode.OK), U8.pack(1 if emptied else 0))
         except GossamerError as e:
             return Response.error(e.code, e.message)
-        self.running = c
         try:
-            value = c.fn(entry.value, *args)
+            value = self.call(c, entry.value, args)
         except Exception as e:
-            return Response.error(ErrorCode.CLOSURE_RAISED, f"{type(e).__name__}: {e}")
-        finally:
-            self.running = None
+            tb = traceback.extract_tb(e.__traceback__)
+            where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+            return Response.error(ErrorCode.CLOSURE_RAISED, f"{c.name} raised {type(e).__name__}: {e}{where}")
         try:
             fixed, body = pack_result(c.result, value)
         except GossamerError as e:
-            return Response.error(e.code, e.message)
+            return Response.error(e.code, f"{c.name}: {e.message}")
         return Response(int(ErrorCode.OK), fixed, body)
+
+    def call(self, c: Closure, value: Any, args: tuple[Any, ...]) -> Any:
+        """Run the closure itself; a runtime overrides this to mark "inside a delegated closure"."""
+        self.running = c
+        try:
+            return c.fn(value, *args)
+        finally:
+            self.running = None
 
     def _entrust(self, req: Request, captured: tuple[Any, ...], value: Any) -> Response:
         if req.property != 0:

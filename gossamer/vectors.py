@@ -297,6 +297,10 @@ def _responses() -> list[dict[str, Any]]:
     case("rsp-fallback-placement", "a result too big for the slot becomes a FALLBACK stub and a frame",
          ["RSP-4", "FB-3"], ["vectors:get", "vectors:big_result", "vectors:get"],
          [Response(0, u64(1)), Response(0, bytes(range(250)) * 8), Response(0, u64(3))])
+    case("rsp-error-overflow-keeps-status", "an error entry that does not fit keeps its status, not its detail",
+         ["RSP-4", "ERR-2"], ["vectors:lookup"] * 4,
+         [Response(0, b"", serial.dumps("y" * 400)), Response.error(ErrorCode.CLOSURE_RAISED, "z" * 700),
+          Response(0, U64.pack(0)[:0], serial.dumps(1)), Response.error(ErrorCode.BAD_PROPERTY, "short")])
     case("rsp-fallback-reservation", "inline only while every remaining entry still fits as a stub",
          ["RSP-4"], ["vectors:lookup"] * 4,
          [Response(0, b"", serial.dumps("x" * 300)) for _ in range(4)])

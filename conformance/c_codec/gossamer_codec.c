@@ -546,15 +546,17 @@ static void op_encode_response_batch(val *a, buf *out) {
     buf img = {0}; u8 h[8]; le(h, seq, 4); le(h + 4, used / 8, 2); h[6] = (u8)count; h[7] = 0;
     bput(&img, h, 8);
     size_t nframes = 0;
+    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0) nframes++;
     for (size_t i = 0; i < count; i++) {
         size_t start = img.n;
-        if (!inl[i]) { ble(&img, 1, 1); bzero_(&img, 3); ble(&img, rn[i] + bn[i], 4); nframes++; continue; }
+        if (!inl[i] && st[i] != 0) { ble(&img, st[i], 1); bzero_(&img, 7); continue; } /* [RSP-4]: keep the status */
+        if (!inl[i]) { ble(&img, 1, 1); bzero_(&img, 3); ble(&img, rn[i] + bn[i], 4); continue; }
         ble(&img, st[i], 1); bzero_(&img, 3); ble(&img, bn[i], 4); bput(&img, res[i], rn[i]); bput(&img, body[i], bn[i]);
         bpad8(&img, start);
     }
     bput(&img, h, 8);
     c_map(out, 2); c_text(out, "image"); c_bytes(out, img.p, img.n); c_text(out, "frames"); c_array(out, nframes);
-    for (size_t i = 0; i < count; i++) if (!inl[i]) frame_out(out, 2, slot, (uint32_t)seq, (uint32_t)i, res[i], rn[i], body[i], bn[i]);
+    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0) frame_out(out, 2, slot, (uint32_t)seq, (uint32_t)i, res[i], rn[i], body[i], bn[i]);
 }
 
 static const char *CODE_NAMES[] = {"OK", "FALLBACK", "UNKNOWN_CLOSURE", "BAD_PROPERTY", "TRUNCATED", "STALE_SEQUENCE", "MALFORMED_CBOR", "OVERSIZE",

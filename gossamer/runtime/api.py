@@ -23,7 +23,6 @@ from . import context
 from .client import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .rack import KThread
-from .trustee import ENTRUST_POINTER
 
 T = TypeVar("T")
 
@@ -215,7 +214,7 @@ def entrust(value: Any, *, machine: int | None = None, thread: int | None = None
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{m}.t{t} in this rack")
     builtin = rack.registry.entrust
     tid = th.minter.mint()
-    req = _request(rack.registry, ENTRUST_POINTER, builtin, (tid,), value)
+    req = _request(rack.registry, 0, builtin, (tid,), value)  # [TRUST-3]: pointer 0
     fut: Future[Trust] = Future()
 
     def done(ptr: Any, error: GossamerError | None) -> None:

@@ -8,11 +8,8 @@ with exactly one response batch ([FLOW-2]), oversize results as fallback frames 
 
 from __future__ import annotations
 
-import traceback
 from typing import TYPE_CHECKING, Any
 
-from .. import serial
-from ..buffer import MASK48
 from ..closures import Closure
 from ..errors import ErrorCode, RemoteProtocolError
 from ..fallback import FrameKind
@@ -20,48 +17,40 @@ from ..request import Request, attach_payload
 from ..response import Response, encode_response_batch
 from ..slot import make_imm
 from ..slot_state import TrusteeSlot
-from ..trust_ids import TrustIdSet
+from ..trustee import PropertyEntry, PropertyTable, Trustee
 from . import context
 
 if TYPE_CHECKING:
     from .rack import KThread
 
-#: The property pointer an entrust request carries: no property has it (pointers come from a
-#: counter that never gets near 2^48 - 1), and the trustee ignores it for the built-in entrust.
-ENTRUST_POINTER = MASK48
+class RuntimeTrustee(Trustee):
+    """The core trustee ([REQ-7], [TRUST-3] .. [TRUST-5]) with the runtime's "inside a delegated
+    closure" mark, so that a blocking apply from inside a closure fails at once (NESTED_APPLY)."""
 
-
-#: Error details are informative only ([ERR-3]); kept short so that error entries stay inline
-#: (a FALLBACK stub cannot say that its entry was an error: see the runtime's notes).
-MAX_DETAIL = 160
-
-
-def _error(code: ErrorCode, detail: str) -> Response:
-    if len(detail) > MAX_DETAIL:
-        detail = detail[: MAX_DETAIL - 3] + "..."
-    return Response.error(code, detail)
-
-
-class Property:
-    """An entrusted value and its trust-id set ([TRUST-2])."""
-
-    __slots__ = ("ids", "pointer", "value")
-
-    def __init__(self, pointer: int, value: Any, first_id: int) -> None:
-        self.pointer = pointer
-        self.value = value
-        self.ids = TrustIdSet.entrusted(first_id)
+    def call(self, c: Closure, value: Any, args: tuple[Any, ...]) -> Any:
+        prev = context._delegated
+        context._delegated = c.name
+        try:
+            return c.fn(value, *args)
+        finally:
+            context._delegated = prev
 
 
 class TrusteeSide:
     def __init__(self, kthread: KThread) -> None:
         self.k = kthread
-        self.props: dict[int, Property] = {}
-        self.next_pointer = 1
+        rack = kthread.rack
+        self.core = RuntimeTrustee(rack.registry, PropertyTable())
+        self.core.table.on_create = lambda ptr: rack.on_entrusted(kthread, ptr)
+        self.core.table.on_drop = lambda ptr, value: rack.on_dropped(kthread, ptr, value)
         self.slots: dict[int, TrusteeSlot] = {}
         self.batches = 0
         self.requests = 0
 
+    @property
+    def props(self) -> dict[int, PropertyEntry]:
+        """Live properties of this trustee by pointer."""
+        return self.core.table.live
     def on_landed(self, slot_id: int, imm: int) -> None:
         """A request batch's completion was polled: read, run, answer ([LAND-3], [FLOW-2])."""
         k = self.k
@@ -94,82 +83,12 @@ class TrusteeSide:
         """Run one request and build its response entry (never raises for a request's fault)."""
         rack = self.k.rack
         closure = rack.registry.get(req.closure_id)
-        if closure is None:  # pragma: no cover - the decoder already rejected it ([VT-5])
-            return _error(ErrorCode.BAD_HEADER, "unknown closure")
-        if req.fallback_len is not None:  # [FB-5] wait for the frame before running it
+        if closure is not None and req.fallback_len is not None:  # [FB-5] wait for the frame first
             got = rack.fallback.take(self.k.machine.index, (int(FrameKind.REQUEST), slot_id, seq, index))
             if isinstance(got, ErrorCode):
-                return _error(got, f"fallback payload of entry {index} did not arrive")
+                return Response.error(got, f"fallback payload of entry {index} did not arrive")
             try:
                 req = attach_payload(req, got, closure.shape)
             except RemoteProtocolError as exc:
-                return _error(exc.code, exc.message)
-        try:
-            captured = closure.capture.unpack(req.captured)
-        except RemoteProtocolError as exc:  # [LAYOUT-4]
-            return _error(ErrorCode.BAD_CAPTURE, exc.message)
-        param: Any = None
-        if req.param is not None:
-            try:
-                param = serial.loads(req.param)
-            except RemoteProtocolError as exc:  # [SER-2]
-                return _error(ErrorCode.MALFORMED_CBOR, exc.message)
-        registry = rack.registry
-        if closure.id == registry.entrust.id:
-            return self._entrust(int(captured[0]), param)
-        prop = self.props.get(req.property)
-        if prop is None:  # [REQ-1], [TRUST-5]
-            return _error(
-                ErrorCode.BAD_PROPERTY,
-                f"no live property {req.property:#x} on trustee {self.k.label}",
-            )
-        if closure.id == registry.toggle.id:
-            return self._toggle(prop, int(captured[0]))
-        return self._call(closure, prop, captured, param)
-
-    def _entrust(self, first_id: int, value: Any) -> Response:
-        """[TRUST-3]: create the property with the set {id}; answer a fresh nonzero 48-bit pointer."""
-        ptr = self.next_pointer
-        self.next_pointer += 1
-        self.props[ptr] = Property(ptr, value, first_id)
-        self.k.rack.on_entrusted(self.k, ptr)
-        return Response(int(ErrorCode.OK), ptr.to_bytes(8, "little"))
-
-    def _toggle(self, prop: Property, tid: int) -> Response:
-        """[TRUST-2], [TRUST-5]: toggle the id; drop the property exactly when the set empties."""
-        emptied = prop.ids.toggle(tid)
-        if emptied:
-            del self.props[prop.pointer]
-            self.k.rack.on_dropped(self.k, prop.pointer, prop.value)
-        return Response(int(ErrorCode.OK), b"\x01" if emptied else b"\x00")
-
-    def _call(self, closure: Closure, prop: Property, captured: tuple[Any, ...], param: Any) -> Response:
-        args: list[Any] = [prop.value, *captured]
-        if closure.param.present:
-            args.append(param)
-        prev = context._delegated
-        context._delegated = closure.name
-        try:
-            ret = closure.fn(*args)
-        except Exception as exc:
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
-            return _error(
-                ErrorCode.CLOSURE_RAISED, f"{closure.name} raised {type(exc).__name__}: {exc}{where}"
-            )
-        finally:
-            context._delegated = prev
-        try:
-            if closure.result.layout is None:
-                return Response(int(ErrorCode.OK), b"", serial.dumps(ret))
-            layout = closure.result.layout
-            if not layout.kinds:
-                return Response(int(ErrorCode.OK), b"")
-            values = ret if isinstance(ret, tuple) else (ret,)
-            return Response(int(ErrorCode.OK), layout.pack(values))
-        except Exception as exc:  # cbor2 and struct raise several types; all mean BAD_RESULT
-            return _error(
-                ErrorCode.BAD_RESULT,
-                f"{closure.name} returned {type(ret).__name__}, which does not fit result "
-                f"{closure.result.spec!r}: {exc}",
-            )
+                return Response.error(exc.code, exc.message)
+        return self.core.run(req)

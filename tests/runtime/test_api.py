@@ -190,8 +190,9 @@ def test_trust_misuse_is_refused_locally() -> None:
 
 @pytest.mark.clause("TRUST-5", "REQ-1")
 def test_the_property_is_dropped_with_its_last_trust_and_then_gone() -> None:
-    async def main() -> list[int]:
+    async def main() -> tuple[list[int], int]:
         t = await entrust({"x": 1}, machine=1, thread=1)
+        pointer = t.pointer
         c = t.clone()
         t.drop()
         for _ in range(20):
@@ -201,9 +202,10 @@ def test_the_property_is_dropped_with_its_last_trust_and_then_gone() -> None:
         c.drop()
         for _ in range(20):
             await yield_now()
-        return [d.pointer for d in rack.drops]
+        return [d.pointer for d in rack.drops], pointer
 
-    assert launch(main, machines=2, threads=2) == [1]
+    drops, pointer = launch(main, machines=2, threads=2)
+    assert drops == [pointer]
 
 
 @pytest.mark.clause("SLOT-1", "FLOW-4")
