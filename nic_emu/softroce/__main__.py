@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     r.add_argument("--cwd", help="working directory in the guest (default: the current one)")
     r.add_argument("--keep-io", action="store_true", help="keep the io dir (debugging)")
+    r.add_argument(
+        "--no-pycache", action="store_true",
+        help="PYTHONDONTWRITEBYTECODE=1 instead of the shared bytecode cache",
+    )  # fmt: skip
     r.add_argument("-v", "--verbose", action="store_true", help="print timings to stderr")
     r.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...")
 
@@ -72,10 +76,7 @@ def main(args: Sequence[str] | None = None) -> int:
         except PrepareError as exc:
             log(f"prepare failed: {exc}")
             return EXIT_BOOT_FAILED
-        log(
-            f"ready in {time.monotonic() - t0:.1f} s: kernel {p.kernel_version}, "
-            f"cache {cache_dir()}, pylib {p.pylib}"
-        )
+        log(f"ready in {time.monotonic() - t0:.1f} s: kernel {p.kernel_version}, cache {cache_dir()}, pylib {p.pylib}")
         return 0
     if ns.cmd == "run":
         argv = command_argv(ns.argv)
@@ -94,6 +95,7 @@ def main(args: Sequence[str] | None = None) -> int:
             env=env,
             writable=ns.rw,
             keep_io=ns.keep_io,
+            pycache=not ns.no_pycache,
         )
         report_failure(res)
         if ns.verbose:

@@ -109,9 +109,7 @@ def run_baseline(
         wall = time.monotonic() - t0
         if res.status != "ok" or not out_file.exists():
             report_failure(res)
-            raise RuntimeError(
-                f"baseline run failed: {res.status} {res.message} (exit {res.exit_code})"
-            )
+            raise RuntimeError(f"baseline run failed: {res.status} {res.message} (exit {res.exit_code})")
         raw = json.loads(out_file.read_text())
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -128,9 +126,7 @@ def run_baseline(
         "guest_mem_mb": mem_mb,
         "suite_seconds": raw.get("duration_s"),
         "guest_run_seconds": round(wall, 1),
-        "summary": {
-            k: v for k, v in summary.items() if v or k in ("pass", "skip", "fail", "error")
-        },
+        "summary": {k: v for k, v in summary.items() if v or k in ("pass", "skip", "fail", "error")},
         "tests": tests,
     }
 

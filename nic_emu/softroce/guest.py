@@ -48,18 +48,25 @@ class GuestSpec:
     module_dir: str = ""
     kernel_version: str = ""
     writable: Sequence[str] = field(default_factory=tuple)  # host paths shared rw, same path
+    #: those of ``writable`` mounted with cache=loose (guest-private caches such as pycache)
+    loose: Sequence[str] = field(default_factory=tuple)
 
 
-def base_env(pylib: str | None, repo: str) -> dict[str, str]:
-    """The environment every guest command gets (the repo is read-only in the guest)."""
+def base_env(pylib: str | None, repo: str, pycache_prefix: str | None = None) -> dict[str, str]:
+    """The environment every guest command gets (the repo is read-only in the guest).
+
+    With ``pycache_prefix`` (a writable share kept on the host) Python and pytest's assertion
+    rewriter write their bytecode there instead of beside the sources, so the next guest
+    starts warm; without it, ``PYTHONDONTWRITEBYTECODE=1``. pytest runs with
+    ``-p no:cacheprovider`` (it cannot write .pytest_cache into the read-only repo).
+    """
     pythonpath = ":".join(p for p in (pylib, repo) if p)
-    return {
+    env = {
         "PATH": GUEST_PATH,
         "HOME": "/tmp/home",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "TMPDIR": "/tmp",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": pythonpath,
         "PYTEST_ADDOPTS": "-p no:cacheprovider",
@@ -70,6 +77,11 @@ def base_env(pylib: str | None, repo: str) -> dict[str, str]:
         "GOSSAMER_SOFTROCE_GUEST": "1",
         "GOSSAMER_SOFTROCE_IO": IO_MOUNT,
     }
+    if pycache_prefix:
+        env["PYTHONPYCACHEPREFIX"] = pycache_prefix
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def setup_script(devices: int, module_dir: str, kernel_version: str) -> str:
@@ -111,8 +123,9 @@ def stage2_script(spec: GuestSpec) -> str:
     mounts = []
     for i, path in enumerate(spec.writable):
         q = shlex.quote(path)
+        opts = NINEP_OPTS + (",cache=loose" if path in spec.loose else "")
         mounts.append(
-            f"mkdir -p {q} 2>/dev/null; mount -t 9p -o {NINEP_OPTS} rw{i} {q} "
+            f"mkdir -p {q} 2>/dev/null; mount -t 9p -o {opts} rw{i} {q} "
             f'|| {{ echo "cannot mount writable share {path}" >> {io}/setup.log; '
             f": > {io}/setup_failed; exit 0; }}"
         )

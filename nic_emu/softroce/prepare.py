@@ -107,9 +107,7 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def _run(cmd: list[str], *, quiet: bool = True, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, check=False, stdin=subprocess.DEVNULL
-    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr)[-3000:]
         raise PrepareError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
@@ -126,9 +124,7 @@ def missing_packages(names: tuple[str, ...]) -> list[str]:
         check=False,
     )
     installed = {
-        line.split()[0].split(":")[0]
-        for line in proc.stdout.splitlines()
-        if line.endswith(" install ok installed")
+        line.split()[0].split(":")[0] for line in proc.stdout.splitlines() if line.endswith(" install ok installed")
     }
     return [n for n in names if n not in installed]
 
@@ -149,9 +145,7 @@ def apt_update() -> None:
 
 
 def apt_available(name: str) -> bool:
-    proc = subprocess.run(
-        ["apt-cache", "policy", name], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["apt-cache", "policy", name], capture_output=True, text=True, check=False)
     m = re.search(r"Candidate:\s*(\S+)", proc.stdout)
     return bool(m and m.group(1) != "(none)")
 
@@ -227,9 +221,7 @@ def ensure_kernel(cache: Path, refresh: bool) -> str:
         dl = cache / "download"
         shutil.rmtree(dl, ignore_errors=True)
         dl.mkdir(parents=True)
-        subprocess.run(
-            ["apt-get", "download", "-qq", pkg], cwd=dl, check=False, capture_output=True
-        )
+        subprocess.run(["apt-get", "download", "-qq", pkg], cwd=dl, check=False, capture_output=True)
         debs = list(dl.glob("*.deb"))
         if not debs:
             apt_update()
@@ -270,9 +262,7 @@ def project_requirements() -> list[str]:
     try:
         data = tomllib.loads((repo_root() / "pyproject.toml").read_text())
         proj = data["project"]
-        reqs = list(proj.get("dependencies", [])) + list(
-            proj.get("optional-dependencies", {}).get("test", [])
-        )
+        reqs = list(proj.get("dependencies", [])) + list(proj.get("optional-dependencies", {}).get("test", []))
         return reqs or list(FALLBACK_REQUIREMENTS)
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return list(FALLBACK_REQUIREMENTS)
@@ -281,13 +271,7 @@ def project_requirements() -> list[str]:
 def _pip_command() -> list[str]:
     """An interpreter with pip; installing python3-pip for Debian's one as the last resort."""
     for exe in (sys.executable, shutil.which("python3") or "", DEBIAN_PYTHON):
-        if (
-            exe
-            and subprocess.run(
-                [exe, "-m", "pip", "--version"], capture_output=True, check=False
-            ).returncode
-            == 0
-        ):
+        if exe and subprocess.run([exe, "-m", "pip", "--version"], capture_output=True, check=False).returncode == 0:
             return [exe, "-m", "pip"]
     if os.geteuid() == 0:
         apt_update()

@@ -115,13 +115,16 @@ def run_in_guest(
     stream: bool = True,
     prepared: Prepared | None = None,
     keep_io: bool = False,
+    pycache: bool = True,
 ) -> RunResult:
     """Run ``argv`` in a fresh guest with ``devices`` rxe devices.
 
     ``env`` is added to the guest's base environment (see :func:`guest.base_env`); pass
     :func:`select_env` output for the CLI's behaviour. ``writable`` host directories are
     shared read-write at the same path. With ``stream`` the command's output goes live to
-    this process' stdout/stderr; it is always also in the result.
+    this process' stdout/stderr; it is always also in the result. With ``pycache`` the
+    guest's bytecode (and pytest's rewritten test modules) persist in the cache's
+    ``pycache/`` (shared writable); else Python runs with PYTHONDONTWRITEBYTECODE=1.
     """
     t0 = time.monotonic()
     timings: dict[str, float] = {}
@@ -134,9 +137,13 @@ def run_in_guest(
     timings["prepare"] = time.monotonic() - t0
     cwd = cwd or os.getcwd()
     rw = [str(Path(p).resolve()) for p in writable]
+    pycache_dir: str | None = None
+    if pycache:
+        pycache_dir = str(prep.cache / "pycache")
+        rw.append(pycache_dir)
     for p in rw:
         Path(p).mkdir(parents=True, exist_ok=True)
-    full_env = guest.base_env(str(prep.pylib) if prep.pylib else None, str(repo_root()))
+    full_env = guest.base_env(str(prep.pylib) if prep.pylib else None, str(repo_root()), pycache_dir)
     full_env.update(env or {})
     spec = guest.GuestSpec(
         argv=list(argv),
@@ -146,12 +153,11 @@ def run_in_guest(
         module_dir=str(prep.module_dir),
         kernel_version=prep.kernel_version,
         writable=rw,
+        loose=[pycache_dir] if pycache_dir else [],
     )
     io_dir = Path(tempfile.mkdtemp(prefix="gossamer-softroce-io-"))
     try:
-        (io_dir / "setup.sh").write_text(
-            guest.setup_script(devices, spec.module_dir, spec.kernel_version)
-        )
+        (io_dir / "setup.sh").write_text(guest.setup_script(devices, spec.module_dir, spec.kernel_version))
         (io_dir / "stage2.sh").write_text(guest.stage2_script(spec))
         console = io_dir / "console.log"
         cmd = guest.qemu_command(
@@ -213,10 +219,7 @@ def _boot_and_wait(
                 killed = "timeout"
             elif "boot" not in timings and now - t_start > boot_timeout:
                 killed = "boot-timeout"
-            elif (
-                "panic" in _console_flags(console)
-                and now - timings.setdefault("panic_seen", now) > 3
-            ):
+            elif "panic" in _console_flags(console) and now - timings.setdefault("panic_seen", now) > 3:
                 # panic=-1 reboots and -no-reboot ends qemu by itself; if not, kill it
                 killed = "panic"
             if killed:

@@ -40,9 +40,7 @@ def test_guest_runs_command_with_two_rxe_devices(tmp_path: Path) -> None:
 
 
 def test_pyverbs_rdma_write_between_rxe0_and_rxe1() -> None:
-    res = run_in_guest(
-        ["sh", "-c", GUEST_SCRIPT, "check", PYVERBS_WRITE], cwd="/", timeout=300, stream=False
-    )
+    res = run_in_guest(["sh", "-c", GUEST_SCRIPT, "check", PYVERBS_WRITE], cwd="/", timeout=300, stream=False)
     assert res.status == "ok", (res.message, res.console_tail)
     assert res.exit_code == 0, res.stdout.decode() + res.stderr.decode()
     assert b'"match": true' in res.stdout

@@ -95,9 +95,7 @@ def test_cpio_newc_roundtrip(tmp_path: Path) -> None:
     cpio = subprocess.run(["which", "cpio"], capture_output=True, check=False)
     if cpio.returncode != 0:
         pytest.skip("cpio not installed")
-    listing = subprocess.run(
-        ["cpio", "-itv"], input=data, capture_output=True, check=True
-    ).stdout.decode()
+    listing = subprocess.run(["cpio", "-itv"], input=data, capture_output=True, check=True).stdout.decode()
     assert "init" in listing and "bin/x" in listing and "dev/console" in listing
     assert "5,   1" in listing or "5, 1" in listing
 
@@ -128,9 +126,12 @@ def test_stage2_script_quotes_command_and_env() -> None:
         argv=["python3", "-c", "print('a b'); import sys", "$HOME"],
         cwd="/work/my repo",
         env={"A": "x y", "B": "$(rm -rf /)"},
-        writable=["/out dir"],
+        writable=["/out dir", "/var/cache/pyc"],
+        loose=["/var/cache/pyc"],
     )
     text = guest.stage2_script(spec)
+    assert "msize=512000 rw0 '/out dir'" in text
+    assert "msize=512000,cache=loose rw1 /var/cache/pyc" in text
     subprocess.run(["sh", "-n"], input=text, text=True, check=True)
     assert shlex.join(spec.argv) in text
     assert "cd '/work/my repo'" in text
@@ -173,6 +174,10 @@ def test_stage2_setup_failure_is_marked(tmp_path: Path) -> None:
 def test_base_env_for_read_only_repo() -> None:
     env = guest.base_env("/var/cache/x/pylib", "/work/main")
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert "PYTHONPYCACHEPREFIX" not in env
+    env2 = guest.base_env(None, "/r", "/var/cache/x/pycache")
+    assert env2["PYTHONPYCACHEPREFIX"] == "/var/cache/x/pycache"
+    assert "PYTHONDONTWRITEBYTECODE" not in env2
     assert env["PYTEST_ADDOPTS"] == "-p no:cacheprovider"
     assert env["PYTHONPATH"] == "/var/cache/x/pylib:/work/main"
     assert env["HOME"].startswith("/tmp/")
