@@ -16,6 +16,10 @@ pytestmark = [
         os.environ.get("GOSSAMER_SOFTROCE") != "1",
         reason="boots a QEMU guest with rdma_rxe; set GOSSAMER_SOFTROCE=1",
     ),
+    pytest.mark.skipif(
+        os.environ.get("GOSSAMER_SOFTROCE_GUEST") == "1",
+        reason="already inside a Soft-RoCE guest (no nested QEMU)",
+    ),
 ]
 
 
