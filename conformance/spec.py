@@ -6,21 +6,19 @@ import functools
 import re
 from pathlib import Path
 
-import gossamer
+from gossamer import protocol_files
 
 CLAUSE_LINE = re.compile(r"^\s*- \[([A-Z]+-[0-9]+)\]\s*(.*)$")
 
 
 def spec_path() -> Path:
-    return Path(gossamer.__file__).resolve().parent.parent / "protocol" / "SPEC.md"
+    return protocol_files.spec_path()
 
 
 @functools.cache
 def clauses() -> dict[str, str]:
     """Clause id -> its text (the first lines of its bullet), in the order SPEC.md gives them."""
-    path = spec_path()
-    if not path.exists():
-        return {}
+    path = spec_path()  # raises a clear error when SPEC.md is missing: an empty spec is not a pass
     out: dict[str, str] = {}
     current: str | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
