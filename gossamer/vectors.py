@@ -24,11 +24,11 @@ from .buffer import HEADER, STUB_TAIL, U32, U64
 from .closures import Registry
 from .errors import ErrorCode, GossamerError, LocalProtocolError
 from .fallback import Frame, FrameKind, FrameReader
+from .protocol_files import vector_dir
 from .request import Request
 from .response import Response, decode_response_batch, encode_error_response, encode_response_batch
 from .slot import SlotConfig, make_imm
 from .slot_state import TrusteeSlot
-from .protocol_files import vector_dir
 from .trust_ids import TrustIdSet, make_trust_id
 
 FORMAT_VERSION = 1
