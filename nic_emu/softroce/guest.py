@@ -178,7 +178,7 @@ def qemu_command(
         "-serial", f"file:{console}",
         "-kernel", str(vmlinux),
         "-initrd", str(initramfs),
-        "-append", "console=ttyS0 panic=-1 quiet",
+        "-append", "console=ttyS0 panic=-1 quiet mitigations=off tsc=reliable no_timer_check",
         "-virtfs",
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
         "-virtfs",
