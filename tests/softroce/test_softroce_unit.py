@@ -6,6 +6,7 @@ import lzma
 import shlex
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,27 @@ def test_extract_vmlinux_finds_the_elf() -> None:
     assert extract_vmlinux(blob) == elf
     with pytest.raises(PrepareError):
         extract_vmlinux(b"no xz here")
+
+
+def test_standalone_entry_works_without_the_emulators_dependencies(tmp_path: Path) -> None:
+    blocker = tmp_path / "noattrs.py"
+    blocker.write_text(
+        "import runpy, sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('attrs', 'attr', 'cbor2'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    script = Path(__file__).resolve().parents[2] / "nic_emu" / "softroce" / "standalone.py"
+    proc = subprocess.run(
+        [sys.executable, str(blocker), str(script), "run", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--devices" in proc.stdout
