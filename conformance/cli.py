@@ -1,7 +1,7 @@
 """`gossamer-conformance`: list the cases, run them against a target, write reports.
 
     gossamer-conformance list [FILTER ...]
-    gossamer-conformance run [--target T] [FILTER ...] [--junit F] [--json F] [--html F] [-q]
+    gossamer-conformance run [--target T] [--device D] [FILTER ...] [--junit F] [--json F] [--html F] [-q]
     gossamer-conformance clauses
 
 A FILTER is a case id or glob (`req.*`), a clause id (`SLOT-4`, or `SLOT-*`), or `tag:NAME`.
@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run cases against a target")
     r.add_argument("filters", nargs="*", help="case id/glob, clause id, or tag:NAME")
     r.add_argument("--target", "-t", default="reference",
-                   help="reference (default), c, adapter:'CMD ARGS', mutant:NAME, live:HOST:PORT")
+                   help="reference (default), reference-sansio, c, adapter:'CMD ARGS', mutant:NAME, live:HOST:PORT")
+    r.add_argument("--device", help="live: the local verbs device (default: the first one)")
+    r.add_argument("--gid-index", type=int, default=1, help="live: the local GID index (default 1, RoCE v2)")
     r.add_argument("--junit", metavar="FILE")
     r.add_argument("--json", metavar="FILE")
     r.add_argument("--html", metavar="FILE")
@@ -73,7 +75,7 @@ def cmd_run(a: argparse.Namespace, out: TextIO) -> int:
         print(f"no case matches {a.filters}", file=sys.stderr)
         return 2
     try:
-        target = open_target(a.target)
+        target = open_target(a.target, device=a.device, gid_index=a.gid_index)
     except Exception as e:
         print(f"cannot open target {a.target!r}: {e}", file=sys.stderr)
         return 2

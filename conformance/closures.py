@@ -89,3 +89,16 @@ BEHAVIOUR: dict[str, Any] = {
     BIG.name: _big,
     **{k.name: _add for k in K},
 }
+
+
+def registry() -> Any:
+    """A `gossamer.closures.Registry` holding every catalogue closure with its behaviour: what a
+    reference trustee registers to be driven by the suite ([ADPT-10], [ADPT-12])."""
+    from gossamer.closures import Registry
+
+    reg = Registry()
+    for d in (*STANDARD, *K):
+        fn = BEHAVIOUR.get(d.name)
+        if fn is not None:
+            reg.register(fn, d.name, capture=d.capture, result=d.result, param=d.param)
+    return reg

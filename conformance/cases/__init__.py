@@ -10,9 +10,23 @@ import functools
 from collections.abc import Iterable
 
 from ..model import Case
-from . import adapter, bootstrap, closures, fallback, hostile, landing, requests, responses, trust_ids, trustee, vectors
+from . import (
+    adapter,
+    bootstrap,
+    closures,
+    fallback,
+    hostile,
+    landing,
+    nic,
+    requests,
+    responses,
+    trust_ids,
+    trustee,
+    vectors,
+)
 
-AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, trustee, hostile, vectors)
+AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
+         vectors)
 
 
 @functools.cache

@@ -34,9 +34,10 @@ def cases() -> list[Case]:
     add("boot.negotiate-disjoint", "ranges that do not overlap", ["BOOT-1"], "negotiate",
         {"ours": [1, 1], "theirs": [2, 3]}, err("VERSION_MISMATCH"))
     rdma = {"gid": bytes(16), "qpns": [17, 18], "psn": 0x123456,
-            "slots": [[0x7F00_0000_0000, 0x1234, 0]], "fallback_port": 7471}
+            "slots": {"base": 0x7F00_0000_0000, "rkey": 0x1234, "ids": [0, 1]},
+            "request_slots": [[0], [1]], "response_slots": [[], []], "fallback_port": 7471}
     want = dict(hello().items())
-    add("boot.hello-valid", "a well-formed hello with its RDMA keys", ["BOOT-2", "BOOT-3"], "decode_hello",
+    add("boot.hello-valid", "a well-formed hello with its RDMA keys", ["BOOT-2", "BOOT-3", "BOOT-6"], "decode_hello",
         {"data": msg(hello(**rdma))}, ok(want))
     add("boot.hello-slot-size", "slot_size 100 breaks SLOT-3", ["BOOT-2", "SLOT-3"], "decode_hello",
         {"data": msg(hello(slot_size=100))}, err("BAD_HEADER"))

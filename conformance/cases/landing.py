@@ -1,7 +1,6 @@
 """Landing detection, sequence numbers and flow control (section 2: [LAND-*], [FLOW-*]).
 
-Cases with op `nic_*` need a target that moves bytes over a (possibly emulated) NIC; a codec-only
-target skips them.
+The same clauses over a real (or emulated) NIC, through request slots: `cases/nic.py`.
 """
 
 from __future__ import annotations
@@ -92,14 +91,4 @@ def cases() -> list[Case]:
     ev("flow.trustee-respond-first", "no response before a batch landed", ["FLOW-2", "LAND-3"],
        "trustee", ["respond"], ["BAD_ARGUMENT"])
 
-    # --- over a NIC: need a target that owns slots and QPs
-    nic = ("nic", "landing")
-    add("nic.write-with-imm", "a batch arrives as one RDMA WRITE WITH IMMEDIATE of exactly L bytes at offset 0",
-        ["LAND-1", "SLOT-1", "SLOT-2", "ADPT-12"], "nic_roundtrip", {"config": cfg(), "batches": 3},
-        ok({"ok": True}), nic)
-    add("nic.any-placement", "bytes placed in any order; the trustee reads only after the completion",
-        ["LAND-3", "LAND-6"], "nic_placement", {"config": cfg(), "orders": ["descending", "random"]},
-        ok({"ok": True}), nic)
-    add("nic.receive-credits", "receive WRs are reposted so no batch meets an empty receive queue",
-        ["FLOW-4"], "nic_roundtrip", {"config": cfg(), "batches": 64}, ok({"ok": True}), nic)
     return out

@@ -2,7 +2,9 @@
 
 `open_target(spec)` understands:
 
-- `reference` (default): the reference codec of `gossamer/`, in process;
+- `reference` (default): the reference codec of `gossamer/` in process, and its trustee cases
+  driven through real slots on the emulated NIC (`reference_nic.py`, `verbs.py`);
+- `reference-sansio`: the reference codec and its sans-I/O trustee only, no NIC;
 - `adapter:<command line>`: any executable speaking SPEC.md section 11 on stdin/stdout;
 - `c`: the bundled C codec, compiled with the machine's C compiler, through the adapter;
 - `mutant:<name>`: the reference with one deliberate bug (`conformance/mutants/`);
@@ -16,8 +18,12 @@ import shlex
 from ..model import Target
 
 
-def open_target(spec: str) -> Target:
+def open_target(spec: str, *, device: str | None = None, gid_index: int = 1) -> Target:
     if spec in ("", "reference"):
+        from .reference_nic import ReferenceNicTarget
+
+        return ReferenceNicTarget()
+    if spec == "reference-sansio":
         from .reference import ReferenceTarget
 
         return ReferenceTarget()
@@ -37,5 +43,6 @@ def open_target(spec: str) -> Target:
     if spec.startswith("live:"):
         from .live import LiveTarget
 
-        return LiveTarget(spec[len("live:") :])
-    raise ValueError(f"unknown target {spec!r}: use reference, c, adapter:CMD, mutant:NAME or live:HOST:PORT")
+        return LiveTarget(spec[len("live:") :], device=device, gid_index=gid_index)
+    raise ValueError(f"unknown target {spec!r}: use reference, reference-sansio, c, adapter:CMD, mutant:NAME "
+                     "or live:HOST:PORT")

@@ -95,7 +95,7 @@ class ClientSide:
             smap = k.rack.smap
             d = Destination(
                 machine, thread,
-                smap.request_slot(k.machine.index, k.index, thread),
+                k.machine.net.request_slot_at(machine, k.index, thread),
                 smap.response_slot(k.index, machine, thread),
                 ClientSlot(k.rack.config),
             )

@@ -145,13 +145,21 @@ class Rack:
         lag: float = 0.0,
         verbs: Any = None,
         devices: list[str] | None = None,
+        remote: int = 0,
     ) -> None:
+        """`remote`: how many machines (the highest indices) run in other processes; this rack
+        hosts the others, and reaches a remote one through `hello_for` / `connect_remote` (the
+        bootstrap of SPEC.md section 10, carried by whoever owns the socket)."""
         from nic_emu import fabric as emu_fabric
         from nic_emu.provider import mr_view
         from nic_emu.provider import verbs as load_verbs
 
         if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
             raise ValueError("machines and threads must be 1..65535")
+        if not 0 <= remote < machines:
+            raise ValueError("remote must leave at least one local machine")
+        local = machines - remote
+        self.local_n = local
         self.machines_n = machines
         self.threads = threads
         self.seed = seed
@@ -167,25 +175,25 @@ class Rack:
         if devices is None:
             devices = [m.name for m in fabric.machines] if emulated else \
                 [d.name.decode() for d in v.device.get_device_list()]
-        if len(devices) < machines:
-            raise ValueError(f"{machines} machines need {machines} devices, found {devices}")
+        if len(devices) < local:
+            raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
         prev = emu_fabric.set_fabric(fabric) if emulated else None
         try:
             nets = [
                 MachineNet(v, mr_view, devices[m], m, machines, threads, self.config,
                            psn=self.rng.randrange(1 << 24))
-                for m in range(machines)
+                for m in range(local)
             ]
             # [BOOT-1] .. [BOOT-3]: every pair exchanges hellos (through the codec) and connects
-            for a in range(machines):
-                for b in range(machines):
+            for a in range(local):
+                for b in range(local):
                     if a != b:
                         nets[b].connect(a, nets[a].hello_for(b, self.fallback.port(a)))
         finally:
             if emulated:
                 emu_fabric.set_fabric(prev)
-        self.machines = [MachineRt(self, m, nets[m]) for m in range(machines)]
+        self.machines = [MachineRt(self, m, nets[m]) for m in range(local)]
         self.all_threads = [t for m in self.machines for t in m.threads]
         self.next_fiber = 0
         self.live_fibers = 0
@@ -204,6 +212,49 @@ class Rack:
         self._idle = 0
         self._idle_since = 0.0
         self._drain = 0
+
+    # -- machines in other processes ([BOOT-3], [BOOT-6]) ------------------------------------
+
+    def hello_for(self, machine: int, peer: int) -> bytes:
+        """The encoded hello local `machine` sends to remote machine `peer`."""
+        return self.machines[machine].net.hello_for(peer, self.fallback.port(machine))
+
+    def connect_remote(self, machine: int, peer: int, encoded_hello: bytes) -> Any:
+        """Connect local `machine`'s QPs to remote `peer` from the peer's hello."""
+        from nic_emu import fabric as emu_fabric
+
+        prev = emu_fabric.set_fabric(self.fabric) if self.fabric is not None else None
+        try:
+            return self.machines[machine].net.connect(peer, encoded_hello)
+        finally:
+            if self.fabric is not None:
+                emu_fabric.set_fabric(prev)
+
+    def serve_round(self) -> bool:
+        """One round without a gsm-main, for a rack that serves remote clients: run the ready
+        fibers, poll every thread (run landed batches, answer them). True if anything happened;
+        raises RackFailure when the rack goes down (fate sharing, as in `step`)."""
+        prev_rack = context._rack
+        context._rack = self
+        try:
+            progressed = False
+            for th in self.all_threads:
+                if th.run_fibers():
+                    progressed = True
+                if self.stopping:
+                    break
+                try:
+                    if th.poll():
+                        progressed = True
+                except PeerFailed as pf:
+                    self.peer_failed(pf.failure)
+            if self.stopping:
+                raise self._failure_report(None)
+            return progressed
+        finally:
+            context._rack = prev_rack
+            context._thread = None
+            context._fiber = None
 
     # -- fibers ---------------------------------------------------------------------------
 
@@ -378,7 +429,7 @@ class Rack:
         f = self.fabric
         return bool(getattr(f, "_pending", False))
 
-    def _failure_report(self, main_fiber: Fiber) -> RackFailure:
+    def _failure_report(self, main_fiber: Fiber | None) -> RackFailure:
         lines = ["Gossamer rack failed (fate sharing: the whole program stops)"]
         if self.failure is not None:
             lines.append(f"  cause: {self.failure.describe()}")
@@ -388,7 +439,7 @@ class Rack:
             lines.extend("    " + line for line in tb[-6:])
         lines.append(f"  requests failed with PEER_FAILED: {self.failed_requests}")
         lines.append(f"  fibers still alive: {self.live_fibers}; gsm-main "
-                     f"{'finished' if main_fiber.done.done else 'did not finish'}")
+                     f"{'finished' if main_fiber is None or main_fiber.done.done else 'did not finish'}")
         lines.append(f"  rounds: {self.rounds}, requests answered: {self.answered}")
         errors = tuple(exc for _, exc in self.crashes)
         return RackFailure("\n".join(lines), self.failure, errors)

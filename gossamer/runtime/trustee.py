@@ -61,7 +61,7 @@ class TrusteeSide:
             slot = self.slots[slot_id] = TrusteeSlot(rack.config, rack.registry.shapes)
         image = k.machine.net.read_slot(slot_id)
         out = slot.on_landed(image, imm & 0xFFFF)
-        resp_slot = rack.smap.response_slot(owner.peer_thread, k.machine.index, k.index)
+        resp_slot = k.machine.net.response_slot_at(owner.peer_machine, owner.peer_thread, k.index)
         if isinstance(out, bytes):  # [RSP-5] rejected: answer with the batch-level error
             seq = int.from_bytes(out[0:4], "little")
             frames: tuple[Any, ...] = ()

@@ -108,9 +108,13 @@ class MachineNet:
                 self.qps[(t, peer)] = qp
                 self.qp_of_num[qp.qp_num] = (t, peer)
         self.remote: dict[int, tuple[int, int]] = {}  # peer machine -> (slot base, rkey)
+        #: peer machine -> its announced [BOOT-6] tables (absent: the peer numbers like SlotMap)
+        self.peer_request_slots: dict[int, list[list[int]]] = {}
+        self.peer_response_slots: dict[int, list[list[int]]] = {}
         self.inbox: list[deque[tuple[int, int]]] = [deque() for _ in range(threads)]
         self.local_writes = 0
         self.remote_writes = 0
+        self.unknown_slot_imms = 0
 
     def _gid_bytes(self) -> bytes:
         g = self.ctx.query_gid(1, 1)  # GID 1: the RoCE v2 (IPv4-mapped) address
@@ -125,8 +129,11 @@ class MachineNet:
         """The encoded hello this machine sends to `peer` (length-prefixed CBOR map)."""
         smap = self.smap
         t = self.threads
-        ids = [smap.request_slot(peer, ct, tt) for ct in range(t) for tt in range(t)]
-        ids += [smap.response_slot(ct, peer, tt) for ct in range(t) for tt in range(t)]
+        # [BOOT-6] request_slots[c][t]: the peer's client thread c -> our trustee thread t;
+        # response_slots[c][t]: our client thread c <- the peer's trustee thread t
+        req = [[smap.request_slot(peer, ct, tt) for tt in range(t)] for ct in range(t)]
+        rsp = [[smap.response_slot(ct, peer, tt) for tt in range(t)] for ct in range(t)]
+        ids = [i for row in req for i in row] + [i for row in rsp for i in row]
         hello = Hello(
             machine=self.index, threads=t, config=self.config,
             rdma={
@@ -134,6 +141,8 @@ class MachineNet:
                 "qpns": [self.qps[(th, peer)].qp_num for th in range(t)],
                 "psn": self.psn,
                 "slots": {"base": self.mr.buf, "rkey": self.mr.rkey, "ids": ids},
+                "request_slots": req,
+                "response_slots": rsp,
                 "fallback_port": fallback_port,
             },
         )
@@ -147,6 +156,9 @@ class MachineNet:
         hello = hello_from_map(msgs[0])
         rdma = hello.rdma
         self.remote[peer] = (int(rdma["slots"]["base"]), int(rdma["slots"]["rkey"]))
+        if "request_slots" in rdma and "response_slots" in rdma:  # [BOOT-6]
+            self.peer_request_slots[peer] = [[int(i) for i in row] for row in rdma["request_slots"]]
+            self.peer_response_slots[peer] = [[int(i) for i in row] for row in rdma["response_slots"]]
         gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(bytes(rdma["gid"]))), sgid_index=1)
         for t in range(self.threads):
             qp = self.qps[(t, peer)]
@@ -168,6 +180,20 @@ class MachineNet:
             for _ in range(self.recv_depth):
                 self._post_recv(qp)
         return hello
+
+    def request_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
+        """Id, on machine `peer`, of the request slot of (our client thread, its trustee thread)."""
+        table = self.peer_request_slots.get(peer)
+        if table is None:
+            return self.smap.request_slot(self.index, client_thread, trustee_thread)
+        return table[client_thread][trustee_thread]
+
+    def response_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
+        """Id, on machine `peer`, of the response slot of (its client thread, our trustee thread)."""
+        table = self.peer_response_slots.get(peer)
+        if table is None:
+            return self.smap.response_slot(client_thread, self.index, trustee_thread)
+        return table[client_thread][trustee_thread]
 
     def _post_recv(self, qp: Any) -> None:
         v = self.v
@@ -231,6 +257,9 @@ class MachineNet:
                 if wc.opcode & _IMM_RECV and key is not None:
                     self._post_recv(self.qps[key])  # [FLOW-4] one repost per receive completion
                     slot_id, _ = parse_imm(wc.imm_data)
+                    if slot_id >= self.smap.count:  # [ERR-1] names no slot of ours: ignored
+                        self.unknown_slot_imms += 1
+                        continue
                     self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, wc.imm_data))
         box = self.inbox[thread]
         if not box:
@@ -249,6 +278,12 @@ class MachineNet:
         """The bytes of a slot ([LAND-3]: call only after its completion was polled)."""
         size = self.config.slot_size
         return self.mem[slot_id * size : (slot_id + 1) * size]
+
+    def close(self) -> None:
+        """Release the device (QPs, MRs, CQs go with the context)."""
+        close = getattr(self.ctx, "close", None)
+        if close is not None:
+            close()
 
     def counters(self) -> Any:
         return getattr(self.ctx, "_machine", None) and self.ctx._machine.counters()

@@ -1,0 +1,112 @@
+"""Landing, flow control and slots over a NIC ([LAND-1], [LAND-3], [LAND-6], [FLOW-4], [SLOT-1],
+[SLOT-2], [RSP-1], [BOOT-6], [ADPT-12]).
+
+These cases need a target that owns request slots and QPs: the reference on the emulated NIC
+(the default target) or a live peer (`live:HOST:PORT`); a codec-only target skips them. Their
+answers carry the transport facts the driver saw (response immediates, lengths, the slot tables
+of the trustee's hello), and the checks below judge them, not the target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..closures import ADD, GET, NOP, standard
+from ..model import Case, Outcome, ok
+from ._wire import HDR, batch, case, cfg, req_entry
+from .requests import u64
+from .trust_ids import A1
+from .trustee import X, b, entry, execute_check
+
+
+def transport_check(c: Case, got: Outcome) -> str | None:
+    why = execute_check(c, got)
+    if why is not None:
+        return why
+    tr = got["ok"].get("transport")
+    if not isinstance(tr, dict):
+        return "the answer carries no transport facts"
+    t, ids = tr["threads"], set(tr["slot_ids"])
+    table = tr["request_slots"]
+    flat = [i for row in table for i in row]
+    # [SLOT-1] exactly one request slot per (client thread, trustee thread) pair, announced ([BOOT-6])
+    if len(table) != t or any(len(row) != t for row in table) or len(set(flat)) != t * t:
+        return f"[SLOT-1] request_slots is not {t}x{t} distinct ids: {table}"
+    if not set(flat) <= ids:
+        return f"[BOOT-6] request slot ids {sorted(set(flat) - ids)} are not among the announced slots"
+    for i, (imm, n, slot, resp) in enumerate(zip(tr["imms"], tr["byte_lens"], tr["slots"],
+                                                 got["ok"]["responses"], strict=True)):
+        seq = c.args["batches"][i]["seq"]
+        want = (tr["response_slot"] << 16) | (seq & 0xFFFF)
+        if imm != want:  # [RSP-1]
+            return f"response {i}: immediate {imm:#010x}, expected {want:#010x} ([RSP-1])"
+        if slot != tr["response_slot"]:
+            return f"response {i} landed in slot {slot}, not {tr['response_slot']}"
+        if n != len(resp["image"]):  # [RSP-1]/[LAND-1]: one WRITE WITH IMMEDIATE of exactly L bytes
+            return f"response {i}: the WRITE carried {n} bytes for an image of {len(resp['image'])}"
+    return None
+
+
+def credits_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected responses, got {got}"
+    rounds = got["ok"]["responses"]
+    t = got["ok"]["threads"]
+    if len(rounds) != c.args["rounds"]:
+        return f"{len(rounds)} rounds answered of {c.args['rounds']}"
+    for r, row in enumerate(rounds):
+        if len(row) != t * t:
+            return f"round {r}: {len(row)} responses for {t * t} slots"
+        for i, img in enumerate(row):
+            if len(img) < 16 or img[:8] != img[len(img) - 8 :]:
+                return f"round {r} slot {i}: torn response {img[:16].hex()}"
+            seq, _, count, status = HDR.unpack_from(img)
+            if (seq, count, status) != (r + 1, 1, 0):
+                return f"round {r} slot {i}: response header seq={seq} count={count} status={status:#x}"
+    return None
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    props = [{"pointer": X, "value": [10], "first": A1}]
+
+    def add(cid: str, title: str, clauses: list[str], op: str, batches: list[dict[str, Any]],
+            want: list[dict[str, Any]]) -> None:
+        args = {"config": cfg(), "closures": standard(), "properties": props, "batches": batches,
+                "_want": want, "_live": [X]}
+        out.append(case(cid, title, clauses, op, args, ok({"responses": "(checked by decoding)"}),
+                        tags=("nic", "landing", "trustee"), check=transport_check))
+
+    add("nic.write-with-imm",
+        "batches land by one WRITE WITH IMMEDIATE each; responses come back the same way into our slot",
+        ["LAND-1", "LAND-2", "SLOT-1", "SLOT-2", "RSP-1", "BOOT-5", "BOOT-6", "BOOT-7", "BOOT-8", "BOOT-9",
+         "ADPT-12", "ADPT-13"], "nic_roundtrip",
+        [b(1, [req_entry(X, 0, u64(5))], [ADD.id]),
+         b(2, [req_entry(X, 0, u64(7)), req_entry(X, 1)], [ADD.id, GET.id]),
+         b(3, [req_entry(X, 0)], [GET.id])],
+        [{"results": ["u64"], "entries": [entry("OK", u64(15))]},
+         {"results": ["u64", "cbor"], "entries": [entry("OK", u64(22)), entry("OK", b"", 22)]},
+         {"results": ["cbor"], "entries": [entry("OK", b"", 22)]}])
+    # full slots: 60 requests of 16 bytes (984 of 1024 bytes); every byte matters to the results
+    batches, want, total = [], [], 10
+    for seq in range(1, 5):
+        xs = [seq * 1000 + i * 7 for i in range(60)]
+        batches.append(b(seq, [req_entry(X, 0, u64(x)) for x in xs], [ADD.id]))
+        results = []
+        for x in xs:
+            total += x
+            results.append(entry("OK", u64(total)))
+        want.append({"results": ["u64"] * 60, "entries": results})
+    add("nic.any-placement",
+        "full-slot batches whose bytes are placed in any order; the trustee reads only after the completion",
+        ["LAND-3", "LAND-6", "LAND-5"], "nic_placement", batches, want)
+    rounds = 8
+    out.append(case("nic.receive-credits",
+                    "a batch in every request slot at once, 8 rounds: no batch meets an empty receive queue",
+                    ["FLOW-4", "FLOW-1", "BOOT-8"], "nic_credits",
+                    {"config": cfg(), "rounds": rounds,
+                     "image_for_seq": [batch(s, [NOP.id], [req_entry(0xDEAD_0000_0000, 0)])
+                                       for s in range(1, rounds + 1)]},
+                    ok({"responses": "(checked by headers)"}), tags=("nic", "landing", "trustee"),
+                    check=credits_check))
+    return out

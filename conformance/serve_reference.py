@@ -1,0 +1,218 @@
+"""The reference runtime as a trustee machine that the suite (or anyone) drives over verbs.
+
+    python -m conformance.serve_reference --port 7470 --device rxe1 [--host 0.0.0.0] [--threads 2]
+                                          [--once] [--sessions N]
+
+`ReferenceTrustee` is one session: a `gossamer.runtime.Rack` of two machines whose machine 1 is
+remote (`Rack(..., remote=1)`): machine 0 is the reference trustee with the catalogue's closures
+registered (`conformance.closures.registry()`, [ADPT-10]), and machine 1 is whoever connects. All
+trustee behaviour is the runtime's own (`TrusteeSide`: landing, running, answering); this module
+only carries the bootstrap and calls `Rack.serve_round()`.
+
+`Server` listens on TCP and runs one session per accepted connection ([ADPT-12]): it sends its
+hello, reads the peer's, connects the QPs, exchanges `ready` ([BOOT-7]), then serves until the peer
+closes the connection, and tears the session down (QPs, MRs and the device context go with it).
+`serve()` runs a `Server` on a device until told to stop.
+The verbs provider is `nic_emu.provider.verbs()`: real pyverbs with `GOSSAMER_VERBS=pyverbs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import select
+import socket
+import sys
+import time
+from typing import Any
+
+from gossamer.bootstrap import Hello, hello_from_map
+from gossamer.errors import GossamerError
+from gossamer.runtime.rack import Rack, RackFailure
+from gossamer.slot import SlotConfig
+
+from .closures import registry
+from .live_bootstrap import READY, BootstrapFailed, Channel, encode
+
+#: how many kernel threads the reference trustee runs by default: two, so that a suite client
+#: thread can seed properties through one slot and drive a case through another ([ADPT-12])
+THREADS = 2
+
+
+class ReferenceTrustee:
+    """One bootstrap session with the reference trustee (machine 0) for one remote peer (machine 1)."""
+
+    def __init__(self, v: Any, device: str, *, threads: int = THREADS, config: SlotConfig | None = None,
+                 fabric: Any = None, seed: int = 0) -> None:
+        self.rack = Rack(2, threads, seed=seed, config=config or SlotConfig(), registry=registry(),
+                         fabric=fabric, verbs=v, devices=[device], remote=1)
+        self.peer: Hello | None = None
+
+    def hello(self) -> bytes:
+        """Our hello ([BOOT-2], [BOOT-3], [BOOT-6]), length prefix included."""
+        return self.rack.hello_for(0, 1)
+
+    def connect(self, peer_hello: bytes) -> Hello:
+        """Bring our QPs to the peer to RTS and post receives ([BOOT-7], [FLOW-4])."""
+        self.peer = self.rack.connect_remote(0, 1, peer_hello)
+        return self.peer
+
+    def step(self) -> bool:
+        """One round of the runtime's poller on every trustee thread; True if anything ran."""
+        return self.rack.serve_round()
+
+    @property
+    def batches(self) -> int:
+        return sum(th.trustee.batches for th in self.rack.all_threads)
+
+    def close(self) -> None:
+        self.rack.close()
+        for m in self.rack.machines:
+            m.net.close()
+
+
+class Server:
+    """A bootstrap listener serving one session at a time, without threads or blocking calls.
+
+    `poll()` does one step of everything (accept, the hello exchange of [BOOT-5] .. [BOOT-7], one
+    `serve_round` of the trustee, noticing the peer's close), so the same server runs under
+    `serve()`'s loop on a device and inside a test's step loop on the emulated NIC.
+    """
+
+    def __init__(self, v: Any, device: str, host: str = "127.0.0.1", port: int = 0, *, threads: int = THREADS,
+                 config: SlotConfig | None = None, fabric: Any = None, log: Any = None) -> None:
+        self.v, self.device, self.threads = v, device, threads
+        self.config = config or SlotConfig()
+        self.fabric = fabric
+        self.log = log
+        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind((host, port))
+        self.ls.listen(8)
+        self.ls.setblocking(False)
+        self.port = int(self.ls.getsockname()[1])
+        self.chan: Channel | None = None
+        self.srv: ReferenceTrustee | None = None
+        self.phase = "idle"  # idle -> hello (sent ours, awaiting theirs) -> ready -> serving
+        self.sessions = 0
+        self.batches = 0
+        self._idle = 0
+
+    def _say(self, text: str) -> None:
+        if self.log is not None:
+            print(f"serve_reference: {text}", file=self.log, flush=True)
+
+    def poll(self) -> bool:
+        """One step; True if anything happened."""
+        try:
+            return self._poll()
+        except (BootstrapFailed, RackFailure, OSError, GossamerError) as e:
+            self._say(f"session {self.sessions} ended: {str(e).splitlines()[0]}")
+            self._end()
+            return True
+
+    def _poll(self) -> bool:
+        if self.phase == "idle":
+            try:
+                sock, _ = self.ls.accept()
+            except (BlockingIOError, InterruptedError):
+                return False
+            sock.setblocking(True)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.chan = Channel(sock)
+            self.srv = ReferenceTrustee(self.v, self.device, threads=self.threads, config=self.config,
+                                        fabric=self.fabric, seed=self.sessions)
+            self.chan.send(self.srv.hello())  # [BOOT-5] the accepting side sends first
+            self.phase = "hello"
+            return True
+        assert self.chan is not None and self.srv is not None
+        if self.phase == "hello":
+            m = self.chan.try_recv()
+            if m is None:
+                return False
+            try:
+                hello_from_map(m)
+            except GossamerError as e:
+                self.chan.send(encode({"error": int(e.code), "detail": str(e)}))
+                raise
+            self.srv.connect(encode(m))
+            self.chan.send(encode(READY))  # [BOOT-7]
+            self.phase = "ready"
+            return True
+        if self.phase == "ready":
+            m = self.chan.try_recv()
+            if m is None:
+                return False
+            if m != READY:
+                raise BootstrapFailed(f"expected {{'ready': true}}, got {m!r:.80}")
+            self.phase = "serving"
+            return True
+        if self.srv.step():
+            self._idle = 0
+            return True
+        self._idle += 1
+        if self._idle % 64 == 0:
+            self.chan.try_recv()  # raises BootstrapFailed once the peer closed: the session ends
+        return False
+
+    def _end(self) -> None:
+        if self.srv is not None:
+            self.batches += self.srv.batches
+            self._say(f"session {self.sessions}: {self.srv.batches} batches answered")
+            self.srv.close()
+        if self.chan is not None:
+            self.chan.close()
+        self.srv, self.chan, self.phase = None, None, "idle"
+        self.sessions += 1
+
+    def close(self) -> None:
+        if self.phase != "idle":
+            self._end()
+        self.ls.close()
+
+
+def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: SlotConfig | None = None,
+          sessions: int = 0, ready_file: str | None = None) -> int:
+    """Listen for bootstrap connections; serve `sessions` of them (0: forever)."""
+    from nic_emu.provider import verbs
+
+    v = verbs()
+    server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr)
+    print(f"serve_reference: {v.__name__} device {device}, {threads} threads, listening on "
+          f"{host}:{server.port}", file=sys.stderr, flush=True)
+    if ready_file:
+        with open(ready_file, "w") as f:
+            f.write(str(server.port))
+    idle = 0
+    try:
+        while sessions == 0 or server.sessions < sessions:
+            if server.poll():
+                idle = 0
+                continue
+            idle += 1
+            if server.phase == "idle":
+                select.select([server.ls], [], [], 0.5)
+            elif idle > 2000:
+                time.sleep(0.0002)  # a quiet peer: stop spinning the CPU a guest shares
+    finally:
+        server.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m conformance.serve_reference", description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=7470)
+    p.add_argument("--device", required=True, help="verbs device (rxe1, mlx5_0, emu0 ...)")
+    p.add_argument("--threads", type=int, default=THREADS)
+    p.add_argument("--slot-size", type=int, default=1024)
+    p.add_argument("--table-k", type=int, default=4)
+    p.add_argument("--sessions", type=int, default=0, help="stop after N sessions (0: serve forever)")
+    p.add_argument("--ready-file", help="write the listening port here once listening")
+    a = p.parse_args(argv)
+    return serve(a.host, a.port, a.device, threads=a.threads,
+                 config=SlotConfig(slot_size=a.slot_size, table_k=a.table_k), sessions=a.sessions,
+                 ready_file=a.ready_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

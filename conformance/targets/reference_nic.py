@@ -1,0 +1,49 @@
+"""The default target: the reference implementation, its trustee cases on the emulated NIC.
+
+Codec ops are answered by `gossamer/` in process (`ReferenceTarget`); the trustee ops (`land`,
+`execute`, `nic_*`) go through real request slots: a `VerbsPeer` drives the reference runtime's
+trustee (`gossamer.runtime`, served by `conformance.serve_reference.ReferenceTrustee`) on a
+nic_emu fabric in this process ([ADPT-12]). An `execute` case the verbs driver cannot run (fallback
+frames, [FB-3]: the TCP side channel is not driven yet) runs on the sans-I/O trustee instead and
+is counted in `sansio_fallbacks`, so no case is skipped on the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..model import Outcome
+from .reference import ReferenceTarget
+from .verbs import OPS, EmulatedReferenceSession, Session, VerbsTrusteeTarget
+
+
+class ReferenceNicTarget:
+    name = "reference"
+
+    def __init__(self) -> None:
+        self.codec = ReferenceTarget()
+        self.verbs = VerbsTrusteeTarget("reference", self._session)
+        self.sansio_fallbacks: list[str] = []
+        self._seed = 0
+
+    def _session(self, placement: str) -> Session:
+        self._seed += 1
+        return EmulatedReferenceSession(placement, seed=self._seed)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.codec.capabilities | OPS
+
+    def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
+        if op not in OPS:
+            return self.codec.call(op, args)
+        got = self.verbs.call(op, args)
+        if got.get("error") == "UNSUPPORTED" and op in self.codec.capabilities:
+            self.sansio_fallbacks.append(op)
+            return self.codec.call(op, args)
+        return got
+
+    def close(self) -> None:
+        self.codec.close()
+        self.verbs.close()

@@ -1,0 +1,323 @@
+"""Trustee cases driven through real request slots over verbs ([ADPT-12]).
+
+`VerbsTrusteeTarget` answers the trustee ops of the catalogue (`land`, `execute`, `nic_roundtrip`,
+`nic_placement`, `nic_credits`) by driving a trustee through a `VerbsPeer`: every batch image of a
+case is written into a request slot by RDMA WRITE WITH IMMEDIATE and every answer is the response
+image that trustee wrote back into our response slot. Each case runs in a fresh session (a new
+bootstrap, new QPs and slots), so every case starts from `seq = 1` as the ops say ([ADPT-9]).
+
+Sessions come from a factory: `emulated_reference_session` (the reference runtime as a trustee on
+the emulated NIC, in this process, bootstrapped with the same hello bytes as over TCP) or
+`tcp_session` (any trustee listening for the bootstrap of section 10, over the verbs provider).
+
+What does not cross the slots:
+- `execute` properties are seeded by entrusting them ([TRUST-3]) through a second client thread's
+  slot, and the case's images are rewritten to the pointers the trustee chose (an 8-byte-aligned
+  word whose low 48 bits name the case's pointer); `live` is probed afterwards with
+  `conformance:get` (only the seeded properties are reported).
+- fallback frames ([FB-3]): the TCP side channel is not driven yet, so a case that sends request
+  frames, or whose response carries a `FALLBACK` entry, answers UNSUPPORTED (a skip, never a pass).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from gossamer.batch import decode_request_batch
+from gossamer.bootstrap import hello_from_map
+from gossamer.errors import ErrorCode, GossamerError
+from gossamer.layout import ResultSpec
+from gossamer.response import decode_response_batch
+from gossamer.slot import SlotConfig
+
+from ..cases._wire import HDR, U64, batch, cbor, req_entry
+from ..closures import ENTRUST, GET
+from ..model import Outcome, TargetBroken, err, ok
+from .reference import config_of, shapes_of
+from .verbs_peer import Landed, PeerError, VerbsPeer
+
+MASK48 = (1 << 48) - 1
+OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits"})
+
+
+class Session(Protocol):
+    peer: VerbsPeer
+    #: seconds to wait for one response
+    timeout: float
+    #: what the trustee's NIC places data like: "any" when the suite set it, else "device"
+    placement: str
+
+    def pump(self) -> object: ...
+
+    def close(self) -> None: ...
+
+
+#: open_session(placement) -> Session; placement "any" asks for the relaxed model where possible
+SessionFactory = Callable[[str], Session]
+
+
+class Unsupported(Exception):
+    """The driver cannot run this case over verbs (the answer is UNSUPPORTED)."""
+
+
+class VerbsTrusteeTarget:
+    """Trustee ops through real slots; `open_session` provides a connected VerbsPeer per case."""
+
+    def __init__(self, name: str, open_session: SessionFactory, config: SlotConfig | None = None) -> None:
+        self.name = name
+        self.open_session = open_session
+        self.sessions = 0
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return OPS
+
+    def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
+        fn = getattr(self, f"op_{op}", None) if op in OPS else None
+        if fn is None:
+            return err("UNSUPPORTED")
+        s = self.open_session("any" if op == "nic_placement" else "default")
+        self.sessions += 1
+        try:
+            cfg = config_of(args)
+            have = s.peer.config
+            if (cfg.slot_size, cfg.table_k) != (have.slot_size, have.table_k):
+                return err("UNSUPPORTED")  # the peer runs another S or K than the case assumes
+            return ok(fn(s, args))
+        except Unsupported:
+            return err("UNSUPPORTED")
+        except PeerError as e:
+            raise TargetBroken(str(e)) from None
+        finally:
+            s.close()
+
+    def close(self) -> None:
+        pass
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def roundtrip(s: Session, c: int, t: int, image: bytes, seq16: int) -> Landed:
+        """Write `image` into request slot (c, t) with `imm = slot << 16 | seq16`; its response."""
+        peer = s.peer
+        slot = peer.request_slots[c][t]
+        peer.write(c, t, image, (slot << 16) | (seq16 & 0xFFFF))
+        got = peer.wait(peer.response_slot(c, t), s.timeout, s.pump)
+        if got is None:
+            raise TargetBroken(f"no response to the batch in slot {slot} within {s.timeout:.0f} s "
+                               "([FLOW-2]: exactly one response per request batch)")
+        return got
+
+    def seed(self, s: Session, props: list[Mapping[str, Any]]) -> dict[int, int]:
+        """Entrust each property through client thread 1's slot; case pointer -> real pointer."""
+        if s.peer.threads < 2:
+            raise Unsupported("seeding needs a trustee with two threads")
+        out: dict[int, int] = {}
+        for i, p in enumerate(props):
+            image = batch(i + 1, [ENTRUST.id], [req_entry(0, 0, U64.pack(p["first"]), cbor(p["value"]))])
+            got = self.roundtrip(s, 1, 0, image, i + 1)
+            _, _, count, status = HDR.unpack_from(got.image)
+            if status or count != 1 or got.image[8] != 0 or len(got.image) < 32:
+                raise TargetBroken(f"entrusting the case's property {p['pointer']:#x} failed: {got.image[:24].hex()}")
+            out[int(p["pointer"])] = U64.unpack_from(got.image, 16)[0]
+        return out
+
+    @staticmethod
+    def rewrite(image: bytes, pointers: Mapping[int, int]) -> bytes:
+        """Replace the case's property pointers by the trustee's, in every 8-aligned word."""
+        if not pointers or len(image) < 24:
+            return image
+        b = bytearray(image)
+        for off in range(8, len(b) - 8 - 7, 8):
+            w = U64.unpack_from(b, off)[0]
+            new = pointers.get(w & MASK48)
+            if new is not None:
+                U64.pack_into(b, off, (w & ~MASK48) | (new & MASK48))
+        return bytes(b)
+
+    def probe_live(self, s: Session, pointers: Mapping[int, int], seq: int) -> list[int]:
+        """Which seeded properties are still live: `conformance:get` on each through slot (1, 0)."""
+        if not pointers:
+            return []
+        items = list(pointers.items())
+        image = batch(seq, [GET.id], [req_entry(real, 0) for _, real in items])
+        got = self.roundtrip(s, 1, 0, image, seq)
+        try:
+            rb = decode_response_batch(got.image, [ResultSpec.parse("cbor")] * len(items), s.peer.config, seq)
+        except GossamerError as e:
+            raise TargetBroken(f"the live-property probe's response does not decode: {e}") from None
+        return sorted(case for (case, _), r in zip(items, rb.responses, strict=True)
+                      if r.status != ErrorCode.BAD_PROPERTY)
+
+    @staticmethod
+    def has_fallback_entry(got: Landed, image: bytes, args: Mapping[str, Any]) -> bool:
+        try:
+            rb = decode_request_batch(image, shapes_of(args["closures"]), config_of(args))
+        except GossamerError:
+            return False  # rejected as a batch: no entries
+        shapes = shapes_of(args["closures"])
+        specs = [shapes[r.closure_id].result for r in rb.requests]
+        try:
+            rsp = decode_response_batch(got.image, specs, config_of(args))
+        except GossamerError:
+            return False
+        return any(r.status == ErrorCode.FALLBACK for r in rsp.responses)
+
+    # -- ops -------------------------------------------------------------------------------
+
+    def op_land(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """[ADPT-9] `land`, over a real slot: accepted -> {seq, count}; rejected -> the [RSP-5] image."""
+        out: list[dict[str, Any]] = []
+        for landing in a["landings"]:
+            got = self.roundtrip(s, 0, 0, landing["image"], landing["imm"])
+            seq, _, count, status = HDR.unpack_from(got.image)
+            out.append({"response": got.image} if status else {"seq": seq, "count": count})
+        return {"results": out}
+
+    def _execute(self, s: Session, a: Mapping[str, Any]) -> tuple[dict[str, Any], list[Landed]]:
+        pointers = self.seed(s, list(a.get("properties", [])))
+        responses: list[dict[str, Any]] = []
+        landed: list[Landed] = []
+        for b in a["batches"]:
+            if b.get("frames"):
+                raise Unsupported("request fallback frames: the TCP side channel is not driven")
+            image = self.rewrite(b["image"], pointers)
+            got = self.roundtrip(s, 0, 0, image, b["imm"])
+            if self.has_fallback_entry(got, image, a):
+                raise Unsupported("a FALLBACK response entry: the TCP side channel is not driven")
+            responses.append({"image": got.image, "frames": []})
+            landed.append(got)
+        live = self.probe_live(s, pointers, len(pointers) + 1)
+        return {"responses": responses, "live": live}, landed
+
+    def op_execute(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """[ADPT-10] `execute`, over real slots (see the module docstring for seeding)."""
+        return self._execute(s, a)[0]
+
+    def _transport(self, s: Session, landed: list[Landed]) -> dict[str, Any]:
+        p = s.peer
+        return {
+            "threads": p.threads, "slot_size": p.config.slot_size, "slot_ids": p.slot_ids,
+            "request_slots": p.request_slots, "response_slot": p.response_slot(0, 0),
+            "imms": [x.imm for x in landed], "byte_lens": [x.byte_len for x in landed],
+            "slots": [x.slot_id for x in landed], "placement": s.placement,
+        }
+
+    def op_nic_roundtrip(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """`execute` plus the transport facts: response immediates, lengths, slot tables."""
+        out, landed = self._execute(s, a)
+        return {**out, "transport": self._transport(s, landed)}
+
+    def op_nic_placement(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """`nic_roundtrip` on a session whose NIC places data in any order, where the suite can
+        choose ([LAND-6]); on a device it is whatever that device does."""
+        return self.op_nic_roundtrip(s, a)
+
+    def op_nic_credits(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """[FLOW-4]: every round writes one batch into every request slot at once (`T` WRITE WITH
+        IMMEDIATE per QP in flight), then collects all `T * T` responses."""
+        p = s.peer
+        t = p.threads
+        headers: list[list[bytes]] = []
+        for r in range(a["rounds"]):
+            seq = r + 1
+            image = a["image_for_seq"][r]
+            for c in range(t):
+                for tt in range(t):
+                    p.write(c, tt, image, (p.request_slots[c][tt] << 16) | (seq & 0xFFFF))
+            row = []
+            for c in range(t):
+                for tt in range(t):
+                    got = p.wait(p.response_slot(c, tt), s.timeout, s.pump)
+                    if got is None:
+                        raise TargetBroken(f"round {r}: no response in slot ({c}, {tt}) within {s.timeout:.0f} s")
+                    row.append(got.image)
+            headers.append(row)
+        return {"responses": headers, "threads": t, "receives": p.receives, "reposts": p.reposts}
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+class EmulatedReferenceSession:
+    """The reference runtime as a trustee on its own emulated fabric, in this process.
+
+    The hellos cross as encoded bytes, exactly as over TCP; `pump` runs one round of the
+    runtime's pollers, since the emulated fabric moves only inside verbs calls.
+    """
+
+    timeout = 5.0
+
+    def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0) -> None:
+        import nic_emu
+        from nic_emu.provider import verbs
+
+        from ..serve_reference import ReferenceTrustee
+
+        v = verbs("emu")
+        pl = nic_emu.fabric.Placement(model="any", chunk=8) if placement == "any" else None
+        self.placement = "any" if placement == "any" else "whole"
+        self.fabric = nic_emu.Fabric(seed=seed, machines=2, placement=pl)
+        self.server = ReferenceTrustee(v, "emu0", threads=threads, fabric=self.fabric, seed=seed)
+        from gossamer.bootstrap import BootstrapReader
+
+        hello = hello_from_map(BootstrapReader().feed(self.server.hello())[0])
+        prev = nic_emu.set_fabric(self.fabric)
+        try:
+            self.peer = VerbsPeer(v, "emu1", hello)
+            self.server.connect(self.peer.hello().encode())
+            self.peer.connect()
+        finally:
+            nic_emu.set_fabric(prev)
+
+    def pump(self) -> object:
+        return self.server.step()
+
+    def close(self) -> None:
+        self.peer.close()
+        self.server.close()
+
+
+class TcpSession:
+    """A trustee under test reached over TCP ([ADPT-12], [BOOT-5] .. [BOOT-9])."""
+
+    placement = "device"
+
+    def __init__(self, host: str, port: int, v: Any, device: str, gid_index: int = 1,
+                 timeout: float = 10.0, pump: Callable[[], object] | None = None) -> None:
+        from ..live_bootstrap import READY, BootstrapFailed, Channel
+
+        self.timeout = timeout
+        self._pump = pump
+        sock = socket.create_connection((host, port), timeout=30)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.chan = Channel(sock)
+        try:
+            m = self.chan.recv(pump=pump)
+            if isinstance(m, dict) and "error" in m and "versions" not in m:
+                raise BootstrapFailed(f"the peer refused: {m}")
+            hello = hello_from_map(m)
+            self.peer = VerbsPeer(v, device, hello, gid_index=gid_index)
+            self.chan.send(self.peer.hello().encode())
+            self.peer.connect()
+            self.chan.send(_encode(READY))
+            if self.chan.recv(pump=pump) != READY:
+                raise BootstrapFailed("expected {'ready': true} ([BOOT-7])")
+        except BaseException:
+            self.chan.close()
+            raise
+
+    def pump(self) -> object:
+        return self._pump() if self._pump is not None else None
+
+    def close(self) -> None:
+        self.peer.close()
+        self.chan.close()
+
+
+def _encode(m: dict[str, Any]) -> bytes:
+    from ..live_bootstrap import encode
+
+    return encode(m)

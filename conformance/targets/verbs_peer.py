@@ -1,0 +1,247 @@
+"""The suite's own end of a verbs session with a trustee under test ([ADPT-12]).
+
+`VerbsPeer` is a client machine written against the pyverbs API only (`nic_emu.provider.verbs()`:
+the emulator, or real pyverbs with `GOSSAMER_VERBS=pyverbs`). Built from the trustee's hello
+([BOOT-2], [BOOT-3], [BOOT-6]) it mirrors the trustee's thread count `T`: one RC QP per thread,
+QP `i` connected to the trustee's `qpns[i]` ([BOOT-8]), and `T * T` response slots of `S` bytes in
+one region registered `LOCAL_WRITE | REMOTE_WRITE` (response slot of (client c, trustee t) has id
+`c * T + t`). It writes crafted batch images into the trustee's request slots, each as one RDMA
+WRITE WITH IMMEDIATE of exactly the image's bytes at offset 0 ([LAND-1]) with the immediate the
+case chose ([LAND-2]; hostile cases choose wrong ones), and reads a response only after polling
+the receive completion whose immediate names its slot ([LAND-3], [RSP-1]). It keeps `2 * T`
+receives posted on every QP and reposts one per receive completion ([FLOW-4]); its own QPs use
+`rnr_retry = 0`, so a trustee that lets its receive queue run dry fails at once instead of being
+retried around.
+
+Nothing here decides a verdict: the driver returns the bytes and the completion facts, and the
+cases judge them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from gossamer.bootstrap import Hello
+from gossamer.slot import SlotConfig
+
+_IMM_RECV = 1 << 7  # IBV_WC_RECV bit of a receive completion's opcode
+
+
+class PeerError(Exception):
+    """A verb or a completion failed: the session is broken (the case is an ERROR)."""
+
+
+@attrs.frozen(slots=True)
+class Landed:
+    """A response that landed in one of our response slots: its bytes and completion facts."""
+
+    slot_id: int
+    imm: int
+    byte_len: int
+    image: bytes
+
+
+def _gid_bytes(g: Any) -> bytes:
+    raw = getattr(g, "raw", None)
+    if isinstance(raw, (bytes, bytearray)):
+        return bytes(raw)
+    return bytes.fromhex(str(g.gid).replace(":", ""))
+
+
+def _gid_text(raw: bytes) -> str:
+    return ":".join(f"{raw[i]:02x}{raw[i + 1]:02x}" for i in range(0, 16, 2))
+
+
+class VerbsPeer:
+    """A client machine of `T` threads facing one trustee machine (see the module docstring)."""
+
+    def __init__(self, v: Any, device: str, trustee: Hello, *, machine: int = 1, gid_index: int = 1,
+                 psn: int = 0x1234, rnr_retry: int = 0) -> None:
+        from nic_emu.provider import mr_view
+
+        e = v.enums
+        self.v = v
+        self.trustee = trustee
+        self.machine = machine
+        self.config: SlotConfig = trustee.config  # [BOOT-2] S and K of the accepting side
+        self.threads = t = trustee.threads
+        self.gid_index = gid_index
+        self.psn = psn & 0xFFFFFF
+        self.rnr_retry = rnr_retry
+        rdma = trustee.rdma
+        try:
+            self.qpns = [int(q) for q in rdma["qpns"]]
+            slots = rdma["slots"]
+            self.base, self.rkey = int(slots["base"]), int(slots["rkey"])
+            self.slot_ids = [int(i) for i in slots["ids"]]
+            self.request_slots = [[int(i) for i in row] for row in rdma["request_slots"]]
+            self.peer_gid = bytes(rdma["gid"])
+            self.peer_psn = int(rdma["psn"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PeerError(f"the trustee's hello lacks [BOOT-3]/[BOOT-6] keys: {exc!r}") from None
+        if len(self.qpns) != t or len(self.request_slots) != t or any(len(r) != t for r in self.request_slots):
+            raise PeerError(f"[BOOT-6]/[BOOT-8]: {t} threads need {t} qpns and a {t}x{t} request_slots table")
+        size = self.config.slot_size
+        self.ctx = v.device.Context(name=device)
+        self.pd = v.pd.PD(self.ctx)
+        self.cq = v.cq.CQ(self.ctx, max(64, 8 * t * t + 4 * t + 16))
+        region = t * t * size
+        # [SLOT-1] (for response slots, section 5): LOCAL_WRITE | REMOTE_WRITE
+        self.mr = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE)
+        self.mem: memoryview = mr_view(self.mr)
+        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
+        self.stage_mem: memoryview = mr_view(self.stage)
+        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+        self.gid = _gid_bytes(self.ctx.query_gid(1, gid_index))
+        self.recv_depth = 2 * t  # [FLOW-4]
+        self.qps: list[Any] = []
+        for _ in range(t):
+            cap = v.qp.QPCap(max_send_wr=2 * t * t + 8, max_recv_wr=self.recv_depth + 4, max_send_sge=1,
+                             max_recv_sge=1)
+            init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cq, rcq=self.cq, cap=cap, sq_sig_all=0)
+            self.qps.append(v.qp.QP(self.pd, init))
+        self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
+        self.landed: dict[int, Landed] = {}
+        self.sends_done = 0
+        self.receives = 0
+        self.reposts = 0
+
+    # -- bootstrap -------------------------------------------------------------------------
+
+    def response_slot(self, client_thread: int, trustee_thread: int) -> int:
+        return client_thread * self.threads + trustee_thread
+
+    def hello(self) -> Hello:
+        """Our hello: a client machine hosting response slots only ([BOOT-3], [BOOT-6])."""
+        t = self.threads
+        return Hello(
+            machine=self.machine, threads=t, config=self.config,
+            rdma={
+                "gid": self.gid,
+                "qpns": [qp.qp_num for qp in self.qps],
+                "psn": self.psn,
+                "slots": {"base": self.mr.buf, "rkey": self.mr.rkey, "ids": list(range(t * t))},
+                "request_slots": [[] for _ in range(t)],  # we run no trustee threads
+                "response_slots": [[self.response_slot(c, tt) for tt in range(t)] for c in range(t)],
+                "fallback_port": 0,
+            },
+        )
+
+    def connect(self) -> None:
+        """QP `i` to RTS against the trustee's `qpns[i]`, then `2 * T` receives each ([BOOT-8])."""
+        v = self.v
+        e = v.enums
+        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(self.peer_gid)), sgid_index=self.gid_index)
+        for i, qp in enumerate(self.qps):
+            attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
+            attr.qp_access_flags = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
+            attr.dest_qp_num = self.qpns[i]
+            attr.rq_psn = self.peer_psn
+            attr.sq_psn = self.psn
+            attr.max_dest_rd_atomic = 1
+            attr.max_rd_atomic = 1
+            attr.min_rnr_timer = 1
+            attr.timeout = 14
+            attr.retry_cnt = 7
+            attr.rnr_retry = self.rnr_retry
+            attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
+            qp.to_init(attr)
+            qp.to_rtr(attr)
+            qp.to_rts(attr)
+            for _ in range(self.recv_depth):
+                self._post_recv(qp)
+
+    def _post_recv(self, qp: Any) -> None:
+        v = self.v
+        qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)]))
+
+    # -- data path -------------------------------------------------------------------------
+
+    def write(self, client_thread: int, trustee_thread: int, image: bytes, imm: int,
+              slot_id: int | None = None) -> int:
+        """One RDMA WRITE WITH IMMEDIATE of `image` at offset 0 of the request slot of
+        (client_thread, trustee_thread) (or of `slot_id`), on QP `client_thread` ([LAND-1]).
+        Returns the slot id written."""
+        v = self.v
+        e = v.enums
+        size = self.config.slot_size
+        if slot_id is None:
+            slot_id = self.request_slots[client_thread][trustee_thread]
+        n = len(image)
+        if not 0 < n <= size:
+            raise PeerError(f"an image of {n} bytes does not fit a slot of {size} ([SLOT-4])")
+        soff = (client_thread * self.threads + trustee_thread) * size
+        self.stage_mem[soff : soff + n] = image
+        sge = v.wr.SGE(self.stage.buf + soff, n, self.stage.lkey)
+        wr = v.wr.SendWR(wr_id=slot_id, opcode=e.IBV_WR_RDMA_WRITE_WITH_IMM, num_sge=1, sg=[sge],
+                         imm_data=imm & 0xFFFFFFFF, send_flags=e.IBV_SEND_SIGNALED)
+        wr.set_wr_rdma(self.rkey, self.base + slot_id * size)
+        try:
+            self.qps[client_thread].post_send(wr)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise PeerError(f"post_send failed: {exc}") from None
+        return slot_id
+
+    def poll(self) -> bool:
+        """Poll our CQ once; landed responses go to `landed` by slot id. True if anything came."""
+        v = self.v
+        try:
+            n, wcs = self.cq.poll(64)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise PeerError(f"poll failed: {exc}") from None
+        for wc in wcs[:n] if n else ():
+            if wc.status != 0:
+                try:
+                    what = v.enums.ibv_wc_status(wc.status).name
+                except (ValueError, AttributeError):
+                    what = f"status {wc.status}"
+                hint = " (the trustee had no receive posted: [FLOW-4])" if "RNR" in what else ""
+                raise PeerError(f"completion error {what} on QP {wc.qp_num}{hint}")
+            if wc.opcode & _IMM_RECV:
+                self.receives += 1
+                i = self.qp_index.get(wc.qp_num)
+                if i is not None:
+                    self._post_recv(self.qps[i])  # [FLOW-4]
+                    self.reposts += 1
+                slot_id = (wc.imm_data >> 16) & 0xFFFF
+                self.landed[slot_id] = Landed(slot_id, wc.imm_data, wc.byte_len, self._read(slot_id))
+            else:
+                self.sends_done += 1
+        return bool(n)
+
+    def _read(self, slot_id: int) -> bytes:
+        """The response image in our slot `slot_id`, read after its completion ([LAND-3])."""
+        size = self.config.slot_size
+        if slot_id >= self.threads * self.threads:
+            return b""
+        off = slot_id * size
+        words = int.from_bytes(self.mem[off + 4 : off + 6], "little")
+        n = 8 * words if 16 <= 8 * words <= size else size
+        return bytes(self.mem[off : off + n])
+
+    def wait(self, slot_id: int, timeout: float, pump: Callable[[], object] | None = None) -> Landed | None:
+        """The response landing in our response slot `slot_id`, or None after `timeout` seconds
+        (with `pump`, the in-process trustee's step, at most `timeout * 10000` rounds)."""
+        deadline = time.monotonic() + timeout
+        spins = 0
+        while True:
+            got = self.landed.pop(slot_id, None)
+            if got is not None:
+                return got
+            if pump is not None:
+                pump()
+            progressed = self.poll()
+            spins += 1
+            if not progressed and time.monotonic() > deadline:
+                return None
+            if pump is not None and spins > timeout * 10000:
+                return None
+
+    def close(self) -> None:
+        close = getattr(self.ctx, "close", None)
+        if close is not None:
+            close()
