@@ -1,0 +1,33 @@
+"""The live-mode proof on Soft-RoCE, as one guest command (`nic_emu/softroce`, two rxe devices).
+
+    python -m nic_emu.softroce run --devices 2 -- sh -c "$(python -c 'from conformance.live_guest import GUEST_SCRIPT; print(GUEST_SCRIPT)')"
+
+Inside the guest, with Debian's `/usr/bin/python3` (the only Python with pyverbs there) and
+`GOSSAMER_VERBS=pyverbs`: the reference trustee serves on rxe1 (198.18.0.2) in the background, and
+`gossamer-conformance run --target live:198.18.0.2:PORT --device rxe0` drives it from rxe0 in
+another process. `tests/conformance/test_live.py` runs this with GOSSAMER_SOFTROCE=1.
+"""
+
+from __future__ import annotations
+
+PORT = 7470
+
+GUEST_SCRIPT = f"""
+export GOSSAMER_VERBS=pyverbs
+PY=/usr/bin/python3
+t0=$(date +%s.%N)
+$PY -m conformance.serve_reference --device rxe1 --host 198.18.0.2 --port {PORT} --ready-file /tmp/srv.port \\
+    2>/tmp/srv.log &
+SRV=$!
+i=0
+while [ ! -s /tmp/srv.port ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+t1=$(date +%s.%N)
+$PY -m conformance.cli run --target live:198.18.0.2:{PORT} --device rxe0 -q
+rc=$?
+t2=$(date +%s.%N)
+kill $SRV 2>/dev/null
+wait $SRV 2>/dev/null
+echo "server log (last lines):"; tail -n 3 /tmp/srv.log
+echo "timing: server up in $(echo "$t1 - $t0" | bc 2>/dev/null || echo "?") s; suite process $(echo "$t2 - $t1" | bc 2>/dev/null || echo "?") s"
+exit $rc
+"""
