@@ -1,6 +1,7 @@
 """The live-mode proof on Soft-RoCE, as one guest command (`nic_emu/softroce`, two rxe devices).
 
-    python -m nic_emu.softroce run --devices 2 -- sh -c "$(python -c 'from conformance.live_guest import GUEST_SCRIPT; print(GUEST_SCRIPT)')"
+    S=$(python -c 'from conformance.live_guest import GUEST_SCRIPT; print(GUEST_SCRIPT)')
+    python -m nic_emu.softroce run --devices 2 -- sh -c "$S"
 
 Inside the guest, with Debian's `/usr/bin/python3` (the only Python with pyverbs there) and
 `GOSSAMER_VERBS=pyverbs`: the reference trustee serves on rxe1 (198.18.0.2) in the background, and
@@ -28,6 +29,7 @@ t2=$(date +%s.%N)
 kill $SRV 2>/dev/null
 wait $SRV 2>/dev/null
 echo "server log (last lines):"; tail -n 3 /tmp/srv.log
-echo "timing: server up in $(echo "$t1 - $t0" | bc 2>/dev/null || echo "?") s; suite process $(echo "$t2 - $t1" | bc 2>/dev/null || echo "?") s"
+echo "timing: server up in $(echo "$t1 - $t0" | bc 2>/dev/null || echo "?") s"
+echo "timing: suite process $(echo "$t2 - $t1" | bc 2>/dev/null || echo "?") s"
 exit $rc
 """

@@ -26,7 +26,9 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1) -> 
     if spec == "reference-sansio":
         from .reference import ReferenceTarget
 
-        return ReferenceTarget()
+        sansio = ReferenceTarget()
+        sansio.name = "reference-sansio"
+        return sansio
     if spec.startswith("adapter:"):
         from .subprocess import AdapterTarget
 

@@ -94,7 +94,6 @@ def test_a_bad_hello_is_answered_with_an_error_and_the_server_keeps_serving(serv
 @pytest.mark.clause("ADPT-12", "LAND-1", "LAND-3", "FLOW-4", "SLOT-1", "SLOT-2", "BOOT-6", "BOOT-7", "BOOT-8")
 def test_live_mode_on_softroce_against_the_reference_on_rxe1() -> None:
     from conformance.live_guest import GUEST_SCRIPT
-
     from nic_emu.softroce.run import run_in_guest
 
     res = run_in_guest(["sh", "-c", GUEST_SCRIPT], devices=2, timeout=600, stream=False)
