@@ -103,3 +103,23 @@ def test_live_mode_on_softroce_against_the_reference_on_rxe1() -> None:
     m = re.search(r"PASSED: (\d+) passed, 0 failed, 0 errors, (\d+) skipped", out)
     assert m, out[-4000:]
     assert int(m.group(1)) == len([c for c in catalogue() if c.op in TRUSTEE_OPS]) - len(FALLBACK_CASES)
+
+
+@pytest.mark.clause("FLOW-4")
+def test_receive_credits_catches_a_trustee_that_posts_too_few_receives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reference whose QPs keep one receive posted instead of 2T: a batch meets an empty
+    receive queue, and with the suite's rnr_retry = 0 the case is an error, not a pass."""
+    from conformance.targets.reference_nic import ReferenceNicTarget
+    from gossamer.runtime.verbs import MachineNet
+
+    real_init = MachineNet.__init__
+
+    def stingy(self: MachineNet, *a: object, **kw: object) -> None:
+        real_init(self, *a, **kw)  # type: ignore[arg-type]
+        self.recv_depth = 1
+
+    [c] = [c for c in catalogue() if c.id == "nic.receive-credits"]
+    assert run(ReferenceNicTarget(), [c]).count(Verdict.PASS) == 1
+    monkeypatch.setattr(MachineNet, "__init__", stingy)
+    [r] = run(ReferenceNicTarget(), [c]).results
+    assert r.verdict is Verdict.ERROR and "RNR" in r.message, r.message
