@@ -1,7 +1,8 @@
 """Shared test configuration: hypothesis profiles and the `clause` marker.
 
 Profiles (Hypothesis's habit, not timeouts): `dev` (default), `ci` (derandomized, no deadline;
-chosen when the CI environment variable is set) and `deep` (many examples), selectable with
+chosen when the CI environment variable is set), `deep` (many examples) and `rxe` (few examples,
+for real verbs under TCG), selectable with
 `--hypothesis-profile`.
 """
 
@@ -18,6 +19,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("deep", max_examples=5000, deadline=None, print_blob=True)
+# Real verbs in the Soft-RoCE guest (QEMU TCG, `tox -e rxe`): every example opens devices and QPs
+settings.register_profile(
+    "rxe", max_examples=10, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 

@@ -15,6 +15,7 @@ callback brings the rack down the same way (a panicking thread kills its process
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import traceback
@@ -41,6 +42,21 @@ T = TypeVar("T")
 DRAIN_ROUNDS = 200
 #: on real verbs, how long the rack may see no progress at all before it reports a deadlock
 REAL_IDLE_SECONDS = 10.0
+
+
+def _real_devices(v: Any, machines: int) -> list[str]:
+    """Devices for `machines` machines on real verbs: `GOSSAMER_DEVICES` (comma-separated) or
+    every device the host has, reused round-robin when there are fewer devices than machines.
+
+    Two machines on one device are two contexts, each with its own PD, region and QPs, connected
+    through the device's loopback like any other pair (the Soft-RoCE guest has rxe0 and rxe1, and
+    the tests run racks of three machines)."""
+    names = [n for n in os.environ.get("GOSSAMER_DEVICES", "").split(",") if n]
+    if not names:
+        names = [d.name.decode() for d in v.device.get_device_list()]
+    if not names:
+        raise ValueError("no RDMA device found (GOSSAMER_VERBS=pyverbs needs one, e.g. rxe0)")
+    return [names[m % len(names)] for m in range(machines)]
 
 
 class RackFailure(Exception):
@@ -172,9 +188,10 @@ class Rack:
         if fabric is None and emulated:
             fabric = emu_fabric.Fabric(seed=seed, machines=machines, lag=lag)
         self.fabric = fabric
-        if devices is None:
-            devices = [m.name for m in fabric.machines] if emulated else \
-                [d.name.decode() for d in v.device.get_device_list()]
+        if devices is None and emulated:
+            devices = [m.name for m in fabric.machines]
+        elif devices is None:
+            devices = _real_devices(v, local)
         if len(devices) < local:
             raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)

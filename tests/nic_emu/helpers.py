@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import pytest
+
+from nic_emu.provider import is_emulated
+
+#: for tests of what only the emulator has (its fabric, seeds, faults, placement models): they
+#: skip on real devices (``GOSSAMER_VERBS=pyverbs``), where there is nothing to configure
+emulator_only = pytest.mark.skipif(not is_emulated(), reason="needs the emulated fabric")
+
 GID_INDEX = 1  # RoCE v2 IPv4-mapped GID, as rxe has it (and the emulator too)
 PORT = 1
 

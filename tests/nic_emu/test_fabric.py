@@ -12,7 +12,7 @@ import pytest
 
 import nic_emu
 from nic_emu import mr_view
-from tests.nic_emu.helpers import make_qp, open_node, poll, sge, ud_ah, ud_ready
+from tests.nic_emu.helpers import emulator_only, make_qp, open_node, poll, sge, ud_ah, ud_ready
 from tests.nic_emu.test_rc import Pair, make_pair
 
 
@@ -164,6 +164,7 @@ def _ud_trace(seed: int, faults: nic_emu.FaultPlan) -> list[tuple[int, int]]:
         return [(w.wr_id, mb.read(1, 64 * w.wr_id + 40)[0]) for w in wcs]
 
 
+@emulator_only
 def test_ud_faults_drop_and_reorder_deterministically() -> None:
     plan = nic_emu.FaultPlan(drop=0.2, delay=0.3, max_delay=3, reorder=0.5)
     t1, t2 = _ud_trace(7, plan), _ud_trace(7, plan)

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 import nic_emu
 from nic_emu.fabric import Placement
 from nic_emu.provider import mr_view
-from tests.nic_emu.helpers import connect_pair, make_qp, open_node
+from tests.nic_emu.helpers import connect_pair, emulator_only, make_qp, open_node
+
+pytestmark = emulator_only  # placement models are the emulator's; rxe places as it does
 
 N = 1024
 

@@ -9,6 +9,8 @@ import pytest
 import gossamer
 from gossamer.errors import DelegationError, ErrorCode, LocalProtocolError
 from gossamer.runtime import Rack, RackFailure, Trust, context, entrust, here, launch, spawn, yield_now
+from nic_emu.provider import is_emulated
+from tests.nic_emu.helpers import emulator_only
 
 
 @gossamer.closure(capture="u64 u64", result="u64", name="tests.runtime.api:put")
@@ -220,9 +222,10 @@ def test_one_qp_per_thread_and_remote_machine(machines: int, threads: int) -> No
     try:
         rack.run(main)
         assert rack.qp_counts() == [threads * (machines - 1)] * machines
-        counters = [m.net.counters() for m in rack.machines]
-        assert all(c.qps_created == threads * (machines - 1) for c in counters)
-        assert all(c.error_completions == 0 for c in counters)  # [FLOW-4]: never an RNR
+        if is_emulated():  # the NIC's own counters; a real device's are not read here
+            counters = [m.net.counters() for m in rack.machines]
+            assert all(c.qps_created == threads * (machines - 1) for c in counters)
+            assert all(c.error_completions == 0 for c in counters)  # [FLOW-4]: never an RNR
         # same-machine pairs went through slot images too, remote ones through the NIC
         assert rack.machines[0].net.local_writes > 0
         assert all(m.net.remote_writes > 0 for m in rack.machines)
@@ -253,6 +256,7 @@ def test_requests_are_batched_per_slot() -> None:
         rack.close()
 
 
+@emulator_only  # real verbs take real time: the interleaving is not a function of the seed
 @pytest.mark.clause("LAND-4")
 def test_a_run_is_a_pure_function_of_its_seed() -> None:
     def trace(seed: int) -> list[Any]:

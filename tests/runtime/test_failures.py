@@ -8,6 +8,7 @@ import pytest
 import gossamer
 from gossamer.errors import DelegationError, ErrorCode
 from gossamer.runtime import RackFailure, Trust, context, entrust, launch, spawn
+from tests.nic_emu.helpers import emulator_only
 
 
 @gossamer.closure(capture="u64", result="u64", name="tests.runtime.failures:bump")
@@ -16,6 +17,7 @@ def bump(c: list[int], k: int) -> int:
     return c[0]
 
 
+@emulator_only  # crashes, links and cuts are the emulated fabric's faults
 @pytest.mark.clause("ERR-1")
 @pytest.mark.parametrize("fault", ["crash", "link", "cut"])
 def test_a_failure_fails_every_waiting_fiber_and_stops_the_rack(fault: str) -> None:

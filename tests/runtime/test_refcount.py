@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import gossamer
 from gossamer.runtime import Rack, Trust, entrust, spawn, yield_now
+from tests.nic_emu.helpers import emulator_only
 
 
 @gossamer.closure(capture="i64", result="i64", name="tests.runtime.refcount:naive_add")
@@ -61,6 +62,7 @@ def naive_program_frees_live_property(seed: int) -> bool:
     return bool(Rack(3, 1, seed=seed, lag=0.5).run(main))
 
 
+@emulator_only  # the search replays interleavings by seed (the emulated fabric's lag)
 @pytest.mark.clause("TRUST-7")
 def test_hypothesis_finds_the_naive_count_freeing_a_live_property() -> None:
     seed = find(
