@@ -87,7 +87,7 @@ def test_serialized_argument_and_cbor_result() -> None:
     assert launch(main, machines=2) == {"a": 1, "b": [1, 2], "c": "three"}
 
 
-@pytest.mark.clause("FB-1", "FB-2", "FB-3", "FB-4", "FB-5", "RSP-4")
+@pytest.mark.clause("FB-1", "FB-2", "FB-3", "FB-4", "FB-5", "FB-8", "RSP-4")
 @pytest.mark.parametrize("machines", [1, 2])
 def test_large_capture_and_result_take_the_tcp_fallback(machines: int) -> None:
     blob = {"k": "y" * 50_000}
