@@ -56,15 +56,34 @@ class QPCap(PyverbsObject):
         )
 
 
-class QPInitAttr(PyverbsObject):
+class _CapFields(PyverbsObject):
+    """The `cap` view shared by QPInitAttr and QPInitAttrEx: the five ibv_qp_cap fields."""
+
+    __slots__ = ("max_inline_data", "max_recv_sge", "max_recv_wr", "max_send_sge", "max_send_wr")
+
+    @property
+    def cap(self) -> QPCap:
+        return QPCap(
+            self.max_send_wr,
+            self.max_recv_wr,
+            self.max_send_sge,
+            self.max_recv_sge,
+            self.max_inline_data,
+        )
+
+    @cap.setter
+    def cap(self, val: QPCap) -> None:
+        self.max_send_wr = val.max_send_wr
+        self.max_recv_wr = val.max_recv_wr
+        self.max_send_sge = val.max_send_sge
+        self.max_recv_sge = val.max_recv_sge
+        self.max_inline_data = val.max_inline_data
+
+
+class QPInitAttr(_CapFields):
     """ibv_qp_init_attr.  Note pyverbs' defaults: UD, and ``sq_sig_all=1``."""
 
     __slots__ = (
-        "max_inline_data",
-        "max_recv_sge",
-        "max_recv_wr",
-        "max_send_sge",
-        "max_send_wr",
         "qp_context",
         "qp_type",
         "recv_cq",
@@ -95,26 +114,8 @@ class QPInitAttr(PyverbsObject):
         self.srq = srq
         self.sq_sig_all = sq_sig_all
 
-    @property
-    def cap(self) -> QPCap:
-        return QPCap(
-            self.max_send_wr,
-            self.max_recv_wr,
-            self.max_send_sge,
-            self.max_recv_sge,
-            self.max_inline_data,
-        )
 
-    @cap.setter
-    def cap(self, val: QPCap) -> None:
-        self.max_send_wr = val.max_send_wr
-        self.max_recv_wr = val.max_recv_wr
-        self.max_send_sge = val.max_send_sge
-        self.max_recv_sge = val.max_recv_sge
-        self.max_inline_data = val.max_inline_data
-
-
-class QPInitAttrEx(PyverbsObject):
+class QPInitAttrEx(_CapFields):
     """ibv_qp_init_attr_ex, for ``QP(context, QPInitAttrEx(...))`` (ibv_create_qp_ex)."""
 
     __slots__ = (
@@ -122,11 +123,6 @@ class QPInitAttrEx(PyverbsObject):
         "create_flags",
         "hash_conf",
         "ind_table",
-        "max_inline_data",
-        "max_recv_sge",
-        "max_recv_wr",
-        "max_send_sge",
-        "max_send_wr",
         "max_tso_header",
         "pd",
         "qp_context",
@@ -178,19 +174,6 @@ class QPInitAttrEx(PyverbsObject):
         self.hash_conf = hash_conf
         self.ind_table = ind_table
         self.send_ops_flags = send_ops_flags
-
-    @property
-    def cap(self) -> QPCap:
-        return QPCap(self.max_send_wr, self.max_recv_wr, self.max_send_sge, self.max_recv_sge,
-                     self.max_inline_data)
-
-    @cap.setter
-    def cap(self, val: QPCap) -> None:
-        self.max_send_wr = val.max_send_wr
-        self.max_recv_wr = val.max_recv_wr
-        self.max_send_sge = val.max_send_sge
-        self.max_recv_sge = val.max_recv_sge
-        self.max_inline_data = val.max_inline_data
 
 
 class QPAttr(PyverbsObject):
