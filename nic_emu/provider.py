@@ -90,6 +90,44 @@ def install_as_pyverbs() -> None:
         sys.meta_path.insert(0, _PyverbsAlias())
 
 
+#: where Linux lists a device's GIDs and their types (rdma-core's ``ibv_query_gid_type`` reads it)
+SYSFS_IB = "/sys/class/infiniband"
+
+
+def roce_v2_gid_index(device: str, port: int = 1, *, sysfs: str = SYSFS_IB) -> int:
+    """The GID index to use for RoCE v2 on ``device``: the first entry whose type is "RoCE v2"
+    and whose GID is an IPv4-mapped address (``::ffff:a.b.c.d``), else the first "RoCE v2" entry
+    at all, else 1.
+
+    On rxe, index 0 is the link-local RoCE v1 GID and index 1 the IPv4-mapped RoCE v2 one, but
+    the table follows the netdev's addresses (an IPv6 address added later takes more entries), so
+    real devices are asked through sysfs. The emulator's table is rxe's fixed layout: 1.
+    """
+    if device.startswith("emu") or not os.path.isdir(f"{sysfs}/{device}"):
+        return 1
+    types_dir = f"{sysfs}/{device}/ports/{port}/gid_attrs/types"
+    any_v2: int | None = None
+    try:
+        entries = sorted(int(n) for n in os.listdir(types_dir) if n.isdigit())
+    except OSError:
+        return 1
+    for i in entries:
+        try:
+            with open(f"{types_dir}/{i}") as f:
+                kind = f.read().strip()
+            with open(f"{sysfs}/{device}/ports/{port}/gids/{i}") as f:
+                gid = f.read().strip()
+        except OSError:  # unused entries raise EINVAL on read
+            continue
+        if kind.lower() != "roce v2" or gid.replace(":", "").strip("0") == "":
+            continue
+        if gid.startswith("0000:0000:0000:0000:0000:ffff:"):
+            return i
+        if any_v2 is None:
+            any_v2 = i
+    return 1 if any_v2 is None else any_v2
+
+
 def mr_view(mr: Any) -> memoryview:
     """A writable memoryview of the MR's registered bytes, on either provider."""
     view = getattr(mr, "_view", None)

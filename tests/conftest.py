@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
@@ -23,6 +23,7 @@ settings.register_profile("deep", max_examples=5000, deadline=None, print_blob=T
 settings.register_profile(
     "rxe", max_examples=10, deadline=None, derandomize=True, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: replay the blob instead
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

@@ -27,6 +27,8 @@ from typing import Any
 
 import attrs
 
+from nic_emu.provider import roce_v2_gid_index
+
 from ..bootstrap import BootstrapReader, Hello, hello_from_map
 from ..slot import SlotConfig, parse_imm
 from .slotmap import SlotMap
@@ -79,6 +81,8 @@ class MachineNet:
         self.psn = psn & 0xFFFFFF
         size = config.slot_size
         self.ctx = v.device.Context(name=device)
+        #: the local GID index: RoCE v2, IPv4-mapped, read from the device's GID table
+        self.gid_index = roce_v2_gid_index(device)
         self.pd = v.pd.PD(self.ctx)
         access = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
         region = self.smap.count * size
@@ -117,7 +121,7 @@ class MachineNet:
         self.unknown_slot_imms = 0
 
     def _gid_bytes(self) -> bytes:
-        g = self.ctx.query_gid(1, 1)  # GID 1: the RoCE v2 (IPv4-mapped) address
+        g = self.ctx.query_gid(1, self.gid_index)  # the RoCE v2 (IPv4-mapped) address
         raw = getattr(g, "raw", None)
         if isinstance(raw, (bytes, bytearray)):
             return bytes(raw)
@@ -159,7 +163,7 @@ class MachineNet:
         if "request_slots" in rdma and "response_slots" in rdma:  # [BOOT-6]
             self.peer_request_slots[peer] = [[int(i) for i in row] for row in rdma["request_slots"]]
             self.peer_response_slots[peer] = [[int(i) for i in row] for row in rdma["response_slots"]]
-        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(bytes(rdma["gid"]))), sgid_index=1)
+        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(bytes(rdma["gid"]))), sgid_index=self.gid_index)
         for t in range(self.threads):
             qp = self.qps[(t, peer)]
             attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from nic_emu.provider import is_emulated
+from nic_emu.provider import is_emulated, roce_v2_gid_index
 
 #: for tests of what only the emulator has (its fabric, seeds, faults, placement models): they
 #: skip on real devices (``GOSSAMER_VERBS=pyverbs``), where there is nothing to configure
 emulator_only = pytest.mark.skipif(not is_emulated(), reason="needs the emulated fabric")
 
-GID_INDEX = 1  # RoCE v2 IPv4-mapped GID, as rxe has it (and the emulator too)
+GID_INDEX = 1  # RoCE v2 IPv4-mapped GID on rxe's usual table (and the emulator's); see Node.gid_index
 PORT = 1
 
 
@@ -29,9 +29,11 @@ class Node:
     pd: Any
     scq: Any
     rcq: Any
+    #: RoCE v2, IPv4-mapped, read from the device's GID table (``roce_v2_gid_index``)
+    gid_index: int = GID_INDEX
 
     def gid(self) -> Any:
-        return self.ctx.query_gid(PORT, GID_INDEX)
+        return self.ctx.query_gid(PORT, self.gid_index)
 
     def mr(self, length: int, access: int | None = None) -> Any:
         e = self.v.enums
@@ -48,7 +50,7 @@ class Node:
 def open_node(v: ModuleType, name: str, cqe: int = 1024) -> Node:
     ctx = v.device.Context(name=name)
     pd = v.pd.PD(ctx)
-    return Node(v, name, ctx, pd, v.cq.CQ(ctx, cqe), v.cq.CQ(ctx, cqe))
+    return Node(v, name, ctx, pd, v.cq.CQ(ctx, cqe), v.cq.CQ(ctx, cqe), roce_v2_gid_index(name))
 
 
 def make_qp(
@@ -106,7 +108,7 @@ def connect(
     attr.qp_access_flags = access
     attr.pkey_index = 0
     qp.to_init(attr)
-    gr = v.addr.GlobalRoute(dgid=remote.gid, sgid_index=GID_INDEX, hop_limit=64)
+    gr = v.addr.GlobalRoute(dgid=remote.gid, sgid_index=node.gid_index, hop_limit=64)
     attr.ah_attr = v.addr.AHAttr(port_num=PORT, is_global=1, gr=gr)
     attr.dest_qp_num = remote.qpn
     attr.rq_psn = remote.psn
@@ -138,7 +140,7 @@ def ud_ready(node: Node, qp: Any, qkey: int = 0x11111111) -> None:
 
 def ud_ah(node: Node, remote_gid: Any) -> Any:
     v = node.v
-    gr = v.addr.GlobalRoute(dgid=remote_gid, sgid_index=GID_INDEX, hop_limit=64)
+    gr = v.addr.GlobalRoute(dgid=remote_gid, sgid_index=node.gid_index, hop_limit=64)
     return v.addr.AH(node.pd, attr=v.addr.AHAttr(port_num=PORT, is_global=1, gr=gr))
 
 
@@ -149,15 +151,28 @@ def sge(mr: Any, length: int | None = None, offset: int = 0) -> Any:
     return mod.SGE(mr.buf + offset, mr.length - offset if length is None else length, mr.lkey)
 
 
+#: on real devices, each allowed empty poll also buys this much wall-clock time (a device works
+#: while we are not polling; under QEMU TCG a completion takes up to tens of milliseconds)
+REAL_SECONDS_PER_POLL = 0.002
+
+
 def poll(cq: Any, n: int, *, max_polls: int = 2000) -> list[Any]:
-    """Poll until ``n`` completions arrived or ``max_polls`` polls found nothing more."""
+    """Poll until ``n`` completions arrived or ``max_polls`` polls found nothing more (on real
+    devices: and at least ``max_polls * REAL_SECONDS_PER_POLL`` seconds passed without one)."""
+    import time
+
     out: list[Any] = []
     misses = 0
-    while len(out) < n and misses < max_polls:
+    patience = 0.0 if is_emulated() else max_polls * REAL_SECONDS_PER_POLL
+    since = time.monotonic()
+    while len(out) < n:
         got, wcs = cq.poll(n - len(out))
         if got:
             out.extend(wcs)
             misses = 0
+            since = time.monotonic()
         else:
             misses += 1
+            if misses >= max_polls and time.monotonic() - since >= patience:
+                break
     return out
