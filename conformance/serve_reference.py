@@ -42,9 +42,12 @@ class ReferenceTrustee:
     """One bootstrap session with the reference trustee (machine 0) for one remote peer (machine 1)."""
 
     def __init__(self, v: Any, device: str, *, threads: int = THREADS, config: SlotConfig | None = None,
-                 fabric: Any = None, seed: int = 0) -> None:
+                 fabric: Any = None, seed: int = 0, host: str = "127.0.0.1") -> None:
         self.rack = Rack(2, threads, seed=seed, config=config or SlotConfig(), registry=registry(),
                          fabric=fabric, verbs=v, devices=[device], remote=1)
+        # [FB-8]: the remote client (machine 1) opens its fallback connections to our announced
+        # fallback_port, on the address we serve on
+        self.rack.fallback.serve_remote(0, host, clients=[1], threads=threads)
         self.peer: Hello | None = None
 
     def hello(self) -> bytes:
@@ -57,8 +60,10 @@ class ReferenceTrustee:
         return self.peer
 
     def step(self) -> bool:
-        """One round of the runtime's poller on every trustee thread; True if anything ran."""
-        return self.rack.serve_round()
+        """One round of the runtime's poller on every trustee thread, then the fallback sockets
+        (accepting callers, sending what is queued); True if anything ran."""
+        ran = self.rack.serve_round()
+        return self.rack.fallback.pump() or ran
 
     @property
     def batches(self) -> int:
@@ -80,7 +85,7 @@ class Server:
 
     def __init__(self, v: Any, device: str, host: str = "127.0.0.1", port: int = 0, *, threads: int = THREADS,
                  config: SlotConfig | None = None, fabric: Any = None, log: Any = None) -> None:
-        self.v, self.device, self.threads = v, device, threads
+        self.v, self.device, self.threads, self.host = v, device, threads, host
         self.config = config or SlotConfig()
         self.fabric = fabric
         self.log = log
@@ -120,7 +125,7 @@ class Server:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.chan = Channel(sock)
             self.srv = ReferenceTrustee(self.v, self.device, threads=self.threads, config=self.config,
-                                        fabric=self.fabric, seed=self.sessions)
+                                        fabric=self.fabric, seed=self.sessions, host=self.host)
             self.chan.send(self.srv.hello())  # [BOOT-5] the accepting side sends first
             self.phase = "hello"
             return True
@@ -206,11 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=THREADS)
     p.add_argument("--slot-size", type=int, default=1024)
     p.add_argument("--table-k", type=int, default=4)
+    p.add_argument("--fallback-timeout-ms", type=int, default=5000, help="[FB-5], announced in the hello")
     p.add_argument("--sessions", type=int, default=0, help="stop after N sessions (0: serve forever)")
     p.add_argument("--ready-file", help="write the listening port here once listening")
     a = p.parse_args(argv)
     return serve(a.host, a.port, a.device, threads=a.threads,
-                 config=SlotConfig(slot_size=a.slot_size, table_k=a.table_k), sessions=a.sessions,
+                 config=SlotConfig(slot_size=a.slot_size, table_k=a.table_k,
+                                   fallback_timeout_ms=a.fallback_timeout_ms), sessions=a.sessions,
                  ready_file=a.ready_file)
 
 

@@ -15,13 +15,20 @@ What does not cross the slots:
   slot, and the case's images are rewritten to the pointers the trustee chose (an 8-byte-aligned
   word whose low 48 bits name the case's pointer); `live` is probed afterwards with
   `conformance:get` (only the seeded properties are reported).
-- fallback frames ([FB-3]): the TCP side channel is not driven yet, so a case that sends request
-  frames, or whose response carries a `FALLBACK` entry, answers UNSUPPORTED (a skip, never a pass).
+- fallback frames ([FB-3], [FB-8]): every session opens one fallback connection per client thread
+  (`VerbsPeer.open_fallback`) before its first batch; a batch's request frames go on its client
+  thread's connection before its WRITE ([FB-4]), with their slot id rewritten from the case's slot
+  to the real one, and the response frames of its `FALLBACK` entries are read from the connections
+  (`nic_fallback` also reports which connection each came on).
+
+A property lives on one trustee thread: the suite seeds a property for trustee thread `t` through
+client thread `(t + 1) % T`'s slot, so the case's own batches use the diagonal slots `(t, t)`.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -36,10 +43,10 @@ from ..cases._wire import HDR, U64, batch, cbor, req_entry
 from ..closures import ENTRUST, GET
 from ..model import Outcome, TargetBroken, err, ok
 from .reference import config_of, shapes_of
-from .verbs_peer import Landed, PeerError, VerbsPeer
+from .verbs_peer import FallbackLink, Landed, PeerError, VerbsPeer
 
 MASK48 = (1 << 48) - 1
-OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits"})
+OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback"})
 
 
 class Session(Protocol):
@@ -48,6 +55,8 @@ class Session(Protocol):
     timeout: float
     #: what the trustee's NIC places data like: "any" when the suite set it, else "device"
     placement: str
+    #: the host of the trustee's fallback port ([FB-8])
+    fallback_host: str
 
     def pump(self) -> object: ...
 
@@ -99,30 +108,46 @@ class VerbsTrusteeTarget:
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def roundtrip(s: Session, c: int, t: int, image: bytes, seq16: int) -> Landed:
-        """Write `image` into request slot (c, t) with `imm = slot << 16 | seq16`; its response."""
+    def roundtrip(s: Session, c: int, t: int, image: bytes, seq16: int, frames: list[bytes] = (),  # type: ignore[assignment]
+                  via: FallbackLink | None = None) -> Landed:
+        """Write `image` into request slot (c, t) with `imm = slot << 16 | seq16`, its request
+        frames first on client thread c's fallback connection (or `via`) ([FB-4]); its response."""
         peer = s.peer
         slot = peer.request_slots[c][t]
+        if frames:
+            link = via if via is not None else peer.link(c)
+            for f in frames:
+                link.send(f, s.pump, s.timeout)
         peer.write(c, t, image, (slot << 16) | (seq16 & 0xFFFF))
-        got = peer.wait(peer.response_slot(c, t), s.timeout, s.pump)
+        wait = s.timeout + 2 * peer.config.fallback_timeout_ms / 1000.0  # a stub may time out ([FB-5])
+        got = peer.wait(peer.response_slot(c, t), wait, s.pump)
         if got is None:
             raise TargetBroken(f"no response to the batch in slot {slot} within {s.timeout:.0f} s "
                                "([FLOW-2]: exactly one response per request batch)")
         return got
 
-    def seed(self, s: Session, props: list[Mapping[str, Any]]) -> dict[int, int]:
-        """Entrust each property through client thread 1's slot; case pointer -> real pointer."""
-        if s.peer.threads < 2:
+    def seed(self, s: Session, props: list[Mapping[str, Any]]) -> tuple[dict[int, int], dict[int, int]]:
+        """Entrust each property (on trustee thread `p.get("trustee", 0)`) through client thread
+        `(t + 1) % T`'s slot; (case pointer -> real pointer, case pointer -> trustee thread)."""
+        t_n = s.peer.threads
+        if t_n < 2:
             raise Unsupported("seeding needs a trustee with two threads")
         out: dict[int, int] = {}
-        for i, p in enumerate(props):
-            image = batch(i + 1, [ENTRUST.id], [req_entry(0, 0, U64.pack(p["first"]), cbor(p["value"]))])
-            got = self.roundtrip(s, 1, 0, image, i + 1)
+        where: dict[int, int] = {}
+        seqs = s.seed_seqs = {}  # type: ignore[attr-defined]
+        for p in props:
+            t = int(p.get("trustee", 0))
+            if t >= t_n:
+                raise Unsupported(f"the case seeds trustee thread {t} of a trustee with {t_n}")
+            seq = seqs[t] = seqs.get(t, 0) + 1
+            image = batch(seq, [ENTRUST.id], [req_entry(0, 0, U64.pack(p["first"]), cbor(p["value"]))])
+            got = self.roundtrip(s, (t + 1) % t_n, t, image, seq)
             _, _, count, status = HDR.unpack_from(got.image)
             if status or count != 1 or got.image[8] != 0 or len(got.image) < 32:
                 raise TargetBroken(f"entrusting the case's property {p['pointer']:#x} failed: {got.image[:24].hex()}")
             out[int(p["pointer"])] = U64.unpack_from(got.image, 16)[0]
-        return out
+            where[int(p["pointer"])] = t
+        return out, where
 
     @staticmethod
     def rewrite(image: bytes, pointers: Mapping[int, int]) -> bytes:
@@ -137,33 +162,74 @@ class VerbsTrusteeTarget:
                 U64.pack_into(b, off, (w & ~MASK48) | (new & MASK48))
         return bytes(b)
 
-    def probe_live(self, s: Session, pointers: Mapping[int, int], seq: int) -> list[int]:
-        """Which seeded properties are still live: `conformance:get` on each through slot (1, 0)."""
-        if not pointers:
-            return []
-        items = list(pointers.items())
-        image = batch(seq, [GET.id], [req_entry(real, 0) for _, real in items])
-        got = self.roundtrip(s, 1, 0, image, seq)
-        try:
-            rb = decode_response_batch(got.image, [ResultSpec.parse("cbor")] * len(items), s.peer.config, seq)
-        except GossamerError as e:
-            raise TargetBroken(f"the live-property probe's response does not decode: {e}") from None
-        return sorted(case for (case, _), r in zip(items, rb.responses, strict=True)
-                      if r.status != ErrorCode.BAD_PROPERTY)
+    def probe_live(self, s: Session, pointers: Mapping[int, int], where: Mapping[int, int]) -> list[int]:
+        """Which seeded properties are still live: `conformance:get` on each through the slot that
+        seeded it."""
+        live: list[int] = []
+        t_n = s.peer.threads
+        seqs: dict[int, int] = getattr(s, "seed_seqs", {})
+        for t in sorted(set(where.values())):
+            items = [(case, real) for case, real in pointers.items() if where[case] == t]
+            seq = seqs.get(t, 0) + 1
+            image = batch(seq, [GET.id], [req_entry(real, 0) for _, real in items])
+            got = self.roundtrip(s, (t + 1) % t_n, t, image, seq)
+            try:
+                rb = decode_response_batch(got.image, [ResultSpec.parse("cbor")] * len(items), s.peer.config, seq)
+            except GossamerError as e:
+                raise TargetBroken(f"the live-property probe's response does not decode: {e}") from None
+            live += [case for (case, _), r in zip(items, rb.responses, strict=True)
+                     if r.status != ErrorCode.BAD_PROPERTY]
+        return sorted(live)
 
     @staticmethod
-    def has_fallback_entry(got: Landed, image: bytes, args: Mapping[str, Any]) -> bool:
+    def fallback_entries(got: Landed, image: bytes, args: Mapping[str, Any]) -> list[int]:
+        """The indices of the `FALLBACK` entries of a response ([RSP-4])."""
         try:
             rb = decode_request_batch(image, shapes_of(args["closures"]), config_of(args))
         except GossamerError:
-            return False  # rejected as a batch: no entries
+            return []  # rejected as a batch: no entries
         shapes = shapes_of(args["closures"])
-        specs = [shapes[r.closure_id].result for r in rb.requests]
         try:
+            specs = [shapes[r.closure_id].result for r in rb.requests]
             rsp = decode_response_batch(got.image, specs, config_of(args))
-        except GossamerError:
-            return False
-        return any(r.status == ErrorCode.FALLBACK for r in rsp.responses)
+        except (GossamerError, KeyError):
+            return []
+        return [i for i, r in enumerate(rsp.responses) if r.status == ErrorCode.FALLBACK]
+
+    @staticmethod
+    def reslot(frame: bytes, case_slot: int, real_slot: int) -> bytes:
+        """A case's request frame with its slot id moved from the case's slot to the real one."""
+        if len(frame) >= 8 and int.from_bytes(frame[6:8], "little") == case_slot:
+            return frame[:6] + real_slot.to_bytes(2, "little") + frame[8:]
+        return frame
+
+    @staticmethod
+    def response_frames(s: Session, c: int, t: int, got: Landed, want: list[int]) -> list[tuple[str, bytes]]:
+        """The response frames (kind 2) of entries `want` of a landed response, from whichever
+        fallback connection they arrive on: [(link name, encoded frame)] in entry order."""
+        peer = s.peer
+        if not want:
+            return []
+        slot = peer.response_slot(c, t)
+        seq = int.from_bytes(got.image[0:4], "little")
+        links = {f"thread{i}": lk for i, lk in peer.links.items()} | {
+            f"caller{i}": lk for i, lk in enumerate(getattr(s, "callers", []))}
+        found: dict[int, tuple[str, bytes]] = {}
+        deadline = time.monotonic() + s.timeout
+        while True:
+            for name, lk in links.items():
+                for i in want:
+                    if i not in found:
+                        f = lk.take(slot, seq, i)
+                        if f is not None:
+                            found[i] = (name, f.encode())
+            if len(found) == len(want) or time.monotonic() > deadline:
+                break
+            s.pump()
+            moved = [lk.poll() for lk in links.values()]  # every link, no short cut
+            if not any(moved) and all(lk.closed for lk in links.values()):
+                break
+        return [found[i] for i in want if i in found]
 
     # -- ops -------------------------------------------------------------------------------
 
@@ -177,20 +243,42 @@ class VerbsTrusteeTarget:
         return {"results": out}
 
     def _execute(self, s: Session, a: Mapping[str, Any]) -> tuple[dict[str, Any], list[Landed]]:
-        pointers = self.seed(s, list(a.get("properties", [])))
+        pointers, where = self.seed(s, list(a.get("properties", [])))
+        peer = s.peer
+        callers: list[FallbackLink] = []
+        s.callers = callers  # type: ignore[attr-defined]
+        for hello in a.get("callers", []):  # extra connections with the case's own caller hello
+            port = int(peer.trustee.rdma["fallback_port"])
+            try:
+                callers.append(FallbackLink(getattr(s, "fallback_host", "127.0.0.1"), port, hello,
+                                            peer.config.fallback_limit, s.timeout))
+            except OSError as e:
+                raise TargetBroken(f"cannot open a fallback connection to port {port}: {e}") from None
         responses: list[dict[str, Any]] = []
         landed: list[Landed] = []
+        came_on: list[list[str]] = []
         for b in a["batches"]:
-            if b.get("frames"):
-                raise Unsupported("request fallback frames: the TCP side channel is not driven")
+            c, t = int(b.get("thread", 0)), int(b.get("trustee", 0))
+            if max(c, t) >= peer.threads:
+                raise Unsupported(f"the case drives slot ({c}, {t}) of a trustee with {peer.threads} threads")
             image = self.rewrite(b["image"], pointers)
-            got = self.roundtrip(s, 0, 0, image, b["imm"])
-            if self.has_fallback_entry(got, image, a):
-                raise Unsupported("a FALLBACK response entry: the TCP side channel is not driven")
-            responses.append({"image": got.image, "frames": []})
+            real = peer.request_slots[c][t]
+            frames = [self.reslot(f, b["imm"] >> 16, real) for f in b.get("frames", [])]
+            via = callers[b["via"]] if b.get("via") is not None else None
+            got = self.roundtrip(s, c, t, image, b["imm"], frames, via)
+            rframes = self.response_frames(s, c, t, got, self.fallback_entries(got, image, a))
+            responses.append({"image": got.image, "frames": [f for name, f in rframes if name == f"thread{c}"]})
+            came_on.append([name for name, _ in rframes])
             landed.append(got)
-        live = self.probe_live(s, pointers, len(pointers) + 1)
-        return {"responses": responses, "live": live}, landed
+        live = self.probe_live(s, pointers, where)
+        out: dict[str, Any] = {"responses": responses, "live": live}
+        if callers or "callers" in a:
+            closed = [lk.wait_closed(s.timeout, s.pump) for lk in callers]
+            out["fallback"] = {"came_on": came_on, "callers_closed": closed,
+                               "links_open": [not peer.links[i].closed for i in sorted(peer.links)]}
+        else:
+            out["fallback"] = {"came_on": came_on}
+        return out, landed
 
     def op_execute(self, s: Session, a: Mapping[str, Any]) -> Any:
         """[ADPT-10] `execute`, over real slots (see the module docstring for seeding)."""
@@ -214,6 +302,12 @@ class VerbsTrusteeTarget:
         """`nic_roundtrip` on a session whose NIC places data in any order, where the suite can
         choose ([LAND-6]); on a device it is whatever that device does."""
         return self.op_nic_roundtrip(s, a)
+
+    def op_nic_fallback(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """`execute` over the fallback connections of [FB-8]: batches on any diagonal slot, extra
+        connections with the case's caller hellos (`callers`), and which connection every
+        response frame came on."""
+        return self._execute(s, a)[0]
 
     def op_nic_credits(self, s: Session, a: Mapping[str, Any]) -> Any:
         """[FLOW-4]: every round writes one batch into every request slot at once (`T` WRITE WITH
@@ -249,8 +343,10 @@ class EmulatedReferenceSession:
     """
 
     timeout = 5.0
+    fallback_host = "127.0.0.1"
 
-    def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0) -> None:
+    def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0,
+                 fallback_timeout_ms: int = 250) -> None:
         import nic_emu
         from nic_emu.provider import verbs
 
@@ -260,7 +356,9 @@ class EmulatedReferenceSession:
         pl = nic_emu.fabric.Placement(model="any", chunk=8) if placement == "any" else None
         self.placement = "any" if placement == "any" else "whole"
         self.fabric = nic_emu.Fabric(seed=seed, machines=2, placement=pl)
-        self.server = ReferenceTrustee(v, "emu0", threads=threads, fabric=self.fabric, seed=seed)
+        # a short fallback timeout ([FB-5], announced in the hello) keeps the timeout cases quick
+        self.server = ReferenceTrustee(v, "emu0", threads=threads, fabric=self.fabric, seed=seed,
+                                       config=SlotConfig(fallback_timeout_ms=fallback_timeout_ms))
         from gossamer.bootstrap import BootstrapReader
 
         hello = hello_from_map(BootstrapReader().feed(self.server.hello())[0])
@@ -271,6 +369,7 @@ class EmulatedReferenceSession:
             self.peer.connect()
         finally:
             nic_emu.set_fabric(prev)
+        self.peer.open_fallback(self.fallback_host)  # [FB-8] before the first batch
 
     def pump(self) -> object:
         return self.server.step()
@@ -291,6 +390,7 @@ class TcpSession:
 
         self.timeout = timeout
         self._pump = pump
+        self.fallback_host = host
         sock = socket.create_connection((host, port), timeout=30)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.chan = Channel(sock)
@@ -305,6 +405,7 @@ class TcpSession:
             self.chan.send(_encode(READY))
             if self.chan.recv(pump=pump) != READY:
                 raise BootstrapFailed("expected {'ready': true} ([BOOT-7])")
+            self.peer.open_fallback(host)  # [FB-8] before the first batch
         except BaseException:
             self.chan.close()
             raise

@@ -13,12 +13,21 @@ receives posted on every QP and reposts one per receive completion ([FLOW-4]); i
 `rnr_retry = 0`, so a trustee that lets its receive queue run dry fails at once instead of being
 retried around.
 
+The TCP fallback side channel ([FB-3], [FB-8]): `open_fallback` opens one `FallbackLink` per client
+thread to the `fallback_port` of the trustee's hello before any batch is written, each starting
+with the 4-byte caller hello (our machine number, the thread number, u16 LE). The driver sends a
+batch's request frames on its client thread's link before the WRITE ([FB-4]) and collects the
+response frames (kind 2) that arrive on each link, keeping which link they came on.
+
 Nothing here decides a verdict: the driver returns the bytes and the completion facts, and the
 cases judge them.
 """
 
 from __future__ import annotations
 
+import select
+import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +35,8 @@ from typing import Any
 import attrs
 
 from gossamer.bootstrap import Hello
+from gossamer.errors import RemoteProtocolError
+from gossamer.fallback import Frame, FrameReader
 from gossamer.slot import SlotConfig
 
 _IMM_RECV = 1 << 7  # IBV_WC_RECV bit of a receive completion's opcode
@@ -43,6 +54,95 @@ class Landed:
     imm: int
     byte_len: int
     image: bytes
+
+
+CALLER = struct.Struct("<HH")  # [FB-8] machine number, thread number
+
+
+class FallbackLink:
+    """One fallback connection the suite opened to the trustee machine ([FB-3], [FB-8]).
+
+    Non-blocking after the caller hello; `poll` moves what arrived into `frames`; `closed` is set
+    when the trustee closed the connection (or reset it), `broken` when its bytes stopped parsing
+    as frames ([FB-6]).
+    """
+
+    def __init__(self, host: str, port: int, hello: bytes, limit: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if hello:
+            self.sock.sendall(hello)
+        self.sock.setblocking(False)
+        self.reader = FrameReader(limit)
+        self.frames: list[Frame] = []
+        self.closed = False
+        self.broken: str | None = None
+        self.sent = 0
+
+    def send(self, data: bytes, pump: Callable[[], object] | None, timeout: float) -> bool:
+        """Send all of `data`, pumping an in-process trustee while the socket is full; False when
+        the trustee has closed the connection."""
+        view = memoryview(data)
+        deadline = time.monotonic() + timeout
+        while view:
+            if self.closed:
+                return False
+            try:
+                n = self.sock.send(view)
+            except BlockingIOError:
+                n = 0
+            except OSError:
+                self.closed = True
+                return False
+            view = view[n:]
+            self.sent += n
+            if view:
+                if time.monotonic() > deadline:
+                    raise PeerError(f"fallback connection: {len(view)} bytes not taken within {timeout:.0f} s")
+                if pump is not None:
+                    pump()
+                self.poll()
+                select.select([], [self.sock], [], 0.01)
+        return True
+
+    def poll(self) -> bool:
+        """Read what arrived (never blocks); True if any byte came."""
+        moved = False
+        while not self.closed:
+            try:
+                data = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                break
+            moved = True
+            if self.broken is None:
+                try:
+                    self.frames.extend(self.reader.feed(data))
+                except RemoteProtocolError as e:
+                    self.broken = f"{e.code.name}: {e}"
+        return moved
+
+    def take(self, slot_id: int, seq: int, index: int) -> Frame | None:
+        for i, f in enumerate(self.frames):
+            if (int(f.kind), f.slot_id, f.seq, f.index) == (2, slot_id, seq, index):
+                return self.frames.pop(i)
+        return None
+
+    def wait_closed(self, timeout: float, pump: Callable[[], object] | None) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.closed and time.monotonic() < deadline:
+            if pump is not None:
+                pump()
+            if not self.poll():
+                select.select([self.sock], [], [], 0.0 if pump is not None else 0.01)
+        return self.closed
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def _gid_bytes(g: Any) -> bytes:
@@ -106,6 +206,8 @@ class VerbsPeer:
             self.qps.append(v.qp.QP(self.pd, init))
         self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
         self.landed: dict[int, Landed] = {}
+        self.links: dict[int, FallbackLink] = {}  # client thread -> its fallback connection
+        self.fallback_error: str | None = None
         self.sends_done = 0
         self.receives = 0
         self.reposts = 0
@@ -154,6 +256,28 @@ class VerbsPeer:
             qp.to_rts(attr)
             for _ in range(self.recv_depth):
                 self._post_recv(qp)
+
+    def open_fallback(self, host: str, timeout: float = 10.0) -> None:
+        """[FB-8]: one connection per client thread to the trustee's `fallback_port`, each opened
+        with the caller hello, before any batch is written. A trustee that cannot be reached is
+        noted in `fallback_error` (the cases that need the channel then error out)."""
+        try:
+            port = int(self.trustee.rdma["fallback_port"])
+        except (KeyError, TypeError, ValueError):
+            self.fallback_error = "the trustee's hello has no fallback_port ([BOOT-3])"
+            return
+        try:
+            for c in range(self.threads):
+                self.links[c] = FallbackLink(host, port, CALLER.pack(self.machine, c),
+                                             self.config.fallback_limit, timeout)
+        except OSError as e:
+            self.fallback_error = f"cannot open the fallback connection to {host}:{port}: {e}"
+
+    def link(self, client_thread: int) -> FallbackLink:
+        got = self.links.get(client_thread)
+        if got is None:
+            raise PeerError(self.fallback_error or f"no fallback connection for client thread {client_thread}")
+        return got
 
     def _post_recv(self, qp: Any) -> None:
         v = self.v
@@ -242,6 +366,9 @@ class VerbsPeer:
                 return None
 
     def close(self) -> None:
+        for lk in self.links.values():
+            lk.close()
+        self.links.clear()
         close = getattr(self.ctx, "close", None)
         if close is not None:
             close()

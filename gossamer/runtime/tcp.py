@@ -1,8 +1,13 @@
-"""The TCP fallback side channel, over real sockets on loopback ([FB-3] .. [FB-7]).
+"""The TCP fallback side channel, over real sockets ([FB-3] .. [FB-8]).
 
-One TCP connection per (client thread, remote machine) pair ([FB-3]): the client end sends request
-payloads (kind 1), the trustee end sends response payloads back on the same connection (kind 2).
-Frames are parsed by the codec's sans-I/O `FrameReader`; this module only moves bytes.
+One TCP connection per (client thread, remote machine) pair ([FB-3]), opened by the client, whose
+first 4 bytes are its machine and thread number ([FB-8]): the client end sends request payloads
+(kind 1), the trustee end sends response payloads back on the same connection (kind 2). Frames are
+parsed by the codec's sans-I/O `FrameReader`; this module only moves bytes.
+
+Every connection a listener accepts is identified by its caller hello alone, so a client in another
+process or host (`serve_remote`) is served like a local one; a hello naming no client of this
+machine closes that connection and nothing else ([FB-9]).
 
 The whole rack lives in one OS thread, so sockets are non-blocking and `pump` moves whatever can
 move. A receiver that needs a frame ([FB-5]) pumps, and waits in `select`, until the frame is
@@ -17,6 +22,7 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Iterable
 
 from ..errors import ErrorCode, RemoteProtocolError
 from ..fallback import Frame, FrameKind, FrameReader
@@ -37,6 +43,19 @@ class _End:
         self.reader = FrameReader(limit)
 
 
+class _Caller:
+    """An accepted connection whose 4-byte caller hello ([FB-8]) has not fully arrived."""
+
+    __slots__ = ("got", "machine", "since", "sock")
+
+    def __init__(self, sock: socket.socket, machine: int) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.machine = machine  # the trustee machine whose listener accepted it
+        self.got = b""
+        self.since = time.monotonic()
+
+
 class FallbackHub:
     """Every fallback connection of the rack, and the frames each machine has received."""
 
@@ -49,9 +68,21 @@ class FallbackHub:
             ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             ls.bind(("127.0.0.1", 0))
             ls.listen(64)
+            ls.setblocking(False)
             self.listeners.append(ls)
-        #: (client machine, client thread, trustee machine) -> (client end, trustee end)
+        self.machines = machines
+        #: client machines in other processes: their response frames go only on the connection
+        #: they opened ([FB-8]); `threads` bounds a valid caller's thread number
+        self.remote: frozenset[int] = frozenset()
+        self.threads = 0x10000
+        #: (client machine, client thread, trustee machine) -> (client end, trustee end), local pairs
         self.links: dict[tuple[int, int, int], tuple[_End, _End]] = {}
+        #: (client machine, client thread, trustee machine) -> the trustee end of the connection
+        #: that client opened ([FB-8])
+        self.callers: dict[tuple[int, int, int], _End] = {}
+        self.pending: list[_Caller] = []
+        self.refused = 0  # connections closed for a caller hello naming no client ([FB-9])
+        self.undelivered = 0  # response frames for a remote client that never connected
         self.ends: list[_End] = []
         self.store: list[dict[FrameKey, bytes]] = [{} for _ in range(machines)]
         self.broken: dict[int, RemoteProtocolError] = {}
@@ -62,30 +93,110 @@ class FallbackHub:
     def port(self, machine: int) -> int:
         return int(self.listeners[machine].getsockname()[1])
 
+    def serve_remote(self, machine: int, host: str, clients: Iterable[int], threads: int) -> None:
+        """Let client machines `clients` in other processes or hosts reach local `machine`: its
+        listener moves to `host` (e.g. 0.0.0.0 or the device's address; the port announced in the
+        hello, [BOOT-3], is `port(machine)` after this), and their response frames go only on the
+        connections they open ([FB-8])."""
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((host, 0))
+        ls.listen(64)
+        ls.setblocking(False)
+        self.listeners[machine].close()
+        self.listeners[machine] = ls
+        self.remote = self.remote | frozenset(clients)
+        self.threads = threads
+
     def close(self) -> None:
         for end in self.ends:
             end.sock.close()
+        for c in self.pending:
+            c.sock.close()
         for ls in self.listeners:
             ls.close()
         self.ends.clear()
         self.links.clear()
+        self.callers.clear()
+        self.pending.clear()
+
+    def _accept(self) -> bool:
+        """Accept waiting connections and read their caller hellos ([FB-8]); True if any moved."""
+        moved = False
+        for tm, ls in enumerate(self.listeners):
+            while True:
+                try:
+                    sock, _ = ls.accept()
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # pragma: no cover - a listener closed under us
+                    break
+                self.pending.append(_Caller(sock, tm))
+                moved = True
+        keep: list[_Caller] = []
+        for c in self.pending:
+            try:
+                data = c.sock.recv(_ID.size - len(c.got))
+            except BlockingIOError:
+                if time.monotonic() - c.since < self.timeout_ms / 1000.0:
+                    keep.append(c)
+                else:
+                    self._refuse(c)  # no hello within the fallback timeout
+                continue
+            except OSError:
+                data = b""
+            moved = True
+            if not data:
+                c.sock.close()
+                continue
+            c.got += data
+            if len(c.got) < _ID.size:
+                keep.append(c)
+                continue
+            cm, ct = _ID.unpack(c.got)
+            if not (0 <= cm < self.machines and cm != c.machine and ct < self.threads):
+                self._refuse(c)  # [FB-9] names no client of this machine
+                continue
+            end = _End(c.sock, c.machine, self.limit)
+            self.callers[(cm, ct, c.machine)] = end  # the newest connection of a client wins
+            self.ends.append(end)
+        self.pending = keep
+        return moved
+
+    def _refuse(self, c: _Caller) -> None:
+        self.refused += 1
+        c.sock.close()
 
     def _link(self, cm: int, ct: int, tm: int) -> tuple[_End, _End]:
+        """The loopback connection of local client (cm, ct) to local machine tm, opened as [FB-8] says."""
         link = self.links.get((cm, ct, tm))
         if link is None:
-            cs = socket.create_connection(("127.0.0.1", self.port(tm)))
+            host = self.listeners[tm].getsockname()[0]
+            cs = socket.create_connection(("127.0.0.1" if host == "0.0.0.0" else host, self.port(tm)))
             cs.sendall(_ID.pack(cm, ct))  # who is calling: the trustee end learns its peer
-            ts, _ = self.listeners[tm].accept()
-            ts.settimeout(5.0)
-            got = b""
-            while len(got) < _ID.size:
-                got += ts.recv(_ID.size - len(got))
-            if _ID.unpack(got) != (cm, ct):  # pragma: no cover - loopback to ourselves
-                raise RuntimeError("fallback connection handshake mismatch")
-            link = (_End(cs, cm, self.limit), _End(ts, tm, self.limit))
+            deadline = time.monotonic() + 5.0
+            while (cm, ct, tm) not in self.callers:
+                if not self._accept():
+                    if time.monotonic() > deadline:  # pragma: no cover - loopback to ourselves
+                        raise RuntimeError("fallback connection handshake did not complete")
+                    select.select([self.listeners[tm]] + [c.sock for c in self.pending], [], [], 0.05)
+            link = (_End(cs, cm, self.limit), self.callers[(cm, ct, tm)])
             self.links[(cm, ct, tm)] = link
-            self.ends.extend(link)
+            self.ends.append(link[0])
         return link
+
+    def _caller(self, cm: int, ct: int, tm: int) -> _End | None:
+        """The trustee end of the connection remote client (cm, ct) opened, waiting for it to be
+        accepted up to the fallback timeout; None if it never came ([FB-8])."""
+        deadline = time.monotonic() + self.timeout_ms / 1000.0
+        while (cm, ct, tm) not in self.callers:
+            if self._accept():
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            select.select([self.listeners[tm]] + [c.sock for c in self.pending], [], [], min(left, 0.05))
+        return self.callers[(cm, ct, tm)]
 
     def send(self, frame: Frame, client: tuple[int, int], trustee_machine: int) -> None:
         """Queue a frame on the connection of (client thread, trustee machine) ([FB-3], [FB-4])."""
@@ -99,19 +210,28 @@ class FallbackHub:
             for f in FrameReader(self.limit).feed(data):
                 self.store[dst][(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
             return
-        client_end, trustee_end = self._link(cm, ct, trustee_machine)
-        end = client_end if frame.kind is FrameKind.REQUEST else trustee_end
+        if frame.kind is FrameKind.RESPONSE and cm in self.remote:
+            end = self._caller(cm, ct, trustee_machine)  # only where that client called from
+            if end is None:
+                self.undelivered += 1
+                return
+        else:
+            client_end, trustee_end = self._link(cm, ct, trustee_machine)
+            end = client_end if frame.kind is FrameKind.REQUEST else trustee_end
         end.out += data
         self.pump()
 
     def pump(self) -> bool:
         """Move what can move without blocking; True if any byte moved."""
-        moved = False
-        for end in self.ends:
+        moved = self._accept()
+        for end in list(self.ends):
             if end.out:
                 try:
                     n = end.sock.send(end.out)
                 except BlockingIOError:
+                    n = 0
+                except OSError:  # the peer went away: what it has not read is lost
+                    end.out.clear()
                     n = 0
                 if n:
                     del end.out[:n]
@@ -121,7 +241,10 @@ class FallbackHub:
                     data = end.sock.recv(1 << 20)
                 except BlockingIOError:
                     break
+                except OSError:
+                    data = b""
                 if not data:
+                    self._closed(end)
                     break
                 moved = True
                 if id(end) in self.broken:
@@ -156,9 +279,20 @@ class FallbackHub:
                 return ErrorCode.FALLBACK_TIMEOUT
             socks = [e.sock for e in self.ends]
             writers = [e.sock for e in self.ends if e.out]
-            if not socks:
+            if not socks and not self.remote:
                 return ErrorCode.FALLBACK_TIMEOUT
+            socks += [self.listeners[machine]] + [c.sock for c in self.pending]
             select.select(socks, writers, [], min(left, 0.05))
+
+    def _closed(self, end: _End) -> None:
+        """The other side closed this connection: forget it (a remote client may open a new one)."""
+        if end in self.ends:
+            self.ends.remove(end)
+        end.sock.close()
+        for key in [k for k, e in self.callers.items() if e is end]:
+            del self.callers[key]
+        for key in [k for k, pair in self.links.items() if end in pair]:
+            del self.links[key]
 
     def discard_stale(self, machine: int, kind: int, slot_id: int, seq: int) -> None:
         """Drop and count frames of this slot that name any batch but `seq` ([FB-7])."""
