@@ -1,5 +1,5 @@
-"""Landing, flow control and slots over a NIC ([LAND-1], [LAND-3], [LAND-6], [FLOW-4], [SLOT-1],
-[SLOT-2], [RSP-1], [BOOT-6], [ADPT-12]).
+"""Landing, flow control, slots and fallback connections over a NIC ([LAND-1], [LAND-3], [LAND-6],
+[FLOW-4], [SLOT-1], [SLOT-2], [RSP-1], [BOOT-6], [FB-8], [FB-9], [ADPT-12]).
 
 These cases need a target that owns request slots and QPs: the reference on the emulated NIC
 (the default target) or a live peer (`live:HOST:PORT`); a codec-only target skips them. Their
@@ -11,12 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, GET, NOP, standard
+from gossamer.errors import ErrorCode
+from gossamer.layout import ResultSpec
+from gossamer.response import decode_response_batch
+from gossamer.slot import SlotConfig
+
+from ..closures import ADD, BIG, ECHO, GET, NOP, standard
 from ..model import Case, Outcome, ok
-from ._wire import HDR, batch, case, cfg, req_entry
+from ._wire import HDR, batch, case, cbor, cfg, frame, req_entry, stub
 from .requests import u64
-from .trust_ids import A1
+from .trust_ids import A1, A2
 from .trustee import X, b, entry, execute_check
+
+Y = 0x5000_0000_2000  # a property the case seeds on trustee thread 1
 
 
 def transport_check(c: Case, got: Outcome) -> str | None:
@@ -44,6 +51,33 @@ def transport_check(c: Case, got: Outcome) -> str | None:
             return f"response {i} landed in slot {slot}, not {tr['response_slot']}"
         if n != len(resp["image"]):  # [RSP-1]/[LAND-1]: one WRITE WITH IMMEDIATE of exactly L bytes
             return f"response {i}: the WRITE carried {n} bytes for an image of {len(resp['image'])}"
+    return None
+
+
+def fallback_check(c: Case, got: Outcome) -> str | None:
+    """[FB-8]: every response frame came on the connection its batch's client thread opened;
+    [FB-9]: a connection with a bad caller hello was closed, the suite's own ones were not."""
+    why = execute_check(c, got)
+    if why is not None:
+        return why
+    fb = got["ok"].get("fallback")
+    if not isinstance(fb, dict):
+        return "the answer carries no fallback-connection facts"
+    config = SlotConfig(slot_size=c.args["config"]["slot_size"])
+    for i, (bt, names, w, h) in enumerate(zip(c.args["batches"], fb.get("came_on", []), c.args["_want"],
+                                              got["ok"]["responses"], strict=True)):
+        own = f"thread{bt.get('thread', 0)}"
+        specs = [ResultSpec.parse(r) for r in w["results"]]
+        rb = decode_response_batch(h["image"], specs, config, bt["seq"])
+        want = sum(r.status == ErrorCode.FALLBACK for r in rb.responses)  # [RSP-4]: one frame each
+        if not want or names != [own] * want:
+            return (f"batch {i} (client thread {bt.get('thread', 0)}): {want} response frame(s) expected on "
+                    f"{own}'s connection, they came on {names} ([FB-8])")
+    if c.args.get("callers"):
+        if fb.get("callers_closed") != [True] * len(c.args["callers"]):
+            return f"a connection with a bad caller hello was not closed: {fb.get('callers_closed')} ([FB-9])"
+        if not all(fb.get("links_open", [])):
+            return f"the suite's own fallback connections were closed too: {fb.get('links_open')} ([FB-9])"
     return None
 
 
@@ -100,6 +134,35 @@ def cases() -> list[Case]:
     add("nic.any-placement",
         "full-slot batches whose bytes are placed in any order; the trustee reads only after the completion",
         ["LAND-3", "LAND-6", "LAND-5"], "nic_placement", batches, want)
+    # [FB-8] fallback connections: one per client thread, each opened with its caller hello
+    big = cbor(bytes(986))  # 988 bytes: a request that needs the fallback ([FB-1])
+    props2 = [{"pointer": X, "value": [10], "first": A1}, {"pointer": Y, "value": [20], "first": A2, "trustee": 1}]
+
+    def fb(cid: str, title: str, clauses: list[str], batches: list[dict[str, Any]], want: list[dict[str, Any]],
+           callers: tuple[bytes, ...] = ()) -> None:
+        args = {"config": cfg(), "closures": standard(), "properties": props2, "batches": batches,
+                "callers": list(callers), "_want": want, "_live": [X, Y]}
+        out.append(case(cid, title, clauses, "nic_fallback", args, ok({"responses": "(checked by decoding)"}),
+                        tags=("nic", "fallback", "trustee"), check=fallback_check))
+
+    def on(c: int, seq: int, prop: int, n: int, *, frames: bool = True, via: int | None = None) -> dict[str, Any]:
+        """A batch on slot (c, c) of client thread c: a fallback echo and a result of n bytes."""
+        bt = b(seq, [stub(prop, 0, len(big)), req_entry(prop, 1, b"", cbor(n))], [ECHO.id, BIG.id],
+               frames=(frame(1, 3 * c, seq, 0, big),) if frames else (), slot=3 * c)
+        return {**bt, "thread": c, "trustee": c, "via": via}
+
+    ok2 = {"results": ["cbor", "cbor"], "entries": [entry("OK", b"", bytes(986)), entry("OK", b"", bytes(2000))]}
+    fb("nic.fallback-own-connection",
+       "each client thread's frames go on the connection it opened; its big results come back on it",
+       ["FB-8", "FB-3", "FB-4", "RSP-4"],
+       [on(1, 1, Y, 2000), on(0, 1, X, 2000), on(1, 2, Y, 2000)], [ok2, ok2, ok2])
+    timeout_then_ok = {"results": ["cbor", "cbor"],
+                       "entries": [entry("FALLBACK_TIMEOUT"), entry("OK", b"", bytes(2000))]}
+    fb("nic.fallback-caller-refused",
+       "a connection whose first bytes are a frame, not a caller hello, is closed; its frame is not taken",
+       ["FB-9", "FB-8", "FB-5"],
+       [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
+       callers=(b"",))
     rounds = 8
     out.append(case("nic.receive-credits",
                     "a batch in every request slot at once, 8 rounds: no batch meets an empty receive queue",
