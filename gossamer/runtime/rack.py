@@ -463,6 +463,9 @@ class Rack:
 
     def close(self) -> None:
         self.fallback.close()
+        if self.fabric is None:  # real verbs: give the devices back now (see MachineNet.__del__)
+            for m in self.machines:
+                m.net.close()
 
     # -- counters -------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ class MachineNet:
         self.smap = SlotMap(machines, threads)
         self.psn = psn & 0xFFFFFF
         size = config.slot_size
+        self.emulated = v.__name__.startswith("nic_emu")
         self.ctx = v.device.Context(name=device)
         #: the local GID index: RoCE v2, IPv4-mapped, read from the device's GID table
         self.gid_index = roce_v2_gid_index(device)
@@ -288,6 +289,13 @@ class MachineNet:
         close = getattr(self.ctx, "close", None)
         if close is not None:
             close()
+
+    def __del__(self) -> None:
+        # Real pyverbs: a rack is a reference cycle (threads <-> rack), so the collector frees it,
+        # and it tears a cycle's objects down in any order; a QP or MR freed after its context
+        # segfaults. Finalizers run before that, while everything is intact: close here, in order.
+        if not getattr(self, "emulated", True):
+            self.close()
 
     def counters(self) -> Any:
         return getattr(self.ctx, "_machine", None) and self.ctx._machine.counters()

@@ -19,9 +19,17 @@ import pytest
 
 import nic_emu
 from nic_emu.provider import is_emulated, verbs
-from tests.nic_emu.helpers import Node, open_node
+from tests.nic_emu.helpers import OPENED, Node, close_nodes, open_node
 
 EMULATED = is_emulated()
+
+
+@pytest.fixture(autouse=True)
+def _close_devices() -> Iterator[None]:
+    """Every device a test opened is closed after it (on real pyverbs: see ``close_nodes``)."""
+    start = len(OPENED)
+    yield
+    close_nodes(start)
 
 
 @pytest.fixture(scope="session")

@@ -47,10 +47,32 @@ class Node:
         return self.v.mr.MR(self.pd, length, access)
 
 
+#: every node opened and not yet closed, oldest first (see ``close_nodes``)
+OPENED: list[Node] = []
+
+
 def open_node(v: ModuleType, name: str, cqe: int = 1024) -> Node:
     ctx = v.device.Context(name=name)
     pd = v.pd.PD(ctx)
-    return Node(v, name, ctx, pd, v.cq.CQ(ctx, cqe), v.cq.CQ(ctx, cqe), roce_v2_gid_index(name))
+    node = Node(v, name, ctx, pd, v.cq.CQ(ctx, cqe), v.cq.CQ(ctx, cqe), roce_v2_gid_index(name))
+    OPENED.append(node)
+    return node
+
+
+def close_nodes(since: int = 0) -> None:
+    """Close the nodes opened since ``OPENED[since]``, newest first.
+
+    On real pyverbs this must happen before the garbage collector meets them: objects kept alive
+    by a reference cycle (a failed test's traceback holds its frames) are torn down in arbitrary
+    order, and a QP freed after its context segfaults the interpreter (seen on rxe). Closing the
+    context closes its PDs, CQs, QPs and MRs in the right order; what the collector finds later
+    is inert.
+    """
+    while len(OPENED) > since:
+        node = OPENED.pop()
+        close = getattr(node.ctx, "close", None)
+        if close is not None:
+            close()
 
 
 def make_qp(

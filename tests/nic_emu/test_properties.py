@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import nic_emu
 from nic_emu.provider import is_emulated, verbs
-from tests.nic_emu.helpers import connect_pair, make_qp, open_node, poll, sge
+from tests.nic_emu.helpers import OPENED, close_nodes, connect_pair, make_qp, open_node, poll, sge
 
 REMOTE = 1024
 SLOT = 256
@@ -45,11 +45,15 @@ def _device_names() -> tuple[str, str]:
 
 @contextlib.contextmanager
 def _fresh(seed: int = 0, **kw: Any) -> Any:
-    if is_emulated():
-        with nic_emu.use_fabric(nic_emu.Fabric(seed=seed, **kw)) as f:
-            yield f
-    else:
-        yield None
+    start = len(OPENED)
+    try:
+        if is_emulated():
+            with nic_emu.use_fabric(nic_emu.Fabric(seed=seed, **kw)) as f:
+                yield f
+        else:
+            yield None
+    finally:
+        close_nodes(start)  # each example's devices, before a failed one's traceback cycles them
 
 
 class RcMachine(RuleBasedStateMachine):
