@@ -57,9 +57,8 @@ def transport_check(c: Case, got: Outcome) -> str | None:
 def fallback_check(c: Case, got: Outcome) -> str | None:
     """[FB-8]: every response frame came on the connection its batch's client thread opened;
     [FB-9]: a connection with a bad caller hello was closed, the suite's own ones were not."""
-    why = execute_check(c, got)
-    if why is not None:
-        return why
+    if "ok" not in got:
+        return f"expected responses, got {got}"
     fb = got["ok"].get("fallback")
     if not isinstance(fb, dict):
         return "the answer carries no fallback-connection facts"
@@ -68,7 +67,10 @@ def fallback_check(c: Case, got: Outcome) -> str | None:
                                               got["ok"]["responses"], strict=True)):
         own = f"thread{bt.get('thread', 0)}"
         specs = [ResultSpec.parse(r) for r in w["results"]]
-        rb = decode_response_batch(h["image"], specs, config, bt["seq"])
+        try:
+            rb = decode_response_batch(h["image"], specs, config, bt["seq"])
+        except Exception:
+            return execute_check(c, got) or f"batch {i}: the response does not decode"
         want = sum(r.status == ErrorCode.FALLBACK for r in rb.responses)  # [RSP-4]: one frame each
         if not want or names != [own] * want:
             return (f"batch {i} (client thread {bt.get('thread', 0)}): {want} response frame(s) expected on "
@@ -78,7 +80,7 @@ def fallback_check(c: Case, got: Outcome) -> str | None:
             return f"a connection with a bad caller hello was not closed: {fb.get('callers_closed')} ([FB-9])"
         if not all(fb.get("links_open", [])):
             return f"the suite's own fallback connections were closed too: {fb.get('links_open')} ([FB-9])"
-    return None
+    return execute_check(c, got)
 
 
 def credits_check(c: Case, got: Outcome) -> str | None:
