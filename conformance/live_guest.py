@@ -18,6 +18,7 @@ export GOSSAMER_VERBS=pyverbs
 PY=/usr/bin/python3
 t0=$(date +%s.%N)
 $PY -m conformance.serve_reference --device rxe1 --host 198.18.0.2 --port {PORT} --ready-file /tmp/srv.port \\
+    --fallback-timeout-ms 1000 \\
     2>/tmp/srv.log &
 SRV=$!
 i=0
