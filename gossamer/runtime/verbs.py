@@ -285,16 +285,23 @@ class MachineNet:
         return self.mem[slot_id * size : (slot_id + 1) * size]
 
     def close(self) -> None:
-        """Release the device (QPs, MRs, CQs go with the context)."""
-        close = getattr(self.ctx, "close", None)
-        if close is not None:
-            close()
+        """Release the device: QPs, MRs, CQs, the PD, then the context (each close is idempotent).
+
+        Each object is closed by name rather than through `Context.close()`, which closes what
+        its weak references still reach: during a garbage collection those are already cleared."""
+        objs: list[Any] = [*getattr(self, "qps", {}).values(), getattr(self, "mr", None), getattr(self, "stage", None),
+                           getattr(self, "scratch", None), *getattr(self, "cqs", ()),
+                           getattr(self, "pd", None), getattr(self, "ctx", None)]
+        for obj in objs:
+            close = getattr(obj, "close", None)
+            if close is not None:
+                close()
 
     def __del__(self) -> None:
         # Real pyverbs: a rack is a reference cycle (threads <-> rack), so the collector frees it,
         # and it tears a cycle's objects down in any order; a QP or MR freed after its context
-        # segfaults. Finalizers run before that, while everything is intact: close here, in order.
-        if not getattr(self, "emulated", True):
+        # segfaults (seen on rxe). Finalizers run before that, while every object is intact.
+        if not getattr(self, "emulated", True) and hasattr(self, "qps"):
             self.close()
 
     def counters(self) -> Any:

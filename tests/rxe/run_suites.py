@@ -100,7 +100,7 @@ def in_guest(out: Path, pytest_args: list[str]) -> int:
     codes: dict[str, int] = {}
     junit = out / "junit-rxe-pytest.xml"
     rc, times["pytest"] = _run(
-        [GUEST_PYTHON, "-bb", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs",
+        [GUEST_PYTHON, "-bb", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", "--tb=short",
          "--hypothesis-profile", "rxe", "-o", "faulthandler_timeout=600", "--durations", "10",
          f"--junitxml={junit}", *(pytest_args or ["tests/nic_emu", "tests/runtime"])], env)
     codes["pytest"] = rc
