@@ -3,9 +3,9 @@
 Codec ops are answered by `gossamer/` in process (`ReferenceTarget`); the trustee ops (`land`,
 `execute`, `nic_*`) go through real request slots: a `VerbsPeer` drives the reference runtime's
 trustee (`gossamer.runtime`, served by `conformance.serve_reference.ReferenceTrustee`) on a
-nic_emu fabric in this process ([ADPT-12]). An `execute` case the verbs driver cannot run (fallback
-frames, [FB-3]: the TCP side channel is not driven yet) runs on the sans-I/O trustee instead and
-is counted in `sansio_fallbacks`, so no case is skipped on the reference.
+nic_emu fabric in this process ([ADPT-12]), fallback frames over real loopback TCP ([FB-8]). An
+`execute` case the verbs driver could not run would run on the sans-I/O trustee instead and be
+counted in `sansio_fallbacks` (none does today), so no case is skipped on the reference.
 """
 
 from __future__ import annotations
