@@ -198,3 +198,14 @@ def poll(cq: Any, n: int, *, max_polls: int = 2000) -> list[Any]:
             if misses >= max_polls and time.monotonic() - since >= patience:
                 break
     return out
+
+
+def qp_state(qp: Any) -> int:
+    """The QP's state as the device has it (``ibv_query_qp``). ``QP.qp_state`` is libibverbs'
+    cached ``ibv_qp.state``, the state of the last modify/query: on real devices it stays RTS
+    after an error completion moved the QP to ERR (a known difference: nic_emu keeps it live)."""
+    import sys
+
+    enums = sys.modules[type(qp).__module__.rsplit(".", 1)[0] + ".enums"]
+    attr, _ = qp.query(enums.IBV_QP_STATE)
+    return int(attr.qp_state)

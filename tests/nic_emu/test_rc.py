@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.nic_emu.helpers import Node, connect_pair, make_qp, poll, sge
+from nic_emu.provider import is_emulated
+from tests.nic_emu.helpers import Node, connect_pair, make_qp, poll, qp_state, sge
 
 
 @dataclass
@@ -73,7 +74,9 @@ def test_write_with_imm_consumes_a_recv(p: Pair) -> None:
     (wc,) = poll(p.b.rcq, 1)
     assert wc.status == e.IBV_WC_SUCCESS
     assert wc.opcode == e.IBV_WC_RECV_RDMA_WITH_IMM
-    assert (wc.wr_id, wc.byte_len, wc.imm_data, wc.src_qp) == (42, 8, 0x1234, p.qa.qp_num)
+    # Known difference: rxe fills src_qp only from a DETH (UD); nic_emu names the sender on RC too
+    src = p.qa.qp_num if is_emulated() else 0
+    assert (wc.wr_id, wc.byte_len, wc.imm_data, wc.src_qp) == (42, 8, 0x1234, src)
     assert wc.wc_flags & e.IBV_WC_WITH_IMM
     assert p.mb.read(8, 8) == b"payload!"
     assert poll(p.a.scq, 1)[0].status == e.IBV_WC_SUCCESS
@@ -207,7 +210,7 @@ def _assert_error_then_flush(p: Pair, status: int) -> None:
     w1, w2 = poll(p.a.scq, 2)
     assert (w1.wr_id, w1.status) == (1, status)
     assert (w2.wr_id, w2.status) == (2, e.IBV_WC_WR_FLUSH_ERR)
-    assert p.qa.qp_state == e.IBV_QPS_ERR
+    assert qp_state(p.qa) == e.IBV_QPS_ERR
 
 
 @pytest.mark.parametrize("case", ["bad_rkey", "out_of_bounds", "no_remote_write"])
@@ -253,7 +256,8 @@ def test_bad_lkey_is_local_protection_error(p: Pair) -> None:
     w.set_wr_rdma(p.mb.rkey, p.mb.buf)
     p.qa.post_send(w)
     p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE, wr_id=2))
-    _assert_error_then_flush(p, e.IBV_WC_LOC_PROT_ERR)
+    # Known difference: rxe 6.1 reports a bad local key as LOC_QP_OP_ERR, nic_emu as LOC_PROT_ERR
+    _assert_error_then_flush(p, e.IBV_WC_LOC_PROT_ERR if is_emulated() else e.IBV_WC_LOC_QP_OP_ERR)
 
 
 def test_recv_too_short(p: Pair) -> None:
@@ -262,11 +266,12 @@ def test_recv_too_short(p: Pair) -> None:
     p.recv(wr_id=51, length=64)
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=1, length=16))
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=2, length=16))
-    _assert_error_then_flush(p, e.IBV_WC_REM_INV_REQ_ERR)
+    # Known difference: rxe's requester sees REM_OP_ERR for a receive too short, nic_emu REM_INV_REQ_ERR
+    _assert_error_then_flush(p, e.IBV_WC_REM_INV_REQ_ERR if is_emulated() else e.IBV_WC_REM_OP_ERR)
     r1, r2 = poll(p.b.rcq, 2)
     assert (r1.wr_id, r1.status) == (50, e.IBV_WC_LOC_LEN_ERR)
     assert (r2.wr_id, r2.status) == (51, e.IBV_WC_WR_FLUSH_ERR)
-    assert p.qb.qp_state == e.IBV_QPS_ERR
+    assert qp_state(p.qb) == e.IBV_QPS_ERR
 
 
 def test_send_without_recv_is_rnr_retry_exceeded(v: ModuleType, nodes: tuple[Node, Node]) -> None:
@@ -275,7 +280,7 @@ def test_send_without_recv_is_rnr_retry_exceeded(v: ModuleType, nodes: tuple[Nod
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=1))
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=2))
     _assert_error_then_flush(p, e.IBV_WC_RNR_RETRY_EXC_ERR)
-    assert p.qb.qp_state == e.IBV_QPS_RTS  # the responder is not hurt by an RNR
+    assert qp_state(p.qb) == e.IBV_QPS_RTS  # the responder is not hurt by an RNR
 
 
 def test_posting_in_err_flushes(p: Pair) -> None:

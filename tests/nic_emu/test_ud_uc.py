@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.nic_emu.helpers import Node, connect_pair, make_qp, poll, sge, ud_ah, ud_ready
+from nic_emu.provider import is_emulated
+from tests.nic_emu.helpers import Node, connect_pair, make_qp, poll, qp_state, sge, ud_ah, ud_ready
 
 QKEY = 0x11111111
 
@@ -63,7 +64,7 @@ def test_ud_without_recv_or_with_wrong_qkey_drops_silently(
     _ud_send(v, qa, ma, ah, qb.qp_num, 8, qkey=QKEY + 1, wr_id=2)  # wrong qkey: lost
     assert poll(a.scq, 1)[0].status == e.IBV_WC_SUCCESS
     assert poll(b.rcq, 1, max_polls=50) == []
-    assert qa.qp_state == qb.qp_state == e.IBV_QPS_RTS
+    assert qp_state(qa) == qp_state(qb) == e.IBV_QPS_RTS
 
 
 def test_write_on_ud_completes_with_loc_qp_op_err(v: ModuleType, nodes: tuple[Node, Node]) -> None:
@@ -79,7 +80,10 @@ def test_ud_message_above_mtu(v: ModuleType, nodes: tuple[Node, Node]) -> None:
     a, _ = nodes
     qa, qb, ma, _mb, ah = _ud(v, nodes)
     _ud_send(v, qa, ma, ah, qb.qp_num, 2048)
-    assert poll(a.scq, 1)[0].status == e.IBV_WC_LOC_LEN_ERR
+    # Known difference (nic_emu/README.md): rxe 6.1 does not check a UD send against the path
+    # MTU at the sender (the send completes successfully); nic_emu completes it with LOC_LEN_ERR
+    want = e.IBV_WC_LOC_LEN_ERR if is_emulated() else e.IBV_WC_SUCCESS
+    assert poll(a.scq, 1)[0].status == want
 
 
 def _uc(v: ModuleType, nodes: tuple[Node, Node]) -> tuple[Any, Any, Any, Any]:
@@ -126,4 +130,4 @@ def test_uc_bad_rkey_is_dropped_silently(v: ModuleType, nodes: tuple[Node, Node]
     w.set_wr_rdma(mb.rkey ^ 0x7700, mb.buf)
     qa.post_send(w)
     assert poll(a.scq, 1)[0].status == e.IBV_WC_SUCCESS
-    assert qa.qp_state == qb.qp_state == e.IBV_QPS_RTS
+    assert qp_state(qa) == qp_state(qb) == e.IBV_QPS_RTS
