@@ -165,6 +165,11 @@ def cases() -> list[Case]:
        ["FB-9", "FB-8", "FB-5"],
        [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
        callers=(b"",))
+    fb("nic.fallback-stranger-refused",
+       "a connection whose caller hello names no client of this trustee (machine 7) is closed; its frame is not taken",
+       ["FB-9", "FB-8", "FB-7"],
+       [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
+       callers=((7).to_bytes(2, "little") + (1).to_bytes(2, "little"),))
     rounds = 8
     out.append(case("nic.receive-credits",
                     "a batch in every request slot at once, 8 rounds: no batch meets an empty receive queue",

@@ -162,7 +162,8 @@ class ClientSide:
         rack.fallback.discard_stale(k.machine.index, int(FrameKind.RESPONSE), slot_id, rb.seq)
         for i, (p, r) in enumerate(zip(batch, rb.responses, strict=True)):
             if r.status == ErrorCode.FALLBACK:
-                got = rack.fallback.take(k.machine.index, (int(FrameKind.RESPONSE), slot_id, rb.seq, i))
+                got = rack.fallback.take(k.machine.index, (int(FrameKind.RESPONSE), slot_id, rb.seq, i),
+                                         (k.machine.index, k.index, d.machine))
                 if isinstance(got, ErrorCode):
                     self._finish(p, None, DelegationError(got, ENTRY_CLAUSE.get(got, "FB-5"),
                                                           "the response payload never arrived"))

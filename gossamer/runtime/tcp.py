@@ -28,17 +28,19 @@ from ..errors import ErrorCode, RemoteProtocolError
 from ..fallback import Frame, FrameKind, FrameReader
 
 FrameKey = tuple[int, int, int, int]  # kind, slot id, seq, index
+LinkKey = tuple[int, int, int]  # client machine, client thread, trustee machine ([FB-3])
 _ID = struct.Struct("<HH")
 
 
 class _End:
-    __slots__ = ("machine", "out", "reader", "sock")
+    __slots__ = ("link", "machine", "out", "reader", "sock")
 
-    def __init__(self, sock: socket.socket, machine: int, limit: int) -> None:
+    def __init__(self, sock: socket.socket, machine: int, limit: int, link: LinkKey) -> None:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.machine = machine  # the machine this end belongs to (receives into its store)
+        self.link = link  # the (client thread, trustee machine) pair this connection serves
         self.out = bytearray()
         self.reader = FrameReader(limit)
 
@@ -85,7 +87,9 @@ class FallbackHub:
         self.undelivered = 0  # response frames for a remote client that never connected
         self.ends: list[_End] = []
         self.store: list[dict[FrameKey, bytes]] = [{} for _ in range(machines)]
-        self.broken: dict[int, RemoteProtocolError] = {}
+        #: links whose stream broke ([FB-6]); entries waiting on that link fail with its code,
+        #: other links are untouched ([ERR-1]); cleared when the client connects again
+        self.broken: dict[LinkKey, RemoteProtocolError] = {}
         self.discarded = 0  # [FB-7]
         self.frames_sent = 0
         self.bytes_sent = 0
@@ -157,8 +161,9 @@ class FallbackHub:
             if not (0 <= cm < self.machines and cm != c.machine and ct < self.threads):
                 self._refuse(c)  # [FB-9] names no client of this machine
                 continue
-            end = _End(c.sock, c.machine, self.limit)
+            end = _End(c.sock, c.machine, self.limit, (cm, ct, c.machine))
             self.callers[(cm, ct, c.machine)] = end  # the newest connection of a client wins
+            self.broken.pop(end.link, None)
             self.ends.append(end)
         self.pending = keep
         return moved
@@ -180,7 +185,7 @@ class FallbackHub:
                     if time.monotonic() > deadline:  # pragma: no cover - loopback to ourselves
                         raise RuntimeError("fallback connection handshake did not complete")
                     select.select([self.listeners[tm]] + [c.sock for c in self.pending], [], [], 0.05)
-            link = (_End(cs, cm, self.limit), self.callers[(cm, ct, tm)])
+            link = (_End(cs, cm, self.limit, (cm, ct, tm)), self.callers[(cm, ct, tm)])
             self.links[(cm, ct, tm)] = link
             self.ends.append(link[0])
         return link
@@ -247,22 +252,24 @@ class FallbackHub:
                     self._closed(end)
                     break
                 moved = True
-                if id(end) in self.broken:
-                    continue
                 try:
                     frames = end.reader.feed(data)
-                except RemoteProtocolError as exc:  # [FB-6]: cannot resynchronise
-                    self.broken[id(end)] = exc
-                    continue
+                except RemoteProtocolError as exc:
+                    # [FB-6] "the stream cannot be resynchronised: the receiver MUST close the
+                    # connection and fail the entries still waiting on it with that code"
+                    self.broken[end.link] = exc
+                    self._closed(end)
+                    break
                 store = self.store[end.machine]
                 for f in frames:
                     store[(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
         return moved
 
-    def take(self, machine: int, key: FrameKey) -> bytes | ErrorCode:
-        """The payload of frame `key` for `machine`, waiting up to the fallback timeout ([FB-5]).
+    def take(self, machine: int, key: FrameKey, link: LinkKey) -> bytes | ErrorCode:
+        """The payload of frame `key` for `machine`, arriving over `link`, waiting up to the
+        fallback timeout ([FB-5]).
 
-        Returns FALLBACK_TIMEOUT when it never came, or the code of a broken stream ([FB-6]).
+        Returns FALLBACK_TIMEOUT when it never came, or the code of `link`'s broken stream ([FB-6]).
         """
         store = self.store[machine]
         deadline = time.monotonic() + self.timeout_ms / 1000.0
@@ -270,8 +277,9 @@ class FallbackHub:
             payload = store.pop(key, None)
             if payload is not None:
                 return payload
-            if self.broken:
-                return next(iter(self.broken.values())).code
+            exc = self.broken.get(link)
+            if exc is not None:
+                return exc.code
             if self.pump():
                 continue
             left = deadline - time.monotonic()

@@ -84,7 +84,9 @@ class TrusteeSide:
         rack = self.k.rack
         closure = rack.registry.get(req.closure_id)
         if closure is not None and req.fallback_len is not None:  # [FB-5] wait for the frame first
-            got = rack.fallback.take(self.k.machine.index, (int(FrameKind.REQUEST), slot_id, seq, index))
+            owner = rack.smap.owner(slot_id)
+            got = rack.fallback.take(self.k.machine.index, (int(FrameKind.REQUEST), slot_id, seq, index),
+                                     (owner.peer_machine, owner.peer_thread, self.k.machine.index))
             if isinstance(got, ErrorCode):
                 return Response.error(got, f"fallback payload of entry {index} did not arrive")
             try:

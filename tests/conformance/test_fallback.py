@@ -57,8 +57,8 @@ def test_a_trustee_answering_on_a_connection_of_its_own_fails(monkeypatch: pytes
 
 @pytest.mark.clause("FB-9")
 def test_a_trustee_taking_frames_from_any_caller_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A hub that accepts any caller hello takes the frame sent on a connection that never said
-    who it is: nic.fallback-caller-refused catches it."""
+    """A hub that accepts any caller hello takes the frame sent on a connection whose hello names
+    no client it serves: nic.fallback-stranger-refused catches it."""
     real = FallbackHub.serve_remote
 
     def lax(self: FallbackHub, *a: object, **kw: object) -> None:
@@ -66,7 +66,7 @@ def test_a_trustee_taking_frames_from_any_caller_fails(monkeypatch: pytest.Monke
         self.machines = self.threads = 0x10000
 
     monkeypatch.setattr(FallbackHub, "serve_remote", lax)
-    verdict, message = _run(("nic.fallback-caller-refused",))["nic.fallback-caller-refused"]
+    verdict, message = _run(("nic.fallback-stranger-refused",))["nic.fallback-stranger-refused"]
     assert verdict is Verdict.FAIL, message
 
 
@@ -106,7 +106,7 @@ def test_the_hub_serves_a_caller_in_another_process() -> None:
         good = subprocess.Popen([sys.executable, "-c", CALLER, str(port), "1"], stdout=subprocess.PIPE, text=True)
         bad = subprocess.Popen([sys.executable, "-c", CALLER, str(port), "7"], stdout=subprocess.PIPE, text=True)
         try:
-            assert hub.take(0, (int(FrameKind.REQUEST), 3, 1, 0)) == b"from afar"
+            assert hub.take(0, (int(FrameKind.REQUEST), 3, 1, 0), (1, 1, 0)) == b"from afar"
             hub.send(Frame(kind=FrameKind.RESPONSE, slot_id=2, seq=1, index=0, payload=b"back"), (1, 1), 0)
             for _ in range(200):
                 hub.pump()
@@ -124,6 +124,6 @@ def test_the_hub_serves_a_caller_in_another_process() -> None:
         hub.timeout_ms = 50
         hub.send(Frame(kind=FrameKind.RESPONSE, slot_id=0, seq=1, index=0, payload=b"x"), (1, 0), 0)
         assert hub.undelivered == 1
-        assert hub.take(0, (int(FrameKind.REQUEST), 0, 9, 0)) is ErrorCode.FALLBACK_TIMEOUT
+        assert hub.take(0, (int(FrameKind.REQUEST), 0, 9, 0), (1, 0, 0)) is ErrorCode.FALLBACK_TIMEOUT
     finally:
         hub.close()
