@@ -65,7 +65,9 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
     log = (out / "serve_reference.log").open("wb")
     srv = subprocess.Popen(
         [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
-         "--port", str(LIVE_PORT), "--ready-file", str(ready)],
+         "--port", str(LIVE_PORT), "--ready-file", str(ready),
+         # a short [FB-5] timeout keeps the fallback-timeout cases quick under TCG, as live_guest.py does
+         "--fallback-timeout-ms", "1000"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
