@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import nic_emu
+from nic_emu.connect import connect_rc
 from nic_emu.provider import is_emulated, verbs
 
 SIGNAL_EVERY = 16
@@ -39,20 +40,7 @@ def _setup(v: Any, names: tuple[str, str], max_send_wr: int) -> dict[str, Any]:
         nodes.append({"ctx": ctx, "pd": pd, "cq": cq, "qp": qp, "mr": mr,
                       "gid": ctx.query_gid(1, 1)})
     for me, peer in ((nodes[0], nodes[1]), (nodes[1], nodes[0])):
-        attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
-        attr.qp_access_flags = (e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
-                                | e.IBV_ACCESS_REMOTE_READ)
-        me["qp"].to_init(attr)
-        gr = v.addr.GlobalRoute(dgid=peer["gid"], sgid_index=1, hop_limit=64)
-        attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
-        attr.dest_qp_num = peer["qp"].qp_num
-        attr.rq_psn = 0
-        attr.max_dest_rd_atomic = 1
-        attr.min_rnr_timer = 12
-        me["qp"].to_rtr(attr)
-        attr.sq_psn = 0
-        attr.timeout, attr.retry_cnt, attr.rnr_retry, attr.max_rd_atomic = 14, 7, 7, 1
-        me["qp"].to_rts(attr)
+        connect_rc(v, me["qp"], dest_qpn=peer["qp"].qp_num, dest_gid=peer["gid"], access=access)
     return {"a": nodes[0], "b": nodes[1]}
 
 

@@ -38,6 +38,7 @@ from gossamer.bootstrap import Hello
 from gossamer.errors import RemoteProtocolError
 from gossamer.fallback import Frame, FrameReader
 from gossamer.slot import SlotConfig
+from nic_emu.connect import connect_rc
 
 _IMM_RECV = 1 << 7  # IBV_WC_RECV bit of a receive completion's opcode
 
@@ -235,25 +236,10 @@ class VerbsPeer:
 
     def connect(self) -> None:
         """QP `i` to RTS against the trustee's `qpns[i]`, then `2 * T` receives each ([BOOT-8])."""
-        v = self.v
-        e = v.enums
-        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(self.peer_gid)), sgid_index=self.gid_index)
+        gid = _gid_text(self.peer_gid)
         for i, qp in enumerate(self.qps):
-            attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
-            attr.qp_access_flags = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
-            attr.dest_qp_num = self.qpns[i]
-            attr.rq_psn = self.peer_psn
-            attr.sq_psn = self.psn
-            attr.max_dest_rd_atomic = 1
-            attr.max_rd_atomic = 1
-            attr.min_rnr_timer = 1
-            attr.timeout = 14
-            attr.retry_cnt = 7
-            attr.rnr_retry = self.rnr_retry
-            attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
-            qp.to_init(attr)
-            qp.to_rtr(attr)
-            qp.to_rts(attr)
+            connect_rc(self.v, qp, dest_qpn=self.qpns[i], dest_gid=gid, sq_psn=self.psn, rq_psn=self.peer_psn,
+                       sgid_index=self.gid_index, min_rnr_timer=1, rnr_retry=self.rnr_retry)
             for _ in range(self.recv_depth):
                 self._post_recv(qp)
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from nic_emu.connect import connect_rc
 from nic_emu.provider import roce_v2_gid_index
 
 from ..bootstrap import BootstrapReader, Hello, hello_from_map
@@ -156,7 +157,6 @@ class MachineNet:
     def connect(self, peer: int, encoded_hello: bytes) -> Hello:
         """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
         v = self.v
-        e = v.enums
         msgs = BootstrapReader().feed(encoded_hello)
         hello = hello_from_map(msgs[0])
         rdma = hello.rdma
@@ -164,24 +164,12 @@ class MachineNet:
         if "request_slots" in rdma and "response_slots" in rdma:  # [BOOT-6]
             self.peer_request_slots[peer] = [[int(i) for i in row] for row in rdma["request_slots"]]
             self.peer_response_slots[peer] = [[int(i) for i in row] for row in rdma["response_slots"]]
-        gr = v.addr.GlobalRoute(dgid=v.addr.GID(_gid_text(bytes(rdma["gid"]))), sgid_index=self.gid_index)
+        gid = _gid_text(bytes(rdma["gid"]))
         for t in range(self.threads):
             qp = self.qps[(t, peer)]
-            attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
-            attr.qp_access_flags = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
-            attr.dest_qp_num = int(rdma["qpns"][t])
-            attr.rq_psn = int(rdma["psn"])
-            attr.sq_psn = self.psn
-            attr.max_dest_rd_atomic = 1
-            attr.max_rd_atomic = 1
-            attr.min_rnr_timer = 1
-            attr.timeout = 14
-            attr.retry_cnt = 7
-            attr.rnr_retry = 3  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
-            attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
-            qp.to_init(attr)
-            qp.to_rtr(attr)
-            qp.to_rts(attr)
+            connect_rc(v, qp, dest_qpn=int(rdma["qpns"][t]), dest_gid=gid, sq_psn=self.psn,
+                       rq_psn=int(rdma["psn"]), sgid_index=self.gid_index, min_rnr_timer=1,
+                       rnr_retry=3)  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
             for _ in range(self.recv_depth):
                 self._post_recv(qp)
         return hello

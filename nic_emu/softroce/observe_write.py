@@ -42,16 +42,9 @@ def _open(v: Any, name: str, size: int) -> tuple[Any, Any, Any, Any]:
 
 
 def _connect(v: Any, qp: Any, remote: dict[str, Any]) -> None:
-    e = v.enums
-    attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
-    attr.qp_access_flags = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
-    qp.to_init(attr)
-    gr = v.addr.GlobalRoute(dgid=v.addr.GID(remote["gid"]), sgid_index=GID_INDEX, hop_limit=64)
-    attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
-    attr.dest_qp_num, attr.rq_psn, attr.max_dest_rd_atomic, attr.min_rnr_timer = remote["qpn"], 0, 1, 12
-    qp.to_rtr(attr)
-    attr.sq_psn, attr.timeout, attr.retry_cnt, attr.rnr_retry, attr.max_rd_atomic = 0, 14, 7, 7, 1
-    qp.to_rts(attr)
+    from nic_emu.connect import connect_rc
+
+    connect_rc(v, qp, dest_qpn=remote["qpn"], dest_gid=remote["gid"], sgid_index=GID_INDEX)
 
 
 def target(conn: Connection, size: int) -> None:

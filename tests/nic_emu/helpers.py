@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from nic_emu.connect import connect_rc
 from nic_emu.provider import is_emulated, roce_v2_gid_index
 
 #: for tests of what only the emulator has (its fabric, seeds, faults, placement models): they
@@ -117,8 +118,7 @@ def connect(
     timeout: int = 14,
 ) -> None:
     """RESET -> INIT -> RTR -> RTS for an RC or UC QP, the way real code does it."""
-    v = node.v
-    e = v.enums
+    e = node.v.enums
     if access is None:
         access = (
             e.IBV_ACCESS_LOCAL_WRITE
@@ -126,23 +126,9 @@ def connect(
             | e.IBV_ACCESS_REMOTE_READ
             | e.IBV_ACCESS_REMOTE_ATOMIC
         )
-    attr = v.qp.QPAttr(port_num=PORT, path_mtu=e.IBV_MTU_1024)
-    attr.qp_access_flags = access
-    attr.pkey_index = 0
-    qp.to_init(attr)
-    gr = v.addr.GlobalRoute(dgid=remote.gid, sgid_index=node.gid_index, hop_limit=64)
-    attr.ah_attr = v.addr.AHAttr(port_num=PORT, is_global=1, gr=gr)
-    attr.dest_qp_num = remote.qpn
-    attr.rq_psn = remote.psn
-    attr.max_dest_rd_atomic = max_dest_rd_atomic
-    attr.min_rnr_timer = 12
-    qp.to_rtr(attr)
-    attr.sq_psn = my_psn
-    attr.timeout = timeout
-    attr.retry_cnt = retry_cnt
-    attr.rnr_retry = rnr_retry
-    attr.max_rd_atomic = max_rd_atomic
-    qp.to_rts(attr)
+    connect_rc(node.v, qp, dest_qpn=remote.qpn, dest_gid=remote.gid, sq_psn=my_psn, rq_psn=remote.psn,
+               access=access, sgid_index=node.gid_index, max_rd_atomic=max_rd_atomic,
+               max_dest_rd_atomic=max_dest_rd_atomic, timeout=timeout, retry_cnt=retry_cnt, rnr_retry=rnr_retry)
 
 
 def connect_pair(a: Node, qa: Any, b: Node, qb: Any, **kw: Any) -> None:
