@@ -23,6 +23,7 @@ from typing import Any
 import gossamer
 from gossamer.runtime import Rack, Trust, entrust, spawn, yield_now
 from nic_emu import Fabric
+from nic_emu.connect import connect_rc
 from nic_emu.provider import verbs
 
 MACHINES = 2
@@ -127,17 +128,8 @@ def lock_baseline(fibers: int, per_fiber: int, seed: int = 1) -> dict[str, float
             qa = v.qp.QP(pd[0], v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=cqa, rcq=cqa, cap=cap))
             qb = v.qp.QP(pd[1], v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=cqb, rcq=cqb, cap=cap))
             for q, peer, pctx in ((qa, qb, ctx[1]), (qb, qa, ctx[0])):
-                attr = v.qp.QPAttr(port_num=1, path_mtu=e.IBV_MTU_1024)
-                attr.qp_access_flags = acc
-                attr.dest_qp_num = peer.qp_num
-                attr.max_dest_rd_atomic = 16
-                attr.max_rd_atomic = 16
-                attr.timeout = 14
-                attr.retry_cnt = 7
-                attr.rnr_retry = 7
-                gr = v.addr.GlobalRoute(dgid=pctx.query_gid(1, 1), sgid_index=1)
-                attr.ah_attr = v.addr.AHAttr(port_num=1, is_global=1, gr=gr)
-                q.to_rts(attr)
+                connect_rc(v, q, dest_qpn=peer.qp_num, dest_gid=pctx.query_gid(1, 1), access=acc,
+                           max_rd_atomic=16, max_dest_rd_atomic=16)
             qps.append(qa)
             cqs.append(cqa)
             bufs.append(v.mr.MR(pd[0], 16 * fibers, e.IBV_ACCESS_LOCAL_WRITE))
