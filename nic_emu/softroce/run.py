@@ -102,6 +102,19 @@ def _tail_text(path: Path, lines: int = 40) -> str:
     return "\n".join(text.replace("\r", "").splitlines()[-lines:])
 
 
+#: host directories the guest hides under its own tmpfs
+TMPFS_IN_GUEST = ("/tmp", "/run")
+
+
+def _inside(path: str, root: str) -> bool:
+    p, r = Path(path), Path(root)
+    return p == r or r in p.parents
+
+
+def _under_tmpfs(path: str) -> bool:
+    return any(_inside(path, t) for t in TMPFS_IN_GUEST)
+
+
 def run_in_guest(
     argv: Sequence[str],
     *,
@@ -137,6 +150,12 @@ def run_in_guest(
     timings["prepare"] = time.monotonic() - t0
     cwd = cwd or os.getcwd()
     rw = [str(Path(p).resolve()) for p in writable]
+    # The guest puts tmpfs over /tmp and /run, hiding a checkout that lives there (CI may clone
+    # into /tmp): share such a repo (and working directory) read-write at the same path, first,
+    # so that shares nested inside it (e.g. .tox/rxe) mount on top of it.
+    for hidden in dict.fromkeys([str(repo_root().resolve()), str(Path(cwd).resolve())]):
+        if _under_tmpfs(hidden) and not any(_inside(hidden, r) for r in rw):
+            rw.insert(0, hidden)
     pycache_dir: str | None = None
     if pycache:
         pycache_dir = str(prep.cache / "pycache")
