@@ -240,7 +240,7 @@ class Machine:
         from nic_emu.qp_states import RTR, RTS, SQD, UD
 
         return sum(
-            1 for q in self.qps.values() if q.qp_type != UD and q.qp_state in (RTR, RTS, SQD)
+            1 for q in self.qps.values() if q.qp_type != UD and q._state in (RTR, RTS, SQD)
         )
 
     def note_connected(self) -> None:
@@ -394,7 +394,7 @@ class Fabric:
             self._unschedule(qp)
             qp._sq.clear()
             qp._rq.clear()
-            qp.qp_state = 6  # ERR, silently: nobody is left to poll
+            qp._state = 6  # ERR, silently: nobody is left to poll
         self._in_flight = [f for f in self._in_flight if f.dst is not m]
         for key in [k for k in self._streams if k[0]._machine is m]:
             del self._streams[key]

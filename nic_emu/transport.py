@@ -112,7 +112,7 @@ def _push(cq: CQ, wc: WC, qp: QP) -> None:
         # lost and the QPs feeding the CQ go to the error state.
         cq.overflowed = True
         cq._machine.cq_overflows += 1
-        if qp.qp_state != ERR:
+        if qp._state != ERR:
             to_error(qp)
         return
     wcs.append(wc)
@@ -147,7 +147,7 @@ def _fail_send(qp: QP, wqe: Wqe, status: int) -> None:
     if qp.qp_type == RC:
         to_error(qp)
     else:
-        qp.qp_state = SQE
+        qp._state = SQE
         _flush_sq(qp)
 
 
@@ -172,7 +172,7 @@ def to_error(qp: QP) -> None:
         # Data already accepted lands, and its completions come first (a simplification: on
         # hardware, data of a message the responder had not finished may never land).
         drain_landings(qp._fabric)
-    qp.qp_state = ERR
+    qp._state = ERR
     qp._fabric._unschedule(qp)
     _flush_sq(qp)
     _flush_rq(qp)
@@ -182,13 +182,21 @@ def to_error(qp: QP) -> None:
 
 
 def _gather(m: Machine, pd: PD, sges: tuple[SgeTuple, ...]) -> memoryview | bytes | int:
-    """The bytes the SGEs name, or S_LOC_PROT if an lkey, PD or bound is wrong."""
+    """The bytes the SGEs name, or the requester's status if they cannot be read.
+
+    As rxe (Linux 6.1) does it: the requester copies the payload with ``copy_data``, and
+    ``rxe_requester`` turns its error into the WQE's status: "if (err == -EFAULT) wqe->status =
+    IB_WC_LOC_PROT_ERR; else wqe->status = IB_WC_LOC_QP_OP_ERR" (rxe_req.c).  An unknown lkey or
+    an MR of another PD fails ``lookup_mr`` (-EINVAL: LOC_QP_OP_ERR, measured on rxe with a bad
+    lkey); a range outside the MR fails ``mr_check_range`` (-EFAULT: LOC_PROT_ERR)."""
     if len(sges) == 1:
         addr, ln, lkey = sges[0]
         if not ln:
             return b""
         mr = m.mrs.get(lkey)
-        if mr is None or mr.pd is not pd or addr < mr._base or addr + ln > mr._end:
+        if mr is None or mr.pd is not pd:
+            return S_LOC_QP_OP
+        if addr < mr._base or addr + ln > mr._end:
             return S_LOC_PROT
         o = addr - mr._abase
         return mr._view[o : o + ln]
@@ -197,7 +205,9 @@ def _gather(m: Machine, pd: PD, sges: tuple[SgeTuple, ...]) -> memoryview | byte
         if not ln:
             continue
         mr = m.mrs.get(lkey)
-        if mr is None or mr.pd is not pd or addr < mr._base or addr + ln > mr._end:
+        if mr is None or mr.pd is not pd:
+            return S_LOC_QP_OP
+        if addr < mr._base or addr + ln > mr._end:
             return S_LOC_PROT
         o = addr - mr._abase
         parts.append(bytes(mr._view[o : o + ln]))
@@ -439,7 +449,7 @@ def drain_landings(fabric: Fabric) -> None:
 
 def post_send_one(qp: QP, wr: SendWR) -> int:
     """Checks that rxe makes at ibv_post_send time; 0 or an errno."""
-    state = qp.qp_state
+    state = qp._state
     # Linux rxe_post_send: "if (unlikely(qp->req.state < QP_STATE_READY)) return -EINVAL"
     if state < RTS:
         return errno.EINVAL
@@ -493,7 +503,7 @@ def post_send_one(qp: QP, wr: SendWR) -> int:
 
 def post_recv_one(qp: QP, wr: RecvWR) -> int:
     # rxe_post_recv: "see C10-97.2.1": no receives in RESET.
-    if qp.qp_state == RESET:
+    if qp._state == RESET:
         return errno.EINVAL
     sges = wr._sges
     if len(sges) > qp._max_recv_sge:
@@ -501,7 +511,7 @@ def post_recv_one(qp: QP, wr: RecvWR) -> int:
     if len(qp._rq) >= qp._max_recv_wr:
         return errno.ENOMEM
     qp._c_recv_wr += 1
-    if qp.qp_state == ERR:
+    if qp._state == ERR:
         _push(qp.rcq, WC(wr.wr_id, S_FLUSH, WC_RECV, 0, 0, qp.qp_num), qp)
         return 0
     qp._rq.append((wr.wr_id, sges, sum(s[1] for s in sges)))
@@ -533,7 +543,7 @@ def modify_qp(qp: QP, attr: QPAttr, mask: int) -> int:
     """ibv_modify_qp: 0 or an errno."""
     if not qp._machine.alive:
         return errno.EIO
-    cur = qp.qp_state
+    cur = qp._state
     new = int(attr.qp_state) if mask & M_STATE else cur
     if mask & M_CUR_STATE and attr.cur_qp_state != cur:
         return errno.EINVAL
@@ -599,12 +609,16 @@ def modify_qp(qp: QP, attr: QPAttr, mask: int) -> int:
         if cur != ERR:
             to_error(qp)
     else:
-        qp.qp_state = new
+        qp._state = new
         if new == RTS and qp._sq and not qp._scheduled:
             fabric._schedule(qp)
         if new in (RTR, RTS):
             qp._machine.note_connected()
-    qp._attr.qp_state = qp._attr.cur_qp_state = qp.qp_state
+    qp._attr.qp_state = qp._attr.cur_qp_state = qp._state
+    if mask & M_STATE:
+        # libibverbs' ibv_modify_qp: "if (attr_mask & IBV_QP_STATE) qp->state = attr->qp_state"
+        # after the provider accepted the change; pyverbs' ``QP.qp_state`` reads that cache.
+        qp.qp_state = new
     return 0
 
 
@@ -619,7 +633,7 @@ def run_send_queue(qp: QP, now: int, limit: int) -> bool:
     if qpt == RC and not limit and qp._fabric._fast:
         _rc_write_burst(qp)
     while sq:
-        if qp.qp_state != RTS:
+        if qp._state != RTS:
             # SQD: drained, waits for RTS again (modify_qp reschedules); ERR/SQE: flushed.
             return False
         wqe = sq[0]
@@ -634,7 +648,7 @@ def run_send_queue(qp: QP, now: int, limit: int) -> bool:
         done += 1
         if done == limit:
             break
-    return bool(sq) and qp.qp_state == RTS
+    return bool(sq) and qp._state == RTS
 
 
 def _rc_write_burst(qp: QP) -> None:
@@ -651,7 +665,7 @@ def _rc_write_burst(qp: QP) -> None:
     if (
         peer is None
         or peer.qp_type != RC
-        or peer.qp_state not in (RTR, RTS, SQD)
+        or peer._state not in (RTR, RTS, SQD)
         or peer._peer is not m
         or not peer._access & A_REMOTE_WRITE
     ):
@@ -718,7 +732,7 @@ def _class_c(qp: QP, peer: QP, wqe: Wqe, req_status: int) -> bool:
     """Responder-detected error on RC (IB spec 9.9.3.1.3, class C): NAK to the requester, whose
     WQE fails with ``req_status``; both QPs go to the error state (rxe: RESPST_ERROR)."""
     _fail_send(qp, wqe, req_status)
-    if peer.qp_state != ERR:
+    if peer._state != ERR:
         to_error(peer)
     return True
 
@@ -743,7 +757,7 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
     if (
         peer is None
         or peer.qp_type != RC
-        or peer.qp_state not in (RTR, RTS, SQD)
+        or peer._state not in (RTR, RTS, SQD)
         or peer._peer is not m
     ):
         return _retry(qp, wqe, now)
@@ -792,7 +806,8 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         rwc = None
         if op == WR_WRITE_IMM:
             r = rq.popleft()
-            rwc = WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, qp.qp_num,
+            # src_qp 0: no DETH on RC (rxe_resp.c do_complete; measured on rxe)
+            rwc = WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, 0,
                      wqe[7], WC_WITH_IMM)
         if model is not None:
             targets = [] if mr is None else [(mr._view, wqe[5] - mr._abase, length)]
@@ -806,15 +821,13 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         if not rq:
             return _rnr(qp, wqe, now)
         r = rq.popleft()
-        if length > r[2]:
-            _push(peer.rcq, WC(r[0], S_LOC_LEN, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
-            return _class_c(qp, peer, wqe, S_REM_INV_REQ)
-        tg = _scatter_targets(peer_m, peer.pd, r[1])
+        tg = S_LOC_QP_OP if length > r[2] else _scatter_targets(peer_m, peer.pd, r[1])
         if type(tg) is int:
-            _push(peer.rcq, WC(r[0], tg, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
+            # As below (rxe send_data_in: any copy_data error is RESPST_ERR_MALFORMED_WQE).
+            _push(peer.rcq, WC(r[0], S_LOC_QP_OP, WC_RECV, 0, 0, peer.qp_num), peer)
             return _class_c(qp, peer, wqe, S_REM_OP)
         imm = op == WR_SEND_IMM
-        rwc = WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, qp.qp_num,
+        rwc = WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, 0,
                  wqe[7] if imm else 0, WC_WITH_IMM if imm else 0)
         landing = _start_landing(
             fabric, (peer, 0), model,
@@ -825,17 +838,20 @@ def _exec_rc(qp: QP, wqe: Wqe, now: int) -> bool:
         if not rq:
             return _rnr(qp, wqe, now)
         r = rq.popleft()
-        # IB spec 9.9.3.1.3: a message longer than the receive buffer is a local length error
-        # at the responder and an invalid request NAK at the requester.
-        if length > r[2]:
-            _push(peer.rcq, WC(r[0], S_LOC_LEN, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
-            return _class_c(qp, peer, wqe, S_REM_INV_REQ)
-        st = _scatter(peer_m, peer.pd, r[1], data)  # type: ignore[arg-type]
+        # rxe (Linux 6.1), not the IB spec's 9.9.3.1.3 (local length error / invalid request):
+        # rxe_resp.c send_data_in copies with copy_data, which refuses a message longer than the
+        # receive buffer with -EINVAL ("if (length > resid)"), as it refuses a bad lkey or a range
+        # outside the MR; send_data_in maps every error but -ENOSPC to RESPST_ERR_MALFORMED_WQE:
+        # responder LOC_QP_OP_ERR, NAK "remote operational error" (requester REM_OP_ERR), both
+        # QPs to ERR.  Measured on rxe for a receive too short (tests/nic_emu test_recv_too_short).
+        st = S_LOC_QP_OP if length > r[2] else _scatter(peer_m, peer.pd, r[1], data)  # type: ignore[arg-type]
         if st:
-            _push(peer.rcq, WC(r[0], st, WC_RECV, 0, 0, peer.qp_num, qp.qp_num), peer)
+            _push(peer.rcq, WC(r[0], S_LOC_QP_OP, WC_RECV, 0, 0, peer.qp_num), peer)
             return _class_c(qp, peer, wqe, S_REM_OP)
         imm = op == WR_SEND_IMM
-        _push(peer.rcq, WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, qp.qp_num,
+        # src_qp stays 0 on RC and UC: rxe's do_complete fills it only from a DETH
+        # ("if (pkt->mask & RXE_DETH_MASK) uwc->src_qp = deth_sqp(pkt)"), which only UD carries.
+        _push(peer.rcq, WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, 0,
                            wqe[7] if imm else 0, WC_WITH_IMM if imm else 0), peer)
     else:
         # READ and atomics: the responder needs the right in qp_access_flags and responder
@@ -977,7 +993,7 @@ def _deliver_uc(
     if (
         peer is None
         or peer.qp_type != UC
-        or peer.qp_state not in (RTR, RTS, SQD)
+        or peer._state not in (RTR, RTS, SQD)
         or peer._peer is not src_m
     ):
         m.messages_dropped += 1
@@ -997,8 +1013,9 @@ def _deliver_uc(
             place(mr, wqe[5], data)
         if op == WR_WRITE_IMM:
             r = rq.popleft()
+            # src_qp 0: no DETH on UC either (rxe_resp.c do_complete)
             _push(peer.rcq, WC(r[0], S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num,
-                               src_qpn, wqe[7], WC_WITH_IMM), peer)
+                               0, wqe[7], WC_WITH_IMM), peer)
     else:
         if not rq:
             m.messages_dropped += 1
@@ -1006,7 +1023,7 @@ def _deliver_uc(
         r = rq.popleft()
         st = S_LOC_LEN if length > r[2] else _scatter(m, peer.pd, r[1], data)
         imm = op == WR_SEND_IMM
-        _push(peer.rcq, WC(r[0], st, WC_RECV, 0, 0 if st else length, peer.qp_num, src_qpn,
+        _push(peer.rcq, WC(r[0], st, WC_RECV, 0, 0 if st else length, peer.qp_num, 0,
                            wqe[7] if imm else 0, WC_WITH_IMM if imm else 0), peer)
     peer._c_bytes_rx += length
 
@@ -1020,8 +1037,15 @@ def _exec_ud(qp: QP, wqe: Wqe, now: int) -> bool:
         return True
     length = wqe[4]
     if length > qp._mtu:
-        # A UD message is one packet: it must fit the path MTU (IB spec 9.8.3.1... C9-?).
-        _fail_send(qp, wqe, S_LOC_LEN)
+        # A UD message is one packet.  One longer than the port's MTU is not sent, and the send
+        # completes successfully: rxe_req.c (Linux 6.1), "C10-93.1.1: If the total sum of all
+        # the buffer lengths specified for a UD message exceeds the MTU of the port [...] the
+        # CI shall not emit any packets for this message. Further, the CI shall not generate an
+        # error due to this condition", then "fake a successful UD send" (one PSN consumed).
+        # The check comes before the payload is read, so a bad lkey goes unnoticed.  Measured
+        # on rxe (test_ud_message_above_mtu).
+        qp._sq_psn = (qp._sq_psn + 1) & _PSN_MASK
+        _complete_send(qp, wqe, S_OK, length)
         return True
     m = qp._machine
     data = wqe[10] if wqe[10] is not None else _gather(m, qp.pd, wqe[3])
@@ -1078,7 +1102,7 @@ def _deliver_ud(
     if (
         peer is None
         or peer.qp_type != UD
-        or peer.qp_state not in (RTR, RTS, SQD, SQE)
+        or peer._state not in (RTR, RTS, SQD, SQE)
         or peer._qkey != qkey
         or not peer._rq
     ):

@@ -372,6 +372,7 @@ class QP(PyverbsCM):
         "_send_ops",
         "_sq",
         "_sq_psn",
+        "_state",
         "_tries",
         "context",
         "init_attr",
@@ -463,6 +464,12 @@ class QP(PyverbsCM):
                 self.to_init(qp_attr)
 
     def _reset_state(self) -> None:
+        #: the QP's true state (what ``query`` reports and what the transport acts on)
+        self._state: int = e.IBV_QPS_RESET
+        #: libibverbs' cached ``ibv_qp.state``, which pyverbs' ``QP.qp_state`` returns
+        #: (rdma-core v44 pyverbs/qp.pyx: ``return self.qp.state``): set by a successful
+        #: ibv_modify_qp or ibv_query_qp whose mask has IBV_QP_STATE, never by the device. After
+        #: an error completion moved the QP to ERR it still says RTS until a query.
         self.qp_state: int = e.IBV_QPS_RESET
         self._attr = QPAttr(qp_state=e.IBV_QPS_RESET, port_num=1)
         self._access = 0
@@ -523,7 +530,10 @@ class QP(PyverbsCM):
     def query(self, attr_mask: int) -> tuple[QPAttr, QPInitAttr]:
         self._machine.check_alive("query QP")
         attr = self._attr.copy()
-        attr.qp_state = attr.cur_qp_state = self.qp_state
+        attr.qp_state = attr.cur_qp_state = self._state
+        if attr_mask & e.IBV_QP_STATE:
+            # libibverbs' ibv_query_qp refreshes the cached ibv_qp.state (see _reset_state).
+            self.qp_state = self._state
         attr.sq_psn = self._sq_psn
         attr.rq_psn = self._rq_psn
         attr.cap = self.init_attr.cap
@@ -544,7 +554,7 @@ class QP(PyverbsCM):
         # Fast path: one plain WRITE/SEND/READ on a ready RC/UC QP with room in the queue; the
         # checks are those of transport.post_send_one, in the same order.
         if (
-            self.qp_state == 3
+            self._state == 3
             and wr.next_wr is None
             and wr.opcode <= 4
             and not wr.send_flags & 8
@@ -583,7 +593,7 @@ class QP(PyverbsCM):
         from nic_emu.pyverbs.mr import invalidate_rkey
 
         op = wr.opcode
-        if self.qp_state < e.IBV_QPS_RTS:
+        if self._state < e.IBV_QPS_RTS:
             return errno.EINVAL
         if self.qp_type == e.IBV_QPT_UD:
             return errno.EINVAL  # rxe: these opcodes are for connected QPs only
@@ -595,12 +605,12 @@ class QP(PyverbsCM):
             plain.num_sge = wr.num_sge
             plain.opcode = e.IBV_WR_SEND
             err = transport.post_send_one(self, plain)
-            if not err and self._peer is not None and self.qp_state == e.IBV_QPS_RTS:
+            if not err and self._peer is not None and self._state == e.IBV_QPS_RTS:
                 # The responder invalidates the rkey named in the packet (IB spec 9.4.1.2).
                 invalidate_rkey(self._peer, wr.imm_data)
             return err
         signaled = bool(self.sq_sig_all or wr.send_flags & e.IBV_SEND_SIGNALED)
-        if self.qp_state != e.IBV_QPS_RTS:  # SQE / ERR: flushed
+        if self._state != e.IBV_QPS_RTS:  # SQE / ERR: flushed
             wc_op = _MW_WC_OPCODE[op]
             transport._push(self.scq, WC(wr.wr_id, e.IBV_WC_WR_FLUSH_ERR, wc_op, 0, 0,
                                          self.qp_num), self)

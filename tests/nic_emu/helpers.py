@@ -188,8 +188,9 @@ def poll(cq: Any, n: int, *, max_polls: int = 2000) -> list[Any]:
 
 def qp_state(qp: Any) -> int:
     """The QP's state as the device has it (``ibv_query_qp``). ``QP.qp_state`` is libibverbs'
-    cached ``ibv_qp.state``, the state of the last modify/query: on real devices it stays RTS
-    after an error completion moved the QP to ERR (a known difference: nic_emu keeps it live)."""
+    cached ``ibv_qp.state``, the state of the last modify/query: it stays RTS after an error
+    completion moved the QP to ERR, on real devices and on nic_emu alike (test_rc.py
+    ``test_qp_state_attribute_is_the_cached_state``)."""
     import sys
 
     enums = sys.modules[type(qp).__module__.rsplit(".", 1)[0] + ".enums"]

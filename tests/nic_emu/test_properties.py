@@ -19,7 +19,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -187,14 +187,20 @@ MISUSES = {
     "bad_rkey": E.IBV_WC_REM_ACCESS_ERR,
     "out_of_bounds": E.IBV_WC_REM_ACCESS_ERR,
     "no_remote_read_mr": E.IBV_WC_REM_ACCESS_ERR,
-    # Known difference (nic_emu/README.md): rxe 6.1 reports a bad local key as LOC_QP_OP_ERR
-    "bad_lkey": E.IBV_WC_LOC_PROT_ERR if is_emulated() else E.IBV_WC_LOC_QP_OP_ERR,
+    # rxe 6.1 reports an unknown local key as LOC_QP_OP_ERR on a WRITE (the requester reads
+    # the buffer), LOC_PROT_ERR on a READ (the completer writes it): see BAD_LKEY_READ
+    "bad_lkey": E.IBV_WC_LOC_QP_OP_ERR,
     "local_read_only": E.IBV_WC_LOC_PROT_ERR,
 }
 
 
+BAD_LKEY_READ = E.IBV_WC_LOC_PROT_ERR
+
+
 @given(before=st.integers(0, 6), after=st.integers(0, 6), misuse=st.sampled_from(list(MISUSES)),
        reads=st.lists(st.booleans(), min_size=13, max_size=13))
+@example(before=1, after=1, misuse="bad_lkey", reads=[True] * 13)
+@example(before=1, after=1, misuse="bad_lkey", reads=[False] * 13)
 def test_one_misuse_fails_exactly_there(before: int, after: int, misuse: str,
                                         reads: list[bool]) -> None:
     with _fresh():
@@ -224,7 +230,8 @@ def test_one_misuse_fails_exactly_there(before: int, after: int, misuse: str,
             w.set_wr_rdma(rkey, raddr)
             qa.post_send(w)
         wcs = poll(a.scq, n)
-        want = [0] * before + [MISUSES[misuse]] + [E.IBV_WC_WR_FLUSH_ERR] * after
+        bad = BAD_LKEY_READ if misuse == "bad_lkey" and reads[before] else MISUSES[misuse]
+        want = [0] * before + [bad] + [E.IBV_WC_WR_FLUSH_ERR] * after
         assert [(w.wr_id, w.status) for w in wcs] == list(enumerate(want))
         assert qp_state(qa) == E.IBV_QPS_ERR
 

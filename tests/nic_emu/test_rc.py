@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from nic_emu.provider import is_emulated
 from tests.nic_emu.helpers import Node, connect_pair, make_qp, poll, qp_state, sge
 
 
@@ -74,9 +73,8 @@ def test_write_with_imm_consumes_a_recv(p: Pair) -> None:
     (wc,) = poll(p.b.rcq, 1)
     assert wc.status == e.IBV_WC_SUCCESS
     assert wc.opcode == e.IBV_WC_RECV_RDMA_WITH_IMM
-    # Known difference: rxe fills src_qp only from a DETH (UD); nic_emu names the sender on RC too
-    src = p.qa.qp_num if is_emulated() else 0
-    assert (wc.wr_id, wc.byte_len, wc.imm_data, wc.src_qp) == (42, 8, 0x1234, src)
+    # src_qp is 0: rxe fills it only from a DETH, which only UD packets carry
+    assert (wc.wr_id, wc.byte_len, wc.imm_data, wc.src_qp) == (42, 8, 0x1234, 0)
     assert wc.wc_flags & e.IBV_WC_WITH_IMM
     assert p.mb.read(8, 8) == b"payload!"
     assert poll(p.a.scq, 1)[0].status == e.IBV_WC_SUCCESS
@@ -249,15 +247,20 @@ def test_atomic_on_mr_without_remote_atomic(v: ModuleType, nodes: tuple[Node, No
     _assert_error_then_flush(p, e.IBV_WC_REM_ACCESS_ERR)
 
 
-def test_bad_lkey_is_local_protection_error(p: Pair) -> None:
+@pytest.mark.parametrize("op", ["write", "read"])
+def test_bad_lkey(p: Pair, op: str) -> None:
     e, v = p.v.enums, p.v
-    w = v.wr.SendWR(wr_id=1, opcode=e.IBV_WR_RDMA_WRITE, num_sge=1,
+    opcode = e.IBV_WR_RDMA_WRITE if op == "write" else e.IBV_WR_RDMA_READ
+    w = v.wr.SendWR(wr_id=1, opcode=opcode, num_sge=1,
                     sg=[v.wr.SGE(p.ma.buf, 8, p.ma.lkey ^ 0x300)])
     w.set_wr_rdma(p.mb.rkey, p.mb.buf)
     p.qa.post_send(w)
     p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE, wr_id=2))
-    # Known difference: rxe 6.1 reports a bad local key as LOC_QP_OP_ERR, nic_emu as LOC_PROT_ERR
-    _assert_error_then_flush(p, e.IBV_WC_LOC_PROT_ERR if is_emulated() else e.IBV_WC_LOC_QP_OP_ERR)
+    # rxe 6.1: the requester reads a WRITE's buffer (rxe_req.c: copy_data's -EINVAL for an
+    # unknown lkey is LOC_QP_OP_ERR); the completer writes a READ's (rxe_comp.c do_read: any
+    # copy_data error is LOC_PROT_ERR)
+    want = e.IBV_WC_LOC_QP_OP_ERR if op == "write" else e.IBV_WC_LOC_PROT_ERR
+    _assert_error_then_flush(p, want)
 
 
 def test_recv_too_short(p: Pair) -> None:
@@ -266,13 +269,32 @@ def test_recv_too_short(p: Pair) -> None:
     p.recv(wr_id=51, length=64)
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=1, length=16))
     p.qa.post_send(p.wr(e.IBV_WR_SEND, wr_id=2, length=16))
-    # Known difference: rxe's requester sees REM_OP_ERR for a receive too short, nic_emu REM_INV_REQ_ERR
-    _assert_error_then_flush(p, e.IBV_WC_REM_INV_REQ_ERR if is_emulated() else e.IBV_WC_REM_OP_ERR)
+    # rxe 6.1, not the IB spec's LOC_LEN_ERR / REM_INV_REQ_ERR: the requester sees REM_OP_ERR ...
+    _assert_error_then_flush(p, e.IBV_WC_REM_OP_ERR)
     r1, r2 = poll(p.b.rcq, 2)
-    # ... and its responder LOC_QP_OP_ERR, where nic_emu says LOC_LEN_ERR
-    assert (r1.wr_id, r1.status) == (50, e.IBV_WC_LOC_LEN_ERR if is_emulated() else e.IBV_WC_LOC_QP_OP_ERR)
+    # ... and the responder LOC_QP_OP_ERR (send_data_in: RESPST_ERR_MALFORMED_WQE)
+    assert (r1.wr_id, r1.status) == (50, e.IBV_WC_LOC_QP_OP_ERR)
     assert (r2.wr_id, r2.status) == (51, e.IBV_WC_WR_FLUSH_ERR)
     assert qp_state(p.qb) == e.IBV_QPS_ERR
+
+
+def test_qp_state_attribute_is_the_cached_state(p: Pair) -> None:
+    """pyverbs' ``QP.qp_state`` returns libibverbs' ``ibv_qp.state``, which only a successful
+    ibv_modify_qp or ibv_query_qp with IBV_QP_STATE in the mask sets: after an error moved the QP
+    to ERR it still says RTS; ``query`` says ERR and refreshes it."""
+    e, v = p.v.enums, p.v
+    w = v.wr.SendWR(wr_id=1, opcode=e.IBV_WR_RDMA_WRITE, num_sge=1,
+                    sg=[v.wr.SGE(p.ma.buf, 8, p.ma.lkey)])
+    w.set_wr_rdma(p.mb.rkey ^ 0x5A00, p.mb.buf)
+    p.qa.post_send(w)
+    assert poll(p.a.scq, 1)[0].status == e.IBV_WC_REM_ACCESS_ERR
+    assert p.qa.qp_state == p.qb.qp_state == e.IBV_QPS_RTS  # cached: the last modify
+    p.qa.query(e.IBV_QP_PORT)  # a query without IBV_QP_STATE leaves the cache alone
+    assert p.qa.qp_state == e.IBV_QPS_RTS
+    attr, _ = p.qa.query(e.IBV_QP_STATE)
+    assert attr.qp_state == p.qa.qp_state == e.IBV_QPS_ERR
+    p.qb.modify(v.qp.QPAttr(qp_state=e.IBV_QPS_ERR), e.IBV_QP_STATE)
+    assert p.qb.qp_state == e.IBV_QPS_ERR
 
 
 def test_send_without_recv_is_rnr_retry_exceeded(v: ModuleType, nodes: tuple[Node, Node]) -> None:
