@@ -13,6 +13,7 @@ from ..model import Case
 from . import (
     adapter,
     bootstrap,
+    client,
     closures,
     fallback,
     hostile,
@@ -26,7 +27,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         vectors)
+         client, vectors)
 
 
 @functools.cache

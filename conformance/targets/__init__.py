@@ -8,7 +8,9 @@
 - `adapter:<command line>`: any executable speaking SPEC.md section 11 on stdin/stdout;
 - `c`: the bundled C codec, compiled with the machine's C compiler, through the adapter;
 - `mutant:<name>`: the reference with one deliberate bug (`conformance/mutants/`);
-- `live:<host>:<port>`: a trustee on real RDMA, reached through the bootstrap of [ADPT-12].
+- `live:<host>:<port>`: a trustee on real RDMA, reached through the bootstrap of [ADPT-12];
+- `live-client:[<host>:]<port>`: the suite listens as a trustee machine for a client under test
+  ([ADPT-14]); only the client cases run.
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1) -> 
         from ..mutants import make_mutant
 
         return make_mutant(spec[len("mutant:") :])
+    if spec.startswith("live-client:"):
+        from .client_role import live_client_target
+
+        return live_client_target(spec[len("live-client:") :], device=device, gid_index=gid_index)
     if spec.startswith("live:"):
         from .live import LiveTarget
 
         return LiveTarget(spec[len("live:") :], device=device, gid_index=gid_index)
     raise ValueError(f"unknown target {spec!r}: use reference, reference-sansio, c, adapter:CMD, mutant:NAME "
-                     "or live:HOST:PORT")
+                     "live:HOST:PORT or live-client:[HOST:]PORT")

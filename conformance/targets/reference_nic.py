@@ -6,6 +6,8 @@ trustee (`gossamer.runtime`, served by `conformance.serve_reference.ReferenceTru
 nic_emu fabric in this process ([ADPT-12]), fallback frames over real loopback TCP ([FB-8]). An
 `execute` case the verbs driver could not run would run on the sans-I/O trustee instead and be
 counted in `sansio_fallbacks` (none does today), so no case is skipped on the reference.
+The client cases (`client_run`, [ADPT-14]) run against the reference client in this process, the
+suite playing the trustee machine (`client_role.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import Outcome
+from .client_role import CLIENT_OPS, ClientRoleTarget
 from .reference import ReferenceTarget
 from .verbs import OPS, EmulatedReferenceSession, Session, VerbsTrusteeTarget
 
@@ -26,6 +29,14 @@ class ReferenceNicTarget:
         self.verbs = VerbsTrusteeTarget("reference", self._session)
         self.sansio_fallbacks: list[str] = []
         self._seed = 0
+        self._client: ClientRoleTarget | None = None
+
+    @property
+    def client(self) -> ClientRoleTarget:
+        """The client role ([ADPT-14]): the reference client in this process, opened on first use."""
+        if self._client is None:
+            self._client = ClientRoleTarget.in_process()
+        return self._client
 
     def _session(self, placement: str) -> Session:
         self._seed += 1
@@ -33,9 +44,11 @@ class ReferenceNicTarget:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        return self.codec.capabilities | OPS
+        return self.codec.capabilities | OPS | CLIENT_OPS
 
     def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
+        if op in CLIENT_OPS:
+            return self.client.call(op, args)
         if op not in OPS:
             return self.codec.call(op, args)
         got = self.verbs.call(op, args)
@@ -47,3 +60,5 @@ class ReferenceNicTarget:
     def close(self) -> None:
         self.codec.close()
         self.verbs.close()
+        if self._client is not None:
+            self._client.close()

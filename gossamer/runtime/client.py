@@ -149,7 +149,21 @@ class ClientSide:
         if d is None:
             raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response in unused slot {slot_id}")
         image = k.machine.net.read_slot(slot_id)
-        rb = d.slot.on_response(image, imm & 0xFFFF)
+        try:
+            rb = d.slot.on_response(image, imm & 0xFFFF)
+        except RemoteProtocolError as exc:
+            # [RSP-6], [ERR-4]: no result of a rejected response is delivered; the calls of the
+            # batch in flight (and those queued behind it: the slot stays unanswered, so it is
+            # never written again) fail with the rejecting code instead of crashing the rack
+            stuck = d.inflight + list(d.queue)
+            d.inflight = []
+            d.queue.clear()
+            if d in self.ready:
+                self.ready.remove(d)
+            self.outstanding -= len(stuck)
+            for p in stuck:
+                self._finish(p, None, DelegationError(exc.code, exc.clause, f"response rejected: {exc.message}"))
+            return
         batch, d.inflight = d.inflight, []
         self.outstanding -= len(batch)
         if d.queue and d not in self.ready:

@@ -86,6 +86,9 @@ class FallbackHub:
         self.refused = 0  # connections closed for a caller hello naming no client ([FB-9])
         self.undelivered = 0  # response frames for a remote client that never connected
         self.ends: list[_End] = []
+        #: trustee machines in other processes or hosts: (host, port) of their fallback listener
+        #: ([BOOT-3]); a local client's connection to one is opened by `open_remote` ([FB-8])
+        self.remote_trustees: dict[int, tuple[str, int]] = {}
         self.store: list[dict[FrameKey, bytes]] = [{} for _ in range(machines)]
         #: links whose stream broke ([FB-6]); entries waiting on that link fail with its code,
         #: other links are untouched ([ERR-1]); cleared when the client connects again
@@ -111,6 +114,15 @@ class FallbackHub:
         self.listeners[machine] = ls
         self.remote = self.remote | frozenset(clients)
         self.threads = threads
+
+    def reach_remote(self, machine: int, host: str, port: int) -> None:
+        """Trustee machine `machine` runs elsewhere: its fallback listener is `host:port` ([BOOT-3])."""
+        self.remote_trustees[machine] = (host, port)
+
+    def open_remote(self, cm: int, ct: int, tm: int) -> None:
+        """[FB-8]: open local client (cm, ct)'s connection to remote trustee machine `tm` now, before
+        its first batch, so that response frames have a connection to come back on."""
+        self._link(cm, ct, tm)
 
     def close(self) -> None:
         for end in self.ends:
@@ -175,6 +187,15 @@ class FallbackHub:
     def _link(self, cm: int, ct: int, tm: int) -> tuple[_End, _End]:
         """The loopback connection of local client (cm, ct) to local machine tm, opened as [FB-8] says."""
         link = self.links.get((cm, ct, tm))
+        if link is None and tm in self.remote_trustees:
+            # a trustee in another process: only our end exists here; its response frames
+            # (kind 2) arrive on it and go to our store
+            cs = socket.create_connection(self.remote_trustees[tm], timeout=10.0)
+            cs.sendall(_ID.pack(cm, ct))
+            end = _End(cs, cm, self.limit, (cm, ct, tm))
+            link = (end, end)
+            self.links[(cm, ct, tm)] = link
+            self.ends.append(end)
         if link is None:
             host = self.listeners[tm].getsockname()[0]
             cs = socket.create_connection(("127.0.0.1" if host == "0.0.0.0" else host, self.port(tm)))
