@@ -62,6 +62,9 @@ def client_check(c: Case, got: Outcome) -> str | None:
         expected[(w["thread"], w["trustee"])].append(w)
     for key in sorted(set(landed) | set(expected)):
         got_b, want_b = landed.get(key, []), expected.get(key, [])
+        seqs, want_seqs = [g["seq"] for g in got_b], [w["seq"] for w in want_b]
+        if seqs != want_seqs[: len(seqs)]:
+            return f"slot {key}: batch seqs {seqs}, expected {want_seqs} ([LAND-4])"
         if len(got_b) != len(want_b):
             return (f"slot {key}: {len(got_b)} batches written (seqs {[b['seq'] for b in got_b]}, counts "
                     f"{[HDR.unpack_from(b['image'])[2] for b in got_b if len(b['image']) >= 8]}), expected "

@@ -254,6 +254,86 @@ class ResponseNoReservation(Mutant):
         return {"image": h + bytes(image) + h, "frames": frames}
 
 
+# -- client mutants: the reference client with one bug, judged by the client cases ([ADPT-17]) ----
+
+
+class ClientMutant(Mutant):
+    """The reference client (in process, the suite playing the trustee machine, [ADPT-14]) with
+    one bug patched into `gossamer/` while each client case runs."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._client: Any = None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        from ..targets.client_role import CLIENT_OPS
+
+        return super().capabilities | CLIENT_OPS
+
+    def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
+        from ..targets.client_role import CLIENT_OPS, ClientRoleTarget
+
+        if op not in CLIENT_OPS:
+            return super().call(op, args)
+        if self._client is None:
+            self._client = ClientRoleTarget.in_process(self.name)
+        with _patched(self.patches()):
+            got: Outcome = self._client.call(op, args)
+            return got
+
+    def close(self) -> None:
+        super().close()
+        if self._client is not None:
+            self._client.close()
+
+
+def _write_ahead(self: Any, specs: Any) -> int:
+    self.last_seq = gossamer.slot_state.next_seq(self.last_seq)  # the bug: the slot never leaves IDLE
+    self._specs = tuple(specs)
+    return int(self.last_seq)
+
+
+class ClientWritesAhead(ClientMutant):
+    description = "a client that writes the next batch into a slot before the response to the last ([FLOW-1])"
+    caught_by = ("client.flow-one-batch-in-flight",)
+
+    def patches(self) -> dict[tuple[object, str], Any]:
+        return {(gossamer.slot_state.ClientSlot, "begin_write"): _write_ahead}
+
+
+def _seq_skips(self: Any, specs: Any) -> int:
+    self._fire(gossamer.slot_state.Event.WRITE)
+    nxt = gossamer.slot_state.next_seq
+    self.last_seq = nxt(nxt(self.last_seq))  # the bug: seq advances twice per batch
+    self._specs = tuple(specs)
+    return int(self.last_seq)
+
+
+class ClientSeqSkips(ClientMutant):
+    description = "a client whose seqs on a slot go 2, 4, ... instead of 1, 2, ... ([LAND-4])"
+    caught_by = ("client.batches", "client.flow-one-batch-in-flight")
+
+    def patches(self) -> dict[tuple[object, str], Any]:
+        return {(gossamer.slot_state.ClientSlot, "begin_write"): _seq_skips}
+
+
+def _accept_stale(self: Any, image: Any, imm_seq16: int | None = None) -> Any:
+    if self.state is not gossamer.slot_state.State.AWAITING:
+        raise gossamer.slot_state.RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", "nothing unanswered")
+    rb = gossamer.slot_state.decode_response_batch(image, self._specs, self.config)  # the bug: no seq checks
+    self._fire(gossamer.slot_state.Event.RESPONSE)
+    return rb
+
+
+class ClientAcceptsStale(ClientMutant):
+    description = "a client that takes a response whatever seq its header or immediate names ([RSP-6])"
+    caught_by = ("client.stale-response", "client.stale-imm")
+
+    def patches(self) -> dict[tuple[object, str], Any]:
+        return {(gossamer.slot_state.ClientSlot, "on_response"): _accept_stale}
+
+
 @attrs.frozen
 class MutantInfo:
     name: str
@@ -281,6 +361,9 @@ MUTANTS: dict[str, type[Mutant]] = {
     "cbor-trailing-accepted": CborTrailingAccepted,
     "seq-wraps-to-zero": SeqWrapsToZero,
     "response-no-reservation": ResponseNoReservation,
+    "client-writes-ahead": ClientWritesAhead,
+    "client-seq-skips": ClientSeqSkips,
+    "client-accepts-stale": ClientAcceptsStale,
 }
 
 

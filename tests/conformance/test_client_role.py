@@ -1,0 +1,101 @@
+"""The client role ([ADPT-14] .. [ADPT-17]): the suite plays a trustee machine and judges a client.
+
+Without a device the reference client (`conformance.client_reference.ReferenceClient`) and the
+suite share one process and one emulated fabric (nic_emu cannot span processes): the suite steps
+the client while it waits, and the bootstrap still crosses a real loopback TCP connection, one per
+case, with the client connecting again after each session as a live client must.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import nic_emu
+from conformance.cases import catalogue, select
+from conformance.client_reference import ReferenceClient
+from conformance.model import Verdict
+from conformance.mutants import MUTANTS, ClientMutant, make_mutant
+from conformance.runner import run
+from conformance.targets import open_target
+from conformance.targets.client_role import CLIENT_OPS, ClientRoleTarget, Env
+from nic_emu.provider import verbs
+
+
+def client_cases() -> list:  # type: ignore[type-arg]
+    return [c for c in catalogue() if c.op in CLIENT_OPS]
+
+
+@pytest.fixture
+def one_client_many_sessions() -> Iterator[tuple[ClientRoleTarget, ReferenceClient]]:
+    """A suite listening as `live-client:127.0.0.1:PORT` does, and one reference client that
+    connects to it again after every session ([ADPT-14])."""
+    fab = nic_emu.Fabric(seed=3, machines=2)
+    prev = nic_emu.set_fabric(fab)
+    holder: list[ReferenceClient] = []
+
+    def env(t: ClientRoleTarget) -> Env:
+        if not holder:
+            holder.append(ReferenceClient(verbs("emu"), "emu0", "127.0.0.1", t.port, fabric=fab))
+        return Env(holder[0].poll, fab)
+
+    target = ClientRoleTarget("live-client:127.0.0.1", verbs("emu"), "emu1", "127.0.0.1", 0, timeout=5.0, env=env)
+    try:
+        env(target)
+        yield target, holder[0]
+    finally:
+        target.close()
+        holder[0].close()
+        nic_emu.set_fabric(prev)
+
+
+@pytest.mark.clause("ADPT-14", "ADPT-15", "ADPT-16", "ADPT-17", "BOOT-5", "BOOT-7", "BOOT-8", "FLOW-1", "LAND-4",
+                    "RSP-5", "RSP-6", "ERR-4", "VT-3", "SLOT-10", "FB-4", "FB-8")
+def test_reference_client_passes_every_client_case_one_session_each(
+        one_client_many_sessions: tuple[ClientRoleTarget, ReferenceClient]) -> None:
+    target, client = one_client_many_sessions
+    cases = client_cases()
+    assert len(cases) >= 10 and all("client" in c.tags for c in cases)
+    result = run(target, cases)
+    bad = [(r.case.id, r.message) for r in result.results if r.verdict is not Verdict.PASS]
+    assert not bad
+    for _ in range(50):
+        client.poll()  # let the client see the last close
+    assert client.sessions == len(cases)  # one bootstrap per case, the client reconnecting each time
+    assert target.sessions == len(cases)
+
+
+@pytest.mark.clause("ADPT-14", "ADPT-17")
+def test_default_target_runs_the_client_cases_in_process() -> None:
+    target = open_target("reference")
+    try:
+        result = run(target, select(catalogue(), ["tag:client"]))
+    finally:
+        target.close()
+    assert result.count(Verdict.PASS) == len(client_cases()) and result.passed
+
+
+def test_codec_only_targets_skip_the_client_cases() -> None:
+    result = run(open_target("reference-sansio"), client_cases())
+    assert result.count(Verdict.SKIP) == len(client_cases())
+
+
+@pytest.mark.clause("FLOW-1", "RSP-6", "LAND-4", "ADPT-17")
+@pytest.mark.parametrize("name", sorted(n for n, cls in MUTANTS.items() if issubclass(cls, ClientMutant)))
+def test_client_mutant_fails_its_named_client_case(name: str) -> None:
+    mutant = make_mutant(name)
+    try:
+        results = run(mutant, select(catalogue(), MUTANTS[name].caught_by)).results
+    finally:
+        mutant.close()
+    caught = [r for r in results if r.verdict is Verdict.FAIL]
+    assert caught, [(r.case.id, r.verdict, r.message) for r in results]
+    clause = {"client-writes-ahead": "[FLOW-1]", "client-seq-skips": "[LAND-4]",
+              "client-accepts-stale": "[ADPT-16]"}[name]
+    assert any(clause in r.message for r in caught), [r.message for r in caught]
+
+
+def test_live_client_target_spec_is_parsed() -> None:
+    with pytest.raises(ValueError):
+        open_target("live-client:nope")
