@@ -16,9 +16,11 @@ Shape of the model:
   completions wait as the IB spec requires (nic_emu/docs/placement.md).  A WQE that
   cannot finish (RNR, peer unreachable) stays at the head and is retried at a later tick.
 * On UC and UD the requester completes as soon as the message leaves; delivery happens now or,
-  with faults, later (``InFlight``), and any problem at the responder drops the message silently.
-* Errors on RC take the QP to ERR and flush: the failing WQE completes with its status, every
-  other outstanding WR (send and receive) with WR_FLUSH_ERR, signaled or not.
+  with faults, later (``InFlight``), and a problem at the responder drops the message silently,
+  except a receive that cannot take it (too short, bad lkey), which fails with LOC_QP_OP_ERR and
+  takes the responder QP to ERR, as on rxe.
+* Errors take the QP to ERR (on UC/UD too, as rxe does) and flush: the failing WQE completes with
+  its status, every other outstanding WR (send and receive) with WR_FLUSH_ERR, signaled or not.
 """
 
 from __future__ import annotations
@@ -136,19 +138,17 @@ def _complete_send(qp: QP, wqe: Wqe, status: int, byte_len: int) -> None:
 
 
 def _fail_send(qp: QP, wqe: Wqe, status: int) -> None:
-    """The head WQE failed: complete it with ``status`` and stop the send side.
+    """The head WQE failed: complete it with ``status`` and move the QP to ERR.
 
-    RC: the QP goes to ERR (IB spec 10.3.1, "Error" state; o10-2.1.2).  UC/UD: a send-side error
-    takes the QP to SQE, where the receive queue keeps working (IB spec 10.3.1, "SQ Error").
+    RC: IB spec 10.3.1, "Error" state; o10-2.1.2.  UC/UD too, as rxe (Linux 6.1) does it, not
+    SQE as the IB spec has it (10.3.1, "SQ Error"): rxe_comp.c, ``COMPST_ERROR``: "do_complete(qp,
+    wqe); rxe_qp_error(qp)" for every QP type.  Measured on rxe: a UD SEND with a bad lkey
+    completes with LOC_QP_OP_ERR, the next WR is flushed, and the QP queries as ERR.
     """
     if qp._fabric._streams or qp._fabric._held:
         drain_landings(qp._fabric)
     _complete_send(qp, wqe, status, 0)
-    if qp.qp_type == RC:
-        to_error(qp)
-    else:
-        qp._state = SQE
-        _flush_sq(qp)
+    to_error(qp)
 
 
 def _flush_sq(qp: QP) -> None:
@@ -1021,9 +1021,16 @@ def _deliver_uc(
             m.messages_dropped += 1
             return
         r = rq.popleft()
-        st = S_LOC_LEN if length > r[2] else _scatter(m, peer.pd, r[1], data)
+        if length > r[2] or _scatter(m, peer.pd, r[1], data):
+            # As on RC (rxe_resp.c send_data_in: RESPST_ERR_MALFORMED_WQE): LOC_QP_OP_ERR, and
+            # the responder QP goes to ERR (do_class_ac_error sets goto_error for every QP
+            # type).  Measured on rxe: a UC SEND into a receive too short completes it with
+            # LOC_QP_OP_ERR and flushes the next receive; the sender sees success.
+            _push(peer.rcq, WC(r[0], S_LOC_QP_OP, WC_RECV, 0, 0, peer.qp_num), peer)
+            to_error(peer)
+            return
         imm = op == WR_SEND_IMM
-        _push(peer.rcq, WC(r[0], st, WC_RECV, 0, 0 if st else length, peer.qp_num, 0,
+        _push(peer.rcq, WC(r[0], S_OK, WC_RECV, 0, length, peer.qp_num, 0,
                            wqe[7] if imm else 0, WC_WITH_IMM if imm else 0), peer)
     peer._c_bytes_rx += length
 
@@ -1110,9 +1117,15 @@ def _deliver_ud(
         return
     r = peer._rq.popleft()
     total = GRH_LEN + len(data)
-    st = S_LOC_LEN if total > r[2] else _scatter(m, peer.pd, r[1], grh + data)
+    if total > r[2] or _scatter(m, peer.pd, r[1], grh + data):
+        # As on RC and UC (rxe_resp.c send_data_in, for the GRH and then the payload): the
+        # receive completes with LOC_QP_OP_ERR (src_qp 0: do_complete fills it only on
+        # success) and the responder QP goes to ERR.  Measured on rxe for a receive too short.
+        _push(peer.rcq, WC(r[0], S_LOC_QP_OP, WC_RECV, 0, 0, peer.qp_num), peer)
+        to_error(peer)
+        return
     flags = WC_GRH | (WC_WITH_IMM if imm is not None else 0)
-    _push(peer.rcq, WC(r[0], st, WC_RECV, 0, 0 if st else total, peer.qp_num, src_qpn,
+    _push(peer.rcq, WC(r[0], S_OK, WC_RECV, 0, total, peer.qp_num, src_qpn,
                        imm or 0, flags), peer)
     peer._c_bytes_rx += len(data)
 

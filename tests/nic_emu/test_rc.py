@@ -247,18 +247,20 @@ def test_atomic_on_mr_without_remote_atomic(v: ModuleType, nodes: tuple[Node, No
     _assert_error_then_flush(p, e.IBV_WC_REM_ACCESS_ERR)
 
 
-@pytest.mark.parametrize("op", ["write", "read"])
+@pytest.mark.parametrize("op", ["write", "read", "outside_mr"])
 def test_bad_lkey(p: Pair, op: str) -> None:
     e, v = p.v.enums, p.v
-    opcode = e.IBV_WR_RDMA_WRITE if op == "write" else e.IBV_WR_RDMA_READ
-    w = v.wr.SendWR(wr_id=1, opcode=opcode, num_sge=1,
-                    sg=[v.wr.SGE(p.ma.buf, 8, p.ma.lkey ^ 0x300)])
+    opcode = e.IBV_WR_RDMA_READ if op == "read" else e.IBV_WR_RDMA_WRITE
+    s = (v.wr.SGE(p.ma.buf + 4090, 16, p.ma.lkey) if op == "outside_mr"
+         else v.wr.SGE(p.ma.buf, 8, p.ma.lkey ^ 0x300))
+    w = v.wr.SendWR(wr_id=1, opcode=opcode, num_sge=1, sg=[s])
     w.set_wr_rdma(p.mb.rkey, p.mb.buf)
     p.qa.post_send(w)
     p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE, wr_id=2))
     # rxe 6.1: the requester reads a WRITE's buffer (rxe_req.c: copy_data's -EINVAL for an
     # unknown lkey is LOC_QP_OP_ERR); the completer writes a READ's (rxe_comp.c do_read: any
-    # copy_data error is LOC_PROT_ERR)
+    # copy_data error is LOC_PROT_ERR); a WRITE from outside the MR fails mr_check_range
+    # (-EFAULT: LOC_PROT_ERR)
     want = e.IBV_WC_LOC_QP_OP_ERR if op == "write" else e.IBV_WC_LOC_PROT_ERR
     _assert_error_then_flush(p, want)
 

@@ -72,6 +72,38 @@ def test_write_on_ud_completes_with_loc_qp_op_err(v: ModuleType, nodes: tuple[No
     qa, qb, ma, _mb, ah = _ud(v, nodes)
     _ud_send(v, qa, ma, ah, qb.qp_num, 8, e.IBV_WR_RDMA_WRITE)
     assert poll(a.scq, 1)[0].status == e.IBV_WC_LOC_QP_OP_ERR
+    assert qp_state(qa) == e.IBV_QPS_ERR  # rxe: ERR, not the IB spec's SQE
+
+
+def test_ud_bad_lkey_moves_the_qp_to_error(v: ModuleType, nodes: tuple[Node, Node]) -> None:
+    e = v.enums
+    a, _ = nodes
+    qa, qb, ma, _mb, ah = _ud(v, nodes)
+    w = v.wr.SendWR(wr_id=1, opcode=e.IBV_WR_SEND, num_sge=1,
+                    sg=[v.wr.SGE(ma.buf, 8, ma.lkey ^ 0x300)])
+    w.set_wr_ud(ah, qb.qp_num, QKEY)
+    qa.post_send(w)
+    _ud_send(v, qa, ma, ah, qb.qp_num, 16, wr_id=2)
+    # rxe 6.1: LOC_QP_OP_ERR (copy_data's -EINVAL), then the QP is in ERR (not SQE)
+    assert [(w.wr_id, w.status) for w in poll(a.scq, 2)] == [
+        (1, e.IBV_WC_LOC_QP_OP_ERR), (2, e.IBV_WC_WR_FLUSH_ERR)]
+    assert qp_state(qa) == e.IBV_QPS_ERR
+
+
+def test_ud_recv_too_short(v: ModuleType, nodes: tuple[Node, Node]) -> None:
+    e = v.enums
+    a, b = nodes
+    qa, qb, ma, mb, ah = _ud(v, nodes)
+    qb.post_recv(v.wr.RecvWR(wr_id=50, num_sge=1, sg=[sge(mb, 40 + 4)]))
+    qb.post_recv(v.wr.RecvWR(wr_id=51, num_sge=1, sg=[sge(mb, 128, 200)]))
+    _ud_send(v, qa, ma, ah, qb.qp_num, 16, wr_id=1)
+    _ud_send(v, qa, ma, ah, qb.qp_num, 16, wr_id=2)
+    assert [(w.wr_id, w.status) for w in poll(a.scq, 2)] == [(1, 0), (2, 0)]
+    # rxe 6.1: the receive fails with LOC_QP_OP_ERR (not LOC_LEN_ERR) and the responder QP goes
+    # to ERR, flushing the next receive
+    r = [(w.wr_id, w.status, w.byte_len, w.src_qp) for w in poll(b.rcq, 2)]
+    assert r == [(50, e.IBV_WC_LOC_QP_OP_ERR, 0, 0), (51, e.IBV_WC_WR_FLUSH_ERR, 0, 0)]
+    assert (qp_state(qa), qp_state(qb)) == (e.IBV_QPS_RTS, e.IBV_QPS_ERR)
 
 
 def test_ud_message_above_mtu(v: ModuleType, nodes: tuple[Node, Node]) -> None:
@@ -107,7 +139,7 @@ def test_uc_write_and_send(v: ModuleType, nodes: tuple[Node, Node]) -> None:
     qb.post_recv(v.wr.RecvWR(wr_id=5, num_sge=1, sg=[sge(mb, 64, 100)]))
     qa.post_send(v.wr.SendWR(wr_id=2, opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge(ma, 8)]))
     (wc,) = poll(b.rcq, 1)
-    assert (wc.status, wc.byte_len) == (e.IBV_WC_SUCCESS, 8)
+    assert (wc.status, wc.byte_len, wc.src_qp) == (e.IBV_WC_SUCCESS, 8, 0)  # no DETH on UC
     assert mb.read(8, 16) == mb.read(8, 100) == b"uc-data!"
 
 
@@ -121,6 +153,21 @@ def test_uc_refuses_read_and_atomics(v: ModuleType, nodes: tuple[Node, Node], op
     w.set_wr_atomic(mb.rkey, mb.buf, 1)
     qa.post_send(w)
     assert poll(a.scq, 1)[0].status == e.IBV_WC_LOC_QP_OP_ERR
+
+
+def test_uc_recv_too_short(v: ModuleType, nodes: tuple[Node, Node]) -> None:
+    e = v.enums
+    a, b = nodes
+    qa, qb, ma, mb = _uc(v, nodes)
+    qb.post_recv(v.wr.RecvWR(wr_id=50, num_sge=1, sg=[sge(mb, 4)]))
+    qb.post_recv(v.wr.RecvWR(wr_id=51, num_sge=1, sg=[sge(mb, 64, 100)]))
+    for i in (1, 2):
+        qa.post_send(v.wr.SendWR(wr_id=i, opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge(ma, 16)]))
+    assert [(w.wr_id, w.status) for w in poll(a.scq, 2)] == [(1, 0), (2, 0)]
+    # rxe 6.1: LOC_QP_OP_ERR at the responder, whose QP goes to ERR (flushing the next receive)
+    r = [(w.wr_id, w.status) for w in poll(b.rcq, 2)]
+    assert r == [(50, e.IBV_WC_LOC_QP_OP_ERR), (51, e.IBV_WC_WR_FLUSH_ERR)]
+    assert (qp_state(qa), qp_state(qb)) == (e.IBV_QPS_RTS, e.IBV_QPS_ERR)
 
 
 def test_uc_bad_rkey_is_dropped_silently(v: ModuleType, nodes: tuple[Node, Node]) -> None:
