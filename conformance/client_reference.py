@@ -77,7 +77,7 @@ class ReferenceClient:
                 return False
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=5.0)
-            except (ConnectionRefusedError, socket.timeout):
+            except (ConnectionRefusedError, TimeoutError):
                 if time.monotonic() - self._since > self.retry:
                     self.gave_up = True  # [ADPT-14]: retried long enough; the suite is gone
                 return False
@@ -150,7 +150,7 @@ class ReferenceClient:
                 if closure is None:
                     raise LocalProtocolError(ErrorCode.UNKNOWN_CLOSURE, "VT-5", f"no closure {call['closure']!r}")
                 req = _request(self.registry, int(call["pointer"]), closure, tuple(call.get("captured", ())),
-                               call["arg"] if "arg" in call else NO_ARG)
+                               call.get("arg", NO_ARG))
             except GossamerError as e:
                 self._done(i, None, e)
                 continue

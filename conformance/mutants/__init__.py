@@ -16,10 +16,12 @@ from typing import Any
 import attrs
 
 import gossamer.batch
+import gossamer.response
 import gossamer.serial
+import gossamer.slot
 import gossamer.slot_state
 from gossamer.buffer import HEADER, RESP_HEAD, align8
-from gossamer.errors import ErrorCode, LocalProtocolError
+from gossamer.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from gossamer.fallback import Frame, FrameKind
 from gossamer.request import inline_size
 from gossamer.response import Response
@@ -289,7 +291,7 @@ class ClientMutant(Mutant):
 
 
 def _write_ahead(self: Any, specs: Any) -> int:
-    self.last_seq = gossamer.slot_state.next_seq(self.last_seq)  # the bug: the slot never leaves IDLE
+    self.last_seq = gossamer.slot.next_seq(self.last_seq)  # the bug: the slot never leaves IDLE
     self._specs = tuple(specs)
     return int(self.last_seq)
 
@@ -304,7 +306,7 @@ class ClientWritesAhead(ClientMutant):
 
 def _seq_skips(self: Any, specs: Any) -> int:
     self._fire(gossamer.slot_state.Event.WRITE)
-    nxt = gossamer.slot_state.next_seq
+    nxt = gossamer.slot.next_seq
     self.last_seq = nxt(nxt(self.last_seq))  # the bug: seq advances twice per batch
     self._specs = tuple(specs)
     return int(self.last_seq)
@@ -320,8 +322,8 @@ class ClientSeqSkips(ClientMutant):
 
 def _accept_stale(self: Any, image: Any, imm_seq16: int | None = None) -> Any:
     if self.state is not gossamer.slot_state.State.AWAITING:
-        raise gossamer.slot_state.RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", "nothing unanswered")
-    rb = gossamer.slot_state.decode_response_batch(image, self._specs, self.config)  # the bug: no seq checks
+        raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", "nothing unanswered")
+    rb = gossamer.response.decode_response_batch(image, self._specs, self.config)  # the bug: no seq checks
     self._fire(gossamer.slot_state.Event.RESPONSE)
     return rb
 

@@ -262,7 +262,7 @@ class FallbackListener:
         return [c.caller for c in self.conns if c.caller is not None]
 
     def take(self, slot_id: int, seq: int, index: int) -> tuple[tuple[int, int] | None, Frame] | None:
-        for i, (who, f) in enumerate(self.frames):
+        for i, (_, f) in enumerate(self.frames):
             if (int(f.kind), f.slot_id, f.seq, f.index) == (1, slot_id, seq, index):
                 return self.frames.pop(i)
         return None

@@ -21,6 +21,7 @@ Where the client runs:
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -32,8 +33,9 @@ from gossamer.errors import GossamerError
 from ..cases._wire import HDR, error_response, frame
 from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 from ..model import Outcome, TargetBroken, err, ok
-from .client_peer import FallbackListener, PeerError, SuiteTrustee
+from .client_peer import Arrival, FallbackListener, SuiteTrustee
 from .reference import config_of
+from .verbs_peer import PeerError
 
 CLIENT_OPS = frozenset({"client_run"})
 STALE_SEQUENCE = 0x13
@@ -113,8 +115,6 @@ class ClientRoleTarget:
     def _accept(self, env: Env) -> socket.socket:
         limit = self.first_timeout if self.sessions == 0 else self.timeout
         deadline = time.monotonic() + limit
-        import select
-
         while True:
             try:
                 sock, _ = self.ls.accept()
@@ -124,9 +124,6 @@ class ClientRoleTarget:
             except (BlockingIOError, InterruptedError):
                 pass
             if time.monotonic() > deadline:
-                if any(b["early"] for b in batches):  # judge the [FLOW-1] violation, not the hang after it
-                    report = None
-                    break
                 raise TargetBroken(f"no client connected to port {self.port} within {limit:.0f} s ([ADPT-14])")
             if env.pump is not None:
                 env.pump()
@@ -194,12 +191,8 @@ class ClientRoleTarget:
             moved = suite.poll()
             moved = fb.poll() or moved
             for arr in suite.arrivals:
-                c, t = divmod(arr.slot_id, t_n)
-                seq = HDR.unpack_from(arr.image)[0] if len(arr.image) >= 8 else 0
-                rec = {"thread": c, "trustee": t, "slot": arr.slot_id, "qp": arr.qp_index, "imm": arr.imm,
-                       "byte_len": arr.byte_len, "image": arr.image, "seq": seq,
-                       "early": arr.slot_id in unanswered,  # [FLOW-1] written before its response
-                       "frames": [], "frame_callers": []}
+                rec = _record(arr, t_n, arr.slot_id in unanswered)  # early: [FLOW-1]
+                c, t, seq = rec["thread"], rec["trustee"], rec["seq"]
                 unanswered.add(arr.slot_id)
                 batches.append(rec)
                 spec = answers.get((c, t, seq))
@@ -240,7 +233,6 @@ class ClientRoleTarget:
                 break
             if time.monotonic() > deadline:
                 if any(b["early"] for b in batches):  # judge the [FLOW-1] violation, not the hang after it
-                    report = None
                     break
                 raise TargetBroken(f"no report from the client within {self.timeout:.0f} s "
                                    f"({len(batches)} batches seen, {len(queue)} unanswered) ([ADPT-16])")
@@ -249,11 +241,7 @@ class ClientRoleTarget:
         # frames or batches that came after the report still count against the client
         suite.poll()
         fb.poll()
-        for arr in suite.arrivals:
-            c, t = divmod(arr.slot_id, t_n)
-            batches.append({"thread": c, "trustee": t, "slot": arr.slot_id, "qp": arr.qp_index, "imm": arr.imm,
-                            "byte_len": arr.byte_len, "image": arr.image, "seq": HDR.unpack_from(arr.image)[0],
-                            "early": arr.slot_id in unanswered, "frames": [], "frame_callers": []})
+        batches += [_record(arr, t_n, arr.slot_id in unanswered) for arr in suite.arrivals]
         return {"batches": batches, "results": report, "threads": t_n,
                 "callers": [list(c) for c in fb.callers()], "client_machine": client_machine,
                 "stray_imms": suite.stray_imms, "broken_frames": fb.broken}
@@ -271,6 +259,14 @@ class ClientRoleTarget:
             fb.send((client_machine, c), frame(2, slot, seq, int(f["index"]), bytes(f["payload"])))
         imm_seq = int(spec.get("imm_seq", seq))
         suite.respond(c, t, bytes(spec["image"]), (slot << 16) | (imm_seq & 0xFFFF))
+
+
+def _record(arr: Arrival, threads: int, early: bool) -> dict[str, Any]:
+    """What the answer reports of one landed batch (the suite's slot of (c, t) is `c * T + t`)."""
+    c, t = divmod(arr.slot_id, threads)
+    return {"thread": c, "trustee": t, "slot": arr.slot_id, "qp": arr.qp_index, "imm": arr.imm,
+            "byte_len": arr.byte_len, "image": arr.image, "seq": HDR.unpack_from(arr.image)[0] if len(arr.image) >= 8
+            else 0, "early": early, "frames": [], "frame_callers": []}
 
 
 def live_client_target(address: str, device: str | None = None, gid_index: int = 1,
