@@ -50,10 +50,12 @@ BOOTSTRAP = r"""
 import json, os, platform, sys, time, unittest
 work, dev, out, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 filters = sys.argv[5:]
-# A clean sys.path: the suite's folder first, no '' / cwd entry and no project root (this
-# repository has its own 'tests' package), the interpreter's own paths after.
-root = os.path.dirname(os.path.dirname(os.path.abspath(__import__('nic_emu').__file__)))
-sys.path[:] = [work] + [p for p in sys.path if p not in ('', '.', os.getcwd(), root)]
+# A clean sys.path: the suite's folder first, then the interpreter's paths without '' / cwd and
+# without any folder that holds another 'tests' package (a checkout of this repository has one),
+# which would shadow the suite's. (An installed nic_emu lives in site-packages, which must stay.)
+def _clash(p):
+    return os.path.isfile(os.path.join(p or '.', 'tests', '__init__.py'))
+sys.path[:] = [work] + [p for p in sys.path if p not in ('', '.', os.getcwd()) and not _clash(p)]
 import nic_emu
 from nic_emu.provider import install_as_pyverbs
 install_as_pyverbs()
