@@ -16,7 +16,7 @@ from conformance.model import Verdict
 from conformance.runner import run
 from conformance.targets.subprocess import AdapterTarget
 
-CODEC_OPS_SKIPPED = {"execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback"}
+CODEC_OPS_SKIPPED = {"execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "client_run"}
 
 
 @pytest.mark.clause("ADPT-1", "ADPT-2", "ADPT-3", "ADPT-4")
