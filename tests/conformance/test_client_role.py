@@ -3,11 +3,14 @@
 Without a device the reference client (`conformance.client_reference.ReferenceClient`) and the
 suite share one process and one emulated fabric (nic_emu cannot span processes): the suite steps
 the client while it waits, and the bootstrap still crosses a real loopback TCP connection, one per
-case, with the client connecting again after each session as a live client must.
+case, with the client connecting again after each session as a live client must. With
+GOSSAMER_SOFTROCE=1 the same runs on Soft-RoCE in a QEMU guest (`live_guest.CLIENT_GUEST_SCRIPT`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -99,3 +102,22 @@ def test_client_mutant_fails_its_named_client_case(name: str) -> None:
 def test_live_client_target_spec_is_parsed() -> None:
     with pytest.raises(ValueError):
         open_target("live-client:nope")
+
+
+@pytest.mark.rxe
+@pytest.mark.skipif(os.environ.get("GOSSAMER_SOFTROCE") != "1",
+                    reason="boots a QEMU guest with rdma_rxe; set GOSSAMER_SOFTROCE=1")
+@pytest.mark.clause("ADPT-14", "ADPT-15", "ADPT-16", "ADPT-17", "LAND-1", "LAND-3", "FLOW-1", "FB-8")
+def test_client_role_on_softroce_reference_client_on_rxe1() -> None:
+    """The suite listening on rxe0 as `live-client:7471`, the reference client connecting from
+    rxe1 in another process, once per case (one guest boot)."""
+    from conformance.live_guest import CLIENT_GUEST_SCRIPT
+    from nic_emu.softroce.run import run_in_guest
+
+    res = run_in_guest(["sh", "-c", CLIENT_GUEST_SCRIPT], devices=2, timeout=600, stream=False)
+    out = res.stdout.decode(errors="replace") + res.stderr.decode(errors="replace")
+    assert res.status == "ok", (res.message, res.console_tail)
+    assert res.exit_code == 0, out[-4000:]
+    m = re.search(r"PASSED: (\d+) passed, 0 failed, 0 errors, (\d+) skipped", out)
+    assert m, out[-4000:]
+    assert int(m.group(1)) == len(client_cases())
