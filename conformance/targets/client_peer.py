@@ -31,7 +31,7 @@ from gossamer.fallback import Frame, FrameReader
 from gossamer.slot import SlotConfig
 from nic_emu.connect import connect_rc
 
-from .verbs_peer import CALLER, PeerError, _gid_bytes, _gid_text
+from .verbs_peer import CALLER, PeerError, RcEndpoint, _gid_text
 
 _IMM_RECV = 1 << 7
 
@@ -48,39 +48,18 @@ class Arrival:
     at: float
 
 
-class SuiteTrustee:
+class SuiteTrustee(RcEndpoint):
     """A trustee machine of `threads` threads facing one client machine (module docstring)."""
 
     def __init__(self, v: Any, device: str, threads: int, config: SlotConfig, *, machine: int = 1,
                  gid_index: int = 1, psn: int = 0x2345) -> None:
-        from nic_emu.provider import mr_view
-
-        e = v.enums
         self.v = v
         self.machine = machine
         self.config = config
         self.threads = t = threads
         self.gid_index = gid_index
         self.psn = psn & 0xFFFFFF
-        size = config.slot_size
-        self.ctx = v.device.Context(name=device)
-        self.pd = v.pd.PD(self.ctx)
-        self.cq = v.cq.CQ(self.ctx, max(64, 8 * t * t + 4 * t + 16))
-        region = t * t * size
-        self.mr = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE)
-        self.mem: memoryview = mr_view(self.mr)
-        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
-        self.stage_mem: memoryview = mr_view(self.stage)
-        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
-        self.gid = _gid_bytes(self.ctx.query_gid(1, gid_index))
-        self.recv_depth = 2 * t  # [FLOW-4]
-        self.qps: list[Any] = []
-        for _ in range(t):
-            cap = v.qp.QPCap(max_send_wr=2 * t * t + 8, max_recv_wr=self.recv_depth + 4, max_send_sge=1,
-                             max_recv_sge=1)
-            init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cq, rcq=self.cq, cap=cap, sq_sig_all=0)
-            self.qps.append(v.qp.QP(self.pd, init))
-        self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
+        self._open(v, device, t, config.slot_size, gid_index)
         self.client: Hello | None = None
         self.arrivals: list[Arrival] = []
         self.stray_imms: list[int] = []

@@ -157,14 +157,40 @@ def _gid_text(raw: bytes) -> str:
     return ":".join(f"{raw[i]:02x}{raw[i + 1]:02x}" for i in range(0, 16, 2))
 
 
-class VerbsPeer:
+class RcEndpoint:
+    """What both of the suite's machine roles hold: a device, one CQ, a `T x T` slot region
+    (LOCAL_WRITE | REMOTE_WRITE, [SLOT-1]) with a staging copy to write from, and `T` RC QPs
+    with `2T` receives each ([FLOW-4], [BOOT-8])."""
+
+    def _open(self, v: Any, device: str, t: int, size: int, gid_index: int) -> None:
+        from nic_emu.provider import mr_view
+
+        e = v.enums
+        self.ctx = v.device.Context(name=device)
+        self.pd = v.pd.PD(self.ctx)
+        self.cq = v.cq.CQ(self.ctx, max(64, 8 * t * t + 4 * t + 16))
+        region = t * t * size
+        self.mr = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE)
+        self.mem: memoryview = mr_view(self.mr)
+        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
+        self.stage_mem: memoryview = mr_view(self.stage)
+        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+        self.gid = _gid_bytes(self.ctx.query_gid(1, gid_index))
+        self.recv_depth = 2 * t  # [FLOW-4]
+        self.qps: list[Any] = []
+        for _ in range(t):
+            cap = v.qp.QPCap(max_send_wr=2 * t * t + 8, max_recv_wr=self.recv_depth + 4, max_send_sge=1,
+                             max_recv_sge=1)
+            init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cq, rcq=self.cq, cap=cap, sq_sig_all=0)
+            self.qps.append(v.qp.QP(self.pd, init))
+        self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
+
+
+class VerbsPeer(RcEndpoint):
     """A client machine of `T` threads facing one trustee machine (see the module docstring)."""
 
     def __init__(self, v: Any, device: str, trustee: Hello, *, machine: int = 1, gid_index: int = 1,
                  psn: int = 0x1234, rnr_retry: int = 0) -> None:
-        from nic_emu.provider import mr_view
-
-        e = v.enums
         self.v = v
         self.trustee = trustee
         self.machine = machine
@@ -186,26 +212,7 @@ class VerbsPeer:
             raise PeerError(f"the trustee's hello lacks [BOOT-3]/[BOOT-6] keys: {exc!r}") from None
         if len(self.qpns) != t or len(self.request_slots) != t or any(len(r) != t for r in self.request_slots):
             raise PeerError(f"[BOOT-6]/[BOOT-8]: {t} threads need {t} qpns and a {t}x{t} request_slots table")
-        size = self.config.slot_size
-        self.ctx = v.device.Context(name=device)
-        self.pd = v.pd.PD(self.ctx)
-        self.cq = v.cq.CQ(self.ctx, max(64, 8 * t * t + 4 * t + 16))
-        region = t * t * size
-        # [SLOT-1] (for response slots, section 5): LOCAL_WRITE | REMOTE_WRITE
-        self.mr = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE)
-        self.mem: memoryview = mr_view(self.mr)
-        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
-        self.stage_mem: memoryview = mr_view(self.stage)
-        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
-        self.gid = _gid_bytes(self.ctx.query_gid(1, gid_index))
-        self.recv_depth = 2 * t  # [FLOW-4]
-        self.qps: list[Any] = []
-        for _ in range(t):
-            cap = v.qp.QPCap(max_send_wr=2 * t * t + 8, max_recv_wr=self.recv_depth + 4, max_send_sge=1,
-                             max_recv_sge=1)
-            init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cq, rcq=self.cq, cap=cap, sq_sig_all=0)
-            self.qps.append(v.qp.QP(self.pd, init))
-        self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
+        self._open(v, device, t, self.config.slot_size, gid_index)
         self.landed: dict[int, Landed] = {}
         self.links: dict[int, FallbackLink] = {}  # client thread -> its fallback connection
         self.fallback_error: str | None = None
