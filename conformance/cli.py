@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
                         "live-client:[HOST:]PORT")
     r.add_argument("--device", help="live: the local verbs device (default: the first one)")
     r.add_argument("--gid-index", type=int, default=1, help="live: the local GID index (default 1, RoCE v2)")
+    r.add_argument("--timeout", type=float, default=10.0,
+                   help="live: seconds to wait for each response, on top of the trustee's fallback timeout "
+                        "(default 10; raise it for slow peers such as Soft-RoCE under software emulation)")
     r.add_argument("--junit", metavar="FILE")
     r.add_argument("--json", metavar="FILE")
     r.add_argument("--html", metavar="FILE")
@@ -76,7 +79,7 @@ def cmd_run(a: argparse.Namespace, out: TextIO) -> int:
         print(f"no case matches {a.filters}", file=sys.stderr)
         return 2
     try:
-        target = open_target(a.target, device=a.device, gid_index=a.gid_index)
+        target = open_target(a.target, device=a.device, gid_index=a.gid_index, timeout=a.timeout)
     except Exception as e:
         print(f"cannot open target {a.target!r}: {e}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ import shlex
 from ..model import Target
 
 
-def open_target(spec: str, *, device: str | None = None, gid_index: int = 1) -> Target:
+def open_target(spec: str, *, device: str | None = None, gid_index: int = 1, timeout: float = 10.0) -> Target:
     if spec in ("", "reference"):
         from .reference_nic import ReferenceNicTarget
 
@@ -51,6 +51,6 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1) -> 
     if spec.startswith("live:"):
         from .live import LiveTarget
 
-        return LiveTarget(spec[len("live:") :], device=device, gid_index=gid_index)
+        return LiveTarget(spec[len("live:") :], device=device, gid_index=gid_index, timeout=timeout)
     raise ValueError(f"unknown target {spec!r}: use reference, reference-sansio, c, adapter:CMD, mutant:NAME "
                      "live:HOST:PORT or live-client:[HOST:]PORT")

@@ -16,8 +16,11 @@ this project's machines (no InfiniBand in the kernel, no module loading), it boo
 3. `conformance-live`: the reference trustee (`conformance.serve_reference`) on rxe1 in the
    background, `gossamer-conformance run --target live:198.18.0.2:7470 --device rxe0`: the
    trustee cases over real verbs.
+4. `conformance-live-client`: the client role: the suite listens on rxe0 as a trustee machine
+   (`--target live-client:7471`), the reference client (`conformance.client_reference`) connects
+   from rxe1 in another process; the `client` cases over real verbs.
 
-Junit files: `DIR/junit-rxe-{verbs,runtime,conformance,conformance-live}.xml` (DIR is shared
+Junit files: `DIR/junit-rxe-{verbs,runtime,conformance,conformance-live,conformance-live-client}.xml` (DIR is shared
 read-write with the guest). Prints a table of counts and times per suite; exits 0 only when every
 suite ran at least one test and none failed. The host side uses only the standard library, so it
 runs from a bare interpreter (tox's `skip_install` env) right after `standalone.py prepare`.
@@ -39,8 +42,9 @@ ROOT = Path(__file__).resolve().parents[2]
 GUEST_PYTHON = "/usr/bin/python3"
 #: pytest path prefix (as a junit classname) -> suite name
 PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime"}
-SUITES = ("verbs", "runtime", "conformance", "conformance-live")
+SUITES = ("verbs", "runtime", "conformance", "conformance-live", "conformance-live-client")
 LIVE_HOST, LIVE_PORT = "198.18.0.2", 7470  # rxe1's address in the guest (nic_emu/softroce)
+SUITE_HOST, CLIENT_PORT = "198.18.0.1", 7471  # rxe0's: the suite listening as a trustee ([ADPT-14])
 
 
 def _say(msg: str) -> None:
@@ -79,6 +83,7 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
             time.sleep(0.1)
         rc, _ = _run([GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target",
                       f"live:{LIVE_HOST}:{LIVE_PORT}", "--device", devices[0],
+                      "--timeout", "30",  # software-emulated CPUs on a loaded 2-core host can be slow
                       "--junit", str(out / "junit-rxe-conformance-live.xml")], env)
     finally:
         srv.send_signal(signal.SIGTERM)
@@ -87,6 +92,31 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
         except subprocess.TimeoutExpired:
             srv.kill()
             srv.wait()
+        log.close()
+    return rc, time.monotonic() - t0
+
+
+def _live_client(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int, float]:
+    """The client role ([ADPT-14]): the suite listens on devices[0] as a trustee machine; the
+    reference client connects from devices[1] in another process, once per case."""
+    t0 = time.monotonic()
+    log = (out / "client_reference.log").open("wb")
+    cli = subprocess.Popen(
+        [GUEST_PYTHON, "-m", "conformance.client_reference", "--connect", f"{SUITE_HOST}:{CLIENT_PORT}",
+         "--device", devices[1], "--retry", "120"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        rc, _ = _run([GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target", f"live-client:{CLIENT_PORT}",
+                      "--device", devices[0], "--junit", str(out / "junit-rxe-conformance-live-client.xml"),
+                      "tag:client"], env)
+    finally:
+        cli.send_signal(signal.SIGTERM)
+        try:
+            cli.wait(10)
+        except subprocess.TimeoutExpired:
+            cli.kill()
+            cli.wait()
         log.close()
     return rc, time.monotonic() - t0
 
@@ -111,6 +141,8 @@ def in_guest(out: Path, pytest_args: list[str]) -> int:
          "--junit", str(out / "junit-rxe-conformance.xml")], env)
     codes["conformance"] = rc
     codes["conformance-live"], times["conformance-live"] = _live(out, env, (devices[0], devices[1]))
+    codes["conformance-live-client"], times["conformance-live-client"] = _live_client(
+        out, env, (devices[0], devices[1]))
     (out / "times.txt").write_text("".join(f"{k} {v:.1f} {codes[k]}\n" for k, v in times.items()))
     return 0 if not any(codes.values()) else 1
 
@@ -164,7 +196,7 @@ def report(out: Path) -> int:
     if pytest_junit.exists():
         _split_pytest_junit(pytest_junit)
         counts.update(_counts(pytest_junit))
-    for name in ("conformance", "conformance-live"):
+    for name in ("conformance", "conformance-live", "conformance-live-client"):
         p = out / f"junit-rxe-{name}.xml"
         if p.exists():
             counts.update(_counts(p))
@@ -175,16 +207,16 @@ def report(out: Path) -> int:
             k, took, _rc = line.split()
             times[k] = float(took)
     print()
-    print(f"{'suite (on rxe)':<18} {'passed':>7} {'failed':>7} {'errors':>7} {'skipped':>8} {'test s':>8}")
+    print(f"{'suite (on rxe)':<24} {'passed':>7} {'failed':>7} {'errors':>7} {'skipped':>8} {'test s':>8}")
     ok = True
     for suite in SUITES:
         if suite not in counts:
-            print(f"{suite:<18} {'(no junit file: did not run)':>40}")
+            print(f"{suite:<24} {'(no junit file: did not run)':>40}")
             ok = False
             continue
         n, f, e, s, secs = counts[suite]
         passed = n - f - e - s
-        print(f"{suite:<18} {passed:>7} {f:>7} {e:>7} {s:>8} {secs:>8.1f}")
+        print(f"{suite:<24} {passed:>7} {f:>7} {e:>7} {s:>8} {secs:>8.1f}")
         ok = ok and passed > 0 and f == 0 and e == 0
     if times:
         print("wall clock: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
