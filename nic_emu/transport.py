@@ -237,14 +237,8 @@ def _scatter_targets(
     for addr, ln, lkey in sges:
         if not ln:
             continue
-        mr = m.mrs.get(lkey)
-        if (
-            mr is None
-            or mr.pd is not pd
-            or not mr._access & A_LOCAL_WRITE
-            or addr < mr._base
-            or addr + ln > mr._end
-        ):
+        mr = _mr_for(m, pd, lkey, addr, ln, A_LOCAL_WRITE)
+        if mr is None:
             return S_LOC_PROT
         targets.append((mr, addr - mr._abase, ln))
     return targets
@@ -255,7 +249,13 @@ def _remote_mr(
 ) -> MR | None:
     """The responder's MR for (rkey, addr, len) if the access is allowed (IB spec 9.7.5.1.3,
     o9-?: R_Key valid, in the QP's PD, range inside the region, right access right)."""
-    mr = m.mrs.get(rkey)
+    return _mr_for(m, pd, rkey, addr, ln, need)
+
+
+def _mr_for(m: Machine, pd: PD, key: int, addr: int, ln: int, need: int) -> MR | None:
+    """The MR that `key` names on machine `m`, if it is in `pd`, grants `need` and holds
+    [addr, addr + ln); else None (the caller picks the WC status: local or remote)."""
+    mr = m.mrs.get(key)
     if (
         mr is None
         or mr.pd is not pd
