@@ -149,6 +149,11 @@ class Trust:
 
         A failed request calls `on_error(error)`; with no `on_error` the error is uncaught and
         brings the rack down, like an exception nobody handles.
+
+        No backpressure: the thesis's asynchronous fiber yields when its pending queue is full,
+        but a synchronous call cannot yield a coroutine, so the queue is unbounded here. A fiber
+        that issues many requests in a loop should `await yield_now()` now and then to let the
+        poller send them as batches.
         """
         th = self._check("apply_then")
         req = _request(th.rack.registry, self.pointer, fn, captured, arg)
