@@ -104,24 +104,10 @@ class SuiteTrustee(RcEndpoint):
             for _ in range(self.recv_depth):
                 self._post_recv(qp)
 
-    def _post_recv(self, qp: Any) -> None:
-        v = self.v
-        qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)]))
-
     def poll(self) -> bool:
         """Poll our CQ once; landed batches go to `arrivals`. True if anything came."""
-        v = self.v
-        try:
-            n, wcs = self.cq.poll(64)
-        except v.pyverbs_error.PyverbsError as exc:
-            raise PeerError(f"poll failed: {exc}") from None
-        for wc in wcs[:n] if n else ():
-            if wc.status != 0:
-                try:
-                    what = v.enums.ibv_wc_status(wc.status).name
-                except (ValueError, AttributeError):
-                    what = f"status {wc.status}"
-                raise PeerError(f"completion error {what} on QP {wc.qp_num}")
+        wcs = self._completions()
+        for wc in wcs:
             if wc.opcode & _IMM_RECV:
                 i = self.qp_index.get(wc.qp_num, -1)
                 if i >= 0:
@@ -132,7 +118,7 @@ class SuiteTrustee(RcEndpoint):
                     continue
                 self.arrivals.append(Arrival(slot_id, i, wc.imm_data, wc.byte_len, self._read(slot_id, wc.byte_len),
                                              time.monotonic()))
-        return bool(n)
+        return bool(wcs)
 
     def _read(self, slot_id: int, byte_len: int) -> bytes:
         """The batch in request slot `slot_id`, read after its completion ([LAND-3]): the bytes the

@@ -162,6 +162,8 @@ class RcEndpoint:
     (LOCAL_WRITE | REMOTE_WRITE, [SLOT-1]) with a staging copy to write from, and `T` RC QPs
     with `2T` receives each ([FLOW-4], [BOOT-8])."""
 
+    v: Any  # the verbs provider (nic_emu or real pyverbs), set by the subclass
+
     def _open(self, v: Any, device: str, t: int, size: int, gid_index: int) -> None:
         from nic_emu.provider import mr_view
 
@@ -184,6 +186,27 @@ class RcEndpoint:
             init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cq, rcq=self.cq, cap=cap, sq_sig_all=0)
             self.qps.append(v.qp.QP(self.pd, init))
         self.qp_index = {qp.qp_num: i for i, qp in enumerate(self.qps)}
+
+    def _post_recv(self, qp: Any) -> None:
+        v = self.v
+        qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)]))
+
+    def _completions(self, hint: Callable[[str], str] = lambda _: "") -> list[Any]:
+        """Poll the CQ once; a failed completion is a PeerError naming its status (plus `hint`)."""
+        v = self.v
+        try:
+            n, wcs = self.cq.poll(64)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise PeerError(f"poll failed: {exc}") from None
+        got = list(wcs[:n]) if n else []
+        for wc in got:
+            if wc.status != 0:
+                try:
+                    what = v.enums.ibv_wc_status(wc.status).name
+                except (ValueError, AttributeError):
+                    what = f"status {wc.status}"
+                raise PeerError(f"completion error {what} on QP {wc.qp_num}{hint(what)}")
+        return got
 
 
 class VerbsPeer(RcEndpoint):
@@ -272,10 +295,6 @@ class VerbsPeer(RcEndpoint):
             raise PeerError(self.fallback_error or f"no fallback connection for client thread {client_thread}")
         return got
 
-    def _post_recv(self, qp: Any) -> None:
-        v = self.v
-        qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)]))
-
     # -- data path -------------------------------------------------------------------------
 
     def write(self, client_thread: int, trustee_thread: int, image: bytes, imm: int,
@@ -305,19 +324,8 @@ class VerbsPeer(RcEndpoint):
 
     def poll(self) -> bool:
         """Poll our CQ once; landed responses go to `landed` by slot id. True if anything came."""
-        v = self.v
-        try:
-            n, wcs = self.cq.poll(64)
-        except v.pyverbs_error.PyverbsError as exc:
-            raise PeerError(f"poll failed: {exc}") from None
-        for wc in wcs[:n] if n else ():
-            if wc.status != 0:
-                try:
-                    what = v.enums.ibv_wc_status(wc.status).name
-                except (ValueError, AttributeError):
-                    what = f"status {wc.status}"
-                hint = " (the trustee had no receive posted: [FLOW-4])" if "RNR" in what else ""
-                raise PeerError(f"completion error {what} on QP {wc.qp_num}{hint}")
+        wcs = self._completions(lambda what: " (the trustee had no receive posted: [FLOW-4])" if "RNR" in what else "")
+        for wc in wcs:
             if wc.opcode & _IMM_RECV:
                 self.receives += 1
                 i = self.qp_index.get(wc.qp_num)
@@ -328,7 +336,7 @@ class VerbsPeer(RcEndpoint):
                 self.landed[slot_id] = Landed(slot_id, wc.imm_data, wc.byte_len, self._read(slot_id))
             else:
                 self.sends_done += 1
-        return bool(n)
+        return bool(wcs)
 
     def _read(self, slot_id: int) -> bytes:
         """The response image in our slot `slot_id`, read after its completion ([LAND-3])."""
