@@ -1,0 +1,140 @@
+"""CBOR for the oracle ([SER-1], [SER-2]): its own well-formedness walk, and cbor2 for values.
+
+`check(data)` walks the bytes by RFC 8949 section 3 and Appendix C, written here and not taken from
+any decoder: exactly one well-formed item filling `data` (nothing after it), definite and
+indefinite lengths alike, any integer width, nesting at most `MAX_DEPTH` deep; text strings must be
+valid UTF-8. `dumps` is core deterministic encoding (RFC 8949, 4.2.1), what senders send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cbor2
+
+from .errors import Rejected
+
+#: [SER-2] "nesting deeper than 64": an item inside 64 arrays or maps is accepted, inside 65 it is not
+MAX_DEPTH = 64
+_BREAK = 0xFF
+
+
+class _Bad(Exception):
+    pass
+
+
+def dumps(v: Any) -> bytes:
+    """Core deterministic encoding ([SER-1])."""
+    return bytes(cbor2.dumps(v, canonical=True))
+
+
+def check(data: bytes, clause: str = "SER-2") -> None:
+    """Raise `Rejected(MALFORMED_CBOR)` unless `data` is exactly one well-formed item ([SER-2])."""
+    view = bytes(data)
+    try:
+        end = _item(view, 0, 0)
+    except _Bad as e:
+        raise Rejected("MALFORMED_CBOR", clause, str(e)) from None
+    if end != len(view):
+        raise Rejected("MALFORMED_CBOR", clause, f"{len(view) - end} byte(s) after the item")
+
+
+def loads(data: bytes, clause: str = "SER-2") -> Any:
+    """The value of one well-formed item (checked by `check` first, decoded by cbor2)."""
+    check(data, clause)
+    try:
+        return cbor2.loads(data)
+    except Exception as e:  # a tag whose content cbor2 refuses: well-formed, not decodable here
+        raise Rejected("MALFORMED_CBOR", clause, f"cbor2 cannot decode it: {e}") from None
+
+
+def well_formed(data: bytes) -> bool:
+    try:
+        check(data)
+    except Rejected:
+        return False
+    return True
+
+
+def _head(b: bytes, i: int) -> tuple[int, int, int | None, int]:
+    """(major type, additional info, argument or None for indefinite, offset after the head)."""
+    if i >= len(b):
+        raise _Bad(f"truncated: no byte at offset {i}")
+    ib = b[i]
+    major, ai = ib >> 5, ib & 0x1F
+    i += 1
+    if ai < 24:
+        return major, ai, ai, i
+    if ai <= 27:
+        n = 1 << (ai - 24)
+        if i + n > len(b):
+            raise _Bad(f"truncated: a {n}-byte argument at offset {i}")
+        return major, ai, int.from_bytes(b[i : i + n], "big"), i + n
+    if ai <= 30:
+        raise _Bad(f"reserved additional information {ai} at offset {i - 1}")
+    # ai 31: indefinite length (2, 3, 4, 5) or break (7); not well-formed for 0, 1, 6
+    if major in (0, 1, 6):
+        raise _Bad(f"additional information 31 with major type {major} at offset {i - 1}")
+    return major, ai, None, i
+
+
+def _string(b: bytes, i: int, major: int, n: int) -> int:
+    if n > len(b) - i:
+        raise _Bad(f"truncated: a string of {n} bytes at offset {i}")
+    if major == 3:
+        try:
+            b[i : i + n].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Bad(f"invalid UTF-8 in the text string at offset {i}") from None
+    return i + n
+
+
+def _item(b: bytes, i: int, depth: int) -> int:
+    """Walk one item starting at `i` inside `depth` containers; the offset after it."""
+    start = i
+    major, ai, arg, i = _head(b, i)
+    if major in (0, 1):
+        return i
+    if major in (2, 3):
+        if arg is not None:
+            return _string(b, i, major, arg)
+        while True:  # indefinite: definite chunks of the same major type, then a break
+            if i >= len(b):
+                raise _Bad(f"truncated: indefinite string at offset {start} has no break")
+            if b[i] == _BREAK:
+                return i + 1
+            cmaj, _, carg, i = _head(b, i)
+            if cmaj != major or carg is None:
+                raise _Bad(f"a chunk of the indefinite string at offset {start} is not a definite string of its type")
+            i = _string(b, i, major, carg)
+    if major in (4, 5):
+        if depth + 1 > MAX_DEPTH:
+            raise _Bad(f"nesting deeper than {MAX_DEPTH} at offset {start}")
+        per = 1 if major == 4 else 2
+        if arg is not None:
+            if arg * per > len(b) - i:  # every item takes at least one byte
+                raise _Bad(f"truncated: {arg} entries claimed at offset {start}")
+            for _ in range(arg * per):
+                i = _item(b, i, depth + 1)
+            return i
+        k = 0
+        while True:
+            if i >= len(b):
+                raise _Bad(f"truncated: indefinite container at offset {start} has no break")
+            if b[i] == _BREAK:
+                if k % per:
+                    raise _Bad(f"indefinite map at offset {start} ends after a key")
+                return i + 1
+            i = _item(b, i, depth + 1)
+            k += 1
+    if major == 6:
+        # a tag is not a container: its content is one item at the same depth
+        return _item(b, i, depth)
+    # major 7: simple values and floats
+    if ai == 24:
+        if arg is not None and arg < 32:
+            raise _Bad(f"simple value {arg} in two bytes at offset {start}")
+        return i
+    if ai == 31:
+        raise _Bad(f"a break outside an indefinite-length item at offset {start}")
+    return i

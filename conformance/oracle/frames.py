@@ -1,0 +1,108 @@
+"""Fallback frames and the frame stream ([FB-3], [FB-6], [FB-7], [FB-8]).
+
+A frame is a 20-byte header (magic `GSFB`, kind, zero, slot id, seq, index, zero, payload length),
+little-endian, then the payload. `Reader` takes a TCP stream in pieces of any size; a bad header
+(magic, kind, reserved bytes: `BAD_FRAME`; a payload above the limit: `OVERSIZE`) kills the stream:
+every later `feed` fails with the same code, since the stream cannot be resynchronised.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import attrs
+
+from .errors import Rejected
+
+FRAME = struct.Struct("<IBBHIHHI")
+MAGIC = 0x42465347  #: the bytes G S F B
+KIND_REQUEST, KIND_RESPONSE = 1, 2
+CALLER = struct.Struct("<HH")  #: [FB-8] the caller hello: machine number, thread number
+DEFAULT_LIMIT = 64 << 20
+
+
+def forge(kind: int, slot_id: int, seq: int, index: int, payload: bytes, *, magic: int = MAGIC,
+          z1: int = 0, z2: int = 0, length: int | None = None) -> bytes:
+    """A frame, field by field; the overrides forge bad ones."""
+    return FRAME.pack(magic, kind, z1, slot_id, seq, index, z2, len(payload) if length is None else length) + payload
+
+
+@attrs.frozen
+class Frame:
+    kind: int
+    slot_id: int
+    seq: int
+    index: int
+    payload: bytes
+
+    def encode(self) -> bytes:
+        if self.kind not in (KIND_REQUEST, KIND_RESPONSE):
+            raise Rejected("BAD_ARGUMENT", "FB-3", f"kind {self.kind}")
+        if not (0 <= self.slot_id <= 0xFFFF and 0 <= self.index <= 0xFFFF and 0 <= self.seq <= 0xFFFF_FFFF):
+            raise Rejected("BAD_ARGUMENT", "FB-3", "slot id, index or seq out of range")
+        if len(self.payload) > 0xFFFF_FFFF:
+            raise Rejected("OVERSIZE", "FB-3", "payload longer than a u32 length")
+        return forge(self.kind, self.slot_id, self.seq, self.index, self.payload)
+
+    def as_map(self) -> dict[str, Any]:
+        return {"kind": self.kind, "slot_id": self.slot_id, "seq": self.seq, "index": self.index,
+                "payload": self.payload}
+
+
+class Reader:
+    """Frames out of a byte stream fed in pieces ([FB-3], [FB-6])."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self._buf = bytearray()
+        self.dead: Rejected | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received that do not yet make a whole frame."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        if self.dead is not None:
+            raise self.dead
+        self._buf += data
+        out: list[Frame] = []
+        while len(self._buf) >= FRAME.size:
+            magic, kind, z1, slot_id, seq, index, z2, n = FRAME.unpack_from(self._buf)
+            why: Rejected | None = None
+            if magic != MAGIC:
+                why = Rejected("BAD_FRAME", "FB-6", f"magic {magic:#010x}")
+            elif kind not in (KIND_REQUEST, KIND_RESPONSE):
+                why = Rejected("BAD_FRAME", "FB-6", f"kind {kind}")
+            elif z1 or z2:
+                why = Rejected("BAD_FRAME", "FB-6", "nonzero reserved bytes")
+            elif n > self.limit:
+                why = Rejected("OVERSIZE", "FB-6", f"payload length {n} above the limit {self.limit}")
+            if why is not None:
+                self.dead = why
+                raise why
+            if len(self._buf) < FRAME.size + n:
+                break
+            out.append(Frame(kind, slot_id, seq, index, bytes(self._buf[FRAME.size : FRAME.size + n])))
+            del self._buf[: FRAME.size + n]
+        return out
+
+
+class Waiting:
+    """A receiver's table of entries waiting for frames ([FB-5], [FB-7]): a frame attaches only to
+    the entry with its kind, slot id, seq and index; any other is discarded and counted."""
+
+    def __init__(self, kind: int, keys: set[tuple[int, int, int]]) -> None:
+        self.kind = kind
+        self.keys = set(keys)
+        self.got: dict[tuple[int, int, int], bytes] = {}
+        self.discarded = 0
+
+    def offer(self, f: Frame) -> bool:
+        key = (f.slot_id, f.seq, f.index)
+        if f.kind != self.kind or key not in self.keys or key in self.got:
+            self.discarded += 1
+            return False
+        self.got[key] = f.payload
+        return True

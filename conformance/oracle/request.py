@@ -1,0 +1,306 @@
+"""Request batches, written from SPEC.md sections 1, 3, 4 and 7 ([SLOT-*], [VT-*], [REQ-*], [FB-1], [FB-2]).
+
+Three layers:
+- *forging writers* (`word`, `entry`, `stub`, `image`): bytes field by field, with overrides for the
+  hostile cases (a wrong count, a wrong trailer, ...). They check nothing.
+- `encode`: the one encoding a sender must produce for a list of requests ([VT-3], [FB-1], [SLOT-4]),
+  and `pack`, the batch sizes of [SLOT-10].
+- `decode`: a receiver's checks in the order of [LAND-5], then the entries in order; the first
+  failing check decides the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .errors import Rejected
+from .frames import KIND_REQUEST, Frame
+from .layout import Shape
+from .slot import HDR, MASK48, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, U64, Config, align8, pad8
+
+INLINE = 0xFF  #: [VT-4] the closure id follows the request word
+FLAG_FALLBACK = 0x01  #: [REQ-2]
+
+
+# -- forging writers -----------------------------------------------------------------------------
+
+
+def word(prop: int, ref: int, flags: int = 0) -> bytes:
+    """The request word: bits 0-47 pointer, 48-55 ref, 56-63 flags (section 4)."""
+    return U64.pack(prop | (ref << 48) | (flags << 56))
+
+
+def entry(prop: int, ref: int, captured: bytes = b"", param: bytes | None = None, *,
+          variable: bool = True, inline_id: int | None = None, flags: int = 0) -> bytes:
+    """One request entry (section 4 table), padded to 8 ([GEN-2])."""
+    b = word(prop, INLINE if inline_id is not None else ref, flags)
+    if inline_id is not None:
+        b += U64.pack(inline_id)
+    b += captured
+    if param is not None:
+        b += (U32.pack(len(param)) if variable else b"") + param
+    return pad8(b)
+
+
+def stub(prop: int, ref: int, payload_len: int, *, inline_id: int | None = None, reserved: int = 0) -> bytes:
+    """A fallback stub ([FB-2]): the word with FALLBACK set, the inline id, payload_len, u32 zero."""
+    b = word(prop, INLINE if inline_id is not None else ref, FLAG_FALLBACK)
+    if inline_id is not None:
+        b += U64.pack(inline_id)
+    return b + U32.pack(payload_len) + U32.pack(reserved)
+
+
+def image(seq: int, table: Sequence[int], entries: Sequence[bytes], *, count: int | None = None,
+          words: int | None = None, table_len: int | None = None, trailer: bytes | None = None,
+          byte7: int | None = None) -> bytes:
+    """A request batch image (section 1.1): header, table, entries, trailer; overrides forge it."""
+    body = b"".join(U64.pack(c) for c in table) + b"".join(entries)
+    length = 16 + len(body)
+    h = HDR.pack(seq, length // 8 if words is None else words, len(entries) if count is None else count,
+                 (len(table) if table_len is None else table_len) if byte7 is None else byte7)
+    return h + body + (h if trailer is None else trailer)
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Request:
+    """A request as the adapter carries it ([ADPT-5]); `fallback_len` is set on a decoded stub."""
+
+    property: int
+    closure_id: int
+    captured: bytes = b""
+    param: bytes | None = None
+    fallback_len: int | None = None
+
+    @classmethod
+    def of(cls, r: Mapping[str, Any]) -> Request:
+        p = r.get("param")
+        return cls(int(r["property"]), int(r["closure_id"]), bytes(r.get("captured") or b""),
+                   None if p is None else bytes(p), r.get("fallback_len"))
+
+    def as_map(self) -> dict[str, Any]:
+        return {"property": self.property, "closure_id": self.closure_id, "captured": self.captured,
+                "param": self.param, "fallback_len": self.fallback_len}
+
+
+@attrs.frozen
+class Batch:
+    seq: int
+    table: tuple[int, ...]
+    requests: tuple[Request, ...]
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+def needs_fallback(shape: Shape, param: bytes | None, slot_size: int) -> bool:
+    """[FB-1] iff `24 + align8(8 + C + p) > S`."""
+    return 24 + align8(8 + shape.capture + shape.param.wire_size(param)) > slot_size
+
+
+def _check_request(r: Request, shapes: Mapping[int, Shape]) -> Shape:
+    shape = shapes.get(r.closure_id)
+    if shape is None:
+        raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"closure {r.closure_id:#x} is not registered")
+    if not 0 <= r.property <= MASK48:
+        raise Rejected("BAD_ARGUMENT", "REQ-1", f"pointer {r.property:#x} is not 48 bits")
+    if len(r.captured) != shape.capture:
+        raise Rejected("BAD_ARGUMENT", "REQ-3", f"{len(r.captured)} captured bytes for C = {shape.capture}")
+    if (r.param is not None) != shape.param.present:
+        raise Rejected("BAD_ARGUMENT", "REQ-4", "a parameter given for none, or none given for one")
+    if shape.param.fixed is not None and len(r.param or b"") != shape.param.fixed:
+        raise Rejected("BAD_ARGUMENT", "SER-3", f"{len(r.param or b'')} parameter bytes for cbor:{shape.param.fixed}")
+    return shape
+
+
+def _table(requests: Sequence[Request], k: int) -> list[int]:
+    """[VT-3] distinct ids in order of first appearance, until K are in."""
+    table: list[int] = []
+    for r in requests:
+        if len(table) >= k:
+            break
+        if r.closure_id not in table:
+            table.append(r.closure_id)
+    return table
+
+
+def encode(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config,
+           slot_id: int = 0) -> tuple[bytes, list[bytes]]:
+    """The image and the request frames ([FB-4], entry order) of one batch; OVERSIZE if it does
+    not fit one slot ([SLOT-4]) or holds more than 255 requests ([LIM-1])."""
+    if not 1 <= seq <= SEQ_MAX:
+        raise Rejected("BAD_ARGUMENT", "LAND-4", f"seq {seq} names no batch")
+    if not 0 <= slot_id <= SLOT_ID_MAX:
+        raise Rejected("BAD_ARGUMENT", "SLOT-5", f"slot id {slot_id} is not 16 bits")
+    if not requests:
+        raise Rejected("BAD_ARGUMENT", "SLOT-6", "a batch holds at least one request")
+    for r in requests:
+        _check_request(r, shapes)
+    if len(requests) > MAX_COUNT:
+        raise Rejected("OVERSIZE", "LIM-1", f"{len(requests)} requests in one batch")
+    out, frames = _build(seq, requests, shapes, config, slot_id)
+    if len(out) > config.slot_size:
+        raise Rejected("OVERSIZE", "SLOT-4", f"{len(out)} bytes do not fit a slot of {config.slot_size}")
+    return out, frames
+
+
+def _build(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config,
+           slot_id: int) -> tuple[bytes, list[bytes]]:
+    table = _table(requests, config.table_k)
+    entries: list[bytes] = []
+    frames: list[bytes] = []
+    for i, r in enumerate(requests):
+        shape = shapes[r.closure_id]
+        ref = table.index(r.closure_id) if r.closure_id in table else INLINE
+        inline_id = r.closure_id if ref == INLINE else None
+        if needs_fallback(shape, r.param, config.slot_size):
+            payload = r.captured + (r.param or b"")
+            if len(payload) > config.fallback_limit:
+                raise Rejected("OVERSIZE", "FB-6", f"a payload of {len(payload)} bytes")
+            entries.append(stub(r.property, ref, len(payload), inline_id=inline_id))
+            frames.append(Frame(KIND_REQUEST, slot_id, seq, i, payload).encode())
+        else:
+            entries.append(entry(r.property, ref, r.captured, r.param, variable=shape.param.fixed is None,
+                                 inline_id=inline_id))
+    return image(seq, table, entries), frames
+
+
+def pack(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config) -> list[int]:
+    """[SLOT-10] batch sizes: add requests in order while the next one fits and count < 255."""
+    counts: list[int] = []
+    current: list[Request] = []
+    for r in requests:
+        _check_request(r, shapes)
+        trial = [*current, r]
+        if current and (len(current) >= MAX_COUNT or _size(trial, shapes, config) > config.slot_size):
+            counts.append(len(current))
+            trial = [r]
+        current = trial
+    if current:
+        counts.append(len(current))
+    return counts
+
+
+def _size(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config) -> int:
+    return len(_build(1, requests, shapes, config, 0)[0])
+
+
+# -- decoding ------------------------------------------------------------------------------------
+
+
+def decode(data: bytes, shapes: Mapping[int, Shape], config: Config, expected_seq: int | None = None,
+           imm_seq16: int | None = None) -> Batch:
+    """A trustee's reading of one landed image; `Rejected` with the first failing check's code.
+
+    Order ([LAND-5]): the seq (expected, then the immediate's low 16 bits), the header fields, the
+    image length, the trailer; then the table and entries in order ([SLOT-8], [VT-4], [VT-5], [REQ-2],
+    [REQ-5], [FB-2], [FB-6]); finally nothing may be left before the trailer ([SLOT-8]).
+    """
+    b = bytes(data)
+    size = config.slot_size
+    if len(b) < HDR.size:
+        raise Rejected("TRUNCATED", "SLOT-8", f"{len(b)} bytes hold no header")
+    seq, words, count, table_len = HDR.unpack_from(b)
+    # [LAND-5] 1: the seq this slot expects; [LAND-4] seq 0 never names a batch
+    if seq == 0 or (expected_seq is not None and seq != expected_seq):
+        raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq}, expected {expected_seq}")
+    # [LAND-5] 2: the immediate names this batch
+    if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
+        raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
+    # [LAND-5] 3: a well-formed header
+    length = 8 * words
+    if length > size:
+        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
+    if length < 16:
+        raise Rejected("BAD_HEADER", "SLOT-8", f"header claims {length} bytes, less than header and trailer")
+    if count == 0:
+        raise Rejected("BAD_HEADER", "SLOT-6", "count 0")
+    if table_len > config.table_k:
+        raise Rejected("BAD_HEADER", "VT-2", f"table_len {table_len} > K = {config.table_k}")
+    if len(b) < length:
+        raise Rejected("TRUNCATED", "SLOT-8", f"header claims {length} bytes, the image has {len(b)}")
+    # [LAND-5] 4: the trailer
+    if b[length - 8 : length] != b[:8]:
+        raise Rejected("TORN", "SLOT-7", "trailer differs from header")
+    end = length - 8
+    off = 8
+    if off + 8 * table_len > end:
+        raise Rejected("TRUNCATED", "SLOT-8", "the table runs into the trailer")
+    table = tuple(U64.unpack_from(b, off + 8 * i)[0] for i in range(table_len))
+    off += 8 * table_len
+    out: list[Request] = []
+
+    def need(n: int, what: str, i: int) -> None:
+        if off + n > end:
+            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: {what} runs into the trailer")
+
+    for i in range(count):
+        need(8, "the request word", i)
+        w = U64.unpack_from(b, off)[0]
+        off += 8
+        prop, ref, flags = w & MASK48, (w >> 48) & 0xFF, w >> 56
+        if flags & ~FLAG_FALLBACK:
+            raise Rejected("BAD_HEADER", "REQ-2", f"entry {i}: reserved flag bits {flags:#04x}")
+        if ref == INLINE:
+            need(8, "the inline closure id", i)
+            cid = U64.unpack_from(b, off)[0]
+            off += 8
+        elif ref >= table_len:
+            raise Rejected("BAD_HEADER", "VT-4", f"entry {i}: ref {ref} with table_len {table_len}")
+        else:
+            cid = table[ref]
+        shape = shapes.get(cid)
+        if shape is None:
+            raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"entry {i}: closure {cid:#x} is not registered")
+        if flags & FLAG_FALLBACK:
+            need(8, "the stub", i)
+            plen, reserved = U32.unpack_from(b, off)[0], U32.unpack_from(b, off + 4)[0]
+            off += 8
+            if reserved:
+                raise Rejected("BAD_HEADER", "FB-2", f"entry {i}: nonzero reserved stub word")
+            if plen > config.fallback_limit:
+                raise Rejected("OVERSIZE", "FB-6", f"entry {i}: payload_len {plen} above the fallback limit")
+            out.append(Request(prop, cid, b"", None, plen))
+            continue
+        need(shape.capture, "captured data", i)
+        captured = b[off : off + shape.capture]
+        off += shape.capture
+        param: bytes | None = None
+        if shape.param.present:
+            if shape.param.fixed is None:
+                need(4, "the parameter length", i)
+                n = U32.unpack_from(b, off)[0]
+                off += 4
+                if n > size:  # [REQ-5] OVERSIZE before TRUNCATED
+                    raise Rejected("OVERSIZE", "REQ-5", f"entry {i}: parameter length {n} > S")
+            else:
+                n = shape.param.fixed
+            need(n, "the parameter", i)
+            param = b[off : off + n]
+            off += n
+        off = align8(off)  # [GEN-2] padding is ignored
+        out.append(Request(prop, cid, captured, param, None))
+    if off != end:
+        raise Rejected("BAD_HEADER", "SLOT-8", f"{end - off} bytes left between the last entry and the trailer")
+    return Batch(seq, table, tuple(out))
+
+
+def attach(shape: Shape, fallback_len: int, payload: bytes) -> tuple[bytes, bytes | None]:
+    """[FB-2], [FB-6]: (captured, param) of a stub's payload; BAD_FRAME when it does not match."""
+    if len(payload) != fallback_len:
+        raise Rejected("BAD_FRAME", "FB-6", f"payload of {len(payload)} bytes for payload_len {fallback_len}")
+    c = shape.capture
+    if len(payload) < c:
+        raise Rejected("BAD_FRAME", "FB-2", f"payload of {len(payload)} bytes for C = {c}")
+    if not shape.param.present:
+        if len(payload) != c:
+            raise Rejected("BAD_FRAME", "FB-2", f"payload of {len(payload)} bytes for C = {c} and no parameter")
+        return payload, None
+    if shape.param.fixed is not None and len(payload) != c + shape.param.fixed:
+        raise Rejected("BAD_FRAME", "FB-2", f"payload_len {len(payload)} != C + M = {c + shape.param.fixed}")
+    return payload[:c], payload[c:]

@@ -1,0 +1,205 @@
+"""Response batches, written from SPEC.md section 5 ([RSP-1] .. [RSP-6], [ERR-2] .. [ERR-4]).
+
+Forging writers (`entry`, `image`, `error_image`), the encoder a trustee must follow (`encode`, with
+[RSP-4]'s placement and `FALLBACK` frames, and `encode_error`, [RSP-5]), and the client's decoder
+(`decode`: [RSP-6]'s checks in [LAND-5]'s order, then the entries; an unknown entry status rejects
+the whole response, [ERR-4]). Statuses are wire values (`u8`), named only through `codes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from . import codes
+from .cbor import dumps, loads
+from .errors import Rejected
+from .frames import KIND_RESPONSE, Frame
+from .layout import Result
+from .slot import HDR, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, align8, pad8
+
+ENTRY_HEAD = 8  #: u8 status, three zero bytes, u32 n
+
+
+# -- forging writers -----------------------------------------------------------------------------
+
+
+def entry(status: int, result: bytes = b"", body: bytes = b"", n: int | None = None) -> bytes:
+    """One response entry: status, three zero bytes, `n`, then the body, padded ([GEN-2])."""
+    return pad8(bytes([status, 0, 0, 0]) + U32.pack(len(body) if n is None else n) + result + body)
+
+
+def image(seq: int, entries: Sequence[bytes], *, count: int | None = None, status: int = 0,
+          trailer: bytes | None = None) -> bytes:
+    body = b"".join(entries)
+    h = HDR.pack(seq, (16 + len(body)) // 8, len(entries) if count is None else count, status)
+    return h + body + (h if trailer is None else trailer)
+
+
+def raw_image(seq: int, count: int, status: int, body: bytes) -> bytes:
+    h = HDR.pack(seq, (16 + len(body)) // 8, count, status)
+    return h + body + h
+
+
+def error_image(seq: int, code: int, detail: str) -> bytes:
+    """[RSP-5]: count 0, status = the code, `u32 n` and a CBOR text detail, padded."""
+    d = dumps(detail)
+    return raw_image(seq, 0, code, pad8(U32.pack(len(d)) + d))
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Response:
+    status: int
+    result: bytes = b""
+    body: bytes | None = None
+    fallback_len: int | None = None
+
+    def as_map(self) -> dict[str, Any]:
+        return {"status": self.status, "result": self.result, "body": self.body, "fallback_len": self.fallback_len}
+
+
+@attrs.frozen
+class Batch:
+    seq: int
+    status: int
+    responses: tuple[Response, ...]
+    detail: str = ""
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
+           slot_id: int = 0) -> tuple[bytes, list[bytes]]:
+    """The response image and response frames of an accepted batch ([RSP-2], [RSP-4])."""
+    if not 1 <= seq <= SEQ_MAX:
+        raise Rejected("BAD_ARGUMENT", "RSP-1", f"seq {seq} names no batch")
+    if not 0 <= slot_id <= SLOT_ID_MAX:
+        raise Rejected("BAD_ARGUMENT", "SLOT-5", f"slot id {slot_id} is not 16 bits")
+    if not responses:
+        raise Rejected("BAD_ARGUMENT", "RSP-2", "an accepted batch has at least one request")
+    if len(responses) > MAX_COUNT:
+        raise Rejected("OVERSIZE", "LIM-1", f"{len(responses)} responses")
+    count = len(responses)
+    placed = 0
+    entries: list[bytes] = []
+    frames: list[bytes] = []
+    for i, r in enumerate(responses):
+        status = int(r["status"])
+        result = bytes(r.get("result") or b"")
+        body = bytes(r["body"]) if r.get("body") is not None else b""
+        if status == codes.FALLBACK or status not in codes.BY_VALUE:
+            raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not OK or an error code")
+        inline = entry(status, result if status == codes.OK else b"", body)
+        # [RSP-4] inline iff 16 + (bytes so far, with entry i inline) + 8 * (count - 1 - i) <= S
+        if 16 + placed + len(inline) + 8 * (count - 1 - i) <= slot_size:
+            e = inline
+        elif status == codes.OK:
+            payload = result + body
+            e = entry(codes.FALLBACK, n=len(payload))
+            frames.append(Frame(KIND_RESPONSE, slot_id, seq, i, payload).encode())
+        else:
+            e = entry(status, n=0)  # the status is never lost; the detail is
+        entries.append(e)
+        placed += len(e)
+    return image(seq, entries), frames
+
+
+def encode_error(seq: int, code: str, detail: str, slot_size: int) -> bytes:
+    """[RSP-5] the answer to a rejected batch."""
+    if code not in codes.BATCH_LEVEL:
+        raise Rejected("BAD_ARGUMENT", "RSP-5", f"{code} is not a batch-level code")
+    out = error_image(seq, codes.value(code), detail)
+    if len(out) > slot_size:
+        out = raw_image(seq, 0, codes.value(code), pad8(U32.pack(0)))
+    return out
+
+
+# -- decoding ------------------------------------------------------------------------------------
+
+
+def _known_entry_status(st: int) -> bool:
+    """[ERR-4] a status a response entry may carry: OK, FALLBACK, or an error code of section 9."""
+    return st in codes.BY_VALUE
+
+
+def decode(data: bytes, results: Sequence[Result] | None, slot_size: int, expected_seq: int | None = None,
+           imm_seq16: int | None = None) -> Batch:
+    """The client's reading of one response image ([RSP-1], [RSP-6], [ERR-4]); `results` are the
+    result layouts of the batch's requests, in order (None: count not checked, every entry is read
+    as if its result were `cbor`)."""
+    b = bytes(data)
+    if len(b) < HDR.size:
+        raise Rejected("TRUNCATED", "SLOT-8", f"{len(b)} bytes hold no header")
+    seq, words, count, status = HDR.unpack_from(b)
+    if seq == 0 or (expected_seq is not None and seq != expected_seq):
+        raise Rejected("STALE_SEQUENCE", "RSP-6", f"seq {seq}, expected {expected_seq}")
+    if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
+        raise Rejected("STALE_SEQUENCE", "RSP-1", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
+    length = 8 * words
+    if length > slot_size:
+        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {slot_size}")
+    if length < 16:
+        raise Rejected("BAD_HEADER", "SLOT-8", f"header claims {length} bytes")
+    if len(b) < length:
+        raise Rejected("TRUNCATED", "SLOT-8", f"header claims {length} bytes, the image has {len(b)}")
+    if b[length - 8 : length] != b[:8]:
+        raise Rejected("TORN", "RSP-6", "trailer differs from header")
+    end = length - 8
+    if status:
+        # [RSP-5] a batch-level error: count 0, u32 n and n bytes of CBOR detail
+        if status not in codes.BY_VALUE or codes.BY_VALUE[status].name not in codes.BATCH_LEVEL:
+            raise Rejected("BAD_HEADER", "ERR-4", f"header status {status:#04x} is not a batch-level code")
+        if count:
+            raise Rejected("BAD_HEADER", "RSP-5", f"an error response with count {count}")
+        detail = ""
+        if end - 8 >= 4:
+            n = U32.unpack_from(b, 8)[0]
+            if 12 + n > end:
+                raise Rejected("TRUNCATED", "RSP-5", "the detail runs into the trailer")
+            if n:
+                try:
+                    v = loads(b[12 : 12 + n])
+                except Rejected:
+                    v = None
+                detail = v if isinstance(v, str) else ""  # [ERR-3] informative only
+        return Batch(seq, status, (), detail)
+    if results is not None and count != len(results):
+        raise Rejected("BAD_HEADER", "RSP-6", f"{count} entries for {len(results)} requests")
+    off = 8
+    out: list[Response] = []
+    for i in range(count):
+        if off + ENTRY_HEAD > end:
+            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i} runs into the trailer")
+        st, z, n = b[off], b[off + 1 : off + 4], U32.unpack_from(b, off + 4)[0]
+        off += ENTRY_HEAD
+        if not _known_entry_status(st):
+            raise Rejected("BAD_HEADER", "ERR-4", f"entry {i}: unknown status {st:#04x}")
+        if z != b"\0\0\0":
+            raise Rejected("BAD_HEADER", "GEN-2", f"entry {i}: nonzero bytes after the status")
+        spec = results[i] if results is not None else Result("cbor", True, 0)
+        if st == codes.FALLBACK:
+            out.append(Response(st, b"", None, n))
+            continue
+        if st == codes.OK:
+            r = spec.fixed_size
+            if not spec.cbor and n:
+                raise Rejected("BAD_HEADER", "RSP-3", f"entry {i}: a fixed result with n = {n}")
+            if off + r + n > end:
+                raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: its result runs into the trailer")
+            result, body = b[off : off + r], b[off + r : off + r + n]
+            off = align8(off + r + n)
+            out.append(Response(st, result, body if spec.cbor or n else None, None))
+            continue
+        if off + n > end:
+            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: its detail runs into the trailer")
+        out.append(Response(st, b"", b[off : off + n], None))
+        off = align8(off + n)
+    if off != end:
+        raise Rejected("BAD_HEADER", "SLOT-8", f"{end - off} bytes left between the last entry and the trailer")
+    return Batch(seq, 0, tuple(out), "")
