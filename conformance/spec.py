@@ -1,4 +1,8 @@
-"""The clauses of SPEC.md, parsed from its `- [ID] text` lines, in document order."""
+"""The clauses of SPEC.md, parsed from its `- [ID] text` lines, in document order.
+
+SPEC.md is found by `oracle.files` (the checkout's protocol/, or the installed data package
+`gossamer._protocol`), without importing `gossamer`'s code.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import functools
 import re
 from pathlib import Path
 
-from gossamer import protocol_files
+from .oracle import files
 
 CLAUSE_LINE = re.compile(r"^\s*- \[([A-Z]+-[0-9]+)\]\s*(.*)$")
 
 
 def spec_path() -> Path:
-    return protocol_files.spec_path()
+    return files.spec_path()
 
 
 @functools.cache
