@@ -18,6 +18,7 @@ from . import (
     fallback,
     hostile,
     landing,
+    limits,
     nic,
     requests,
     responses,
@@ -27,7 +28,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, vectors)
+         client, limits, vectors)
 
 
 @functools.cache
