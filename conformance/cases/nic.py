@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gossamer.errors import ErrorCode
-from gossamer.layout import ResultSpec
-from gossamer.response import decode_response_batch
-from gossamer.slot import SlotConfig
-
 from ..closures import ADD, BIG, ECHO, GET, NOP, standard
 from ..model import Case, Outcome, ok
+from ..oracle import codes, layout, response
+from ..oracle.errors import Rejected
+from ..oracle.slot import Config
 from ._wire import HDR, batch, case, cbor, cfg, frame, req_entry, stub
 from .requests import u64
 from .trust_ids import A1, A2
@@ -62,16 +60,16 @@ def fallback_check(c: Case, got: Outcome) -> str | None:
     fb = got["ok"].get("fallback")
     if not isinstance(fb, dict):
         return "the answer carries no fallback-connection facts"
-    config = SlotConfig(slot_size=c.args["config"]["slot_size"])
+    config = Config.of(c.args["config"])
     for i, (bt, names, w, h) in enumerate(zip(c.args["batches"], fb.get("came_on", []), c.args["_want"],
                                               got["ok"]["responses"], strict=True)):
         own = f"thread{bt.get('thread', 0)}"
-        specs = [ResultSpec.parse(r) for r in w["results"]]
+        specs = [layout.Result.parse(r) for r in w["results"]]
         try:
-            rb = decode_response_batch(h["image"], specs, config, bt["seq"])
-        except Exception:
+            rb = response.decode(h["image"], specs, config, bt["seq"])
+        except Rejected:
             return execute_check(c, got) or f"batch {i}: the response does not decode"
-        want = sum(r.status == ErrorCode.FALLBACK for r in rb.responses)  # [RSP-4]: one frame each
+        want = sum(r.status == codes.FALLBACK for r in rb.responses)  # [RSP-4]: one frame each
         if not want or names != [own] * want:
             return (f"batch {i} (client thread {bt.get('thread', 0)}): {want} response frame(s) expected on "
                     f"{own}'s connection, they came on {names} ([FB-8])")

@@ -1,23 +1,22 @@
 """Execution on a trustee (`execute` op): entry-level errors, built-ins, order, fallback ([ADPT-9]).
 
-Responses are judged by decoding them: statuses and results must match; error details are free
-([ERR-3]); a new property pointer is checked for being a nonzero 48-bit value ([TRUST-3]).
+Responses are judged by decoding them with the suite's oracle (`conformance.oracle`, never the
+implementation's codec): statuses are compared by wire value with SPEC.md section 9's table, results
+byte for byte; error details are free ([ERR-3]); a new property pointer is checked for being a
+nonzero 48-bit value ([TRUST-3]).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import cbor2
-
-from gossamer.errors import ErrorCode
-from gossamer.fallback import FrameReader
-from gossamer.layout import ResultSpec
-from gossamer.response import decode_response_batch
-from gossamer.slot import SlotConfig
+import attrs
 
 from ..closures import ADD, BIG, ECHO, ENTRUST, FLAG, GET, NOP, RAISE, TOGGLE, standard
 from ..model import Case, Outcome, ok
+from ..oracle import codes, frames, layout, response, slot
+from ..oracle.cbor import loads
+from ..oracle.errors import Rejected
 from ._wire import batch, case, cbor, cfg, frame, req_entry, stub
 from .requests import u64
 from .trust_ids import A1, A2
@@ -39,40 +38,53 @@ def execute_check(c: Case, got: Outcome) -> str | None:
     have = got["ok"].get("responses")
     if not isinstance(have, list) or len(have) != len(want):
         return f"expected {len(want)} response images, got {have!r:.200}"
-    config = SlotConfig(slot_size=c.args["config"]["slot_size"])
+    config = slot.Config.of(c.args["config"])
     for bi, (w, h) in enumerate(zip(want, have, strict=True)):
-        specs = [ResultSpec.parse(s) for s in w.get("results", [])]
+        specs = [layout.Result.parse(s) for s in w.get("results", [])]
+        seq = c.args["batches"][bi]["seq"]
         try:
-            rb = decode_response_batch(h["image"], specs, config, c.args["batches"][bi]["seq"])
-        except Exception as e:
-            return f"batch {bi}: response image does not decode: {e}"
+            rb = response.decode(h["image"], specs, config, seq)
+        except Rejected as e:
+            return f"batch {bi}: the response image does not decode: {e}"
         if "batch_error" in w:
-            if rb.status != ErrorCode[w["batch_error"]]:
-                return f"batch {bi}: expected batch status {w['batch_error']}, got {rb.status:#04x}"
+            v = codes.value(w["batch_error"])  # [RSP-5] the code by its wire value
+            if rb.status != v:
+                return (f"batch {bi}: expected batch status {v:#04x} ({w['batch_error']}), got {rb.status:#04x} "
+                        f"({codes.name(rb.status)})")
             continue
         if rb.status:
-            return f"batch {bi}: expected entries, got batch status {ErrorCode(rb.status).name}"
-        frames = {f.index: f.payload for f in FrameReader().feed(b"".join(h.get("frames", [])))}
+            return f"batch {bi}: expected entries, got batch status {rb.status:#04x} ({codes.name(rb.status)})"
+        try:
+            got_frames = frames.Reader().feed(b"".join(h.get("frames", [])))
+        except Rejected as e:
+            return f"batch {bi}: the response frames do not parse: {e}"
+        payloads = {f.index: f for f in got_frames}
         for i, ((st, res, body), r) in enumerate(zip(w["entries"], rb.responses, strict=True)):
-            if r.status == ErrorCode.FALLBACK and st != "FALLBACK" and i in frames:  # [RSP-4]
-                p = frames[i]
-                r = r._replace(status=0, result=p[: specs[i].fixed_size], body=p[specs[i].fixed_size :])
-            if r.status != ErrorCode[st]:
-                name = ErrorCode(r.status).name if r.status in ErrorCode._value2member_map_ else hex(r.status)
-                return f"batch {bi} entry {i}: expected {st}, got {name}"
+            f = payloads.get(i)
+            if r.status == codes.FALLBACK and st != "FALLBACK" and f is not None:  # [RSP-4], [DEC-4]
+                if (f.kind, f.seq) != (frames.KIND_RESPONSE, seq):
+                    return f"batch {bi} entry {i}: its response frame has kind {f.kind}, seq {f.seq}"
+                try:
+                    result, body_ = response.attach(r.fallback_len or 0, specs[i], f.payload)
+                except Rejected as e:
+                    return f"batch {bi} entry {i}: its response frame does not fit the FALLBACK entry: {e}"
+                r = attrs.evolve(r, status=codes.OK, result=result, body=body_)
+            v = codes.value(st)
+            if r.status != v:
+                return f"batch {bi} entry {i}: expected {v:#04x} ({st}), got {r.status:#04x} ({codes.name(r.status)})"
             if res is NONZERO48:
-                v = int.from_bytes(r.result, "little")
-                if not 0 < v < 1 << 48:
-                    return f"batch {bi} entry {i}: pointer {v:#x} is not a nonzero 48-bit value"
+                p = int.from_bytes(r.result, "little")
+                if not 0 < p < 1 << 48:
+                    return f"batch {bi} entry {i}: pointer {p:#x} is not a nonzero 48-bit value"
             elif res is not ANY and r.result != res:
                 return f"batch {bi} entry {i}: result {r.result.hex()} != {res.hex()}"
             if body is not ANY and st == "OK":
                 try:
-                    v = cbor2.loads(r.body or b"")
-                except Exception:
+                    val = loads(r.body or b"")
+                except Rejected:
                     return f"batch {bi} entry {i}: body is not CBOR"
-                if v != body:
-                    return f"batch {bi} entry {i}: body {v!r:.80} != {body!r:.80}"
+                if val != body:
+                    return f"batch {bi} entry {i}: body {val!r:.80} != {body!r:.80}"
     live = c.args.get("_live")
     if live is not None and sorted(got["ok"].get("live", [])) != sorted(live):
         return f"live properties {got['ok'].get('live')} != {live}"

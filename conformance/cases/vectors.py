@@ -1,7 +1,8 @@
-"""Cases from the golden vectors of `protocol/vectors/` (loaded with `gossamer.vectors.load()`).
+"""Cases from the golden vectors of `protocol/vectors/` (read as plain JSON by `oracle.files`).
 
 Each vector becomes one or two cases (`vec.<file>.<vector id>[.encode|.decode]`) that keep the
-vector's clause ids; the vector files themselves stay the single source of their bytes.
+vector's clause ids; the vector files themselves stay the single source of their bytes, and a status
+named in a vector becomes the wire value SPEC.md section 9 gives it (`oracle.codes`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import attrs
 import cbor2
 
 from ..model import Case, err, ok
+from ..oracle import codes
+from ..oracle.files import load_vectors
 from ._wire import case
-
-STATUS = {"OK": 0, "FALLBACK": 1}
 
 
 def _h(x: str | None) -> bytes | None:
@@ -34,11 +35,7 @@ def _requests(reqs: list[dict[str, Any]], by: dict[str, dict[str, Any]]) -> list
 
 
 def _status(s: str | int) -> int:
-    if isinstance(s, int):
-        return s
-    from gossamer.errors import ErrorCode  # names only; the bytes come from the vector
-
-    return int(ErrorCode[s])
+    return s if isinstance(s, int) else codes.value(s)
 
 
 def request_batch(f: dict[str, Any], add: Callable[..., None]) -> None:
@@ -148,12 +145,8 @@ LOADERS: dict[str, Callable[[dict[str, Any], Callable[..., None]], None]] = {
 
 
 def cases() -> list[Case]:
-    try:
-        from gossamer.vectors import load
-    except ImportError:  # the vectors module is optional for the suite
-        return []
     out: list[Case] = []
-    for stem, f in load().items():
+    for stem, f in load_vectors().items():
         loader = LOADERS.get(stem)
         if loader is None:
             continue

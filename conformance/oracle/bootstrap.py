@@ -1,9 +1,9 @@
 """Bootstrap messages and the hello ([BOOT-1] .. [BOOT-4], [BOOT-6]).
 
-A message is a `u32` little-endian length, then that many bytes of one CBOR map with text keys. A
+SPEC.md [DEC-5]: a message is a `u32` little-endian length, then that many bytes of one CBOR map. A
 length above 1 MiB is `OVERSIZE` as soon as the prefix is read ([BOOT-4]); a body that is not one
-well-formed map, or a hello missing a required key, is `MALFORMED_CBOR`; a hello whose `slot_size` or
-`table_k` breaks [SLOT-3] or [VT-1] is `BAD_HEADER` ([BOOT-2]).
+well-formed map, or a hello missing a required key, is `MALFORMED_CBOR`; a required value of the
+wrong type or out of range ([SLOT-3], [VT-1], u16 machine and threads) is `BAD_HEADER` ([BOOT-2]).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def message(m: Mapping[str, Any]) -> bytes:
 
 
 class Reader:
-    """Whole messages out of a byte stream fed in pieces."""
+    """[DEC-5] steps 1 to 5: whole messages out of a byte stream fed in pieces."""
 
     def __init__(self) -> None:
         self._buf = bytearray()
@@ -44,19 +44,24 @@ class Reader:
     def feed(self, data: bytes) -> list[Any]:
         self._buf += data
         out: list[Any] = []
-        while len(self._buf) >= 4:
+        while len(self._buf) >= 4:  # 1
             n = U32.unpack_from(self._buf)[0]
-            if n > MAX_MESSAGE:
+            if n > MAX_MESSAGE:  # 2, on the prefix alone
                 raise Rejected("OVERSIZE", "BOOT-4", f"a bootstrap message of {n} bytes")
-            if len(self._buf) < 4 + n:
+            if len(self._buf) < 4 + n:  # 3
                 break
             body = bytes(self._buf[4 : 4 + n])
             del self._buf[: 4 + n]
-            m = loads(body, "BOOT-2")
-            if not isinstance(m, dict):
-                raise Rejected("MALFORMED_CBOR", "BOOT-2", "a bootstrap message is a map")
-            out.append(m)
+            out.append(body_map(body))
         return out
+
+
+def body_map(body: bytes) -> dict[str, Any]:
+    """[DEC-5] 4, 5: exactly one well-formed CBOR item, and a map."""
+    m = loads(body, "DEC-5")
+    if not isinstance(m, dict):
+        raise Rejected("MALFORMED_CBOR", "DEC-5", "a bootstrap message is a map")
+    return m
 
 
 def negotiate(ours: tuple[int, int], theirs: tuple[int, int]) -> int:
@@ -91,33 +96,41 @@ class Hello:
 
     @classmethod
     def from_map(cls, m: Any) -> Hello:
-        """[BOOT-2]: every required key present (else MALFORMED_CBOR), S and K in range (else BAD_HEADER)."""
+        """[DEC-5] steps 6 to 9 (negotiation, step 10, is the caller's: `negotiate`)."""
         if not isinstance(m, dict):
-            raise Rejected("MALFORMED_CBOR", "BOOT-2", "a hello is a map")
+            raise Rejected("MALFORMED_CBOR", "DEC-5", "a hello is a map")
         missing = [k for k in REQUIRED if k not in m]
-        if missing:
+        if missing:  # 6
             raise Rejected("MALFORMED_CBOR", "BOOT-2", f"the hello lacks {missing}")
         v = m["versions"]
-        ints = [m[k] for k in REQUIRED[1:]]
-        if (not isinstance(v, list) or len(v) != 2 or not all(_is_uint(x) for x in v)
-                or not all(_is_uint(x) for x in ints)):
-            raise Rejected("MALFORMED_CBOR", "BOOT-2", "a required field has the wrong type")
-        check_config(m["slot_size"], m["table_k"])
+        if not (isinstance(v, list) and len(v) == 2 and all(_is_uint(x) for x in v) and v[0] <= v[1]):  # 7
+            raise Rejected("BAD_HEADER", "DEC-5", f"versions {v!r:.40} is not [min, max]")
+        for k in REQUIRED[1:]:  # 8
+            if not _is_uint(m[k]):
+                raise Rejected("BAD_HEADER", "DEC-5", f"{k} {m[k]!r:.40} is not a non-negative integer")
+        check_config(m["slot_size"], m["table_k"])  # 9
+        if m["machine"] > 0xFFFF or m["threads"] > 0xFFFF:
+            raise Rejected("BAD_HEADER", "DEC-5", "machine or threads is not a u16")
         config = Config(m["slot_size"], m["table_k"], m["fallback_limit"], m["fallback_timeout_ms"])
         return cls(m["machine"], m["threads"], config, (v[0], v[1]),
                    {k: val for k, val in m.items() if k not in REQUIRED})
 
 
 def _is_uint(x: Any) -> bool:
+    """A CBOR major type 0 integer: `true`/`false` are not integers."""
     return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
 
 def decode_hello(data: bytes) -> Hello:
-    """Exactly one message, length prefix included ([ADPT-8]): its hello."""
-    r = Reader()
-    msgs = r.feed(data)
-    if not msgs:
-        raise Rejected("TRUNCATED", "BOOT-4", "no complete bootstrap message")
-    if len(msgs) > 1 or r.buffered:
-        raise Rejected("TRUNCATED", "BOOT-4", "bytes after the one bootstrap message")
-    return Hello.from_map(msgs[0])
+    """The adapter's `decode_hello` ([ADPT-8]): exactly one whole message, [DEC-5] steps 1 to 9."""
+    b = bytes(data)
+    if len(b) < 4:  # 1
+        raise Rejected("TRUNCATED", "DEC-5", f"{len(b)} bytes hold no length prefix")
+    n = U32.unpack_from(b)[0]
+    if n > MAX_MESSAGE:  # 2
+        raise Rejected("OVERSIZE", "BOOT-4", f"a bootstrap message of {n} bytes")
+    if len(b) < 4 + n:  # 3
+        raise Rejected("TRUNCATED", "DEC-5", f"{len(b) - 4} body bytes of {n}")
+    if len(b) > 4 + n:
+        raise Rejected("BAD_ARGUMENT", "DEC-5", "bytes after the one bootstrap message")
+    return Hello.from_map(body_map(b[4:]))  # 4 .. 9

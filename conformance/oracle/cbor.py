@@ -1,9 +1,10 @@
 """CBOR for the oracle ([SER-1], [SER-2]): its own well-formedness walk, and cbor2 for values.
 
-`check(data)` walks the bytes by RFC 8949 section 3 and Appendix C, written here and not taken from
-any decoder: exactly one well-formed item filling `data` (nothing after it), definite and
-indefinite lengths alike, any integer width, nesting at most `MAX_DEPTH` deep; text strings must be
-valid UTF-8. `dumps` is core deterministic encoding (RFC 8949, 4.2.1), what senders send.
+`check(data)` is SPEC.md [DEC-6], walking the bytes by RFC 8949 section 3 and appendix C, written
+here and not taken from any decoder: exactly one well-formed item filling `data` (nothing after it),
+definite and indefinite lengths alike, any integer and float width, any tag and simple value; no
+array, map or tag deeper than `MAX_DEPTH` (the top-level item is depth 1); text strings valid UTF-8.
+`dumps` is core deterministic encoding (RFC 8949, 4.2.1), what senders send ([SER-1]).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import cbor2
 
 from .errors import Rejected
 
-#: [SER-2] "nesting deeper than 64": an item inside 64 arrays or maps is accepted, inside 65 it is not
+#: [DEC-6] 2: no array, map or tag nests deeper than 64 (the top-level item is depth 1)
 MAX_DEPTH = 64
 _BREAK = 0xFF
 
@@ -32,7 +33,7 @@ def check(data: bytes, clause: str = "SER-2") -> None:
     """Raise `Rejected(MALFORMED_CBOR)` unless `data` is exactly one well-formed item ([SER-2])."""
     view = bytes(data)
     try:
-        end = _item(view, 0, 0)
+        end = _item(view, 0, 1)
     except _Bad as e:
         raise Rejected("MALFORMED_CBOR", clause, str(e)) from None
     if end != len(view):
@@ -90,9 +91,11 @@ def _string(b: bytes, i: int, major: int, n: int) -> int:
 
 
 def _item(b: bytes, i: int, depth: int) -> int:
-    """Walk one item starting at `i` inside `depth` containers; the offset after it."""
+    """Walk one item starting at `i`, at nesting depth `depth`; the offset after it."""
     start = i
     major, ai, arg, i = _head(b, i)
+    if major in (4, 5, 6) and depth > MAX_DEPTH:
+        raise _Bad(f"an array, map or tag at depth {depth} (offset {start}), deeper than {MAX_DEPTH}")
     if major in (0, 1):
         return i
     if major in (2, 3):
@@ -108,8 +111,6 @@ def _item(b: bytes, i: int, depth: int) -> int:
                 raise _Bad(f"a chunk of the indefinite string at offset {start} is not a definite string of its type")
             i = _string(b, i, major, carg)
     if major in (4, 5):
-        if depth + 1 > MAX_DEPTH:
-            raise _Bad(f"nesting deeper than {MAX_DEPTH} at offset {start}")
         per = 1 if major == 4 else 2
         if arg is not None:
             if arg * per > len(b) - i:  # every item takes at least one byte
@@ -128,8 +129,7 @@ def _item(b: bytes, i: int, depth: int) -> int:
             i = _item(b, i, depth + 1)
             k += 1
     if major == 6:
-        # a tag is not a container: its content is one item at the same depth
-        return _item(b, i, depth)
+        return _item(b, i, depth + 1)  # a tag adds one for its content
     # major 7: simple values and floats
     if ai == 24:
         if arg is not None and arg < 32:

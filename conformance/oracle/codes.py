@@ -13,14 +13,15 @@ import attrs
 
 from .files import spec_path
 
-_ROW = re.compile(r"^\|\s*0x([0-9A-Fa-f]{2})\s*\|\s*([A-Z_]+)\s*\|\s*([a-z]+)\s*\|")
+_ROW = re.compile(r"^\|\s*0x([0-9A-Fa-f]{2})\s*\|\s*([A-Z_]+)\s*\|\s*([a-z; ]+?)\s*\|")
 
 
 @attrs.frozen
 class Code:
     value: int
     name: str
-    level: str  #: entry, batch, frame, bootstrap or local
+    #: where the code appears (the *appears as* column): entry, batch, stream, bootstrap, local
+    levels: frozenset[str]
 
 
 def parse(text: str) -> tuple[Code, ...]:
@@ -33,7 +34,8 @@ def parse(text: str) -> tuple[Code, ...]:
             continue
         m = _ROW.match(line) if inside else None
         if m:
-            out.append(Code(int(m.group(1), 16), m.group(2), m.group(3)))
+            levels = frozenset(x.strip() for x in m.group(3).split(";") if x.strip())
+            out.append(Code(int(m.group(1), 16), m.group(2), levels))
     if not out:
         raise ValueError("SPEC.md section 9 has no error-code table")
     names = [c.name for c in out]
@@ -59,11 +61,15 @@ def name(v: int) -> str:
     return c.name if c is not None else f"{v:#04x}"
 
 
-def level(name_: str) -> str:
-    return BY_NAME[name_].level
+def levels(name_: str) -> frozenset[str]:
+    return BY_NAME[name_].levels
 
 
 OK = value("OK")
 FALLBACK = value("FALLBACK")
-#: the codes the table puts at batch level: they reject a whole request batch ([ERR-2], [RSP-5])
-BATCH_LEVEL = frozenset(c.name for c in TABLE if c.level == "batch")
+#: codes that appear as a response header's status: they reject a whole request batch ([RSP-5])
+BATCH_LEVEL = frozenset(c.name for c in TABLE if "batch" in c.levels)
+#: codes that appear as a response entry's status; any other entry status is [ERR-4]'s BAD_HEADER
+ENTRY_LEVEL = frozenset(c.name for c in TABLE if "entry" in c.levels)
+BATCH_VALUES = frozenset(value(n) for n in BATCH_LEVEL)
+ENTRY_VALUES = frozenset(value(n) for n in ENTRY_LEVEL)

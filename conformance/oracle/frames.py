@@ -1,9 +1,9 @@
 """Fallback frames and the frame stream ([FB-3], [FB-6], [FB-7], [FB-8]).
 
 A frame is a 20-byte header (magic `GSFB`, kind, zero, slot id, seq, index, zero, payload length),
-little-endian, then the payload. `Reader` takes a TCP stream in pieces of any size; a bad header
-(magic, kind, reserved bytes: `BAD_FRAME`; a payload above the limit: `OVERSIZE`) kills the stream:
-every later `feed` fails with the same code, since the stream cannot be resynchronised.
+little-endian, then the payload. `Reader` is [DEC-3]: it takes a TCP stream in pieces of any size;
+a bad header (magic, kind, reserved bytes: `BAD_FRAME`; a payload above the limit: `OVERSIZE`)
+breaks the stream, which cannot be resynchronised.
 """
 
 from __future__ import annotations
@@ -51,12 +51,16 @@ class Frame:
 
 
 class Reader:
-    """Frames out of a byte stream fed in pieces ([FB-3], [FB-6])."""
+    """SPEC.md [DEC-3]: frames out of a byte stream fed in pieces of any size.
+
+    `feed` delivers the frames completed, in order. A bad header breaks the stream: `broken` holds
+    the rejection (frames completed before it were still delivered), and later bytes are ignored.
+    """
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self._buf = bytearray()
-        self.dead: Rejected | None = None
+        self.broken: Rejected | None = None
 
     @property
     def buffered(self) -> int:
@@ -64,28 +68,33 @@ class Reader:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame]:
-        if self.dead is not None:
-            raise self.dead
-        self._buf += data
+        if self.broken is not None:  # 1
+            return []
+        self._buf += data  # 2
         out: list[Frame] = []
         while len(self._buf) >= FRAME.size:
             magic, kind, z1, slot_id, seq, index, z2, n = FRAME.unpack_from(self._buf)
-            why: Rejected | None = None
             if magic != MAGIC:
-                why = Rejected("BAD_FRAME", "FB-6", f"magic {magic:#010x}")
+                self.broken = Rejected("BAD_FRAME", "FB-6", f"magic {magic:#010x}")
             elif kind not in (KIND_REQUEST, KIND_RESPONSE):
-                why = Rejected("BAD_FRAME", "FB-6", f"kind {kind}")
+                self.broken = Rejected("BAD_FRAME", "FB-6", f"kind {kind}")
             elif z1 or z2:
-                why = Rejected("BAD_FRAME", "FB-6", "nonzero reserved bytes")
+                self.broken = Rejected("BAD_FRAME", "FB-6", "nonzero reserved bytes")
             elif n > self.limit:
-                why = Rejected("OVERSIZE", "FB-6", f"payload length {n} above the limit {self.limit}")
-            if why is not None:
-                self.dead = why
-                raise why
-            if len(self._buf) < FRAME.size + n:
+                self.broken = Rejected("OVERSIZE", "FB-6", f"payload length {n} above the limit {self.limit}")
+            if self.broken is not None:  # 3
+                return out
+            if len(self._buf) < FRAME.size + n:  # 4
                 break
             out.append(Frame(kind, slot_id, seq, index, bytes(self._buf[FRAME.size : FRAME.size + n])))
             del self._buf[: FRAME.size + n]
+        return out
+
+    def feed_all(self, data: bytes) -> list[Frame]:
+        """`feed`, raising the stream's rejection if it broke (the adapter's `decode_frames`)."""
+        out = self.feed(data)
+        if self.broken is not None:
+            raise self.broken
         return out
 
 

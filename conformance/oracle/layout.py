@@ -19,7 +19,7 @@ from .errors import Rejected
 
 _FIXED = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", "i32": "i", "i64": "q",
           "f32": "f", "f64": "d", "bool": "B"}
-_BYTES = re.compile(r"^bytes([1-9][0-9]*)$")
+_BYTES = re.compile(r"bytes([1-9][0-9]*)")
 MAX_BYTES = 65536
 
 
@@ -31,14 +31,14 @@ class Layout:
 
     @classmethod
     def parse(cls, spec: str) -> Layout:
-        """[LAYOUT-1], [LAYOUT-3]: anything but the fixed plain fields is NOREF."""
-        fields = tuple(spec.split())
+        """[DEC-7], [LAYOUT-3]: any token but the fixed plain fields is NOREF."""
+        fields = tuple(t for t in spec.split(" ") if t)  # [DEC-7] runs of 0x20 only
         size = 0
         for f in fields:
             if f in _FIXED:
                 size += struct.calcsize("<" + _FIXED[f])
                 continue
-            m = _BYTES.match(f)
+            m = _BYTES.fullmatch(f)
             if m is None or int(m.group(1)) > MAX_BYTES:
                 raise Rejected("NOREF", "LAYOUT-3", f"field {f!r} of {spec!r} is not a fixed-size plain value")
             size += int(m.group(1))
@@ -120,12 +120,12 @@ class Param:
 
     @classmethod
     def parse(cls, spec: str | None) -> Param:
-        if spec is None:
+        if spec is None or spec == "":  # [DEC-7] null; the reference also takes ""
             return cls(None, False, None)
         if spec == "cbor":
             return cls(spec, True, None)
         m = re.fullmatch(r"cbor:([1-9][0-9]*)", spec)
-        if m is None:
+        if m is None or int(m.group(1)) > MAX_BYTES:
             raise Rejected("BAD_ARGUMENT", "LAYOUT-2", f"parameter spec {spec!r}")
         return cls(spec, True, int(m.group(1)))
 
@@ -146,8 +146,10 @@ class Shape:
 
     @classmethod
     def of(cls, d: dict[str, Any]) -> Shape:
-        """From an adapter closure description ([ADPT-5])."""
-        return cls(Layout.parse(d["capture"]).size, Param.parse(d.get("param")), Result.parse(d["result"]))
+        """From an adapter closure description ([ADPT-5]); checked capture, result, parameter ([DEC-7])."""
+        capture = Layout.parse(d["capture"]).size
+        result = Result.parse(d["result"])
+        return cls(capture, Param.parse(d.get("param")), result)
 
 
 def shapes(closures: Sequence[dict[str, Any]]) -> dict[int, Shape]:

@@ -5,8 +5,7 @@ Three layers:
   hostile cases (a wrong count, a wrong trailer, ...). They check nothing.
 - `encode`: the one encoding a sender must produce for a list of requests ([VT-3], [FB-1], [SLOT-4]),
   and `pack`, the batch sizes of [SLOT-10].
-- `decode`: a receiver's checks in the order of [LAND-5], then the entries in order; the first
-  failing check decides the code.
+- `decode`: SPEC.md [DEC-1] step by step; the first failing step decides the code.
 """
 
 from __future__ import annotations
@@ -195,76 +194,79 @@ def _size(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Conf
 
 def decode(data: bytes, shapes: Mapping[int, Shape], config: Config, expected_seq: int | None = None,
            imm_seq16: int | None = None) -> Batch:
-    """A trustee's reading of one landed image; `Rejected` with the first failing check's code.
-
-    Order ([LAND-5]): the seq (expected, then the immediate's low 16 bits), the header fields, the
-    image length, the trailer; then the table and entries in order ([SLOT-8], [VT-4], [VT-5], [REQ-2],
-    [REQ-5], [FB-2], [FB-6]); finally nothing may be left before the trailer ([SLOT-8]).
-    """
+    """SPEC.md [DEC-1], step by step: a trustee's reading of one landed image. `Rejected` carries the
+    code of the first failing step ([LAND-5]'s order, then the table and the entries in order)."""
     b = bytes(data)
     size = config.slot_size
+    # 1
     if len(b) < HDR.size:
-        raise Rejected("TRUNCATED", "SLOT-8", f"{len(b)} bytes hold no header")
+        raise Rejected("TRUNCATED", "DEC-1", f"{len(b)} bytes hold no header")
     seq, words, count, table_len = HDR.unpack_from(b)
-    # [LAND-5] 1: the seq this slot expects; [LAND-4] seq 0 never names a batch
-    if seq == 0 or (expected_seq is not None and seq != expected_seq):
+    # 2, 3 [LAND-5]: the seq this slot expects, then the immediate's low 16 bits
+    if expected_seq is not None and seq != expected_seq:
         raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq}, expected {expected_seq}")
-    # [LAND-5] 2: the immediate names this batch
     if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
         raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
-    # [LAND-5] 3: a well-formed header
+    # 4 .. 6
     length = 8 * words
     if length > size:
         raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
     if length < 16:
-        raise Rejected("BAD_HEADER", "SLOT-8", f"header claims {length} bytes, less than header and trailer")
+        raise Rejected("BAD_HEADER", "DEC-1", f"header claims {length} bytes, less than header and trailer")
+    if length > len(b):
+        raise Rejected("TRUNCATED", "DEC-1", f"header claims {length} bytes, the image has {len(b)}")
+    # 7, 8
     if count == 0:
         raise Rejected("BAD_HEADER", "SLOT-6", "count 0")
     if table_len > config.table_k:
         raise Rejected("BAD_HEADER", "VT-2", f"table_len {table_len} > K = {config.table_k}")
-    if len(b) < length:
-        raise Rejected("TRUNCATED", "SLOT-8", f"header claims {length} bytes, the image has {len(b)}")
-    # [LAND-5] 4: the trailer
+    # 9
     if b[length - 8 : length] != b[:8]:
         raise Rejected("TORN", "SLOT-7", "trailer differs from header")
+    # 10
     end = length - 8
-    off = 8
-    if off + 8 * table_len > end:
-        raise Rejected("TRUNCATED", "SLOT-8", "the table runs into the trailer")
-    table = tuple(U64.unpack_from(b, off + 8 * i)[0] for i in range(table_len))
-    off += 8 * table_len
+    off = 8 + 8 * table_len
+    if off > end:
+        raise Rejected("TRUNCATED", "DEC-1", "the table runs into the trailer")
+    # 11 [VT-5] every table id registered (distinctness binds the sender only)
+    table = tuple(U64.unpack_from(b, 8 + 8 * j)[0] for j in range(table_len))
+    for j, cid in enumerate(table):
+        if cid not in shapes:
+            raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"table entry {j}: closure {cid:#x} is not registered")
     out: list[Request] = []
 
     def need(n: int, what: str, i: int) -> None:
         if off + n > end:
-            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: {what} runs into the trailer")
+            raise Rejected("TRUNCATED", "DEC-1", f"entry {i}: {what} runs into the trailer")
 
+    # 12
     for i in range(count):
+        start = off
         need(8, "the request word", i)
         w = U64.unpack_from(b, off)[0]
         off += 8
         prop, ref, flags = w & MASK48, (w >> 48) & 0xFF, w >> 56
-        if flags & ~FLAG_FALLBACK:
-            raise Rejected("BAD_HEADER", "REQ-2", f"entry {i}: reserved flag bits {flags:#04x}")
-        if ref == INLINE:
+        if ref < table_len:
+            cid = table[ref]
+        elif ref == INLINE:
             need(8, "the inline closure id", i)
             cid = U64.unpack_from(b, off)[0]
             off += 8
-        elif ref >= table_len:
-            raise Rejected("BAD_HEADER", "VT-4", f"entry {i}: ref {ref} with table_len {table_len}")
+            if cid not in shapes:
+                raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"entry {i}: closure {cid:#x} is not registered")
         else:
-            cid = table[ref]
-        shape = shapes.get(cid)
-        if shape is None:
-            raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"entry {i}: closure {cid:#x} is not registered")
-        if flags & FLAG_FALLBACK:
+            raise Rejected("BAD_HEADER", "VT-4", f"entry {i}: ref {ref} with table_len {table_len}")
+        shape = shapes[cid]
+        if flags:
+            if flags != FLAG_FALLBACK:
+                raise Rejected("BAD_HEADER", "REQ-2", f"entry {i}: reserved flag bits {flags:#04x}")
             need(8, "the stub", i)
             plen, reserved = U32.unpack_from(b, off)[0], U32.unpack_from(b, off + 4)[0]
-            off += 8
             if reserved:
                 raise Rejected("BAD_HEADER", "FB-2", f"entry {i}: nonzero reserved stub word")
             if plen > config.fallback_limit:
                 raise Rejected("OVERSIZE", "FB-6", f"entry {i}: payload_len {plen} above the fallback limit")
+            off += 8
             out.append(Request(prop, cid, b"", None, plen))
             continue
         need(shape.capture, "captured data", i)
@@ -276,22 +278,25 @@ def decode(data: bytes, shapes: Mapping[int, Shape], config: Config, expected_se
                 need(4, "the parameter length", i)
                 n = U32.unpack_from(b, off)[0]
                 off += 4
-                if n > size:  # [REQ-5] OVERSIZE before TRUNCATED
+                if n > size:  # [REQ-5] OVERSIZE beats TRUNCATED
                     raise Rejected("OVERSIZE", "REQ-5", f"entry {i}: parameter length {n} > S")
             else:
                 n = shape.param.fixed
             need(n, "the parameter", i)
             param = b[off : off + n]
             off += n
-        off = align8(off)  # [GEN-2] padding is ignored
+        off = start + align8(off - start)  # [GEN-2] padding is not read
+        if off > end:
+            raise Rejected("TRUNCATED", "DEC-1", f"entry {i}: its padding runs into the trailer")
         out.append(Request(prop, cid, captured, param, None))
+    # 13
     if off != end:
         raise Rejected("BAD_HEADER", "SLOT-8", f"{end - off} bytes left between the last entry and the trailer")
     return Batch(seq, table, tuple(out))
 
 
 def attach(shape: Shape, fallback_len: int, payload: bytes) -> tuple[bytes, bytes | None]:
-    """[FB-2], [FB-6]: (captured, param) of a stub's payload; BAD_FRAME when it does not match."""
+    """[DEC-4]: (captured, param) of a stub's payload; BAD_FRAME when it does not fit the stub."""
     if len(payload) != fallback_len:
         raise Rejected("BAD_FRAME", "FB-6", f"payload of {len(payload)} bytes for payload_len {fallback_len}")
     c = shape.capture

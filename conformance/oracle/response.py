@@ -2,8 +2,9 @@
 
 Forging writers (`entry`, `image`, `error_image`), the encoder a trustee must follow (`encode`, with
 [RSP-4]'s placement and `FALLBACK` frames, and `encode_error`, [RSP-5]), and the client's decoder
-(`decode`: [RSP-6]'s checks in [LAND-5]'s order, then the entries; an unknown entry status rejects
-the whole response, [ERR-4]). Statuses are wire values (`u8`), named only through `codes`.
+(`decode`: SPEC.md [DEC-2] step by step; an unknown entry status rejects the whole response,
+[ERR-4]), and [DEC-4]'s attachment of a `FALLBACK` entry's frame. Statuses are wire values (`u8`),
+named only through `codes`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .cbor import dumps, loads
 from .errors import Rejected
 from .frames import KIND_RESPONSE, Frame
 from .layout import Result
-from .slot import HDR, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, align8, pad8
+from .slot import HDR, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, Config, align8, pad8
 
 ENTRY_HEAD = 8  #: u8 status, three zero bytes, u32 n
 
@@ -84,7 +85,7 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
     if not responses:
         raise Rejected("BAD_ARGUMENT", "RSP-2", "an accepted batch has at least one request")
     if len(responses) > MAX_COUNT:
-        raise Rejected("OVERSIZE", "LIM-1", f"{len(responses)} responses")
+        raise Rejected("BAD_ARGUMENT", "RSP-2", f"{len(responses)} responses")
     count = len(responses)
     placed = 0
     entries: list[bytes] = []
@@ -93,8 +94,8 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
         status = int(r["status"])
         result = bytes(r.get("result") or b"")
         body = bytes(r["body"]) if r.get("body") is not None else b""
-        if status == codes.FALLBACK or status not in codes.BY_VALUE:
-            raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not OK or an error code")
+        if status == codes.FALLBACK or status not in codes.ENTRY_VALUES:
+            raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not an entry code")
         inline = entry(status, result if status == codes.OK else b"", body)
         # [RSP-4] inline iff 16 + (bytes so far, with entry i inline) + 8 * (count - 1 - i) <= S
         if 16 + placed + len(inline) + 8 * (count - 1 - i) <= slot_size:
@@ -111,7 +112,9 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
 
 
 def encode_error(seq: int, code: str, detail: str, slot_size: int) -> bytes:
-    """[RSP-5] the answer to a rejected batch."""
+    """[RSP-5] the answer to a rejected batch (any u32 seq: that of the header it rejects)."""
+    if not 0 <= seq <= SEQ_MAX:
+        raise Rejected("BAD_ARGUMENT", "DEC-8", f"seq {seq} is not a u32")
     if code not in codes.BATCH_LEVEL:
         raise Rejected("BAD_ARGUMENT", "RSP-5", f"{code} is not a batch-level code")
     out = error_image(seq, codes.value(code), detail)
@@ -123,83 +126,101 @@ def encode_error(seq: int, code: str, detail: str, slot_size: int) -> bytes:
 # -- decoding ------------------------------------------------------------------------------------
 
 
-def _known_entry_status(st: int) -> bool:
-    """[ERR-4] a status a response entry may carry: OK, FALLBACK, or an error code of section 9."""
-    return st in codes.BY_VALUE
-
-
-def decode(data: bytes, results: Sequence[Result] | None, slot_size: int, expected_seq: int | None = None,
+def decode(data: bytes, results: Sequence[Result], config: Config, expected_seq: int | None = None,
            imm_seq16: int | None = None) -> Batch:
-    """The client's reading of one response image ([RSP-1], [RSP-6], [ERR-4]); `results` are the
-    result layouts of the batch's requests, in order (None: count not checked, every entry is read
-    as if its result were `cbor`)."""
+    """SPEC.md [DEC-2], step by step: the client's reading of one response image; `results` are the
+    result layouts of the requests of the batch in flight (their number is the count expected)."""
     b = bytes(data)
+    size = config.slot_size
+    # 1: steps 1 to 6 of [DEC-1], with [RSP-6] for the seq checks
     if len(b) < HDR.size:
-        raise Rejected("TRUNCATED", "SLOT-8", f"{len(b)} bytes hold no header")
+        raise Rejected("TRUNCATED", "DEC-2", f"{len(b)} bytes hold no header")
     seq, words, count, status = HDR.unpack_from(b)
-    if seq == 0 or (expected_seq is not None and seq != expected_seq):
+    if expected_seq is not None and seq != expected_seq:
         raise Rejected("STALE_SEQUENCE", "RSP-6", f"seq {seq}, expected {expected_seq}")
     if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
         raise Rejected("STALE_SEQUENCE", "RSP-1", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
     length = 8 * words
-    if length > slot_size:
-        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {slot_size}")
+    if length > size:
+        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
     if length < 16:
-        raise Rejected("BAD_HEADER", "SLOT-8", f"header claims {length} bytes")
-    if len(b) < length:
-        raise Rejected("TRUNCATED", "SLOT-8", f"header claims {length} bytes, the image has {len(b)}")
+        raise Rejected("BAD_HEADER", "DEC-2", f"header claims {length} bytes")
+    if length > len(b):
+        raise Rejected("TRUNCATED", "DEC-2", f"header claims {length} bytes, the image has {len(b)}")
+    # 2
     if b[length - 8 : length] != b[:8]:
         raise Rejected("TORN", "RSP-6", "trailer differs from header")
     end = length - 8
+    # 3 [RSP-5] a batch-level error response
     if status:
-        # [RSP-5] a batch-level error: count 0, u32 n and n bytes of CBOR detail
-        if status not in codes.BY_VALUE or codes.BY_VALUE[status].name not in codes.BATCH_LEVEL:
-            raise Rejected("BAD_HEADER", "ERR-4", f"header status {status:#04x} is not a batch-level code")
+        if status not in codes.BATCH_VALUES:
+            raise Rejected("BAD_HEADER", "ERR-4", f"header status {status:#04x} is not a batch code")
         if count:
             raise Rejected("BAD_HEADER", "RSP-5", f"an error response with count {count}")
-        detail = ""
-        if end - 8 >= 4:
-            n = U32.unpack_from(b, 8)[0]
-            if 12 + n > end:
-                raise Rejected("TRUNCATED", "RSP-5", "the detail runs into the trailer")
-            if n:
-                try:
-                    v = loads(b[12 : 12 + n])
-                except Rejected:
-                    v = None
-                detail = v if isinstance(v, str) else ""  # [ERR-3] informative only
-        return Batch(seq, status, (), detail)
-    if results is not None and count != len(results):
+        if end < 12:
+            raise Rejected("TRUNCATED", "DEC-2", "no room for the detail length")
+        n = U32.unpack_from(b, 8)[0]
+        if 12 + n > end:
+            raise Rejected("TRUNCATED", "DEC-2", "the detail runs into the trailer")
+        if 8 + align8(4 + n) != end:
+            raise Rejected("BAD_HEADER", "DEC-2", "bytes left between the detail and the trailer")
+        return Batch(seq, status, (), detail_text(b[12 : 12 + n]))
+    # 4
+    if count != len(results):
         raise Rejected("BAD_HEADER", "RSP-6", f"{count} entries for {len(results)} requests")
     off = 8
     out: list[Response] = []
+    # 5
     for i in range(count):
+        start = off
         if off + ENTRY_HEAD > end:
-            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i} runs into the trailer")
-        st, z, n = b[off], b[off + 1 : off + 4], U32.unpack_from(b, off + 4)[0]
+            raise Rejected("TRUNCATED", "DEC-2", f"entry {i} runs into the trailer")
+        st, n = b[off], U32.unpack_from(b, off + 4)[0]
+        if b[off + 1 : off + 4] != b"\0\0\0":
+            raise Rejected("BAD_HEADER", "DEC-2", f"entry {i}: nonzero bytes after the status")
         off += ENTRY_HEAD
-        if not _known_entry_status(st):
-            raise Rejected("BAD_HEADER", "ERR-4", f"entry {i}: unknown status {st:#04x}")
-        if z != b"\0\0\0":
-            raise Rejected("BAD_HEADER", "GEN-2", f"entry {i}: nonzero bytes after the status")
-        spec = results[i] if results is not None else Result("cbor", True, 0)
         if st == codes.FALLBACK:
+            if n > config.fallback_limit:
+                raise Rejected("OVERSIZE", "DEC-2", f"entry {i}: a fallback payload of {n} bytes")
             out.append(Response(st, b"", None, n))
             continue
-        if st == codes.OK:
-            r = spec.fixed_size
-            if not spec.cbor and n:
-                raise Rejected("BAD_HEADER", "RSP-3", f"entry {i}: a fixed result with n = {n}")
-            if off + r + n > end:
-                raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: its result runs into the trailer")
-            result, body = b[off : off + r], b[off + r : off + r + n]
-            off = align8(off + r + n)
-            out.append(Response(st, result, body if spec.cbor or n else None, None))
-            continue
-        if off + n > end:
-            raise Rejected("TRUNCATED", "SLOT-8", f"entry {i}: its detail runs into the trailer")
-        out.append(Response(st, b"", b[off : off + n], None))
-        off = align8(off + n)
+        if st not in codes.ENTRY_VALUES:
+            raise Rejected("BAD_HEADER", "ERR-4", f"entry {i}: status {st:#04x} is not an entry code")
+        spec = results[i]
+        if st == codes.OK and not spec.cbor and n:
+            raise Rejected("BAD_HEADER", "RSP-3", f"entry {i}: a fixed result with n = {n}")
+        if n > size:
+            raise Rejected("OVERSIZE", "DEC-2", f"entry {i}: n = {n} > S")
+        r = spec.fixed_size if st == codes.OK else 0
+        if off + r + n > end:
+            raise Rejected("TRUNCATED", "DEC-2", f"entry {i}: its body runs into the trailer")
+        result, body = b[off : off + r], b[off + r : off + r + n]
+        off = start + align8(8 + r + n)
+        if off > end:
+            raise Rejected("TRUNCATED", "DEC-2", f"entry {i}: its padding runs into the trailer")
+        # [ADPT-7] body null exactly for an OK entry with a fixed result (and for FALLBACK)
+        out.append(Response(st, result, None if st == codes.OK and not spec.cbor else body, None))
+    # 6
     if off != end:
-        raise Rejected("BAD_HEADER", "SLOT-8", f"{end - off} bytes left between the last entry and the trailer")
+        raise Rejected("BAD_HEADER", "DEC-2", f"{end - off} bytes left between the last entry and the trailer")
     return Batch(seq, 0, tuple(out), "")
+
+
+def detail_text(d: bytes) -> str:
+    """[ERR-3] the detail's text when it is exactly one CBOR text string, else the empty text."""
+    try:
+        v = loads(d)
+    except Rejected:
+        return ""
+    return v if isinstance(v, str) else ""
+
+
+def attach(fallback_len: int, result: Result, payload: bytes) -> tuple[bytes, bytes | None]:
+    """[DEC-4] a FALLBACK entry's frame: (result, body) of the OK result it stands for."""
+    if len(payload) != fallback_len:
+        raise Rejected("BAD_FRAME", "DEC-4", f"a frame of {len(payload)} bytes for n = {fallback_len}")
+    if not result.cbor:
+        if len(payload) != result.fixed_size:
+            raise Rejected("BAD_FRAME", "DEC-4", f"a frame of {len(payload)} bytes for R = {result.fixed_size}")
+        return payload, None
+    return b"", payload

@@ -53,6 +53,7 @@ class OracleTarget:
         return {"id": ids.closure_id(a["name"])}
 
     def op_register(self, a: Mapping[str, Any]) -> Any:
+        """[DEC-7]: per closure in order, capture, result, parameter, then [CID-2]."""
         seen: dict[int, str] = {}
         for d in a["closures"]:
             layout.Shape.of(d)
@@ -101,8 +102,8 @@ class OracleTarget:
 
     def op_decode_response_batch(self, a: Mapping[str, Any]) -> Any:
         results = [layout.Result.parse(s) for s in a["results"]]
-        b = response.decode(a["image"], results, slot.Config.of(a.get("config")).slot_size,
-                            a.get("expected_seq"), a.get("imm_seq16"))
+        b = response.decode(a["image"], results, slot.Config.of(a.get("config")), a.get("expected_seq"),
+                            a.get("imm_seq16"))
         return {"seq": b.seq, "status": b.status, "responses": [r.as_map() for r in b.responses],
                 "detail": b.detail}
 
@@ -114,7 +115,7 @@ class OracleTarget:
         reader = frames.Reader(a.get("limit", frames.DEFAULT_LIMIT))
         got: list[frames.Frame] = []
         for chunk in a.get("chunks") or [a["data"]]:
-            got += reader.feed(bytes(chunk))
+            got += reader.feed_all(bytes(chunk))
         return {"frames": [f.as_map() for f in got], "buffered": reader.buffered}
 
     def op_mint(self, a: Mapping[str, Any]) -> Any:
