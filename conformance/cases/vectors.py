@@ -71,9 +71,13 @@ def response_batch(f: dict[str, Any], add: Callable[..., None]) -> None:
     for v in f["cases"]:
         image = bytes.fromhex(v["image"])
         if v.get("error"):
-            add(v, "encode", "encode_error_response",
-                {"config": v["config"], "seq": v["seq"], "code": v["error"], "detail": v["detail"]},
-                ok({"image": image}))
+            if not v.get("decode_only"):
+                add(v, "encode", "encode_error_response",
+                    {"config": v["config"], "seq": v["seq"], "code": v["error"], "detail": v["detail"]},
+                    ok({"image": image}))
+            add(v, "decode", "decode_response_batch",  # [RSP-5], [ERR-3]: the status by its wire value
+                {"config": v["config"], "results": [], "image": image, "expected_seq": v["seq"]},
+                ok({"seq": v["seq"], "status": codes.value(v["error"]), "responses": [], "detail": v["detail"]}))
             continue
         rs = [{"status": _status(r["status"]), "result": _h(r["result"]) or b"", "body": _h(r["body"])}
               for r in v["responses"]]
@@ -129,6 +133,9 @@ def bootstrap(f: dict[str, Any], add: Callable[..., None]) -> None:
     for v in f["cases"]:
         if "message" in v:
             data = bytes.fromhex(v["message"])
+            if v.get("error"):
+                add(v, None, "decode_hello", {"data": data}, err(v["error"]))
+                continue
             m = cbor2.loads(data[4:])
             add(v, None, "decode_hello", {"data": data}, ok({k: m[k] for k in _REQUIRED}))
         else:
