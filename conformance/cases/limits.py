@@ -23,8 +23,12 @@ import attrs
 
 from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, PAIR, Desc, K, standard, wire
 from ..model import Case, Check, Outcome, err, ok
+from ..oracle.errors import Rejected
+from ..oracle.frames import Reader as FrameReader
+from ..oracle.layout import Result
+from ..oracle.response import decode as decode_response
+from ..oracle.slot import Config
 from ._wire import (
-    FRAME,
     HDR,
     U32,
     U64,
@@ -32,6 +36,7 @@ from ._wire import (
     case,
     cbor,
     cfg,
+    code,
     dreq,
     dresp,
     frame,
@@ -51,11 +56,6 @@ P = 0x0000_1234_5678_9AB0  # an opaque 48-bit property pointer
 X = 0x5000_0000_1000  # the property an `execute` probe seeds
 TOP48 = (1 << 48) - 1
 MIB = 1 << 20
-
-#: section 9's wire values of the statuses these probes put in or read from bytes
-CODE = {"OK": 0x00, "FALLBACK": 0x01, "BAD_PROPERTY": 0x11, "TRUNCATED": 0x12, "STALE_SEQUENCE": 0x13,
-        "MALFORMED_CBOR": 0x14, "OVERSIZE": 0x15, "TORN": 0x17, "BAD_HEADER": 0x18, "CLOSURE_RAISED": 0x19,
-        "BAD_FRAME": 0x1B}
 
 #: the sides of a limit a row may probe; `at` and `past` are required, `min` and `below` go together
 SIDES = ("min", "below", "at", "past")
@@ -127,86 +127,45 @@ def _land(side: str, via: str, title: str, images: list[tuple[bytes, int]], want
                  expect=ok({"results": want}), check=land_check)
 
 
-def _rsp_entries(image: bytes, fixed: list[int]) -> tuple[tuple[int, int, int], list[tuple[int, bytes, bytes, int]]]:
-    """A response image read from SPEC.md section 5's tables: the header (seq, count, status) and
-    per entry (status, fixed result, body, n). Raises ValueError on anything malformed."""
-    if len(image) < 16:
-        raise ValueError(f"response of {len(image)} bytes")
-    seq, words, count, status = HDR.unpack_from(image)
-    end = 8 * words - 8
-    if end + 8 > len(image) or end < 8 or image[:8] != image[end : end + 8]:
-        raise ValueError("response header, length or trailer wrong")
-    out: list[tuple[int, bytes, bytes, int]] = []
-    if status:
-        return (seq, count, status), out
-    off = 8
-    for i in range(count):
-        if off + 8 > end:
-            raise ValueError(f"entry {i} past the trailer")
-        st, n = image[off], U32.unpack_from(image, off + 4)[0]
-        start, off = off, off + 8
-        if st == CODE["FALLBACK"]:
-            out.append((st, b"", b"", n))
-            continue
-        r = fixed[i] if st == CODE["OK"] and i < len(fixed) else 0
-        if off + r + n > end:
-            raise ValueError(f"entry {i} runs past the trailer")
-        out.append((st, image[off : off + r], image[off + r : off + r + n], n))
-        off = start + ((off + r + n - start + 7) & ~7)
-    if off != end:
-        raise ValueError(f"{end - off} bytes after the last entry")
-    return (seq, count, status), out
-
-
-def _frames_of(blob: bytes) -> dict[int, tuple[int, int, bytes]]:
-    """Response frames by entry index: (kind, seq, payload); the slot id is the session's own."""
-    out: dict[int, tuple[int, int, bytes]] = {}
-    off = 0
-    while off + FRAME.size <= len(blob):
-        _, kind, _, _, seq, index, _, n = FRAME.unpack_from(blob, off)
-        out[index] = (kind, seq, blob[off + FRAME.size : off + FRAME.size + n])
-        off += FRAME.size + n
-    return out
-
-
 def execute_exact(c: Case, got: Outcome) -> str | None:
-    """Judge `execute` answers entry by entry: an OK entry's result and body exactly, a FALLBACK
-    entry's length and its response frame's payload exactly, an error entry by its status (its
-    detail is free, [ERR-3]); a rejected batch by its status. `_want` holds, per batch, either
-    `{"batch_error": code}` or `{"fixed": [R per entry], "entries": [(status, result, body)]}`."""
+    """Judge `execute` answers with the suite's oracle ([DEC-2]): an OK entry's result and body
+    exactly, a FALLBACK entry's length and its response frame's payload exactly, an error entry by
+    its status (its detail is free, [ERR-3]), a rejected batch by its status. `_want` holds, per
+    batch, `{"batch_error": code}` or `{"results": [layout per entry], "entries": [(status, result,
+    body)]}`."""
     if "ok" not in got:
         return f"expected responses, got {got}"
     have = got["ok"].get("responses")
     want = c.args["_want"]
     if not isinstance(have, list) or len(have) != len(want):
         return f"expected {len(want)} responses, got {have!r:.120}"
+    config = Config.of(c.args["config"])
     for bi, (w, h) in enumerate(zip(want, have, strict=True)):
+        seq = c.args["batches"][bi]["seq"]
         try:
-            (seq, count, status), entries = _rsp_entries(bytes(h["image"]), w.get("fixed", []))
-        except (ValueError, KeyError, TypeError, struct.error) as e:
-            return f"batch {bi}: the response image is not of section 5: {e}"
-        if seq != c.args["batches"][bi]["seq"]:
-            return f"batch {bi}: response seq {seq} ([RSP-1])"
+            rb = decode_response(bytes(h["image"]), [Result.parse(r) for r in w.get("results", [])], config, seq)
+        except Rejected as e:
+            return f"batch {bi}: the response image does not decode: {e}"
         if "batch_error" in w:
-            if status != CODE[w["batch_error"]] or count:
-                return f"batch {bi}: expected batch status {CODE[w['batch_error']]:#04x}, got {status:#04x}"
+            if rb.status != code(w["batch_error"]):
+                return f"batch {bi}: expected batch status {code(w['batch_error']):#04x}, got {rb.status:#04x}"
             continue
-        if status:
-            return f"batch {bi}: expected entries, got batch status {status:#04x}"
-        if len(entries) != len(w["entries"]):
-            return f"batch {bi}: {len(entries)} entries, expected {len(w['entries'])} ([RSP-2])"
-        frames = _frames_of(b"".join(bytes(f) for f in h.get("frames", [])))
-        for i, ((st, res, body), (hs, hres, hbody, n)) in enumerate(zip(w["entries"], entries, strict=True)):
+        if rb.status:
+            return f"batch {bi}: expected entries, got batch status {rb.status:#04x}"
+        reader = FrameReader(config.fallback_limit)
+        frames = {(f.kind, f.seq, f.index): f.payload for f in reader.feed(b"".join(bytes(x) for x in h["frames"]))}
+        for i, ((st, res, body), r) in enumerate(zip(w["entries"], rb.responses, strict=True)):
             where = f"batch {bi} entry {i}"
-            if hs != CODE[st]:
-                return f"{where}: status {hs:#04x}, expected {st} ({CODE[st]:#04x})"
+            if r.status != code(st):
+                return f"{where}: status {r.status:#04x}, expected {st} ({code(st):#04x})"
             if st == "FALLBACK":
-                f = frames.get(i)
-                if n != len(body) or f is None or f != (2, seq, body):
-                    return f"{where}: FALLBACK n={n} with frame {f!r:.60}, expected {len(body)} bytes ([RSP-4], [FB-3])"
-            elif st == "OK" and (hres, hbody) != (res, body):
-                return f"{where}: result {hres.hex()[:40]} body {hbody.hex()[:40]}, expected {res.hex()[:40]} " \
-                       f"{body.hex()[:40]}"
+                f = frames.get((2, seq, i))
+                if r.fallback_len != len(body) or f != body:
+                    return (f"{where}: FALLBACK n = {r.fallback_len} with frame payload {f!r:.40}, expected "
+                            f"{len(body)} bytes ([RSP-4], [FB-3])")
+            elif st == "OK" and (r.result, r.body or b"") != (res, body):
+                return (f"{where}: result {r.result.hex()[:40]} body {(r.body or b'').hex()[:40]}, expected "
+                        f"{res.hex()[:40]} {body.hex()[:40]}")
     return None
 
 
@@ -277,7 +236,7 @@ def table_k() -> list[Probe]:
               [(batch(1, [ADD.id, *(k.id for k in K[:3])], [one]), 1)], [{"seq": 1, "count": 1}],
               closures=standard(*K[:4])),
         _land("past", "land", "K = 4: table_len 5 is answered BAD_HEADER",
-              [(batch(1, [ADD.id, *(k.id for k in K[:4])], [one]), 1)], [err_rsp(1, CODE["BAD_HEADER"])],
+              [(batch(1, [ADD.id, *(k.id for k in K[:4])], [one]), 1)], [err_rsp(1, code("BAD_HEADER"))],
               closures=standard(*K[:4])),
     ]
 
@@ -293,7 +252,7 @@ def count() -> list[Probe]:
         _dec("below", "decode", "count 0 is BAD_HEADER", batch(1, [ADD.id], [one], count=0), err("BAD_HEADER")),
         _land("below", "land", "count 0 is answered BAD_HEADER, and consumes its seq",
               [(batch(1, [ADD.id], [one], count=0), 1), (batch(2, [ADD.id], [one]), 2)],
-              [err_rsp(1, CODE["BAD_HEADER"]), {"seq": 2, "count": 1}]),
+              [err_rsp(1, code("BAD_HEADER")), {"seq": 2, "count": 1}]),
         _dec("at", "decode", "count 255 decodes", img255, _decoded(1, [NOP.id], [dreq(1, NOP.id)] * 255), config=c4k),
         _enc("at", "encode", "255 requests in one batch", [req(1, NOP.id)] * 255,
              ok({"image": img255, "frames": []}), config=c4k),
@@ -305,6 +264,12 @@ def count() -> list[Probe]:
         Probe(side="at", via="rsp-encode", title="a response batch of 255 entries", op="encode_response_batch",
               args={"config": c4k, "seq": 1, "slot_id": 0, "responses": [{"status": 0, "result": b"", "body": None}]
                     * 255}, expect=ok({"image": rsp_batch(1, [rsp_entry(0)] * 255), "frames": []})),
+        Probe(side="past", via="rsp-encode", title="256 responses make no response batch", op="encode_response_batch",
+              args={"config": c4k, "seq": 1, "slot_id": 0, "responses": [{"status": 0, "result": b"", "body": None}]
+                    * 256}, expect=err("BAD_ARGUMENT"), clauses=("DEC-8", "RSP-2")),
+        Probe(side="below", via="rsp-encode", title="an empty response batch is refused", op="encode_response_batch",
+              args={"config": c4k, "seq": 1, "slot_id": 0, "responses": []}, expect=err("BAD_ARGUMENT"),
+              clauses=("DEC-8", "RSP-2")),
         Probe(side="at", via="rsp-decode", title="a response batch of 255 entries decodes", op="decode_response_batch",
               args={"config": c4k, "results": [""] * 255, "image": rsp_batch(1, [rsp_entry(0)] * 255)},
               expect=ok({"seq": 1, "status": 0, "detail": "", "responses": [dresp(0)] * 255})),
@@ -334,7 +299,7 @@ def words() -> list[Probe]:
         _dec("past", "decode-slot", "a full slot whose header claims words = S / 8 + 1 is BAD_HEADER", over_slot,
              err("BAD_HEADER")),
         _land("past", "land", "words = S / 8 + 1 is answered BAD_HEADER", [(over_slot, 1)],
-              [err_rsp(1, CODE["BAD_HEADER"])]),
+              [err_rsp(1, code("BAD_HEADER"))]),
         Probe(side="at", via="rsp-decode", title="a response that fills the slot decodes", op="decode_response_batch",
               args={"config": cfg(), "results": ["cbor"], "image": r_img},
               expect=ok({"seq": 1, "status": 0, "detail": "", "responses": [dresp(0, b"", r_full)]})),
@@ -370,6 +335,12 @@ def fallback_limit() -> list[Probe]:
     def stub_img(n: int) -> bytes:
         return batch(1, [ECHO.id], [stub(P, 0, n)])
 
+    def rsp(side: str, n: int, expect: Outcome) -> Probe:
+        return Probe(side=side, via="rsp-decode", title=f"a FALLBACK response entry announcing {n} bytes, limit {lim}",
+                     op="decode_response_batch", args={"config": cfg(fallback_limit=lim), "results": ["cbor"],
+                                                       "image": rsp_batch(1, [rsp_entry(1, n=n)])},
+                     expect=expect, clauses=("DEC-2",))
+
     return [
         frames("at", "frames", "a frame payload exactly at the limit is a frame", lim, frame(1, 0, 1, 0, bytes(lim)),
                ok({"frames": [fr(lim)], "buffered": 0})),
@@ -383,6 +354,8 @@ def fallback_limit() -> list[Probe]:
              _decoded(1, [ECHO.id], [dreq(P, ECHO.id, b"", None, lim)]), config=cfg(fallback_limit=lim)),
         _dec("past", "stub", "a stub announcing one byte over the fallback limit is OVERSIZE", stub_img(lim + 1),
              err("OVERSIZE"), config=cfg(fallback_limit=lim)),
+        rsp("at", lim, ok({"seq": 1, "status": 0, "detail": "", "responses": [dresp(1, fallback_len=lim)]})),
+        rsp("past", lim + 1, err("OVERSIZE")),
         _dec("at", "stub-default", "the default limit, 64 MiB, exactly", stub_img(64 * MIB),
              _decoded(1, [ECHO.id], [dreq(P, ECHO.id, b"", None, 64 * MIB)])),
         _dec("past", "stub-default", "64 MiB + 1 under the default limit is OVERSIZE", stub_img(64 * MIB + 1),
@@ -406,12 +379,12 @@ def frame_payload_length() -> list[Probe]:
                len(p) - 1, err("BAD_FRAME")),
         _execute("past", "execute", "a request frame one byte longer than its stub fails that entry (BAD_FRAME)",
                  [(1, [stub(X, 0, len(p) - 1), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
-                 [{"fixed": [0, 8], "entries": [("BAD_FRAME", b"", b""), ("OK", u64(11), b"")]}],
+                 [{"results": ["cbor", "u64"], "entries": [("BAD_FRAME", b"", b""), ("OK", u64(11), b"")]}],
                  frames=(frame(1, 0, 1, 0, p),)),
         _execute("at", "execute", "a request frame exactly as long as its stub runs",
                  [(1, [stub(X, 0, len(p)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
                  # entry 0's result (p) leaves entry 1 no room in the response slot ([RSP-4])
-                 [{"fixed": [0, 8], "entries": [("OK", b"", p), ("FALLBACK", b"", u64(11))]}],
+                 [{"results": ["cbor", "u64"], "entries": [("OK", b"", p), ("FALLBACK", b"", u64(11))]}],
                  frames=(frame(1, 0, 1, 0, p),)),
     ]
 
@@ -459,11 +432,14 @@ def cbor_depth() -> list[Probe]:
         return b"".join(b"\x81" if i % 3 == 0 else b"\xa1\x61k" if i % 3 == 1 else b"\x9f" for i in range(n)) + \
             b"\x00" + b"".join(b"\xff" for i in range(n) if i % 3 == 2)
 
+    def tags(n: int) -> bytes:
+        return b"\xd9\x0f\xa0" * n + b"\x00"  # tag 4000, n times
+
     def echo(side: str, data: bytes, good: bool) -> Probe:
         want = [("OK", b"", data) if good else ("MALFORMED_CBOR", b"", b""), ("OK", u64(11), b"")]
         return _execute(side, "execute", f"a parameter {'at' if good else 'past'} the depth limit, then another entry",
                         [(1, [req_entry(X, 0, b"", data), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
-                        [{"fixed": [0, 8], "entries": want}])
+                        [{"results": ["cbor", "u64"], "entries": want}])
 
     return [
         chk("at", "arrays", "an item inside 64 nested arrays", arrays(64), True),
@@ -472,6 +448,8 @@ def cbor_depth() -> list[Probe]:
         chk("past", "maps", "an item inside 65 nested maps", maps(65), False),
         chk("at", "indefinite", "an item inside 64 nested indefinite-length arrays", indef(64), True),
         chk("past", "indefinite", "an item inside 65 nested indefinite-length arrays", indef(65), False),
+        chk("at", "tags", "an item inside 64 nested tags (each tag adds one level, [DEC-6])", tags(64), True),
+        chk("past", "tags", "an item inside 65 nested tags", tags(65), False),
         chk("at", "mixed", "64 levels of arrays, maps and indefinite arrays", mixed(64), True),
         chk("past", "mixed", "65 levels of arrays, maps and indefinite arrays", mixed(65), False),
         echo("at", arrays(64), True),
@@ -514,7 +492,7 @@ def param_length() -> list[Probe]:
         _dec("at", "decode-s", "n = S, not over S: TRUNCATED (it runs past the trailer), not OVERSIZE", s_img,
              err("TRUNCATED")),
         _dec("past", "decode-s", "n = S + 1 is OVERSIZE (checked before TRUNCATED)", o_img, err("OVERSIZE")),
-        _land("past", "land", "n = S + 1 is answered OVERSIZE", [(o_img, 1)], [err_rsp(1, CODE["OVERSIZE"])]),
+        _land("past", "land", "n = S + 1 is answered OVERSIZE", [(o_img, 1)], [err_rsp(1, code("OVERSIZE"))]),
         Probe(side="at", via="rsp-decode", title="a response body of n = S: TRUNCATED, not OVERSIZE",
               op="decode_response_batch", args={"config": cfg(), "results": ["cbor"],
                                                 "image": rsp_batch(1, [rsp_entry(0, b"", b"", n=1024)])},
@@ -540,6 +518,47 @@ def hello_size() -> list[Probe]:
               op="decode_hello", args={"data": sized(MIB)}, expect=ok(hello())),
         Probe(side="past", via="hello", title="a hello of 1 MiB + 1 byte is OVERSIZE", op="decode_hello",
               args={"data": sized(MIB + 1)}, expect=err("OVERSIZE")),
+        Probe(side="past", via="prefix-only", title="a length prefix of 1 MiB + 1 is OVERSIZE before any body byte",
+              op="decode_hello", args={"data": struct.pack("<I", MIB + 1)}, expect=err("OVERSIZE"),
+              clauses=("DEC-5",)),
+        Probe(side="past", via="short-body", title="a message one byte shorter than its prefix is TRUNCATED",
+              op="decode_hello", args={"data": msg(hello())[:-1]}, expect=err("TRUNCATED"), clauses=("DEC-5",)),
+    ]
+
+
+def hello_fields() -> list[Probe]:
+    return [
+        _hello("at", "machine", "machine 0xFFFF is accepted", True, machine=0xFFFF),
+        _hello("past", "machine", "machine 0x10000 is refused", False, machine=0x10000),
+        _hello("at", "threads", "threads 0xFFFF is accepted", True, threads=0xFFFF),
+        _hello("past", "threads", "threads 0x10000 is refused", False, threads=0x10000),
+    ]
+
+
+def detail_length() -> list[Probe]:
+    def img(n: int, detail: bytes, spare: int = 0) -> bytes:
+        body = pad8(U32.pack(n) + detail) + bytes(spare)
+        h = HDR.pack(7, (16 + len(body)) // 8, 0, code("TORN"))
+        return h + body + h
+
+    text = cbor("trailer differs")  # 16 bytes: u32 n and the detail take 20, padded to 24
+
+    def dec(side: str, via: str, title: str, image: bytes, expect: Outcome) -> Probe:
+        return Probe(side=side, via=via, title=title, op="decode_response_batch",
+                     args={"config": cfg(), "results": ["u64"], "image": image}, expect=expect,
+                     clauses=("DEC-2", "ERR-3"))
+
+    return [
+        dec("min", "", "an error response with n = 0: an empty detail", img(0, b""),
+            ok({"seq": 7, "status": code("TORN"), "responses": [], "detail": ""})),
+        dec("below", "", "an error response with no room for n: TRUNCATED", HDR.pack(7, 2, 0, code("TORN")) * 2,
+            err("TRUNCATED")),
+        dec("at", "", "a detail that ends exactly where its padding does", img(len(text), text),
+            ok({"seq": 7, "status": code("TORN"), "responses": [], "detail": "trailer differs"})),
+        dec("past", "", "n one longer than the bytes before the trailer: TRUNCATED", img(len(text) + 5, text),
+            err("TRUNCATED")),
+        dec("past", "spare", "8 spare bytes after the padded detail: BAD_HEADER", img(len(text), text, 8),
+            err("BAD_HEADER")),
     ]
 
 
@@ -570,7 +589,7 @@ def seq_range() -> list[Probe]:
              _decoded(top, [ADD.id], [dreq(P, ADD.id, u64(1))]), expected_seq=top, imm_seq16=0xFFFF),
         _land("below", "land", "an image of seq 0 never lands: STALE_SEQUENCE, and seq 1 still does",
               [(batch(0, [ADD.id], [req_entry(P, 0, u64(1))]), 0), (batch(1, [ADD.id], [req_entry(P, 0, u64(1))]), 1)],
-              [err_rsp(0, CODE["STALE_SEQUENCE"]), {"seq": 1, "count": 1}]),
+              [err_rsp(0, code("STALE_SEQUENCE")), {"seq": 1, "count": 1}]),
         Probe(side="at", via="imm", title="the immediate carries the low 16 bits of seq 0xFFFFFFFF", op="make_imm",
               args={"slot_id": 3, "seq": top}, expect=ok({"imm": 0x0003_FFFF, "parsed": [3, 0xFFFF]})),
         Probe(side="at", via="rsp-encode", title="a response of seq 0xFFFFFFFF", op="encode_response_batch",
@@ -589,6 +608,13 @@ def slot_id() -> list[Probe]:
         return Probe(side=side, via="imm", title=f"slot id {sid:#x} in an immediate", op="make_imm",
                      args={"slot_id": sid, "seq": 5}, expect=expect)
 
+    r_big = cbor(bytes(1006))  # a response entry of 1016 bytes: a response frame ([RSP-4])
+
+    def rsp(side: str, sid: int, expect: Outcome) -> Probe:
+        return Probe(side=side, via="rsp-encode", title=f"response slot id {sid:#x} in a response frame",
+                     op="encode_response_batch", args={"config": cfg(), "seq": 1, "slot_id": sid, "responses": [
+                         {"status": 0, "result": b"", "body": r_big}]}, expect=expect, clauses=("DEC-8", "RSP-4"))
+
     def fr(side: str, sid: int, expect: Outcome) -> Probe:
         return Probe(side=side, via="frame", title=f"slot id {sid:#x} in a frame header", op="encode_frame",
                      args={"kind": 2, "slot_id": sid, "seq": 1, "index": 0, "payload": b""}, expect=expect,
@@ -605,6 +631,11 @@ def slot_id() -> list[Probe]:
              slot_id=0xFFFF),
         _enc("past", "encode", "slot id 0x10000 cannot name a request frame's slot", [req(P, ECHO.id, b"", big)],
              err("BAD_ARGUMENT"), slot_id=0x10000),
+        _enc("past", "encode-no-frame", "slot id 0x10000 is refused even when no frame needs it ([DEC-8])",
+             [req(P, ADD.id, u64(1))], err("BAD_ARGUMENT"), slot_id=0x10000),
+        rsp("at", 0xFFFF, ok({"image": rsp_batch(1, [rsp_entry(1, n=len(r_big))]),
+                              "frames": [frame(2, 0xFFFF, 1, 0, r_big)]})),
+        rsp("past", 0x10000, err("BAD_ARGUMENT")),
     ]
 
 
@@ -644,7 +675,8 @@ def pointer() -> list[Probe]:
              _decoded(1, [ADD.id, NOP.id], [dreq(TOP48, NOP.id), dreq(TOP48, ADD.id, u64(2))])),
         _execute("at", "execute", "a property whose pointer is 2^48 - 1 runs its requests",
                  [(1, [req_entry(TOP48, 0, u64(5)), req_entry(TOP48, 1)], [ADD.id, GET.id])],
-                 [{"fixed": [8, 0], "entries": [("OK", u64(15), b""), ("OK", b"", cbor(15))]}], pointer=TOP48),
+                 [{"results": ["u64", "cbor"], "entries": [("OK", u64(15), b""), ("OK", b"", cbor(15))]}],
+                 pointer=TOP48),
     ]
 
 
@@ -665,8 +697,8 @@ def rsp_placement() -> list[Probe]:
     midp = [small, {"status": 0, "result": b"", "body": past0}, small]
     err_at = cbor("e" * 981)  # 984 bytes: an error entry of 992 bytes, as `at0`
     err_past = cbor("e" * 982)  # 985 bytes: 1000
-    e_at = [{"status": CODE["CLOSURE_RAISED"], "result": b"", "body": err_at}, small, small]
-    e_past = [{"status": CODE["CLOSURE_RAISED"], "result": b"", "body": err_past}, small, small]
+    e_at = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_at}, small, small]
+    e_past = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_past}, small, small]
     big_at, big_past = 997, 998  # BIG returns bytes(n): 1000 / 1001 bytes of CBOR, one entry of 1008 / 1016
     return [
         enc("at", "first", "entry 0 of 3 ends 16 bytes before S: inline", first,
@@ -678,15 +710,15 @@ def rsp_placement() -> list[Probe]:
         enc("past", "middle", "entry 1 of 3 one byte past the bound: FALLBACK", midp,
             rsp_batch(4, [rsp_entry(0), rsp_entry(1, n=len(past0)), rsp_entry(0)]), [frame(2, 6, 4, 1, past0)]),
         enc("at", "error", "an error entry at the bound keeps its detail", e_at,
-            rsp_batch(4, [rsp_entry(CODE["CLOSURE_RAISED"], b"", err_at), rsp_entry(0), rsp_entry(0)]), []),
+            rsp_batch(4, [rsp_entry(code("CLOSURE_RAISED"), b"", err_at), rsp_entry(0), rsp_entry(0)]), []),
         enc("past", "error", "an error entry past the bound keeps its status, its detail dropped (n = 0)", e_past,
-            rsp_batch(4, [rsp_entry(CODE["CLOSURE_RAISED"], n=0), rsp_entry(0), rsp_entry(0)]), []),
+            rsp_batch(4, [rsp_entry(code("CLOSURE_RAISED"), n=0), rsp_entry(0), rsp_entry(0)]), []),
         _execute("at", "execute", "a result that fills the response slot to the byte comes inline",
                  [(1, [req_entry(X, 0, b"", cbor(big_at))], [BIG.id])],
-                 [{"fixed": [0], "entries": [("OK", b"", cbor(bytes(big_at)))]}]),
+                 [{"results": ["cbor"], "entries": [("OK", b"", cbor(bytes(big_at)))]}]),
         _execute("past", "execute", "one byte more and it comes as a response frame",
                  [(1, [req_entry(X, 0, b"", cbor(big_past))], [BIG.id])],
-                 [{"fixed": [0], "entries": [("FALLBACK", b"", cbor(bytes(big_past)))]}]),
+                 [{"results": ["cbor"], "entries": [("FALLBACK", b"", cbor(bytes(big_past)))]}]),
     ]
 
 
@@ -717,7 +749,7 @@ def fb_threshold() -> list[Probe]:
         *pair("k0", 1024, 988, k=0),
         _execute("at", "execute", "a request exactly at the threshold is inline and runs",
                  [(1, [req_entry(X, 0, b"", at_exec)], [ECHO.id])],
-                 [{"fixed": [0], "entries": [("OK", b"", at_exec)]}]),
+                 [{"results": ["cbor"], "entries": [("OK", b"", at_exec)]}]),
     ]
 
 
@@ -754,6 +786,10 @@ LIMITS: tuple[Limit, ...] = (
           "n <= S (OVERSIZE)", lower=False, probes=param_length),
     Limit(name="hello-size", clauses=("BOOT-4",), value="a bootstrap message is at most 1 MiB", lower=False,
           probes=hello_size),
+    Limit(name="hello-fields", clauses=("BOOT-2",), value="machine and threads are 16-bit", lower=False,
+          probes=hello_fields),
+    Limit(name="detail-length", clauses=("RSP-5",), value="an error response's detail: 0 <= n, 8 + align8(4 + n) "
+          "= L - 8", lower=True, probes=detail_length),
     Limit(name="seq", clauses=("LAND-4",), value="1 <= seq <= 0xFFFFFFFF, wrapping to 1; 0 names no batch",
           lower=True, probes=seq_range),
     Limit(name="slot-id", clauses=("SLOT-5", "LAND-2", "LIM-1"), value="slot ids are 16 bits", lower=False,
