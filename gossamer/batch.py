@@ -108,6 +108,8 @@ class BatchBuilder:
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-6", "a batch holds at least one request")
         if not 1 <= seq <= SEQ_MASK:
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "LAND-4", f"seq {seq} must be 1..2^32-1")
+        if not 0 <= slot_id <= 0xFFFF:  # [DEC-8], [SLOT-5]
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-5", f"slot id {slot_id} is not 16-bit")
         length = self._used
         image = bytearray(length)
         header = HEADER.pack(seq, length // 8, len(self._entries), len(self._table))

@@ -12,7 +12,7 @@ import attrs
 
 from . import serial
 from .buffer import U32
-from .errors import ErrorCode, RemoteProtocolError
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from .slot import MAX_SLOT_SIZE, MAX_TABLE_K, MIN_SLOT_SIZE, SlotConfig
 
 PROTOCOL_VERSION = 1
@@ -93,6 +93,22 @@ def hello_from_map(m: Any) -> Hello:
         ),
         rdma=rdma,
     )
+
+
+def decode_message(data: bytes) -> Any:
+    """Exactly one whole bootstrap message, length prefix included ([DEC-5] steps 1 to 5)."""
+    if len(data) < 4:
+        raise RemoteProtocolError(ErrorCode.TRUNCATED, "DEC-5", f"{len(data)} bytes: no length prefix")
+    (n,) = U32.unpack_from(data, 0)
+    if n > MAX_MESSAGE:
+        raise RemoteProtocolError(ErrorCode.OVERSIZE, "BOOT-4", f"bootstrap message of {n} bytes")
+    if len(data) < 4 + n:
+        raise RemoteProtocolError(ErrorCode.TRUNCATED, "DEC-5", f"message of {n} bytes, {len(data) - 4} given")
+    if len(data) > 4 + n:
+        raise LocalProtocolError(
+            ErrorCode.BAD_ARGUMENT, "DEC-5", f"{len(data) - 4 - n} bytes after the one message"
+        )
+    return serial.loads(data[4:])
 
 
 class BootstrapReader:

@@ -28,7 +28,7 @@ class ErrorCode(enum.IntEnum):
     VERSION_MISMATCH = 0x1A  #: [BOOT-1]
     BAD_FRAME = 0x1B  #: [FB-6]
     PEER_FAILED = 0x1C  #: local: connection or peer machine failed
-    NESTED_APPLY = 0x1D  #: local: blocking apply inside a delegated closure
+    NESTED_APPLY = 0x1D  #: [ERR-5]: blocking apply inside a delegated closure; local, and entry level
     NOREF = 0x1E  #: local: capture layout breaks NoRef ([LAYOUT-3])
     BAD_ARGUMENT = 0x1F  #: local: values do not match the layout ([SER-3])
     SLOT_BUSY = 0x20  #: local: slot written before its response ([FLOW-1])
@@ -66,6 +66,8 @@ ENTRY_STATUSES = frozenset(
         # [FB-6]: entries still waiting on a broken fallback stream fail "with that code"
         ErrorCode.BAD_FRAME,
         ErrorCode.OVERSIZE,
+        # [ERR-5]: a closure that let a nested blocking apply's failure escape
+        ErrorCode.NESTED_APPLY,
     }
 )
 

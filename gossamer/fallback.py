@@ -66,8 +66,20 @@ def decode_frame_header(
     return FrameKind(kind), slot_id, seq, index, length
 
 
+class BrokenStream(RemoteProtocolError):
+    """The stream broke ([DEC-3]); `frames` are the whole frames that came before the bad header.
+
+    They are delivered as if the error had not happened, so the outcome does not depend on how the
+    stream was cut into reads.
+    """
+
+    def __init__(self, cause: RemoteProtocolError, frames: list[Frame]) -> None:
+        super().__init__(cause.code, cause.clause, cause.message)
+        self.frames = frames
+
+
 class FrameReader:
-    """Incremental frame parser over a byte stream ([FB-6]: broken after the first error)."""
+    """Incremental frame parser over a byte stream ([FB-6], [DEC-3]: broken after the first error)."""
 
     def __init__(self, limit: int = DEFAULT_FALLBACK_LIMIT) -> None:
         self._buf = bytearray()
@@ -83,9 +95,13 @@ class FrameReader:
         return len(self._buf)
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add bytes; return the frames completed by them (possibly none)."""
+        """Add bytes; return the frames completed by them (possibly none).
+
+        Raises `BrokenStream` (a RemoteProtocolError with the code) at the first bad header, carrying
+        the frames completed before it; every later call raises it again, with no frames.
+        """
         if self._error is not None:
-            raise self._error
+            raise BrokenStream(self._error, [])
         self._buf += data
         out: list[Frame] = []
         while len(self._buf) >= FRAME_HEADER_SIZE:
@@ -93,7 +109,7 @@ class FrameReader:
                 kind, slot_id, seq, index, length = decode_frame_header(self._buf, self._limit)
             except RemoteProtocolError as e:
                 self._error = e
-                raise
+                raise BrokenStream(e, out) from None
             end = FRAME_HEADER_SIZE + length
             if len(self._buf) < end:
                 break

@@ -22,13 +22,14 @@ _FIXED: dict[str, str] = {
     "i8": "b", "i16": "h", "i32": "i", "i64": "q",
     "f32": "f", "f64": "d", "bool": "B",
 }
-_BYTES = re.compile(r"bytes([0-9]+)")
+_BYTES = re.compile(r"bytes([1-9][0-9]*)")  # [DEC-7]: decimal N, no leading zeros
 #: names people reach for that hold references or have no fixed size ([LAYOUT-3])
 _REFERENCE_LIKE = {
     "str", "string", "bytes", "list", "vec", "dict", "map", "set", "tuple", "object", "ref",
     "ptr", "pointer", "box", "any", "cbor", "bytearray", "memoryview",
 }
 MAX_BYTES_FIELD = 65536
+_FIXED_PARAM = re.compile(r"cbor:([1-9][0-9]*)")
 
 Value = int | float | bool | bytes
 
@@ -67,8 +68,8 @@ class Layout:
             )
         fmt = ["<"]
         kinds: list[str] = []
-        for token in spec.split():
-            t = token.lower()
+        for t in (tok for tok in spec.split(" ") if tok):  # [DEC-7]: runs of 0x20, case-sensitive
+            token = t
             if t in _FIXED:
                 fmt.append(_FIXED[t])
                 kinds.append(t)
@@ -176,13 +177,9 @@ class ParamSpec:
             return cls(present=False, fixed_size=None)
         if spec == "cbor":
             return cls(present=True, fixed_size=None)
-        if spec.startswith("cbor:"):
-            try:
-                m = int(spec[5:])
-            except ValueError:
-                m = -1
-            if 1 <= m <= 65536:
-                return cls(present=True, fixed_size=m)
+        fixed = _FIXED_PARAM.fullmatch(spec)
+        if fixed is not None and 1 <= int(fixed.group(1)) <= 65536:  # [DEC-7]: no sign, no leading zeros
+            return cls(present=True, fixed_size=int(fixed.group(1)))
         raise LocalProtocolError(
             ErrorCode.BAD_ARGUMENT, "LAYOUT-2",
             f"serialized parameter {spec!r}: expected None, 'cbor' or 'cbor:M' (1 <= M <= 65536)",

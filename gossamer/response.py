@@ -69,6 +69,7 @@ def encode_response_batch(
 ) -> EncodedBatch:
     """Encode the answers to an accepted batch; oversize entries become FALLBACK stubs ([RSP-4])."""
     count = len(responses)
+    _check_encode_args(seq, slot_id)
     if not 1 <= count <= MAX_COUNT:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-2", f"a response batch holds 1..255 entries, not {count}")
     s = config.slot_size
@@ -115,8 +116,21 @@ def encode_response_batch(
     return EncodedBatch(seq=seq, image=bytes(image), frames=tuple(frames), count=count)
 
 
+def _check_encode_args(seq: int, slot_id: int) -> None:
+    """[DEC-8]: a response batch's seq is 1..2^32-1 ([LAND-4]) and its slot id 16 bits ([SLOT-5])."""
+    if not 1 <= seq <= 0xFFFFFFFF:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"seq {seq} must be 1..2^32-1")
+    if not 0 <= slot_id <= 0xFFFF:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"slot id {slot_id} is not 16-bit")
+
+
 def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotConfig) -> bytes:
-    """The answer to a rejected batch: count 0, status = the batch-level code, a detail ([RSP-5])."""
+    """The answer to a rejected batch: count 0, status = the batch-level code, a detail ([RSP-5]).
+
+    `seq` is the rejected header's seq, any u32 (0 included: a header that said 0, [DEC-8]).
+    """
+    if not 0 <= seq <= 0xFFFFFFFF:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"seq {seq} is not a u32")
     if code not in BATCH_LEVEL:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-5", f"{code.name} is not a batch-level code")
     room = config.slot_size - FRAMING - 8 - 8
@@ -127,7 +141,7 @@ def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotCo
         body = serial.dumps(text)
     length = FRAMING + align8(4 + len(body))
     image = bytearray(length)
-    header = HEADER.pack(seq & 0xFFFFFFFF, length // 8, 0, int(code))
+    header = HEADER.pack(seq, length // 8, 0, int(code))
     image[0:8] = header
     U32.pack_into(image, 8, len(body))
     image[12 : 12 + len(body)] = body
@@ -137,6 +151,17 @@ def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotCo
 
 def _bad(code: ErrorCode, clause: str, msg: str) -> RemoteProtocolError:
     return RemoteProtocolError(code, clause, msg)
+
+
+def detail_text(data: bytes | memoryview) -> str:
+    """A detail as text ([ERR-3]): the string when `data` is one CBOR text string, else ""."""
+    if not data:
+        return ""
+    try:
+        text = serial.loads(data)
+    except RemoteProtocolError:
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 def decode_response_batch(
@@ -162,12 +187,10 @@ def decode_response_batch(
         (n,) = U32.unpack_from(mv, 8)
         if 12 + n > end:
             raise _bad(ErrorCode.TRUNCATED, "RSP-5", "error detail runs past the trailer")
-        detail = serial.loads(mv[12 : 12 + n])
-        if not isinstance(detail, str):
-            raise _bad(ErrorCode.MALFORMED_CBOR, "RSP-5", "error detail is not a text string")
         if 8 + align8(4 + n) != end:
             raise _bad(ErrorCode.BAD_HEADER, "SLOT-8", "bytes left after the error detail")
-        return ResponseBatch(seq=seq, status=status, responses=(), detail=detail)
+        # [ERR-3]: the detail never rejects a response; n = 0 is an empty detail
+        return ResponseBatch(seq=seq, status=status, responses=(), detail=detail_text(mv[12 : 12 + n]))
     if count != len(specs):
         raise _bad(ErrorCode.BAD_HEADER, "RSP-6", f"response has {count} entries, the batch had {len(specs)} requests")
     off = HEADER_SIZE
@@ -181,6 +204,8 @@ def decode_response_batch(
             raise _bad(ErrorCode.BAD_HEADER, "RSP-4", f"response entry {i}: nonzero reserved bytes")
         off += 8
         if st == ErrorCode.FALLBACK:
+            if n > config.fallback_limit:  # [DEC-2] step 5.3, as for a request stub ([FB-2])
+                raise _bad(ErrorCode.OVERSIZE, "DEC-2", f"response entry {i}: fallback length {n} over the limit")
             out.append(Response(st, b"", None, n))
             continue
         if st not in ENTRY_STATUSES:  # [ERR-4]

@@ -1,8 +1,10 @@
 """Serialized data: CBOR (RFC 8949) for parameters, variable results and details ([SER-1], [SER-2]).
 
 Decoding is two steps: a depth-bounded, iterative well-formedness walk (RFC 8949 appendix C) that
-never reads past the bytes given, then cbor2 for the value. Anything cbor2 still rejects (invalid
-UTF-8, a bad tag content) is `MALFORMED_CBOR` too; no cbor2 exception escapes.
+never reads past the bytes given, then cbor2 for the value ([DEC-6]). Invalid UTF-8 in a text string
+is `MALFORMED_CBOR`; a tag whose content cbor2's semantic decoder refuses (tag 2 on a text string,
+a dangling shared reference) is still a well-formed item and is accepted, decoded as a plain
+`CBORTag`. No cbor2 exception escapes.
 """
 
 from __future__ import annotations
@@ -118,12 +120,28 @@ def _skip_definite_string(data: bytes | memoryview, pos: int) -> int:
     return pos + length
 
 
+def _raw_tag(tag: int) -> Any:
+    return lambda value, _immutable=False: cbor2.CBORTag(tag, value)
+
+
+#: Every tag below 2^16 decoded as a plain CBORTag: the retry for items whose tag content a cbor2
+#: semantic decoder refuses ([DEC-6]: any tag with any content is accepted). Built on first use.
+_RAW_TAGS: dict[int, Any] = {}
+
+
 def loads(data: bytes | memoryview) -> Any:
-    """Exactly one well-formed CBOR item occupying all of `data` ([SER-1], [SER-2])."""
+    """Exactly one well-formed CBOR item with valid UTF-8 text occupying all of `data` ([DEC-6])."""
     end = item_end(data)
     if end != len(data):
         raise _malformed(f"{len(data) - end} trailing bytes after the item")
+    raw = bytes(data)
     try:
-        return cbor2.loads(bytes(data))
+        return cbor2.loads(raw)
     except Exception as e:  # cbor2 raises several types; all mean the same here
-        raise _malformed(f"invalid item ({type(e).__name__}: {e})") from None
+        first = e
+    if not _RAW_TAGS:
+        _RAW_TAGS.update({t: _raw_tag(t) for t in range(1 << 16)})
+    try:  # semantic tags off: only a real validity error (invalid UTF-8) fails now
+        return cbor2.loads(raw, semantic_decoders=_RAW_TAGS)
+    except Exception:
+        raise _malformed(f"invalid item ({type(first).__name__}: {first})") from None

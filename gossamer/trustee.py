@@ -135,15 +135,24 @@ class Trustee:
             return Response.error(e.code, e.message)
         try:
             value = self.call(c, entry.value, args)
+        except LocalProtocolError as e:
+            if e.code is not ErrorCode.NESTED_APPLY:
+                return self._raised(c, e)
+            # [ERR-5]: the caller receives NESTED_APPLY itself, not CLOSURE_RAISED
+            return Response.error(ErrorCode.NESTED_APPLY, f"{c.name}: {e.message}")
         except Exception as e:
-            tb = traceback.extract_tb(e.__traceback__)
-            where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
-            return Response.error(ErrorCode.CLOSURE_RAISED, f"{c.name} raised {type(e).__name__}: {e}{where}")
+            return self._raised(c, e)
         try:
             fixed, body = pack_result(c.result, value)
         except GossamerError as e:
             return Response.error(e.code, f"{c.name}: {e.message}")
         return Response(int(ErrorCode.OK), fixed, body)
+
+    @staticmethod
+    def _raised(c: Closure, e: BaseException) -> Response:
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+        return Response.error(ErrorCode.CLOSURE_RAISED, f"{c.name} raised {type(e).__name__}: {e}{where}")
 
     def call(self, c: Closure, value: Any, args: tuple[Any, ...]) -> Any:
         """Run the closure itself; a runtime overrides this to mark "inside a delegated closure"."""

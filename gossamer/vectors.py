@@ -19,11 +19,11 @@ from typing import Any
 
 from . import serial
 from .batch import encode_request_batch, pack_requests
-from .bootstrap import Hello, negotiate
+from .bootstrap import Hello, decode_message, hello_from_map, negotiate
 from .buffer import HEADER, STUB_TAIL, U32, U64
 from .closures import Registry
 from .errors import ErrorCode, GossamerError, LocalProtocolError
-from .fallback import Frame, FrameKind, FrameReader
+from .fallback import BrokenStream, Frame, FrameKind, FrameReader
 from .protocol_files import vector_dir
 from .request import Request
 from .response import Response, decode_response_batch, encode_error_response, encode_response_batch
@@ -198,7 +198,8 @@ def _error_batches() -> list[dict[str, Any]]:
             raise AssertionError(f"vector {cid} decoded without error")
         status = HEADER.unpack_from(out, 0)[3]
         cases.append({
-            "id": cid, "title": title, "clauses": clauses, "config": _cfg(cfg), "image": bytes(img).hex(),
+            "id": cid, "title": title, "clauses": [*clauses, "DEC-1"], "config": _cfg(cfg),
+            "image": bytes(img).hex(),
             "expected_seq": expected_seq, "imm_seq16": imm16, "error": ErrorCode(status).name,
             "response": out.hex(), "next_expected_seq": slot.expected,
         })
@@ -219,8 +220,13 @@ def _error_batches() -> list[dict[str, Any]]:
          _reheader(big, words=129) + bytes(1040 - len(big)))
     case("rbe-shorter-than-header", "image shorter than its header claims", ["SLOT-8", "LIM-2"],
          _valid_image(two)[:16])
-    case("rbe-words-below-16", "header claims fewer bytes than header and trailer", ["SLOT-8"],
-         _reheader(_valid_image(two), words=1))
+    case("rbe-words-below-16", "header claims fewer bytes than header and trailer (words < 2): BAD_HEADER",
+         ["SLOT-8"], _reheader(_valid_image(two), words=1))
+    case("rbe-words-zero", "words = 0: BAD_HEADER, not TRUNCATED", ["SLOT-8"], _reheader(_valid_image(two), words=0))
+    case("rbe-stale-beats-bad-header", "a stale seq is judged before a bad header (step 2 before step 4)",
+         ["LAND-5"], _reheader(_valid_image(two), seq=4, words=200), expected_seq=5)
+    case("rbe-bad-header-beats-torn", "count 0 and a torn trailer: BAD_HEADER (step 7 before step 9)",
+         ["SLOT-6", "SLOT-7"], _reheader(_valid_image(two), count=0)[:-1] + b"\xee")
     img = _valid_image(two)
     U64.pack_into(img, 8, 0x0123456789ABCDEF)
     case("rbe-unknown-closure-table", "table names an unregistered closure", ["VT-5", "REQ-6"], img)
@@ -238,7 +244,8 @@ def _error_batches() -> list[dict[str, Any]]:
     case("rbe-reserved-flag", "a reserved flag bit set", ["REQ-2"], img)
     put = _valid_image([_req("vectors:put", 8, 1, param="abc")])
     U32.pack_into(put, 8 + 8 + 8 + 8, 2000)
-    case("rbe-param-oversize", "parameter length beyond the slot", ["REQ-5", "LIM-2"], put)
+    case("rbe-param-oversize", "parameter length beyond the slot: OVERSIZE, though it also runs past the trailer",
+         ["REQ-5", "LIM-2"], put)
     put = _valid_image([_req("vectors:put", 8, 1, param="abc")])
     U32.pack_into(put, 8 + 8 + 8 + 8, 40)
     case("rbe-param-truncated", "parameter length runs past the trailer", ["REQ-5", "SLOT-8"], put)
@@ -252,10 +259,14 @@ def _error_batches() -> list[dict[str, Any]]:
          _reheader(short, words=len(short) // 8))
     stub = _valid_image([_req("vectors:blob993", 8, bytes(993))])
     STUB_TAIL.pack_into(stub, 8 + 8 + 8, 993, 1)
-    case("rbe-stub-reserved", "nonzero reserved word in a fallback stub", ["FB-2"], stub)
+    case("rbe-stub-reserved", "nonzero reserved word in a fallback stub: BAD_HEADER", ["FB-2"], stub)
     stub = _valid_image([_req("vectors:blob993", 8, bytes(993))])
     STUB_TAIL.pack_into(stub, 8 + 8 + 8, 0xFFFFFFFF, 0)
-    case("rbe-stub-over-limit", "fallback payload length above the limit", ["FB-6", "LIM-2"], stub)
+    case("rbe-stub-over-limit", "fallback payload length above the limit: OVERSIZE", ["FB-6", "FB-2", "LIM-2"], stub)
+    stub = _valid_image([_req("vectors:blob993", 8, bytes(993))])
+    STUB_TAIL.pack_into(stub, 8 + 8 + 8, 0xFFFFFFFF, 1)
+    case("rbe-stub-reserved-beats-limit", "reserved word and payload_len both wrong: BAD_HEADER first",
+         ["FB-2"], stub)
     garbage = bytes((i * 73 + 41) & 0xFF for i in range(1024))
     case("rbe-garbage", "1 KiB of garbage where a batch should be", ["ERR-1", "LAND-5"], garbage,
          expected_seq=int.from_bytes(garbage[:4], "little"), imm_seq16=int.from_bytes(garbage[:2], "little"))
@@ -313,6 +324,17 @@ def _responses() -> list[dict[str, Any]]:
         errs.append({"id": cid, "title": f"the answer to a batch rejected with {code.name}",
                      "clauses": ["RSP-5", "FLOW-2"], "config": _cfg(cfg), "seq": 5, "error": code.name,
                      "detail": f"batch rejected: {code.name}", "image": img.hex()})
+    # [ERR-3]: n = 0 is a valid empty detail, and a detail that is not a CBOR text decodes as ""
+    for cid, title, body in [("rsp-error-batch-no-detail", "an error response with n = 0: no detail", b""),
+                             ("rsp-error-batch-detail-not-text", "a detail that is not a CBOR text string",
+                              serial.dumps(7))]:
+        raw = U32.pack(len(body)) + body
+        raw += bytes(-len(raw) % 8)
+        head = HEADER.pack(5, (16 + len(raw)) // 8, 0, int(ErrorCode.TORN))
+        img = head + raw + head
+        decoded = decode_response_batch(img, [], cfg, 5)
+        errs.append({"id": cid, "title": title, "clauses": ["RSP-5", "ERR-3", "DEC-2"], "config": _cfg(cfg),
+                     "seq": 5, "error": "TORN", "detail": decoded.detail, "decode_only": True, "image": img.hex()})
     return cases + errs
 
 
@@ -326,7 +348,7 @@ def _response_errors() -> list[dict[str, Any]]:
         try:
             decode_response_batch(bytes(img), [BY_NAME[n].result for n in closures], cfg, expected_seq)
         except GossamerError as e:
-            cases.append({"id": cid, "title": title, "clauses": clauses, "config": _cfg(cfg),
+            cases.append({"id": cid, "title": title, "clauses": [*clauses, "DEC-2"], "config": _cfg(cfg),
                           "closures": closures, "expected_seq": expected_seq, "image": bytes(img).hex(),
                           "error": e.code.name})
             return
@@ -344,6 +366,26 @@ def _response_errors() -> list[dict[str, Any]]:
     fixed_n = bytearray(good)
     U32.pack_into(fixed_n, 12, 4)
     case("rspe-fixed-with-length", "a fixed result with a nonzero length", ["RSP-3"], fixed_n, ["vectors:get"] * 2)
+    reserved = bytearray(good)
+    reserved[9] = 1
+    case("rspe-entry-reserved", "nonzero reserved bytes in a response entry", ["RSP-4"], reserved,
+         ["vectors:get"] * 2)
+    stub = bytearray(good)
+    stub[8] = int(ErrorCode.FALLBACK)
+    U32.pack_into(stub, 12, cfg.fallback_limit + 1)
+    case("rspe-fallback-over-limit", "a FALLBACK entry announcing more than the fallback limit: OVERSIZE",
+         ["RSP-4", "LIM-2"], stub, ["vectors:get"] * 2)
+    big_n = bytearray(encode_response_batch(3, [Response.error(ErrorCode.BAD_PROPERTY, "x")], cfg).image)
+    U32.pack_into(big_n, 12, 2000)
+    case("rspe-length-oversize", "an entry length above S: OVERSIZE, though it also runs past the trailer",
+         ["REQ-5", "LIM-2"], big_n, ["vectors:get"])
+    err_img = bytearray(encode_error_response(3, ErrorCode.TORN, "t", cfg))
+    err_img[7] = err_img[-1] = int(ErrorCode.BAD_PROPERTY)
+    case("rspe-header-entry-code", "a response header status that is not a batch code", ["ERR-4", "RSP-5"],
+         err_img, ["vectors:get"])
+    err_img = bytearray(encode_error_response(3, ErrorCode.TORN, "t", cfg))
+    err_img[6] = err_img[-2] = 1
+    case("rspe-error-with-count", "an error response with count 1", ["RSP-5"], err_img, ["vectors:get"])
     return cases
 
 
@@ -356,15 +398,15 @@ def _frames() -> list[dict[str, Any]]:
 
     def case(cid: str, title: str, clauses: list[str], stream: bytes, limit: int = 64 << 20) -> None:
         reader = FrameReader(limit)
-        frames: list[dict[str, Any]] = []
         error = None
         try:
-            for f in reader.feed(stream):
-                frames.append({"kind": int(f.kind), "slot_id": f.slot_id, "seq": f.seq, "index": f.index,
-                               "payload": f.payload.hex()})
-        except GossamerError as e:
-            error = e.code.name
-        cases.append({"id": cid, "title": title, "clauses": clauses, "limit": limit, "stream": stream.hex(),
+            got = reader.feed(stream)
+        except BrokenStream as e:
+            error, got = e.code.name, e.frames
+        frames = [{"kind": int(f.kind), "slot_id": f.slot_id, "seq": f.seq, "index": f.index,
+                   "payload": f.payload.hex()} for f in got]
+        cases.append({"id": cid, "title": title, "clauses": [*clauses, "DEC-3"], "limit": limit,
+                      "stream": stream.hex(),
                       "frames": frames, "error": error, "buffered": reader.buffered if error is None else None})
 
     case("fr-two-frames", "a request frame then an empty response frame", ["FB-3"], f1 + f2)
@@ -373,6 +415,12 @@ def _frames() -> list[dict[str, Any]]:
     case("fr-bad-kind", "unknown kind 3", ["FB-6"], f2[:4] + b"\x03" + f2[5:])
     case("fr-reserved", "nonzero reserved byte", ["FB-6"], f2[:5] + b"\x01" + f2[6:])
     case("fr-oversize", "payload length above the limit", ["FB-6", "LIM-2"], f1, limit=512)
+    case("fr-oversize-header-only", "a header over the limit is judged before any payload arrives",
+         ["FB-6", "LIM-2"], f1[:20], limit=512)
+    case("fr-frame-then-bad", "a whole frame before a bad header is still delivered; then BAD_FRAME",
+         ["FB-6"], f2 + b"XXXX" + f2[4:])
+    case("fr-bad-header-before-partial", "a bad magic with its frame incomplete: BAD_FRAME at once",
+         ["FB-6"], b"XXXX" + f1[4:30])
     return cases
 
 
@@ -412,13 +460,26 @@ def _cbor() -> list[dict[str, Any]]:
         ("cbor-deep", "nesting deeper than 64", bytes([0x81] * 70) + b"\x00"),
         ("cbor-empty", "no bytes at all", b""),
         ("cbor-stray-break", "a break byte outside a container", bytes.fromhex("ff")),
+        ("cbor-tag-any-content", "tag 2 (bignum) on a text string: well-formed, accepted", bytes.fromhex("c26161")),
+        ("cbor-tag-date-int", "tag 0 (date string) on an integer: well-formed, accepted", bytes.fromhex("c001")),
+        ("cbor-non-preferred-int", "1 written in 8 bytes: accepted", bytes.fromhex("1b0000000000000001")),
+        ("cbor-duplicate-keys", "a map with a duplicate key: accepted", bytes.fromhex("a201000101")),
+        ("cbor-indefinite-string", "an indefinite-length text string of two chunks", bytes.fromhex("7f61616162ff")),
+        ("cbor-indefinite-bad-chunk", "a byte-string chunk inside an indefinite text string",
+         bytes.fromhex("7f4161ff")),
+        ("cbor-depth-64", "64 arrays nested: accepted", bytes([0x81] * 63) + b"\x80"),
+        ("cbor-depth-65", "65 arrays nested: refused", bytes([0x81] * 64) + b"\x80"),
+        ("cbor-tags-depth-65", "65 tags nested count as depth too", bytes([0xC6] * 65) + b"\x00"),
+        ("cbor-info-31-on-int", "indefinite length on major type 0", bytes.fromhex("1f")),
+        ("cbor-simple-below-32", "a two-byte simple value below 32", bytes.fromhex("f810")),
     ]:
         try:
             serial.loads(data)
             err = None
         except GossamerError as e:
             err = e.code.name
-        cases.append({"id": cid, "title": title, "clauses": ["SER-1", "SER-2"], "data": data.hex(), "error": err})
+        cases.append({"id": cid, "title": title, "clauses": ["SER-1", "SER-2", "DEC-6"], "data": data.hex(),
+                      "error": err})
     return cases
 
 
@@ -435,7 +496,36 @@ def _bootstrap() -> list[dict[str, Any]]:
                     "ours": list(ours), "theirs": list(theirs), "version": v, "error": err})
     hello = Hello(machine=2, threads=4, rdma={"fallback_port": 4791})
     out.append({"id": "boot-hello", "title": "a hello message", "clauses": ["BOOT-2", "BOOT-3"],
-                "message": hello.encode().hex()})
+                "message": hello.encode().hex(), "error": None})
+    base = hello.to_map()
+
+    def bad(cid: str, title: str, clauses: list[str], message: bytes) -> None:
+        try:
+            hello_from_map(decode_message(message))
+            err: str | None = None
+        except GossamerError as e:
+            err = e.code.name
+        out.append({"id": cid, "title": title, "clauses": [*clauses, "DEC-5"], "message": message.hex(),
+                    "error": err})
+
+    def msg(m: Any) -> bytes:
+        body = serial.dumps(m)
+        return U32.pack(len(body)) + body
+
+    bad("boot-hello-big-endian-prefix", "a length prefix written big-endian is a message of 2^24+ bytes",
+        ["BOOT-4", "GEN-1"], len(serial.dumps(base)).to_bytes(4, "big") + serial.dumps(base))
+    bad("boot-hello-over-1mib", "a prefix above 1 MiB: OVERSIZE on the prefix alone", ["BOOT-4"],
+        U32.pack((1 << 20) + 1))
+    bad("boot-hello-missing-key", "no fallback_limit: MALFORMED_CBOR", ["BOOT-2"],
+        msg({k: v for k, v in base.items() if k != "fallback_limit"}))
+    bad("boot-hello-not-a-map", "an array instead of a map: MALFORMED_CBOR", ["BOOT-2"], msg([1, 2]))
+    bad("boot-hello-bool-threads", "threads = true is not an integer: BAD_HEADER", ["BOOT-2"],
+        msg({**base, "threads": True}))
+    bad("boot-hello-versions-reversed", "versions [2, 1]: BAD_HEADER", ["BOOT-1", "BOOT-2"],
+        msg({**base, "versions": [2, 1]}))
+    bad("boot-hello-missing-beats-range", "a missing key and slot_size 100: MALFORMED_CBOR first", ["BOOT-2"],
+        msg({**{k: v for k, v in base.items() if k != "threads"}, "slot_size": 100}))
+    bad("boot-hello-machine-17-bits", "machine 0x10000: BAD_HEADER", ["BOOT-2"], msg({**base, "machine": 0x10000}))
     return out
 
 

@@ -22,7 +22,7 @@ def cases() -> list[Case]:
     assert len(img_at) == 1024
     add("fb.threshold-at", "a request that exactly fills a batch of its own stays inline",
         ["FB-1", "SLOT-4"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 1, "requests": [req(P, ECHO.id, b"", at)]},
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(P, ECHO.id, b"", at)]},
         ok({"image": img_at, "frames": []}))
     img_over = batch(1, [ECHO.id], [stub(P, 0, len(over))])
     add("fb.threshold-over", "one byte more and it is a 16-byte stub plus a request frame",

@@ -40,12 +40,12 @@ def cases() -> list[Case]:
     img_nop = batch(9, [NOP.id], [req_entry(1, 0)])
     add("req.encode.empty-capture", "a closure with no capture and no parameter takes an 8-byte entry",
         ["REQ-3", "REQ-4", "GEN-2"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 9, "requests": [req(1, NOP.id)]},
+        {"config": cfg(), "closures": CL, "seq": 9, "slot_id": 0, "requests": [req(1, NOP.id)]},
         ok({"image": img_nop, "frames": []}))
     img_flag = batch(3, [FLAG.id], [req_entry(5, 0, b"\x01")])
     add("req.encode.padding-zero", "a 1-byte capture is padded with seven zero bytes",
         ["GEN-2", "GEN-3", "LAYOUT-1"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 3, "requests": [req(5, FLAG.id, b"\x01")]},
+        {"config": cfg(), "closures": CL, "seq": 3, "slot_id": 0, "requests": [req(5, FLAG.id, b"\x01")]},
         ok({"image": img_flag, "frames": []}))
     dirty = bytearray(img_flag)
     dirty[25:32] = b"\xAA" * 7  # padding bytes of the entry (entry at 16, capture at 24)
@@ -60,7 +60,7 @@ def cases() -> list[Case]:
     top = (1 << 48) - 1
     add("req.encode.pointer-48bit", "the property pointer is an opaque 48-bit value (all ones)",
         ["REQ-1", "LIM-1"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 2, "requests": [req(top, ADD.id, u64(1))]},
+        {"config": cfg(), "closures": CL, "seq": 2, "slot_id": 0, "requests": [req(top, ADD.id, u64(1))]},
         ok({"image": batch(2, [ADD.id], [req_entry(top, 0, u64(1))]), "frames": []}))
 
     # --- parameters ([REQ-4], [SER-3])
@@ -68,7 +68,7 @@ def cases() -> list[Case]:
     img_var = batch(4, [ECHO.id], [req_entry(P, 0, b"", p_var)])
     add("req.encode.param-variable", "a variable parameter is sent as u32 n and n bytes of CBOR",
         ["REQ-4", "SER-1", "LAYOUT-2"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 4, "requests": [req(P, ECHO.id, b"", p_var)]},
+        {"config": cfg(), "closures": CL, "seq": 4, "slot_id": 0, "requests": [req(P, ECHO.id, b"", p_var)]},
         ok({"image": img_var, "frames": []}))
     add("req.decode.param-variable", "decode a variable parameter",
         ["REQ-4"], "decode_request_batch", {"config": cfg(), "closures": CL, "image": img_var},
@@ -77,26 +77,28 @@ def cases() -> list[Case]:
     img_fix = batch(5, [FIXED.id], [req_entry(P, 0, struct.pack("<I", 9), p_fix, variable=False)])
     add("req.encode.param-fixed", "a fixed parameter cbor:5 is sent as exactly 5 bytes, no length",
         ["REQ-4", "LAYOUT-2"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 5, "requests": [req(P, FIXED.id, struct.pack("<I", 9), p_fix)]},
+        {"config": cfg(), "closures": CL, "seq": 5, "slot_id": 0,
+         "requests": [req(P, FIXED.id, struct.pack("<I", 9), p_fix)]},
         ok({"image": img_fix, "frames": []}))
     add("req.decode.param-fixed", "decode a fixed parameter",
         ["REQ-4"], "decode_request_batch", {"config": cfg(), "closures": CL, "image": img_fix},
         ok({"seq": 5, "table": [FIXED.id], "requests": [dreq(P, FIXED.id, struct.pack("<I", 9), p_fix)]}))
     add("req.encode.param-fixed-wrong-size", "a fixed parameter of the wrong size fails locally",
         ["SER-3"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 5, "requests": [req(P, FIXED.id, struct.pack("<I", 9), cbor(1))]},
+        {"config": cfg(), "closures": CL, "seq": 5, "slot_id": 0,
+         "requests": [req(P, FIXED.id, struct.pack("<I", 9), cbor(1))]},
         err("BAD_ARGUMENT"))
     add("req.encode.capture-wrong-size", "captured bytes must be exactly C",
         ["REQ-3"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 1, "requests": [req(P, ADD.id, b"\0" * 7)]},
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(P, ADD.id, b"\0" * 7)]},
         err("BAD_ARGUMENT"))
     add("req.encode.seq-zero", "seq 0 never names a batch",
         ["LAND-4"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 0, "requests": [req(P, ADD.id, u64(1))]},
+        {"config": cfg(), "closures": CL, "seq": 0, "slot_id": 0, "requests": [req(P, ADD.id, u64(1))]},
         err("BAD_ARGUMENT"))
     add("req.encode.unregistered", "a request for an unregistered closure cannot be encoded",
         ["VT-5"], "encode_request_batch",
-        {"config": cfg(), "closures": wire([ADD]), "seq": 1, "requests": [req(P, ECHO.id, b"", cbor(1))]},
+        {"config": cfg(), "closures": wire([ADD]), "seq": 1, "slot_id": 0, "requests": [req(P, ECHO.id, b"", cbor(1))]},
         err("UNKNOWN_CLOSURE"))
 
     # --- the table ([VT-1] .. [VT-4])
@@ -109,7 +111,8 @@ def cases() -> list[Case]:
         req_entry(P, 0, b"\0", inline_id=FLAG.id), req_entry(P, 0, u64(2)), req_entry(P, 0, inline_id=NOP.id)])
     add("req.encode.table-one-over", "six closures with K=4: the fifth and sixth travel inline, the first reuses ref 0",
         ["VT-3", "VT-4", "VT-1"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 7, "requests": mixed}, ok({"image": img_mixed, "frames": []}))
+        {"config": cfg(), "closures": CL, "seq": 7, "slot_id": 0, "requests": mixed},
+        ok({"image": img_mixed, "frames": []}))
     add("req.decode.table-one-over", "decode table refs and inline ids",
         ["VT-3", "VT-4"], "decode_request_batch", {"config": cfg(), "closures": CL, "image": img_mixed},
         ok({"seq": 7, "table": [ADD.id, PAIR.id, ECHO.id, FIXED.id],
@@ -117,17 +120,17 @@ def cases() -> list[Case]:
     ks = [req(i + 1, K[i].id, u64(i)) for i in range(4)]
     add("req.encode.table-exactly-full", "four distinct closures with K=4 fill the table, none inline",
         ["VT-1", "VT-3"], "encode_request_batch",
-        {"config": cfg(), "closures": standard(*K), "seq": 1, "requests": ks},
+        {"config": cfg(), "closures": standard(*K), "seq": 1, "slot_id": 0, "requests": ks},
         ok({"image": batch(1, [k.id for k in K[:4]], [req_entry(i + 1, i, u64(i)) for i in range(4)]),
             "frames": []}))
     add("req.encode.table-k0", "K=0: every closure id travels inline",
         ["VT-1", "VT-3", "VT-4"], "encode_request_batch",
-        {"config": cfg(table_k=0), "closures": CL, "seq": 1, "requests": [req(P, ADD.id, u64(1))]},
+        {"config": cfg(table_k=0), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(P, ADD.id, u64(1))]},
         ok({"image": batch(1, [], [req_entry(P, 0, u64(1), inline_id=ADD.id)]), "frames": []}))
     k32 = [req(i + 1, K[i].id, u64(i)) for i in range(33)]
     add("req.encode.table-k32", "K=32 (the maximum): 32 table entries, the 33rd closure inline",
         ["VT-1", "LIM-1"], "encode_request_batch",
-        {"config": cfg(slot_size=2048, table_k=32), "closures": standard(*K), "seq": 1, "requests": k32},
+        {"config": cfg(slot_size=2048, table_k=32), "closures": standard(*K), "seq": 1, "slot_id": 0, "requests": k32},
         ok({"image": batch(1, [k.id for k in K[:32]], [req_entry(i + 1, i, u64(i)) for i in range(32)]
                            + [req_entry(33, 0, u64(32), inline_id=K[32].id)]), "frames": []}))
 
@@ -137,13 +140,14 @@ def cases() -> list[Case]:
     assert len(img25) == 1024
     add("req.encode.exactly-full", "25 requests of 32 captured bytes fill a 1024-byte slot to the byte (thesis 3.2.7)",
         ["SLOT-4", "SLOT-10", "SLOT-3"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 1, "requests": pairs[:25]}, ok({"image": img25, "frames": []}))
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": pairs[:25]},
+        ok({"image": img25, "frames": []}))
     add("req.decode.exactly-full", "decode a batch that fills the slot exactly",
         ["SLOT-4", "SLOT-8"], "decode_request_batch", {"config": cfg(), "closures": CL, "image": img25},
         ok({"seq": 1, "table": [PAIR.id], "requests": [dreq(P, PAIR.id, pair_cap(i)) for i in range(25)]}))
     add("req.encode.one-over", "a 26th request does not fit: encoding exactly these requests fails",
         ["SLOT-4"], "encode_request_batch",
-        {"config": cfg(), "closures": CL, "seq": 1, "requests": pairs}, err("OVERSIZE"))
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": pairs}, err("OVERSIZE"))
     add("req.pack.one-over", "packing 26 such requests gives batches of 25 and 1",
         ["SLOT-10"], "pack_requests", {"config": cfg(), "closures": CL, "requests": pairs},
         ok({"counts": [25, 1]}))
@@ -158,11 +162,11 @@ def cases() -> list[Case]:
         ok({"counts": [1, 2]}))
     add("req.encode.min-slot", "the smallest slot (64 bytes) carries three 8-byte entries",
         ["SLOT-3", "SLOT-4"], "encode_request_batch",
-        {"config": cfg(slot_size=64), "closures": CL, "seq": 1, "requests": [req(1, NOP.id)] * 5},
+        {"config": cfg(slot_size=64), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(1, NOP.id)] * 5},
         ok({"image": batch(1, [NOP.id], [req_entry(1, 0)] * 5), "frames": []}))
     nop_max = [req(1, NOP.id)] * 255
     add("req.encode.count-255", "255 requests, the most a batch holds",
         ["LIM-1", "SLOT-6"], "encode_request_batch",
-        {"config": cfg(slot_size=4096), "closures": CL, "seq": 0xFFFFFFFF, "requests": nop_max},
+        {"config": cfg(slot_size=4096), "closures": CL, "seq": 0xFFFFFFFF, "slot_id": 0, "requests": nop_max},
         ok({"image": batch(0xFFFFFFFF, [NOP.id], [req_entry(1, 0)] * 255), "frames": []}))
     return out

@@ -43,12 +43,12 @@ def cases() -> list[Case]:
     full = cbor(bytes(995))  # 998 bytes: entry align8(8 + 998) = 1008 = 1024 - 16
     add("rsp.encode.exactly-full", "a response entry that fills the slot exactly stays inline",
         ["RSP-4"], "encode_response_batch",
-        {"config": cfg(), "seq": 1, "responses": [{"status": 0, "result": b"", "body": full}]},
+        {"config": cfg(), "seq": 1, "slot_id": 0, "responses": [{"status": 0, "result": b"", "body": full}]},
         ok({"image": rsp_batch(1, [rsp_entry(0, b"", full)]), "frames": []}))
     over = cbor(bytes(998))  # 1001 bytes: entry 1016 > 1008
     add("rsp.encode.one-over", "one byte more and the entry travels as a fallback frame",
         ["RSP-4", "FB-3"], "encode_response_batch",
-        {"config": cfg(), "seq": 1, "responses": [{"status": 0, "result": b"", "body": over}]},
+        {"config": cfg(), "seq": 1, "slot_id": 0, "responses": [{"status": 0, "result": b"", "body": over}]},
         ok({"image": rsp_batch(1, [rsp_entry(1, n=len(over))]), "frames": [frame(2, 0, 1, 0, over)]}))
     err_img = error_response(4, 0x17, "trailer differs")
     add("rsp.encode.batch-error", "a rejected batch is answered with count 0, the code, and a CBOR detail",
@@ -72,5 +72,5 @@ def cases() -> list[Case]:
         "decode_response_batch",
         {"config": cfg(), "results": ["u64"], "image": rsp_batch(1, [rsp_entry(0, r8, n=8)])}, err("BAD_HEADER"))
     add("rsp.encode.count-zero", "an accepted batch is answered with at least one entry", ["RSP-2"],
-        "encode_response_batch", {"config": cfg(), "seq": 1, "responses": []}, err("BAD_ARGUMENT"))
+        "encode_response_batch", {"config": cfg(), "seq": 1, "slot_id": 0, "responses": []}, err("BAD_ARGUMENT"))
     return out

@@ -11,10 +11,10 @@ from typing import Any
 
 from gossamer import serial
 from gossamer.batch import decode_request_batch, encode_request_batch, pack_requests
-from gossamer.bootstrap import BootstrapReader, hello_from_map, negotiate
+from gossamer.bootstrap import decode_message, hello_from_map, negotiate
 from gossamer.closures import ClosureShape, Registry, closure_id
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
-from gossamer.fallback import Frame, FrameKind, FrameReader
+from gossamer.fallback import BrokenStream, Frame, FrameKind, FrameReader
 from gossamer.layout import Layout, ParamSpec, ResultSpec
 from gossamer.request import Request, attach_payload
 from gossamer.response import (
@@ -38,6 +38,13 @@ OPS = (
     "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "next_seq", "make_imm",
     "slot_events", "land", "execute",
 )
+
+
+def required(a: Mapping[str, Any], key: str) -> Any:
+    """A required argument of an op ([ADPT-6], [ADPT-7]); its absence is the caller's BAD_ARGUMENT."""
+    if a.get(key) is None:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-6", f"argument {key!r} is required")
+    return a[key]
 
 
 def config_of(a: Mapping[str, Any]) -> SlotConfig:
@@ -137,7 +144,7 @@ class ReferenceTarget:
     def op_encode_request_batch(self, a: Mapping[str, Any]) -> Any:
         eb = encode_request_batch(
             a["seq"], [request_of(r) for r in a["requests"]], shapes_of(a["closures"]), config_of(a),
-            a.get("slot_id", 0),
+            required(a, "slot_id"),
         )
         return {"image": eb.image, "frames": _frames(eb.frames)}
 
@@ -161,7 +168,7 @@ class ReferenceTarget:
 
     def op_encode_response_batch(self, a: Mapping[str, Any]) -> Any:
         rs = [Response(r["status"], bytes(r["result"]), r.get("body")) for r in a["responses"]]
-        eb = encode_response_batch(a["seq"], rs, config_of(a), a.get("slot_id", 0))
+        eb = encode_response_batch(a["seq"], rs, config_of(a), required(a, "slot_id"))
         return {"image": eb.image, "frames": _frames(eb.frames)}
 
     def op_encode_error_response(self, a: Mapping[str, Any]) -> Any:
@@ -177,6 +184,8 @@ class ReferenceTarget:
     # -- fallback frames (section 7)
 
     def op_encode_frame(self, a: Mapping[str, Any]) -> Any:
+        if a["kind"] not in (1, 2):  # [DEC-8]
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "FB-3", f"frame kind {a['kind']} is not 1 or 2")
         f = Frame(kind=FrameKind(a["kind"]), slot_id=a["slot_id"], seq=a["seq"], index=a["index"],
                   payload=a["payload"])
         return {"frame": f.encode()}
@@ -208,10 +217,7 @@ class ReferenceTarget:
         return {"version": negotiate((ours[0], ours[1]), (theirs[0], theirs[1]))}
 
     def op_decode_hello(self, a: Mapping[str, Any]) -> Any:
-        msgs = BootstrapReader().feed(a["data"])
-        if len(msgs) != 1:
-            raise LocalProtocolError(ErrorCode.TRUNCATED, "BOOT-4", f"{len(msgs)} complete messages")
-        h = hello_from_map(msgs[0])
+        h = hello_from_map(decode_message(a["data"]))
         return {"versions": list(h.versions), "machine": h.machine, "threads": h.threads,
                 "slot_size": h.config.slot_size, "table_k": h.config.table_k,
                 "fallback_timeout_ms": h.config.fallback_timeout_ms,
@@ -278,17 +284,24 @@ class ReferenceTarget:
             reqs = list(got.requests)
             broken: ErrorCode | None = None
             try:
-                for f in reader.feed(b"".join(b.get("frames", []))):
-                    if (f.kind, f.slot_id, f.seq, f.index) != (FrameKind.REQUEST, slot_id, got.seq, f.index) \
-                            or f.index not in waiting:
-                        continue  # [FB-7] names no entry we wait for: discarded
+                frames = reader.feed(b"".join(b.get("frames", [])))
+            except BrokenStream as e:  # [FB-6]: the stream is dead; waiting entries fail with it
+                broken, frames = e.code, e.frames  # [DEC-3]: whole frames before the bad header count
+            attach_failed: dict[int, Response] = {}
+            for f in frames:
+                if (f.kind, f.slot_id, f.seq, f.index) != (FrameKind.REQUEST, slot_id, got.seq, f.index) \
+                        or f.index not in waiting:
+                    continue  # [FB-7] names no entry we wait for: discarded
+                waiting.discard(f.index)
+                try:
                     reqs[f.index] = attach_payload(reqs[f.index], f.payload, reg.shapes[reqs[f.index].closure_id])
-                    waiting.discard(f.index)
-            except GossamerError as e:  # [FB-6]: the stream is dead; waiting entries fail with it
-                broken = e.code
+                except GossamerError as e:  # [DEC-4]: that entry fails; the stream stays in step
+                    attach_failed[f.index] = Response.error(e.code, e.message)
             responses: list[Response] = []
             for i, r in enumerate(reqs):  # [REQ-7]: one at a time, in entry order
-                if i in waiting:
+                if i in attach_failed:
+                    responses.append(attach_failed[i])
+                elif i in waiting:
                     code = broken if broken is not None else ErrorCode.FALLBACK_TIMEOUT
                     responses.append(Response.error(code, f"entry {i}: no fallback payload"))
                 else:

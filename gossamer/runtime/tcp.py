@@ -277,7 +277,11 @@ class FallbackHub:
                     frames = end.reader.feed(data)
                 except RemoteProtocolError as exc:
                     # [FB-6] "the stream cannot be resynchronised: the receiver MUST close the
-                    # connection and fail the entries still waiting on it with that code"
+                    # connection and fail the entries still waiting on it with that code";
+                    # [DEC-3]: frames completed before the bad header are still delivered
+                    store = self.store[end.machine]
+                    for f in getattr(exc, "frames", ()):
+                        store[(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
                     self.broken[end.link] = exc
                     self._closed(end)
                     break

@@ -8,9 +8,9 @@ import pytest
 
 from gossamer import serial
 from gossamer.batch import decode_request_batch, encode_request_batch, pack_requests
-from gossamer.bootstrap import BootstrapReader, hello_from_map, negotiate
+from gossamer.bootstrap import BootstrapReader, decode_message, hello_from_map, negotiate
 from gossamer.errors import ErrorCode, GossamerError
-from gossamer.fallback import FrameReader
+from gossamer.fallback import BrokenStream, FrameReader
 from gossamer.request import Request
 from gossamer.response import Response, decode_response_batch, encode_response_batch
 from gossamer.slot import SlotConfig
@@ -127,9 +127,11 @@ def test_response_error_vector(case: dict[str, Any]) -> None:
 def test_frame_vector(case: dict[str, Any]) -> None:
     reader = FrameReader(case["limit"])
     if case["error"]:
-        with pytest.raises(GossamerError) as ei:
+        with pytest.raises(BrokenStream) as ei:
             reader.feed(bytes.fromhex(case["stream"]))
         assert ei.value.code.name == case["error"]
+        # [DEC-3]: whole frames before the bad header are still delivered
+        assert [f.encode()[20:].hex() for f in ei.value.frames] == [f["payload"] for f in case["frames"]]
         with pytest.raises(GossamerError):  # [FB-6]: the stream stays broken
             reader.feed(b"")
         return
@@ -168,8 +170,15 @@ def test_cbor_vector(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("bootstrap"))
 def test_bootstrap_vector(case: dict[str, Any]) -> None:
     if "message" in case:
-        (m,) = BootstrapReader().feed(bytes.fromhex(case["message"]))
+        data = bytes.fromhex(case["message"])
+        if case["error"]:
+            with pytest.raises(GossamerError) as ei:
+                hello_from_map(decode_message(data))
+            assert ei.value.code.name == case["error"]
+            return
+        (m,) = BootstrapReader().feed(data)
         hello_from_map(m)
+        assert hello_from_map(decode_message(data)) == hello_from_map(m)
         return
     if case["error"]:
         with pytest.raises(GossamerError) as ei:
