@@ -31,8 +31,9 @@ from gossamer.runtime.api import NO_ARG, _request
 from gossamer.runtime.client import Pending
 from gossamer.runtime.rack import Rack, RackFailure
 
-from .closures import cid, registry
+from .closures import cid
 from .live_bootstrap import READY, BootstrapFailed, Channel, encode
+from .serve_reference import registry
 
 
 class ReferenceClient:

@@ -2,7 +2,9 @@
 
 An adapter learns a closure from its name, id and layout strings only; no Python runs on its side.
 Closures whose cases are executed on a trustee (the `execute` op) have fixed semantics, given in
-`BEHAVIOUR` and in SPEC.md [ADPT-9], so that another implementation can provide them too.
+`BEHAVIOUR` and in SPEC.md [ADPT-9], so that another implementation can provide them too. (The
+reference trustee registers them in `serve_reference.registry()`: only the reference target imports
+`gossamer`.)
 """
 
 from __future__ import annotations
@@ -89,16 +91,3 @@ BEHAVIOUR: dict[str, Any] = {
     BIG.name: _big,
     **{k.name: _add for k in K},
 }
-
-
-def registry() -> Any:
-    """A `gossamer.closures.Registry` holding every catalogue closure with its behaviour: what a
-    reference trustee registers to be driven by the suite ([ADPT-10], [ADPT-12])."""
-    from gossamer.closures import Registry
-
-    reg = Registry()
-    for d in (*STANDARD, *K):
-        fn = BEHAVIOUR.get(d.name)
-        if fn is not None:
-            reg.register(fn, d.name, capture=d.capture, result=d.result, param=d.param)
-    return reg

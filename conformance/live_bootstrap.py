@@ -3,7 +3,8 @@
 Messages are a `u32` length and one CBOR map ([BOOT-1]). The side that accepted the connection
 (the trustee machine) sends its hello first; the side that connected reads it, sends its own hello,
 and both then exchange `{"ready": true}` once their QPs are in RTS with receives posted
-([BOOT-7]). Only this module touches the socket; the hellos themselves are `gossamer.bootstrap`'s.
+([BOOT-7]). Only this module touches the socket; messages are read and written by the suite's oracle
+(`oracle.bootstrap`, [DEC-5]), never by the implementation under test.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gossamer import serial
-from gossamer.bootstrap import BootstrapReader
-from gossamer.buffer import U32
+from .oracle.bootstrap import READY, Reader, message
+from .oracle.errors import Rejected
 
-READY = {"ready": True}
+__all__ = ["READY", "BootstrapFailed", "Channel", "encode"]
 
 
 class BootstrapFailed(Exception):
@@ -26,8 +26,7 @@ class BootstrapFailed(Exception):
 
 
 def encode(m: dict[str, Any]) -> bytes:
-    body = serial.dumps(m)
-    return U32.pack(len(body)) + body
+    return message(m)
 
 
 class Channel:
@@ -35,7 +34,7 @@ class Channel:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.reader = BootstrapReader()
+        self.reader = Reader()
         self.pending: list[Any] = []
 
     def send(self, data: bytes) -> None:
@@ -56,7 +55,10 @@ class Channel:
                 self.sock.setblocking(True)
             if not data:
                 raise BootstrapFailed("the peer closed the bootstrap connection")
-            self.pending += self.reader.feed(data)
+            try:
+                self.pending += self.reader.feed(data)
+            except Rejected as e:  # [DEC-5]: not a bootstrap message
+                raise BootstrapFailed(f"the peer sent a bad bootstrap message: {e}") from None
         return self.pending.pop(0)
 
     def recv(self, timeout: float = 30.0, pump: Callable[[], object] | None = None) -> Any:

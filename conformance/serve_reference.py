@@ -5,7 +5,7 @@
 
 `ReferenceTrustee` is one session: a `gossamer.runtime.Rack` of two machines whose machine 1 is
 remote (`Rack(..., remote=1)`): machine 0 is the reference trustee with the catalogue's closures
-registered (`conformance.closures.registry()`, [ADPT-10]), and machine 1 is whoever connects. All
+registered (`registry()`, [ADPT-10]), and machine 1 is whoever connects. All
 trustee behaviour is the runtime's own (`TrusteeSide`: landing, running, answering); this module
 only carries the bootstrap and calls `Rack.serve_round()`.
 
@@ -26,16 +26,28 @@ import time
 from typing import Any
 
 from gossamer.bootstrap import Hello, hello_from_map
+from gossamer.closures import Registry
 from gossamer.errors import GossamerError
 from gossamer.runtime.rack import Rack, RackFailure
 from gossamer.slot import SlotConfig
 
-from .closures import registry
+from .closures import BEHAVIOUR, STANDARD, K
 from .live_bootstrap import READY, BootstrapFailed, Channel, encode
 
 #: how many kernel threads the reference trustee runs by default: two, so that a suite client
 #: thread can seed properties through one slot and drive a case through another ([ADPT-12])
 THREADS = 2
+
+
+def registry() -> Registry:
+    """A `gossamer.closures.Registry` holding every catalogue closure with its behaviour: what a
+    reference trustee (or client) registers to be driven by the suite ([ADPT-10], [ADPT-12])."""
+    reg = Registry()
+    for d in (*STANDARD, *K):
+        fn = BEHAVIOUR.get(d.name)
+        if fn is not None:
+            reg.register(fn, d.name, capture=d.capture, result=d.result, param=d.param)
+    return reg
 
 
 class ReferenceTrustee:

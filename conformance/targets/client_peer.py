@@ -25,12 +25,11 @@ from typing import Any
 
 import attrs
 
-from gossamer.bootstrap import Hello
-from gossamer.errors import RemoteProtocolError
-from gossamer.fallback import Frame, FrameReader
-from gossamer.slot import SlotConfig
 from nic_emu.connect import connect_rc
 
+from ..oracle.bootstrap import Hello
+from ..oracle.frames import Frame, Reader
+from ..oracle.slot import Config
 from .verbs_peer import CALLER, PeerError, RcEndpoint, _gid_text
 
 _IMM_RECV = 1 << 7
@@ -51,7 +50,7 @@ class Arrival:
 class SuiteTrustee(RcEndpoint):
     """A trustee machine of `threads` threads facing one client machine (module docstring)."""
 
-    def __init__(self, v: Any, device: str, threads: int, config: SlotConfig, *, machine: int = 1,
+    def __init__(self, v: Any, device: str, threads: int, config: Config, *, machine: int = 1,
                  gid_index: int = 1, psn: int = 0x2345) -> None:
         self.v = v
         self.machine = machine
@@ -165,7 +164,7 @@ class _Conn:
         self.sock = sock
         self.got = b""
         self.caller: tuple[int, int] | None = None
-        self.reader = FrameReader(limit)
+        self.reader = Reader(limit)
         self.closed = False
 
 
@@ -215,11 +214,10 @@ class FallbackListener:
                         continue
                     m, t = CALLER.unpack(c.got)
                     c.caller = (m, t)
-                try:
-                    for f in c.reader.feed(data):
-                        self.frames.append((c.caller, f))
-                except RemoteProtocolError as e:
-                    self.broken.append(f"{e.code.name}: {e}")
+                for f in c.reader.feed(data):  # the oracle's [DEC-3] reader
+                    self.frames.append((c.caller, f))
+                if c.reader.broken is not None:
+                    self.broken.append(str(c.reader.broken))
                     c.closed = True
         return moved
 
@@ -228,7 +226,7 @@ class FallbackListener:
 
     def take(self, slot_id: int, seq: int, index: int) -> tuple[tuple[int, int] | None, Frame] | None:
         for i, (_, f) in enumerate(self.frames):
-            if (int(f.kind), f.slot_id, f.seq, f.index) == (1, slot_id, seq, index):
+            if (f.kind, f.slot_id, f.seq, f.index) == (1, slot_id, seq, index):
                 return self.frames.pop(i)
         return None
 

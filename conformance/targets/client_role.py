@@ -27,18 +27,21 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gossamer.bootstrap import hello_from_map
-from gossamer.errors import GossamerError
+import attrs
 
-from ..cases._wire import HDR, error_response, frame
 from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 from ..model import Outcome, TargetBroken, err, ok
+from ..oracle import codes
+from ..oracle.bootstrap import VERSION, Hello, negotiate
+from ..oracle.errors import Rejected
+from ..oracle.frames import KIND_RESPONSE, forge
+from ..oracle.response import error_image
+from ..oracle.slot import HDR, Config
 from .client_peer import Arrival, FallbackListener, SuiteTrustee
-from .reference import config_of
 from .verbs_peer import PeerError
 
 CLIENT_OPS = frozenset({"client_run"})
-STALE_SEQUENCE = 0x13
+STALE_SEQUENCE = codes.value("STALE_SEQUENCE")
 
 
 class Env:
@@ -101,7 +104,7 @@ class ClientRoleTarget:
         env = self.env(self) if self.env is not None else Env()
         try:
             return ok(self._run(env, args))
-        except (PeerError, BootstrapFailed, OSError, GossamerError) as e:
+        except (PeerError, BootstrapFailed, OSError, Rejected) as e:
             raise TargetBroken(f"{type(e).__name__}: {e}") from None
         finally:
             env.close()
@@ -133,10 +136,7 @@ class ClientRoleTarget:
     def _run(self, env: Env, a: Mapping[str, Any]) -> dict[str, Any]:
         import nic_emu
 
-        config = config_of(a)
-        config = type(config)(slot_size=config.slot_size, table_k=config.table_k,
-                              fallback_limit=config.fallback_limit,
-                              fallback_timeout_ms=int(a.get("fallback_timeout_ms", 1000)))
+        config = attrs.evolve(Config.of(a.get("config")), fallback_timeout_ms=int(a.get("fallback_timeout_ms", 1000)))
         threads = int(a.get("threads", 2))
         pump = env.pump
         chan = Channel(self._accept(env))
@@ -153,7 +153,8 @@ class ClientRoleTarget:
             m = chan.recv(self.timeout, pump)
             if isinstance(m, dict) and "error" in m and "versions" not in m:
                 raise TargetBroken(f"the client refused our hello: {m}")
-            hello = hello_from_map(m)
+            hello = Hello.from_map(m)  # the oracle's [DEC-5] checks
+            negotiate((VERSION, VERSION), hello.versions)  # [BOOT-1]
             if hello.threads != threads:
                 raise TargetBroken(f"[BOOT-8] the client announced {hello.threads} threads, not our {threads}")
             prev = nic_emu.set_fabric(env.fabric) if env.fabric is not None else None
@@ -251,12 +252,12 @@ class ClientRoleTarget:
         c, t, seq = rec["thread"], rec["trustee"], rec["seq"]
         slot = suite.response_slots[c][t]
         if spec is None:  # a batch the case did not expect: reject it so the client is not left hanging
-            image = error_response(seq, STALE_SEQUENCE, "the suite expected no such batch")
+            image = error_image(seq, STALE_SEQUENCE, "the suite expected no such batch")
             rec["answered"] = "unexpected"
             suite.respond(c, t, image, (slot << 16) | (seq & 0xFFFF))
             return
         for f in spec.get("frames_out", []):  # response payloads first, on the caller's connection
-            fb.send((client_machine, c), frame(2, slot, seq, int(f["index"]), bytes(f["payload"])))
+            fb.send((client_machine, c), forge(KIND_RESPONSE, slot, seq, int(f["index"]), bytes(f["payload"])))
         imm_seq = int(spec.get("imm_seq", seq))
         suite.respond(c, t, bytes(spec["image"]), (slot << 16) | (imm_seq & 0xFFFF))
 
