@@ -19,6 +19,7 @@ from . import (
     hostile,
     landing,
     limits,
+    live,
     nic,
     requests,
     responses,
@@ -28,7 +29,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, limits, vectors)
+         client, limits, vectors, live)
 
 
 @functools.cache

@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..cases._wire import batch, req_entry
+from ..closures import NOP
+from ..live_hello import LiveViolation, check_drivable
 from ..model import Outcome
 from .verbs import OPS, Session, TcpSession, VerbsTrusteeTarget
+from .verbs_peer import bswap32
 
 
 class LiveTarget:
@@ -39,8 +43,46 @@ class LiveTarget:
         self.pump = pump
         self.name = f"live:{address} via {device}"
         self.verbs = VerbsTrusteeTarget(self.name, self._session)
-        probe = self._session("default")  # fail at open time, not case by case, when nobody listens
-        probe.close()
+        # fail at open time, not case by case: nobody listens, a hello that breaks section 10
+        # (HelloViolation), a T, S or K the catalogue cannot drive (Undrivable), immediates the
+        # trustee reads or writes byte-swapped (LiveViolation)
+        probe = self._session("default")
+        try:
+            check_drivable(probe.hello_map)  # type: ignore[attr-defined]
+            self.probe(probe)
+        finally:
+            probe.close()
+
+    def probe(self, s: Session) -> None:
+        """One batch through slot (0, 0) before any case: a trustee that never answers, or one
+        that reads or writes the immediate byte-swapped ([GEN-1]), is told so now, in seconds,
+        instead of by a time-out in every case."""
+        peer = s.peer
+        image = batch(1, [NOP.id], [req_entry(0xDEAD_0000_0000, 0)])
+        slot, rslot = peer.request_slots[0][0], peer.response_slot(0, 0)
+        imm = (slot << 16) | 1
+        peer.write(0, 0, image, imm)
+        got = peer.wait(rslot, min(self.timeout, 3.0), s.pump)
+        resent = False
+        if got is None:  # the same bytes again, the immediate as htonl() would have sent it
+            peer.write(0, 0, image, bswap32(imm))
+            resent = True
+            got = peer.wait(rslot, self.timeout, s.pump)
+        if got is None:
+            raise LiveViolation(
+                f"the trustee answered no batch within {min(self.timeout, 3.0) + self.timeout:.0f} s: not the "
+                f"opening batch in slot {slot} (immediate {imm:#010x}), nor the same batch sent again with the "
+                f"immediate byte-swapped ({bswap32(imm):#010x}) ([FLOW-2]; see [GEN-1], [LAND-2])")
+        if resent and got.swapped:
+            raise LiveViolation(
+                f"immediate byte-swapped: the trustee ignored the batch whose immediate was {imm:#010x} and "
+                f"answered the same batch sent with {bswap32(imm):#010x}, its response immediate {got.imm:#010x} "
+                "byte-swapped too: it reads and writes immediates big-endian (htonl()/ntohl()). [GEN-1] makes "
+                "the immediate little-endian; libibverbs declares imm_data __be32, so assign it without htonl()")
+        if got.swapped:
+            raise LiveViolation(peer.imm_faults[-1])
+        # answered with a proper immediate after the resend: a slow trustee (it ignores an
+        # immediate naming no slot of its own, [ERR-1]); nothing tells the two batches apart
 
     def _session(self, placement: str) -> Session:
         return TcpSession(self.host, self.port, self.v, self.device, self.gid_index, self.timeout, self.pump)

@@ -41,12 +41,13 @@ from gossamer.slot import SlotConfig
 
 from ..cases._wire import HDR, U64, batch, cbor, req_entry
 from ..closures import ENTRUST, GET
+from ..live_hello import HelloViolation, check_trustee_hello
 from ..model import Outcome, TargetBroken, err, ok
 from .reference import config_of, shapes_of
 from .verbs_peer import FallbackLink, Landed, PeerError, VerbsPeer
 
 MASK48 = (1 << 48) - 1
-OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback"})
+OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "nic_live"})
 
 
 class Session(Protocol):
@@ -109,21 +110,25 @@ class VerbsTrusteeTarget:
 
     @staticmethod
     def roundtrip(s: Session, c: int, t: int, image: bytes, seq16: int, frames: list[bytes] = (),  # type: ignore[assignment]
-                  via: FallbackLink | None = None) -> Landed:
+                  via: FallbackLink | None = None, length: int | None = None) -> Landed:
         """Write `image` into request slot (c, t) with `imm = slot << 16 | seq16`, its request
-        frames first on client thread c's fallback connection (or `via`) ([FB-4]); its response."""
+        frames first on client thread c's fallback connection (or `via`) ([FB-4]); its response.
+        `length`: write only that many bytes of the image (a WRITE shorter than its header)."""
         peer = s.peer
         slot = peer.request_slots[c][t]
         if frames:
             link = via if via is not None else peer.link(c)
             for f in frames:
                 link.send(f, s.pump, s.timeout)
-        peer.write(c, t, image, (slot << 16) | (seq16 & 0xFFFF))
+        peer.write(c, t, image, (slot << 16) | (seq16 & 0xFFFF), length=length)
         wait = s.timeout + 2 * peer.config.fallback_timeout_ms / 1000.0  # a stub may time out ([FB-5])
         got = peer.wait(peer.response_slot(c, t), wait, s.pump)
         if got is None:
             raise TargetBroken(f"no response to the batch in slot {slot} within {s.timeout:.0f} s "
-                               "([FLOW-2]: exactly one response per request batch)")
+                               "([FLOW-2]: exactly one response per request batch)"
+                               + (f"; {peer.imm_faults[-1]}" if peer.imm_faults else ""))
+        if got.swapped:  # [GEN-1]: say so at once instead of timing out case after case
+            raise TargetBroken(peer.imm_faults[-1])
         return got
 
     def seed(self, s: Session, props: list[Mapping[str, Any]]) -> tuple[dict[int, int], dict[int, int]]:
@@ -311,6 +316,13 @@ class VerbsTrusteeTarget:
         response frame came on."""
         return self._execute(s, a)[0]
 
+    def op_nic_live(self, s: Session, a: Mapping[str, Any]) -> Any:
+        """The live-trustee cases' op (`live_ops.nic_live`): batches on any slot with the facts of
+        every landing (QP, time, WRITE length, frames present at landing)."""
+        from .live_ops import nic_live
+
+        return nic_live(self, s, a)
+
     def op_nic_credits(self, s: Session, a: Mapping[str, Any]) -> Any:
         """[FLOW-4]: every round writes one batch into every request slot at once (`T` WRITE WITH
         IMMEDIATE per QP in flight), then collects all `T * T` responses."""
@@ -363,7 +375,8 @@ class EmulatedReferenceSession:
                                        config=SlotConfig(fallback_timeout_ms=fallback_timeout_ms))
         from gossamer.bootstrap import BootstrapReader
 
-        hello = hello_from_map(BootstrapReader().feed(self.server.hello())[0])
+        self.hello_map = BootstrapReader().feed(self.server.hello())[0]
+        hello = hello_from_map(self.hello_map)
         prev = nic_emu.set_fabric(self.fabric)
         try:
             self.peer = VerbsPeer(v, "emu1", hello)
@@ -400,6 +413,12 @@ class TcpSession:
             m = self.chan.recv(pump=pump)
             if isinstance(m, dict) and "error" in m and "versions" not in m:
                 raise BootstrapFailed(f"the peer refused: {m}")
+            self.hello_map = m
+            try:  # [BOOT-1] .. [BOOT-8], before anything is driven
+                check_trustee_hello(m)
+            except HelloViolation as e:  # [BOOT-5] "sends {"error": code, "detail": text} and closes"
+                self.chan.send(_encode({"error": e.code, "detail": e.detail}))
+                raise
             hello = hello_from_map(m)
             self.peer = VerbsPeer(v, device, hello, gid_index=gid_index)
             self.chan.send(self.peer.hello().encode())

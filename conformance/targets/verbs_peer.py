@@ -55,6 +55,22 @@ class Landed:
     imm: int
     byte_len: int
     image: bytes
+    #: the index of our QP the completion came on ([BOOT-8]: trustee thread t answers on QP t)
+    qp: int = -1
+    #: seconds from our WRITE into the request slot to this completion being polled
+    elapsed: float = 0.0
+    #: the immediate named this slot only when read byte-swapped ([GEN-1]); `imm` is as received
+    swapped: bool = False
+
+
+def bswap32(x: int) -> int:
+    """A 32-bit value with its bytes reversed (what htonl() does on a little-endian host)."""
+    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "little"), "big")
+
+
+def swapped_imm_message(got: int, want: int) -> str:
+    return (f"immediate byte-swapped: got {got:#010x}, expected {want:#010x} (see [GEN-1]: the immediate is "
+            "little-endian; libibverbs declares imm_data __be32, so assign the value as it is, without htonl())")
 
 
 CALLER = struct.Struct("<HH")  # [FB-8] machine number, thread number
@@ -242,6 +258,10 @@ class VerbsPeer(RcEndpoint):
         self.sends_done = 0
         self.receives = 0
         self.reposts = 0
+        #: response slot id -> (seq16 of the response it awaits, when the request was written)
+        self.awaiting: dict[int, tuple[int, float]] = {}
+        #: byte-swapped immediates seen ([GEN-1]), as messages
+        self.imm_faults: list[str] = []
 
     # -- bootstrap -------------------------------------------------------------------------
 
@@ -298,20 +318,24 @@ class VerbsPeer(RcEndpoint):
     # -- data path -------------------------------------------------------------------------
 
     def write(self, client_thread: int, trustee_thread: int, image: bytes, imm: int,
-              slot_id: int | None = None) -> int:
+              slot_id: int | None = None, length: int | None = None) -> int:
         """One RDMA WRITE WITH IMMEDIATE of `image` at offset 0 of the request slot of
-        (client_thread, trustee_thread) (or of `slot_id`), on QP `client_thread` ([LAND-1]).
-        Returns the slot id written."""
+        (client_thread, trustee_thread) (or of `slot_id`), on QP `client_thread` ([LAND-1]);
+        `length` < len(image) writes only that many of its bytes (a WRITE shorter than its header
+        claims). Returns the slot id written."""
         v = self.v
         e = v.enums
         size = self.config.slot_size
         if slot_id is None:
             slot_id = self.request_slots[client_thread][trustee_thread]
-        n = len(image)
-        if not 0 < n <= size:
+        n = len(image) if length is None else length
+        if not 0 < n <= size or n > len(image):
             raise PeerError(f"an image of {n} bytes does not fit a slot of {size} ([SLOT-4])")
         soff = (client_thread * self.threads + trustee_thread) * size
-        self.stage_mem[soff : soff + n] = image
+        self.stage_mem[soff : soff + n] = image[:n]
+        # [RSP-1]: the response names the seq of the header we wrote
+        seq16 = int.from_bytes(image[0:4], "little") & 0xFFFF if len(image) >= 4 else 0
+        self.awaiting[self.response_slot(client_thread, trustee_thread)] = (seq16, time.monotonic())
         sge = v.wr.SGE(self.stage.buf + soff, n, self.stage.lkey)
         wr = v.wr.SendWR(wr_id=slot_id, opcode=e.IBV_WR_RDMA_WRITE_WITH_IMM, num_sge=1, sg=[sge],
                          imm_data=imm & 0xFFFFFFFF, send_flags=e.IBV_SEND_SIGNALED)
@@ -332,11 +356,30 @@ class VerbsPeer(RcEndpoint):
                 if i is not None:
                     self._post_recv(self.qps[i])  # [FLOW-4]
                     self.reposts += 1
-                slot_id = (wc.imm_data >> 16) & 0xFFFF
-                self.landed[slot_id] = Landed(slot_id, wc.imm_data, wc.byte_len, self._read(slot_id))
+                imm = wc.imm_data & 0xFFFFFFFF
+                slot_id, swapped = self._slot_of(imm)
+                since = self.awaiting.pop(slot_id, (0, time.monotonic()))[1]
+                self.landed[slot_id] = Landed(slot_id, imm, wc.byte_len, self._read(slot_id),
+                                              qp=-1 if i is None else i, elapsed=time.monotonic() - since,
+                                              swapped=swapped)
             else:
                 self.sends_done += 1
         return bool(wcs)
+
+    def _slot_of(self, imm: int) -> tuple[int, bool]:
+        """The response slot a completion's immediate names, and whether it names it only when
+        read byte-swapped ([GEN-1]: a peer that wrote htonl(imm))."""
+        slot_id, seq16 = imm >> 16, imm & 0xFFFF
+        ours = self.threads * self.threads
+        want = self.awaiting.get(slot_id)
+        if slot_id < ours and (want is None or want[0] == seq16):
+            return slot_id, False
+        sw = bswap32(imm)
+        want_sw = self.awaiting.get(sw >> 16)
+        if sw >> 16 < ours and want_sw is not None and want_sw[0] == sw & 0xFFFF:
+            self.imm_faults.append(swapped_imm_message(imm, sw))
+            return sw >> 16, True
+        return slot_id, False
 
     def _read(self, slot_id: int) -> bytes:
         """The response image in our slot `slot_id`, read after its completion ([LAND-3])."""

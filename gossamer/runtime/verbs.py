@@ -118,6 +118,9 @@ class MachineNet:
         self.peer_request_slots: dict[int, list[list[int]]] = {}
         self.peer_response_slots: dict[int, list[list[int]]] = {}
         self.inbox: list[deque[tuple[int, int]]] = [deque() for _ in range(threads)]
+        #: slot id -> the number of bytes its last WRITE WITH IMMEDIATE carried (the completion's
+        #: byte_len): the image is those bytes, nothing after them ([SLOT-9], [ADPT-13])
+        self.landed_len: dict[int, int] = {}
         self.local_writes = 0
         self.remote_writes = 0
         self.unknown_slot_imms = 0
@@ -201,6 +204,7 @@ class MachineNet:
         if dst == self.index:
             off = slot_id * self.config.slot_size
             self.mem[off : off + n] = image
+            self.landed_len[slot_id] = n
             self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, imm))
             self.local_writes += 1
             return
@@ -253,6 +257,7 @@ class MachineNet:
                     if slot_id >= self.smap.count:  # [ERR-1] names no slot of ours: ignored
                         self.unknown_slot_imms += 1
                         continue
+                    self.landed_len[slot_id] = wc.byte_len
                     self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, wc.imm_data))
         box = self.inbox[thread]
         if not box:
@@ -268,9 +273,12 @@ class MachineNet:
             raise self._failure(thread, None, exc) from None
 
     def read_slot(self, slot_id: int) -> memoryview:
-        """The bytes of a slot ([LAND-3]: call only after its completion was polled)."""
+        """The bytes the last WRITE into a slot carried ([LAND-3]: call only after its completion
+        was polled). A header claiming more bytes than were written then decodes as TRUNCATED
+        instead of reading what earlier batches left in the slot ([SLOT-9])."""
         size = self.config.slot_size
-        return self.mem[slot_id * size : (slot_id + 1) * size]
+        n = min(size, self.landed_len.get(slot_id, size))
+        return self.mem[slot_id * size : slot_id * size + n]
 
     def close(self) -> None:
         """Release the device: QPs, MRs, CQs, the PD, then the context (each close is idempotent).

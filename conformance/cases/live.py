@@ -1,0 +1,403 @@
+"""What binds a live trustee, each clause with a case ([ADPT-12], [ADPT-13]).
+
+These cases drive a trustee through its real slots (`nic_live` on the default target and on
+`live:HOST:PORT`; the `land` ones on any target with `land`) and judge what the suite saw:
+
+- malformed batches (`live.land-*`) and fallback frames (`live.frame-*`), and a WRITE shorter
+  than its header claims (`live.short-write`): the trustee must answer with an [RSP-5] error
+  response, or an error entry, carrying the right code byte;
+- where the trustee must read and answer: the slot at `base + id * S` ([BOOT-6]), on QP `t`
+  ([BOOT-8]), with zero padding ([GEN-2]), response frames before the response WRITE ([RSP-4]);
+- what it must keep per thread (a property lives on the trustee thread it was entrusted to,
+  [REQ-1]) and how long it waits for a frame ([FB-5]);
+- its hello ([BOOT-1] .. [BOOT-8], `live.hello`).
+
+Each is proven against a wrong trustee that takes the other reading (`conformance/mutants/live.py`,
+`tests/conformance/test_live_mutants.py`). Expected values come from SPEC.md's tables; nothing
+here imports `gossamer`.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import cbor2
+
+from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, standard
+from ..live_hello import HelloViolation, check_trustee_hello
+from ..live_wire import FALLBACK, Walked, fixed_size, walk_response
+from ..model import Case, Outcome, ok
+from ._wire import FRAME, HDR, MAGIC, U32, batch, case, cbor, cfg, frame, req_entry, stub, word
+
+#: section 9's codes as bytes on the wire (cases compare wire values)
+CODE = {"OK": 0x00, "FALLBACK": 0x01, "UNKNOWN_CLOSURE": 0x10, "BAD_PROPERTY": 0x11, "TRUNCATED": 0x12,
+        "STALE_SEQUENCE": 0x13, "MALFORMED_CBOR": 0x14, "OVERSIZE": 0x15, "FALLBACK_TIMEOUT": 0x16, "TORN": 0x17,
+        "BAD_HEADER": 0x18, "CLOSURE_RAISED": 0x19, "BAD_FRAME": 0x1B}
+NAME = {v: k for k, v in CODE.items()}
+X = 0x5000_0000_1000  # a property the case seeds on trustee thread 0
+TRUST_ID = 0x0001_0001_0000_0001  # machine 1, thread 1, counter 1 ([TRUST-1])
+BIGP = cbor(bytes(986))  # a 988-byte parameter: it needs the fallback ([FB-1])
+ANY = object()
+NONZERO48 = object()
+
+
+def u64(x: int) -> bytes:
+    return struct.pack("<Q", x)
+
+
+def name(code: int) -> str:
+    return NAME.get(code, f"{code:#04x}")
+
+
+# -- judging ------------------------------------------------------------------------------------
+
+
+def rsp5_problem(image: bytes, code: int, seq: int | None = None) -> str | None:
+    """None when `image` is the [RSP-5] answer with `code`: count 0, status = the code, `u32 n`
+    and n bytes of one CBOR text string, zero padding ([GEN-2]), trailer = header."""
+    w = walk_response(image)
+    if w.problem:
+        return f"not an [RSP-5] error response: {w.problem}"
+    if not w.trailer_ok:
+        return "the error response's trailer differs from its header ([RSP-5], [SLOT-7])"
+    if w.status != code:
+        return f"expected an [RSP-5] error response with status {code:#04x} ({name(code)}), got status " \
+               f"{w.status:#04x} ({name(w.status)})" + (f" with {w.count} entries" if not w.status else "")
+    if w.count:
+        return f"an [RSP-5] error response has count 0, this one {w.count}"
+    if seq is not None and w.seq != seq:
+        return f"the error response names seq {w.seq}, not {seq} ([RSP-1])"
+    n = struct.unpack_from("<I", image, 8)[0]
+    try:
+        detail = cbor2.loads(image[12 : 12 + n])
+    except Exception:
+        detail = None
+    if not isinstance(detail, str):
+        return f"the [RSP-5] detail ({n} bytes) is not one CBOR text string"
+    if any(w.padding):
+        return f"the error response's padding is not zero: {w.padding.hex()} ([GEN-2])"
+    return None
+
+
+def _value(e: Any, layout: str, frames: dict[int, bytes]) -> tuple[int, Any]:
+    """(status, value) of an entry; a FALLBACK entry's value comes from its response frame."""
+    status, body = e.status, e.body
+    if status == FALLBACK and e.index in frames:
+        status, body = CODE["OK"], frames[e.index]
+    if status != CODE["OK"]:
+        return status, None
+    r = fixed_size(layout)
+    if layout == "cbor":
+        try:
+            return status, cbor2.loads(body[r:])
+        except Exception:
+            return status, f"<not CBOR: {body[r:].hex()}>"
+    return status, body[:r]
+
+
+def _frames(blobs: list[bytes]) -> dict[int, bytes]:
+    out: dict[int, bytes] = {}
+    data = b"".join(blobs)
+    while len(data) >= FRAME.size:
+        _, _, _, _, _, index, _, n = FRAME.unpack_from(data)
+        out[index] = data[FRAME.size : FRAME.size + n]
+        data = data[FRAME.size + n :]
+    return out
+
+
+def batch_problem(i: int, want: dict[str, Any], resp: dict[str, Any], fact: dict[str, Any],
+                  results: list[str]) -> str | None:
+    image = resp["image"]
+    where = f"batch {i} (slot ({fact['thread']}, {fact['trustee']}))"
+    if "batch_error" in want:
+        why = rsp5_problem(image, CODE[want["batch_error"]], fact["seq"])
+        return f"{where}: {why}" if why else None
+    w: Walked = walk_response(image, results)
+    if w.problem or not w.trailer_ok:
+        return f"{where}: the response does not parse: {w.problem or 'its trailer differs from its header'}"
+    if w.status:
+        return f"{where}: expected entries, got an error response {name(w.status)}"
+    if w.seq != fact["seq"]:
+        return f"{where}: the response names seq {w.seq}, not {fact['seq']} ([RSP-1])"
+    entries = want["entries"]
+    if w.count != len(entries):
+        return f"{where}: {w.count} response entries for {len(entries)} requests ([RSP-2])"
+    frames = _frames(resp.get("frames", []))
+    for e, (st, val), layout in zip(w.entries, entries, results, strict=True):
+        status, value = _value(e, layout, frames)
+        if status != CODE[st]:
+            return f"{where} entry {e.index}: expected {st}, got {name(status)}"
+        if val is NONZERO48:
+            v = int.from_bytes(value or b"", "little")
+            if not 0 < v < 1 << 48:
+                return f"{where} entry {e.index}: pointer {v:#x} is not a nonzero 48-bit value ([TRUST-3])"
+        elif val is not ANY and value != val:
+            return f"{where} entry {e.index}: result {value!r:.60} != {val!r:.60}"
+    return None
+
+
+def live_check(extra: Callable[[Case, dict[str, Any]], str | None] | None = None) -> Callable[[Case, Outcome], str | None]:
+    def check(c: Case, got: Outcome) -> str | None:
+        if "ok" not in got:
+            return f"expected responses, got {got}"
+        out = got["ok"]
+        want = c.args["_want"]
+        if len(out.get("responses", [])) != len(want):
+            return f"expected {len(want)} responses, got {len(out.get('responses', []))}"
+        for i, (w, r, f, b) in enumerate(zip(want, out["responses"], out["facts"], c.args["batches"], strict=True)):
+            why = batch_problem(i, w, r, f, b.get("results", []))
+            if why is not None:
+                hint = c.args.get("_hint")
+                return why + (f"; {hint.format(**f)}" if hint else "")
+        return extra(c, out) if extra is not None else None
+
+    return check
+
+
+def qp_extra(c: Case, out: dict[str, Any]) -> str | None:
+    for i, f in enumerate(out["facts"]):
+        if f["qp"] != f["trustee"]:  # [BOOT-8] "trustee thread t writes its response batches on its QP t"
+            return (f"batch {i}: the response of trustee thread {f['trustee']} to client thread {f['thread']} came "
+                    f"on QP {f['qp']}, not QP {f['trustee']} ([BOOT-8])")
+    return None
+
+
+def pointers_extra(c: Case, out: dict[str, Any]) -> str | None:
+    seen: dict[int, set[bytes]] = {}
+    for i, (f, r) in enumerate(zip(out["facts"], out["responses"], strict=True)):
+        for e in walk_response(r["image"], ["u64"] * 8).entries:
+            mine = seen.setdefault(f["trustee"], set())
+            if e.body in mine:  # [TRUST-3] "a nonzero 48-bit pointer that it has not returned for any other live property"
+                return f"batch {i}: trustee thread {f['trustee']} returned pointer {e.body.hex()} twice ([TRUST-3])"
+            mine.add(e.body)
+    return None
+
+
+def padding_extra(c: Case, out: dict[str, Any]) -> str | None:
+    for i, (r, b) in enumerate(zip(out["responses"], c.args["batches"], strict=True)):
+        w = walk_response(r["image"], b.get("results", []))
+        if any(w.padding):
+            return f"batch {i}: the error response's padding is {w.padding.hex()}, not zero ([GEN-2])"
+        for e in w.entries:
+            if any(e.reserved):  # section 5: "u8 status, three zero bytes, u32 n"
+                return f"batch {i} entry {e.index}: the three bytes after the status are {e.reserved.hex()}, not zero"
+            if any(e.padding):  # [GEN-2] "the padding bytes ... MUST be written as zero by the sender"
+                return f"batch {i} entry {e.index}: padding {e.padding.hex()} is not zero ([GEN-2])"
+    return None
+
+
+def frames_first_extra(c: Case, out: dict[str, Any]) -> str | None:
+    for i, f in enumerate(out["facts"]):
+        if not f["frames_ready"]:
+            return (f"batch {i}: the response landed before its response frames: none had arrived "
+                    "when its completion was polled ([RSP-4]; a trustee sends a batch's response frames "
+                    "before it posts the response WRITE, as [FB-4] says for requests)")
+        if f["frames_on"] != [f"thread{f['thread']}"] * len(f["frames_on"]) or not f["frames_on"]:
+            return f"batch {i}: response frames came on {f['frames_on']} ([FB-8])"
+    return None
+
+
+def waited_extra(c: Case, out: dict[str, Any]) -> str | None:
+    t = out["fallback_timeout_ms"] / 1000.0
+    for i, (f, b) in enumerate(zip(out["facts"], c.args["batches"], strict=True)):
+        frac = b.get("frame_delay_frac")
+        if frac is not None and f["elapsed"] < 0.9 * frac * t:
+            return f"batch {i}: answered {f['elapsed']:.3f} s after the WRITE, before its frame was sent ([FB-5])"
+    return None
+
+
+def timeout_extra(c: Case, out: dict[str, Any]) -> str | None:
+    t = out["fallback_timeout_ms"] / 1000.0
+    for i, f in enumerate(out["facts"]):
+        lo, hi = 0.8 * t, 2 * t + 2.0
+        if not lo <= f["elapsed"] <= hi:  # [FB-5] "within the fallback timeout (agreed at bootstrap)"
+            return (f"batch {i}: FALLBACK_TIMEOUT answered {f['elapsed']:.3f} s after the WRITE; the announced "
+                    f"fallback timeout is {t:.3f} s, so between {lo:.3f} and {hi:.3f} s ([FB-5])")
+    return None
+
+
+def closed_extra(c: Case, out: dict[str, Any]) -> str | None:
+    if out.get("links_open", [False])[0]:
+        return ("the trustee kept the fallback connection open after a frame it cannot parse ([FB-6]: the "
+                "receiver MUST close that connection)")
+    return None
+
+
+def hello_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected the trustee's hello, got {got}"
+    try:
+        check_trustee_hello(got["ok"].get("hello"))
+    except HelloViolation as e:
+        return str(e)
+    return None
+
+
+# -- cases --------------------------------------------------------------------------------------
+
+
+def bt(c: int, t: int, entries: list[bytes], table: list[int], results: list[str], **kw: Any) -> dict[str, Any]:
+    """A batch for slot (client thread c, trustee thread t); its seq is the slot's next ([LAND-4])."""
+    return {"thread": c, "trustee": t, "image": batch(1, table, entries), "frames": [], "results": results, **kw}
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    props = [{"pointer": X, "value": [10], "first": 0x0001_0001_0000_0002}]
+
+    def add(cid: str, title: str, clauses: list[str], batches: list[dict[str, Any]], want: list[dict[str, Any]],
+            extra: Callable[[Case, dict[str, Any]], str | None] | None = None, properties: Any = None,
+            **more: Any) -> None:
+        args = {"config": cfg(), "closures": standard(), "properties": props if properties is None else properties,
+                "batches": batches, "_want": want, **more}
+        out.append(case(cid, title, clauses, "nic_live", args, ok({"responses": "(checked by walking them)"}),
+                        tags=("nic", "live", "trustee"), check=live_check(extra)))
+
+    def ok_(*entries: tuple[str, Any]) -> dict[str, Any]:
+        return {"entries": list(entries)}
+
+    # [BOOT-6]: slot k of the 2 x 2 table gets k + 1 entrusts, so a trustee that read another slot
+    # answers with the wrong count; no seeding, so every slot's first batch is the case's own
+    grid = [(c, t) for c in range(2) for t in range(2)]
+
+    def entrusts(k: int) -> list[bytes]:
+        return [req_entry(0, 0, u64(TRUST_ID + 16 * k + j), cbor([k, j])) for j in range(k + 1)]
+
+    slot_batches = [bt(c, t, entrusts(k), [ENTRUST.id], ["u64"] * (k + 1)) for k, (c, t) in enumerate(grid)]
+    slot_want = [ok_(*[("OK", NONZERO48)] * (k + 1)) for k in range(len(grid))]
+    add("live.slot-addresses", "a batch in every request slot, each read at base + id * S",
+        ["BOOT-6", "SLOT-1", "SLOT-5", "LAND-1", "TRUST-3"], slot_batches, slot_want, pointers_extra, properties=[],
+        _hint="the suite wrote it at base + {slot} * S ([BOOT-6]); a trustee reading elsewhere sees no batch")
+    add("live.response-qp", "trustee thread t answers on QP t, whichever client thread wrote",
+        ["BOOT-8", "RSP-1"], [bt(c, t, entrusts(0), [ENTRUST.id], ["u64"]) for c, t in grid],
+        [ok_(("OK", NONZERO48))] * 4, qp_extra, properties=[])
+    # [GEN-2]: odd-sized bodies, an error detail, and a batch-level error's detail
+    add("live.response-padding", "response entries and error details are padded with zero bytes",
+        ["GEN-2", "RSP-5", "ERR-3"],
+        [bt(0, 0, [req_entry(X, 0, b"", cbor("abc")), req_entry(X, 1), req_entry(X, 0, b"", cbor(b"12345"))],
+            [ECHO.id, RAISE.id], ["cbor", "", "cbor"]),
+         {**bt(0, 0, [req_entry(X, 0)], [GET.id], ["cbor"]), "image": batch(1, [GET.id], [req_entry(X, 0)],
+                                                                          trailer=bytes(8))}],
+        [ok_(("OK", "abc"), ("CLOSURE_RAISED", ANY), ("OK", b"12345")), {"batch_error": "TORN"}], padding_extra)
+    add("live.response-frames-first", "a big result's response frame is sent before the response WRITE",
+        ["RSP-4", "FB-4", "FB-3", "FB-8"], [bt(0, 0, [req_entry(X, 0, b"", cbor(2000))], [BIG.id], ["cbor"])],
+        [ok_(("OK", bytes(2000)))], frames_first_extra)
+    add("live.property-per-thread", "a property entrusted to trustee thread 0 is no property of thread 1",
+        ["REQ-1", "TRUST-3"],
+        [bt(0, 0, [req_entry(X, 0)], [GET.id], ["cbor"]), bt(0, 1, [req_entry(X, 0)], [GET.id], ["cbor"]),
+         bt(1, 1, [req_entry(X, 0, u64(1))], [ADD.id], ["u64"]), bt(1, 0, [req_entry(X, 0)], [GET.id], ["cbor"])],
+        [ok_(("OK", 10)), ok_(("BAD_PROPERTY", None)), ok_(("BAD_PROPERTY", None)), ok_(("OK", 10))])
+    late = bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
+              frames=[frame(1, 0, 1, 0, BIGP)], frame_delay_frac=0.3)
+    add("live.fallback-late-frame", "a frame sent after the WRITE, within the fallback timeout, is waited for",
+        ["FB-5", "FB-2"], [late], [ok_(("OK", bytes(986)), ("OK", u64(11)))], waited_extra)
+    add("live.fallback-timeout-bound", "a stub whose frame never comes is answered FALLBACK_TIMEOUT after the "
+        "announced timeout, not before and not much later",
+        ["FB-5", "BOOT-2"], [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id],
+                                ["cbor", "u64"])],
+        [ok_(("FALLBACK_TIMEOUT", None), ("OK", u64(11)))], timeout_extra)
+    # a WRITE shorter than its header: batch 1 leaves batch 2's header where batch 2's trailer
+    # belongs (inside its echo entry's 2-byte parameter and padding), then batch 2 is written
+    # without its trailer: only the completion's byte_len tells the trustee the image is short
+    hdr2 = HDR.pack(2, 4, 1, 1)
+    crafted = word(X, 0) + hdr2[0:4] + hdr2[4:6] + hdr2[6:8]  # n = 2, param 04 00, "padding" 01 01
+    assert U32.unpack(hdr2[0:4])[0] == 2
+    add("live.short-write", "a WRITE shorter than the image's header claims is TRUNCATED, whatever the slot "
+        "held after it", ["SLOT-8", "SLOT-9", "LAND-1", "RSP-5", "ADPT-13"],
+        [{**bt(0, 0, [], [], ["cbor"]), "image": batch(1, [ECHO.id], [crafted]), "keep_seq": True},
+         {**bt(0, 0, [], [], ["cbor"]), "image": batch(2, [GET.id], [req_entry(X, 0)]), "keep_seq": True,
+          "write_len": 24}],
+        [ok_(("MALFORMED_CBOR", None)), {"batch_error": "TRUNCATED"}])
+    # malformed fallback frames ([FB-6]): the entry fails with the code, the connection is closed
+    for cid, title, bad, code in (
+            ("live.frame-bad-magic", "a frame with a wrong magic", frame(1, 0, 1, 0, BIGP, magic=MAGIC ^ 1), "BAD_FRAME"),
+            ("live.frame-bad-kind", "a frame of kind 3", frame(3, 0, 1, 0, BIGP), "BAD_FRAME"),
+            ("live.frame-reserved", "a frame whose reserved byte is not zero", frame(1, 0, 1, 0, BIGP, z1=1),
+             "BAD_FRAME"),
+            ("live.frame-over-limit", "a frame whose length is above the fallback limit",
+             frame(1, 0, 1, 0, b"", length=(64 << 20) + 1), "OVERSIZE")):
+        add(cid, f"{title}: its stub fails with {code} and the connection is closed", ["FB-6", "ERR-1"],
+            [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
+                frames=[bad])],
+            [ok_((code, None), ("OK", u64(11)))], closed_extra, watch_links=True)
+    out.append(case("live.hello", "the trustee's hello: versions, required keys, RDMA keys, slot tables",
+                    ["BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9"], "nic_live",
+                    {"config": cfg(), "closures": standard(), "properties": [], "batches": []},
+                    ok({"hello": "(checked)"}), tags=("nic", "live", "trustee", "bootstrap"), check=hello_check))
+    out += land_cases()
+    return out
+
+
+def land_cases() -> list[Case]:
+    """Malformed batches through a real slot (the `land` op): each answered by an [RSP-5] error
+    response with its code byte, the seq consumed ([FLOW-5]), then a good batch accepted."""
+    out: list[Case] = []
+    p = 0x5000_0000_2000
+    good = req_entry(p, 0, u64(1))
+
+    def land(cid: str, title: str, clauses: list[str], bad: list[tuple[bytes, str]]) -> None:
+        landings = [{"image": _reseq(img, i + 1), "imm": i + 1} for i, (img, _) in enumerate(bad)]
+        n = len(bad) + 1
+        landings.append({"image": batch(n, [ADD.id], [good]), "imm": n})
+        args = {"config": cfg(), "closures": standard(), "landings": landings,
+                "_codes": [CODE[code] for _, code in bad]}
+        out.append(case(cid, title, clauses, "land", args, ok({"results": "(checked as [RSP-5] responses)"}),
+                        tags=("trustee", "live", "hostile"), check=land_rsp5_check))
+
+    land("live.land-bad-header", "headers out of range are BAD_HEADER: count 0, words over S, table over K, "
+         "a reserved flag, a ref outside the table",
+         ["SLOT-4", "SLOT-6", "VT-2", "VT-4", "REQ-2", "RSP-5", "FLOW-5"],
+         [(batch(1, [ADD.id], [good], count=0), "BAD_HEADER"),
+          (batch(1, [ADD.id], [good], words=1024 // 8 + 1), "BAD_HEADER"),
+          (batch(1, [ADD.id] * 5, [good]), "BAD_HEADER"),
+          (batch(1, [ADD.id], [req_entry(p, 0, u64(1), flags=2)]), "BAD_HEADER"),
+          (batch(1, [ADD.id], [req_entry(p, 1, u64(1))]), "BAD_HEADER"),
+          (batch(1, [ADD.id], [good, good], count=1), "BAD_HEADER")])
+    long_n = word(p, 0) + struct.pack("<I", 100) + b"\xa0" * 4
+    land("live.land-truncated", "entries that run into the trailer are TRUNCATED",
+         ["SLOT-8", "REQ-5", "RSP-5", "LIM-2"],
+         [(batch(1, [ADD.id], [good], count=2), "TRUNCATED"), (batch(1, [ECHO.id], [long_n]), "TRUNCATED")])
+    huge_n = word(p, 0) + struct.pack("<I", 0xFFFFFFF0) + b"\xa0" * 4
+    land("live.land-oversize", "a parameter longer than S, a stub above the fallback limit: OVERSIZE",
+         ["REQ-5", "FB-6", "RSP-5", "LIM-2"],
+         [(batch(1, [ECHO.id], [huge_n]), "OVERSIZE"), (batch(1, [ADD.id], [stub(p, 0, (64 << 20) + 1)]), "OVERSIZE")])
+    land("live.land-torn", "a trailer that differs from the header is TORN", ["SLOT-7", "LAND-7", "RSP-5"],
+         [(batch(1, [ADD.id], [good], trailer=HDR.pack(9, 4, 1, 1)), "TORN"),
+          (batch(1, [NOP.id], [req_entry(p, 0)], trailer=bytes(8)), "TORN")])
+    land("live.land-unknown-closure", "a closure id the trustee never registered is UNKNOWN_CLOSURE",
+         ["VT-5", "RSP-5", "REQ-6"],
+         [(batch(1, [0x0123456789ABCDEF], [good]), "UNKNOWN_CLOSURE"),
+          (batch(1, [ADD.id], [good, req_entry(p, 0, inline_id=0x0BAD)]), "UNKNOWN_CLOSURE")])
+    return out
+
+
+def _reseq(image: bytes, seq: int) -> bytes:
+    """The crafted image with seq `seq` in its header (and its trailer where that copied it)."""
+    old = image[0:4]
+    b = bytearray(image)
+    b[0:4] = seq.to_bytes(4, "little")
+    if len(b) >= 16 and b[-8:-4] == old and b[-4:] == image[4:8]:
+        b[-8:-4] = seq.to_bytes(4, "little")
+    return bytes(b)
+
+
+def land_rsp5_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected results, got {got}"
+    have = got["ok"].get("results")
+    codes = c.args["_codes"]
+    if not isinstance(have, list) or len(have) != len(codes) + 1:
+        return f"expected {len(codes) + 1} results, got {have!r:.200}"
+    for i, (code, h) in enumerate(zip(codes, have, strict=False)):
+        r = h.get("response") if isinstance(h, dict) else None
+        if not isinstance(r, bytes):
+            return f"landing {i}: expected an [RSP-5] error response with {name(code)}, the batch was accepted: {h}"
+        why = rsp5_problem(r, code, i + 1)
+        if why:
+            return f"landing {i}: {why}"
+    n = len(codes) + 1
+    if have[-1] != {"seq": n, "count": 1}:  # [FLOW-5]: every rejection consumed its seq
+        return f"the good batch with seq {n} after the rejected ones: expected it accepted, got {have[-1]} ([FLOW-5])"
+    return None

@@ -1,0 +1,156 @@
+"""`nic_live`: the op of the live-trustee cases (`cases/live.py`), over real slots ([ADPT-12]).
+
+Like `execute`, it seeds the case's properties ([TRUST-3]) and rewrites the case's pointers, but
+every batch names its slot `(thread, trustee)` freely and gets its seq from the slot's own count
+(the seeding batches included), and the answer carries what the suite saw of each landing:
+
+- `qp`: the index of our QP the response completion came on ([BOOT-8]);
+- `elapsed`: seconds from our WRITE to the response's completion ([FB-5] time-outs);
+- `byte_len`, `imm`, `response_slot`: the response WRITE's length and immediate ([RSP-1]);
+- `frames_ready`: whether every response frame of the batch ([RSP-4]) had already arrived, on
+  any of our fallback connections, when the response landed (checked without letting an
+  in-process trustee run: a trustee that posts its WRITE before its frames is seen doing so);
+- `links_open`: the suite's fallback connections still open at the end (`watch_links`).
+
+Per batch the case may ask for `write_len` (a WRITE shorter than the image's header claims),
+`frame_delay` or `frame_delay_frac` (request frames sent that many seconds *after* the WRITE, from a timer thread,
+so a trustee must wait for them, [FB-5]) and `keep_seq` (the image's own seq, for crafted
+sequences).
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..live_wire import FALLBACK, walk_response
+from ..model import TargetBroken
+from .verbs_peer import FallbackLink, PeerError
+
+if TYPE_CHECKING:
+    from .verbs import Session, VerbsTrusteeTarget
+
+#: how long the suite waits, without running an in-process trustee, for response frames that
+#: should already be on their way when the response lands ([RSP-4], mirrored [FB-4])
+FRAME_GRACE = 0.25
+
+
+def set_seq(image: bytes, seq: int) -> bytes:
+    """The image with its header's seq (and the trailer's, where it copied the header) set."""
+    b = bytearray(image)
+    if len(b) < 8:
+        return image
+    old = bytes(b[0:4])
+    b[0:4] = seq.to_bytes(4, "little")
+    end = 8 * int.from_bytes(b[4:6], "little")
+    if 16 <= end <= len(b) and bytes(b[end - 8 : end - 4]) == old:
+        b[end - 8 : end - 4] = seq.to_bytes(4, "little")
+    return bytes(b)
+
+
+def set_frame(frame: bytes, slot_id: int, seq: int) -> bytes:
+    """A request frame ([FB-3]) moved to the real slot id and seq (any other defect kept)."""
+    if len(frame) < 12:
+        return frame
+    return frame[:6] + slot_id.to_bytes(2, "little") + seq.to_bytes(4, "little") + frame[12:]
+
+
+def _send_raw(link: FallbackLink, data: bytes, timeout: float) -> None:
+    """Send without running anything else (from the timer thread): the trustee reads meanwhile."""
+    view = memoryview(data)
+    deadline = time.monotonic() + timeout
+    while view and time.monotonic() < deadline:
+        try:
+            view = view[link.sock.send(view) :]
+        except BlockingIOError:
+            select.select([], [link.sock], [], 0.01)
+        except OSError:
+            return
+
+
+def _frames_ready(s: Session, slot: int, seq: int, want: list[int], grace: float) -> bool:
+    """Whether the response frames `want` of (slot, seq) are on some connection of ours within
+    `grace` seconds, reading the sockets only (no trustee step runs meanwhile)."""
+    links = list(s.peer.links.values())
+    deadline = time.monotonic() + grace
+    while True:
+        have = {f.index for lk in links for f in lk.frames if (int(f.kind), f.slot_id, f.seq) == (2, slot, seq)}
+        if set(want) <= have:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        moved = [lk.poll() for lk in links]
+        if not any(moved):
+            socks = [lk.sock for lk in links if not lk.closed]
+            if not socks:
+                return False
+            select.select(socks, [], [], 0.01)
+
+
+def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[str, Any]:
+    from .verbs import Unsupported
+
+    peer = s.peer
+    t_n = peer.threads
+    pointers, _ = tg.seed(s, list(a.get("properties", [])))
+    seed_seqs: dict[int, int] = getattr(s, "seed_seqs", {})
+    seqs = {((t + 1) % t_n, t): n for t, n in seed_seqs.items()}
+    responses: list[dict[str, Any]] = []
+    facts: list[dict[str, Any]] = []
+    for b in a["batches"]:
+        c, t = int(b.get("thread", 0)), int(b.get("trustee", 0))
+        if max(c, t) >= t_n:
+            raise Unsupported(f"the case drives slot ({c}, {t}) of a trustee with {t_n} threads")
+        image = tg.rewrite(b["image"], pointers)
+        if b.get("keep_seq"):
+            seq = int.from_bytes(image[0:4], "little")
+        else:
+            seq = seqs.get((c, t), 0) + 1
+            image = set_seq(image, seq)
+        seqs[(c, t)] = seq
+        real = peer.request_slots[c][t]
+        frames = [set_frame(f, real, seq) for f in b.get("frames", [])]
+        delay = b.get("frame_delay")
+        if b.get("frame_delay_frac") is not None:  # a fraction of the announced fallback timeout
+            delay = float(b["frame_delay_frac"]) * peer.config.fallback_timeout_ms / 1000.0
+        try:
+            if delay is None:
+                got = tg.roundtrip(s, c, t, image, seq, frames, length=b.get("write_len"))
+            else:  # the frames follow the WRITE: the trustee must wait for them ([FB-5])
+                link = peer.link(c)
+                peer.write(c, t, image, (real << 16) | (seq & 0xFFFF), length=b.get("write_len"))
+                timer = threading.Timer(float(delay), lambda: [_send_raw(link, f, s.timeout) for f in frames])
+                timer.start()
+                try:
+                    wait = s.timeout + 2 * peer.config.fallback_timeout_ms / 1000.0
+                    got = peer.wait(peer.response_slot(c, t), wait, s.pump)
+                finally:
+                    timer.join()
+                if got is None:
+                    raise TargetBroken(f"no response to the batch in slot {real} within {wait:.0f} s ([FLOW-2])")
+                if got.swapped:
+                    raise TargetBroken(peer.imm_faults[-1])
+        except PeerError as e:
+            addr = peer.base + real * peer.config.slot_size
+            raise TargetBroken(f"{e}: writing request slot {real} at base + {real} * S = {addr:#x} "
+                               "(an address outside the announced region breaks [BOOT-6])") from None
+        rslot = peer.response_slot(c, t)
+        w = walk_response(got.image, b.get("results", []))
+        want = [e.index for e in w.entries if e.status == FALLBACK]
+        ready = _frames_ready(s, rslot, seq, want, FRAME_GRACE) if want else True
+        rframes = tg.response_frames(s, c, t, got, want)
+        responses.append({"image": got.image, "frames": [f for name, f in rframes if name == f"thread{c}"]})
+        facts.append({"thread": c, "trustee": t, "seq": seq, "slot": real, "response_slot": rslot, "qp": got.qp,
+                      "imm": got.imm, "byte_len": got.byte_len, "elapsed": round(got.elapsed, 4),
+                      "frames_ready": ready, "frames_on": [name for name, _ in rframes]})
+    out: dict[str, Any] = {"responses": responses, "facts": facts, "threads": t_n,
+                           "fallback_timeout_ms": peer.config.fallback_timeout_ms,
+                           "hello": getattr(s, "hello_map", None)}
+    if a.get("watch_links"):
+        grace = max(0.5, 2 * peer.config.fallback_timeout_ms / 1000.0)
+        out["links_open"] = [not peer.links[i].wait_closed(grace if i == 0 else 0.0, s.pump)
+                             for i in sorted(peer.links)]
+    return out
