@@ -70,6 +70,10 @@ def _is_gossamer(name: str) -> bool:
     return name == "gossamer" or name.startswith("gossamer.")
 
 
+def _is_reference_codec(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in ("conformance.targets.reference", "conformance.mutants"))
+
+
 def test_the_walk_sees_what_it_must() -> None:
     """The checker itself: it finds the reference target's imports (so an empty result elsewhere
     means something), and relative imports resolve."""
@@ -87,7 +91,5 @@ def test_no_module_outside_the_reference_target_imports_gossamer(path: Path) -> 
     bad = [f"line {line}: {name}" for line, name in imports(path) if _is_gossamer(name)]
     assert not bad, f"conformance/{rel} imports gossamer: {bad}"
     if rel not in OPENS_REFERENCE:
-        via = [f"line {line}: {name}" for line, name in imports(path)
-               if name == "conformance.targets.reference" or name.startswith("conformance.targets.reference.")
-               or name == "conformance.mutants" or name.startswith("conformance.mutants.")]
+        via = [f"line {line}: {name}" for line, name in imports(path) if _is_reference_codec(name)]
         assert not via, f"conformance/{rel} imports the reference target's codec: {via}"
