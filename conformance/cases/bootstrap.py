@@ -51,4 +51,28 @@ def cases() -> list[Case]:
         {"data": struct.pack("<I", 3) + b"\xa1\x61"  + b"\xff"}, err("MALFORMED_CBOR"))
     add("boot.hello-oversize", "a bootstrap message longer than 1 MiB", ["BOOT-4"], "decode_hello",
         {"data": struct.pack("<I", (1 << 20) + 1) + b"\xa0"}, err("OVERSIZE"))
+    good = msg(hello())
+    add("boot.hello-at-1mib", "a prefix of exactly 1 MiB is not OVERSIZE (the body is then missing)",
+        ["BOOT-4", "DEC-5"], "decode_hello", {"data": struct.pack("<I", 1 << 20) + good[4:]}, err("TRUNCATED"))
+    add("boot.hello-no-prefix", "three bytes: no length prefix", ["DEC-5"], "decode_hello",
+        {"data": good[:3]}, err("TRUNCATED"))
+    add("boot.hello-incomplete", "a message cut short", ["DEC-5"], "decode_hello", {"data": good[:-1]},
+        err("TRUNCATED"))
+    add("boot.hello-trailing", "bytes after the one message", ["DEC-5"], "decode_hello", {"data": good + b"\0"},
+        err("BAD_ARGUMENT"))
+    add("boot.hello-prefix-big-endian", "the length prefix is little-endian: big-endian reads as > 1 MiB",
+        ["DEC-5", "GEN-1", "BOOT-4"], "decode_hello",
+        {"data": struct.pack(">I", len(good) - 4) + good[4:]}, err("OVERSIZE"))
+    add("boot.hello-versions-three", "versions must be exactly [min, max]", ["DEC-5", "BOOT-1"], "decode_hello",
+        {"data": msg(hello(versions=[1, 1, 1]))}, err("BAD_HEADER"))
+    add("boot.hello-bool-is-not-int", "threads true is not an integer", ["DEC-5", "BOOT-2"], "decode_hello",
+        {"data": msg(hello(threads=True))}, err("BAD_HEADER"))
+    add("boot.hello-threads-17-bit", "threads above 16 bits", ["DEC-5", "BOOT-2"], "decode_hello",
+        {"data": msg(hello(threads=0x10000))}, err("BAD_HEADER"))
+    add("boot.hello-missing-before-range", "a missing key is judged before a bad slot size", ["DEC-5", "BOOT-2"],
+        "decode_hello", {"data": msg(hello(slot_size=100, fallback_limit=None))}, err("MALFORMED_CBOR"))
+    add("boot.hello-not-a-map", "a hello that is an array", ["DEC-5", "BOOT-2"], "decode_hello",
+        {"data": msg([1, 2, 3])}, err("MALFORMED_CBOR"))
+    add("boot.hello-extra-keys", "keys beyond the seven are not answered", ["ADPT-8", "DEC-5"], "decode_hello",
+        {"data": msg(hello(color="blue"))}, ok(want))
     return out

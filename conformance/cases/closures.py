@@ -31,6 +31,24 @@ def cases() -> list[Case]:
             "register", {"closures": [{**ADD.wire(), "capture": bad}]}, err("NOREF"))
     add("layout.bad-param", "a parameter spec other than none, cbor, cbor:M", ["LAYOUT-2"], "register",
         {"closures": [{**ADD.wire(), "param": "json"}]}, err("BAD_ARGUMENT"))
+    # [DEC-7]: the exact grammar of layout strings, and the code of each refusal
+    for key, bad in (("upper", "U64"), ("tab", "u64\tu64"), ("leading-zero", "bytes08"), ("bytes0", "bytes0"),
+                     ("bytes-over", "bytes65537"), ("u128", "u128")):
+        add(f"layout.grammar-{key}", f"capture layout {bad!r} is outside the grammar: NOREF",
+            ["DEC-7", "LAYOUT-1", "LAYOUT-3"], "register", {"closures": [{**ADD.wire(), "capture": bad}]},
+            err("NOREF"))
+    add("layout.grammar-result", "a result layout outside the grammar is NOREF too", ["DEC-7", "LAYOUT-2"],
+        "register", {"closures": [{**ADD.wire(), "result": "string"}]}, err("NOREF"))
+    for key, bad in (("leading-zero", "cbor:09"), ("sign", "cbor:+9"), ("zero", "cbor:0"), ("over", "cbor:65537")):
+        add(f"layout.grammar-param-{key}", f"parameter spec {bad!r}: BAD_ARGUMENT", ["DEC-7", "LAYOUT-2"],
+            "register", {"closures": [{**ADD.wire(), "param": bad}]}, err("BAD_ARGUMENT"))
+    add("layout.grammar-order", "a bad capture is judged before a zero id: NOREF, not BAD_ARGUMENT",
+        ["DEC-7", "CID-2"], "register", {"closures": [{**ADD.wire(), "capture": "str", "id": 0}]}, err("NOREF"))
+    add("layout.grammar-spaces", "runs of spaces separate fields; leading and trailing spaces are ignored",
+        ["DEC-7", "LAYOUT-1"], "pack_capture", {"capture": "  u16   u8 ", "values": [0x0102, 3]},
+        ok({"data": b"\x02\x01\x03"}))
+    add("layout.grammar-bytes-max", "bytes65536 is the largest field", ["DEC-7", "LAYOUT-1"], "register",
+        {"closures": [{**ADD.wire(), "capture": "bytes65536"}]}, ok({}))
     vals = [1, 0x0203, 0x04050607, 0x08090A0B0C0D0E0F, -1, -2, -3, -4, 1.5, -0.25, True, b"ab"]
     spec = "u8 u16 u32 u64 i8 i16 i32 i64 f32 f64 bool bytes2"
     packed = struct.pack("<BHIQbhiqfd?2s", *vals)

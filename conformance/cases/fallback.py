@@ -43,14 +43,27 @@ def cases() -> list[Case]:
     # fixed parameters: payload = C + M ([FB-2])
     fixed_args = {"closures": CL, "closure_id": FIXED.id}
     add("fb.attach-fixed", "a fixed-parameter payload is split into capture and parameter",
-        ["FB-2"], "attach_payload", {**fixed_args, "fallback_len": 9, "payload": b"\1\0\0\0" + cbor(0x01020304)},
+        ["FB-2", "DEC-4"], "attach_payload",
+        {**fixed_args, "fallback_len": 9, "payload": b"\1\0\0\0" + cbor(0x01020304)},
         ok({"captured": b"\1\0\0\0", "param": cbor(0x01020304)}))
     add("fb.attach-fixed-mismatch", "payload_len must equal C + M for a fixed parameter",
-        ["FB-2", "FB-6"], "attach_payload", {**fixed_args, "fallback_len": 8, "payload": b"\1\0\0\0\0\0\0\0"},
+        ["FB-2", "FB-6", "DEC-4"], "attach_payload", {**fixed_args, "fallback_len": 8, "payload": b"\1\0\0\0\0\0\0\0"},
         err("BAD_FRAME"))
     add("fb.attach-length-mismatch", "a frame whose payload differs from its stub's payload_len",
-        ["FB-6"], "attach_payload",
+        ["FB-6", "DEC-4"], "attach_payload",
         {"closures": CL, "closure_id": ECHO.id, "fallback_len": 10, "payload": cbor(1)}, err("BAD_FRAME"))
+    add("fb.attach-shorter-than-capture", "a payload shorter than the capture", ["DEC-4", "FB-2"], "attach_payload",
+        {"closures": CL, "closure_id": ADD.id, "fallback_len": 7, "payload": bytes(7)}, err("BAD_FRAME"))
+    add("fb.attach-no-param-longer", "a closure with no parameter: the payload is exactly the capture",
+        ["DEC-4", "FB-2"], "attach_payload",
+        {"closures": CL, "closure_id": ADD.id, "fallback_len": 9, "payload": bytes(9)}, err("BAD_FRAME"))
+    add("fb.attach-no-param", "a closure with no parameter: the payload is its capture, param null",
+        ["DEC-4", "FB-2"], "attach_payload",
+        {"closures": CL, "closure_id": ADD.id, "fallback_len": 8, "payload": u64(5)},
+        ok({"captured": u64(5), "param": None}))
+    add("fb.attach-variable-empty", "a variable parameter of 0 bytes attaches (its CBOR is judged when it runs)",
+        ["DEC-4", "FB-2"], "attach_payload",
+        {"closures": CL, "closure_id": ECHO.id, "fallback_len": 0, "payload": b""}, ok({"captured": b"", "param": b""}))
     # frames ([FB-3], [FB-6], [FB-7])
     f1 = frame(1, 3, 0x01020304, 5, b"payload")
     add("fb.frame-encode", "the 20-byte frame header, little-endian, then the payload",
@@ -73,6 +86,19 @@ def cases() -> list[Case]:
             {"limit": 1 << 20, "data": f1 + bad}, err("BAD_FRAME"))
     add("fb.frame-over-limit", "a payload length above the fallback limit", ["FB-6", "LIM-2"], "decode_frames",
         {"limit": 1000, "data": frame(1, 0, 1, 0, b"", length=1001)}, err("OVERSIZE"))
+    add("fb.frame-over-limit-chunked", "the header is judged when its 20th byte arrives, payload or not",
+        ["DEC-3", "FB-6"], "decode_frames",
+        {"limit": 1000, "chunks": [f1, frame(1, 0, 1, 0, b"", length=1001)[:11],
+                                   frame(1, 0, 1, 0, b"", length=1001)[11:]]}, err("OVERSIZE"))
+    add("fb.frame-bad-after-good-chunked", "a good frame, then a bad magic split over two reads: BAD_FRAME",
+        ["DEC-3", "FB-6"], "decode_frames",
+        {"limit": 1 << 20, "chunks": [f1 + b"XX", b"XX" + f2[4:]]}, err("BAD_FRAME"))
+    add("fb.frame-at-limit-incomplete", "a header at the limit with its payload still missing is buffered",
+        ["DEC-3", "FB-3"], "decode_frames",
+        {"limit": 1000, "chunks": [frame(1, 0, 1, 0, b"", length=1000), bytes(10)]},
+        ok({"frames": [], "buffered": 30}))
+    add("fb.frame-encode-kind", "encoding a frame of kind 3 fails locally", ["DEC-8", "FB-3"], "encode_frame",
+        {"kind": 3, "slot_id": 0, "seq": 1, "index": 0, "payload": b""}, err("BAD_ARGUMENT"))
     add("fb.frame-header-big-endian", "a frame header written big-endian is not a frame",
         ["FB-3", "GEN-1"], "decode_frames",
         {"limit": 1 << 20, "data": struct.pack(">IBBHIHHI", MAGIC, 1, 0, 0, 1, 0, 0, 1) + b"x"}, err("BAD_FRAME"))

@@ -65,10 +65,10 @@ def cases() -> list[Case]:
          [(img(1), 1), (img(2), 2), (img(3), 3)],
          [{"seq": 1, "count": 1}, {"seq": 2, "count": 1}, {"seq": 3, "count": 1}])
     land("land.replay", "a replayed image is STALE_SEQUENCE and does not consume the seq",
-         ["LAND-5", "FLOW-5", "RSP-5", "ADPT-9"], [(img(1), 1), (img(1), 1), (img(2), 2)],
+         ["LAND-5", "FLOW-5", "RSP-5", "ADPT-9", "CHOICE-1"], [(img(1), 1), (img(1), 1), (img(2), 2)],
          [{"seq": 1, "count": 1}, err_rsp(1, 0x13), {"seq": 2, "count": 1}])
     land("land.rejected-consumes-seq", "a torn batch is rejected and consumes its seq",
-         ["FLOW-5", "SLOT-7", "RSP-5"], [(img(1, trailer=bytes(8)), 1), (img(2), 2)],
+         ["FLOW-5", "SLOT-7", "RSP-5", "CHOICE-1"], [(img(1, trailer=bytes(8)), 1), (img(2), 2)],
          [err_rsp(1, 0x17), {"seq": 2, "count": 1}])
     land("land.imm-names-other-seq", "the completion names seq 2 but the slot still holds batch 1",
          ["LAND-3", "LAND-5"], [(img(1), 2)], [err_rsp(1, 0x13)])

@@ -96,6 +96,27 @@ def cases() -> list[Case]:
         ["LAND-4"], "encode_request_batch",
         {"config": cfg(), "closures": CL, "seq": 0, "slot_id": 0, "requests": [req(P, ADD.id, u64(1))]},
         err("BAD_ARGUMENT"))
+    add("req.encode.seq-over-32-bit", "seq 2^32 is not a u32", ["LAND-4", "DEC-8"], "encode_request_batch",
+        {"config": cfg(), "closures": CL, "seq": 1 << 32, "slot_id": 0, "requests": [req(P, ADD.id, u64(1))]},
+        err("BAD_ARGUMENT"))
+    add("req.encode.slot-id-17-bit", "a slot id above 16 bits fails locally, frames or not",
+        ["SLOT-5", "DEC-8", "LIM-1"], "encode_request_batch",
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0x10000, "requests": [req(P, ADD.id, u64(1))]},
+        err("BAD_ARGUMENT"))
+    add("req.encode.pointer-49-bit", "a property pointer of 49 bits fails locally", ["REQ-1", "DEC-8"],
+        "encode_request_batch",
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(1 << 48, ADD.id, u64(1))]},
+        err("BAD_ARGUMENT"))
+    add("req.encode.param-missing", "a closure that takes a parameter given none", ["REQ-4", "DEC-8"],
+        "encode_request_batch",
+        {"config": cfg(), "closures": CL, "seq": 1, "slot_id": 0, "requests": [req(P, ECHO.id, b"", None)]},
+        err("BAD_ARGUMENT"))
+    add("req.decode.table-duplicates", "a table naming one closure twice decodes: distinctness binds the sender",
+        ["VT-3", "DEC-1"], "decode_request_batch",
+        {"config": cfg(), "closures": CL,
+         "image": batch(1, [ADD.id, ADD.id], [req_entry(P, 0, u64(1)), req_entry(P, 1, u64(2))])},
+        ok({"seq": 1, "table": [ADD.id, ADD.id],
+            "requests": [dreq(P, ADD.id, u64(1)), dreq(P, ADD.id, u64(2))]}))
     add("req.encode.unregistered", "a request for an unregistered closure cannot be encoded",
         ["VT-5"], "encode_request_batch",
         {"config": cfg(), "closures": wire([ADD]), "seq": 1, "slot_id": 0, "requests": [req(P, ECHO.id, b"", cbor(1))]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ..model import Case, err, ok
-from ._wire import HDR, case, cbor, cfg, dresp, error_response, frame, rsp_batch, rsp_entry
+from ._wire import HDR, case, cbor, cfg, dresp, error_response, frame, pad8, rsp_batch, rsp_batch_raw, rsp_entry
 
 
 def cases() -> list[Case]:
@@ -71,6 +71,53 @@ def cases() -> list[Case]:
     add("rsp.decode.fixed-with-n", "a fixed result that claims a body length", ["RSP-3"],
         "decode_response_batch",
         {"config": cfg(), "results": ["u64"], "image": rsp_batch(1, [rsp_entry(0, r8, n=8)])}, err("BAD_HEADER"))
-    add("rsp.encode.count-zero", "an accepted batch is answered with at least one entry", ["RSP-2"],
+    add("rsp.encode.count-zero", "an accepted batch is answered with at least one entry", ["RSP-2", "DEC-8"],
         "encode_response_batch", {"config": cfg(), "seq": 1, "slot_id": 0, "responses": []}, err("BAD_ARGUMENT"))
+    one = [{"status": 0, "result": r8, "body": None}]
+    add("rsp.encode.seq-zero", "a response batch with seq 0 fails locally", ["DEC-8", "LAND-4"],
+        "encode_response_batch", {"config": cfg(), "seq": 0, "slot_id": 0, "responses": one}, err("BAD_ARGUMENT"))
+    add("rsp.encode.slot-id-17-bit", "a response slot id above 16 bits fails locally", ["DEC-8", "SLOT-5"],
+        "encode_response_batch", {"config": cfg(), "seq": 1, "slot_id": 0x10000, "responses": one},
+        err("BAD_ARGUMENT"))
+    add("rsp.encode.fallback-status", "FALLBACK is not a status a caller may ask for", ["DEC-8", "RSP-4"],
+        "encode_response_batch",
+        {"config": cfg(), "seq": 1, "slot_id": 0, "responses": [{"status": 1, "result": b"", "body": None}]},
+        err("BAD_ARGUMENT"))
+    add("rsp.encode.error-not-batch-code", "an error response needs a batch code", ["DEC-8", "RSP-5"],
+        "encode_error_response", {"config": cfg(), "seq": 1, "code": "BAD_PROPERTY", "detail": "x"},
+        err("BAD_ARGUMENT"))
+    add("rsp.encode.error-seq-zero", "an error response carries the rejected header's seq, even 0", ["DEC-8", "RSP-5"],
+        "encode_error_response", {"config": cfg(), "seq": 0, "code": "STALE_SEQUENCE", "detail": "seq 0"},
+        ok({"image": error_response(0, 0x13, "seq 0")}))
+    no_detail = rsp_batch_raw(6, 0, 0x17, bytes(8))
+    add("rsp.decode.error-no-detail", "an error response with n = 0 decodes, detail empty", ["RSP-5", "ERR-3", "DEC-2"],
+        "decode_response_batch", {"config": cfg(), "results": ["u64"], "image": no_detail, "expected_seq": 6},
+        ok({"seq": 6, "status": 0x17, "responses": [], "detail": ""}))
+    odd = cbor([1, 2])
+    odd_detail = rsp_batch_raw(6, 0, 0x17, pad8(struct.pack("<I", len(odd)) + odd))
+    add("rsp.decode.error-detail-not-text", "a detail that is not a CBOR text never rejects the response",
+        ["ERR-3", "DEC-2"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64"], "image": odd_detail, "expected_seq": 6},
+        ok({"seq": 6, "status": 0x17, "responses": [], "detail": ""}))
+    junk_entry = rsp_batch(2, [rsp_entry(0x19, b"", b"\xff\xfe")])
+    add("rsp.decode.entry-detail-junk", "an error entry's detail bytes are not checked", ["ERR-3", "DEC-2"],
+        "decode_response_batch", {"config": cfg(), "results": ["u64"], "image": junk_entry},
+        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(0x19, b"", b"\xff\xfe")]}))
+    dropped = rsp_batch(2, [rsp_entry(0x19), rsp_entry(0x1D, b"", cbor("nested"))])
+    add("rsp.decode.nested-apply-entry", "NESTED_APPLY is an entry status; a dropped detail decodes as empty bytes",
+        ["ERR-5", "ERR-4", "ADPT-7", "RSP-4"], "decode_response_batch",
+        {"config": cfg(), "results": ["u64", "u64"], "image": dropped},
+        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(0x19, b"", b""),
+                                                               dresp(0x1D, b"", cbor("nested"))]}))
+    add("rsp.decode.local-code-entry", "PEER_FAILED (local only) in an entry is BAD_HEADER", ["ERR-4", "DEC-2"],
+        "decode_response_batch",
+        {"config": cfg(), "results": ["u64"], "image": rsp_batch(2, [rsp_entry(0x1C)])}, err("BAD_HEADER"))
+    add("rsp.decode.fallback-over-limit", "a FALLBACK entry over the fallback limit is OVERSIZE", ["DEC-2", "LIM-2"],
+        "decode_response_batch",
+        {"config": cfg(fallback_limit=4096), "results": ["cbor"], "image": rsp_batch(2, [rsp_entry(1, n=4097)])},
+        err("OVERSIZE"))
+    add("rsp.decode.fallback-at-limit", "a FALLBACK entry at the fallback limit waits for its frame",
+        ["DEC-2", "LIM-2"], "decode_response_batch",
+        {"config": cfg(fallback_limit=4096), "results": ["cbor"], "image": rsp_batch(2, [rsp_entry(1, n=4096)])},
+        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(1, fallback_len=4096)]}))
     return out
