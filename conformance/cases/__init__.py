@@ -13,6 +13,7 @@ from ..model import Case
 from . import (
     adapter,
     bootstrap,
+    decoder_paths,
     client,
     closures,
     fallback,
@@ -29,7 +30,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, limits, vectors, live)
+         client, limits, decoder_paths, vectors, live)
 
 
 @functools.cache

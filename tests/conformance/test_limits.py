@@ -326,3 +326,54 @@ def test_off_by_one_fails_the_row(row: str, label: str, patch: Patch, monkeypatc
     report = run(ReferenceTarget(), row_cases(ROWS[row]))
     caught = [r.case.id for r in report.results if r.verdict in (Verdict.FAIL, Verdict.ERROR)]
     assert caught, f"an implementation where {label} passes every case of limit {row}"
+
+
+# -- decoding paths (cases/decoder_paths.py): mutants of the request decoder's short cuts --------------------
+
+#: (what the mutant gets wrong, text of gossamer/batch.py, its replacement)
+PATH_MUTANTS = [
+    ("run ref read with >> 47: pointer bit 47 joins the ref", "if (word >> 48) == run_ref:",
+     "if (word >> 47) == run_ref:"),
+    ("run check ignores the flag byte", "if (word >> 48) == run_ref:", "if ((word >> 48) & 0xFF) == run_ref:"),
+    ("whole-tail pass when any row matches", "if all(w >> 48 == run_ref for w, _ in rows):",
+     "if any(w >> 48 == run_ref for w, _ in rows):"),
+    ("whole-tail check with >> 47", "if all(w >> 48 == run_ref for w, _ in rows):",
+     "if all(w >> 47 == run_ref for w, _ in rows):"),
+    ("whole-tail pass when the tail is longer", "if rest and end - off == rest * run_step:",
+     "if rest and end - off >= rest * run_step:"),
+    ("run pointers cut to 47 bits", "append(new(Request, (word & MASK48, run_cid, captured, None, None)))",
+     "append(new(Request, (word & (MASK48 >> 1), run_cid, captured, None, None)))"),
+    ("whole-tail pointers cut to 47 bits", "new(Request, (w & MASK48, cid, cap, None, None))",
+     "new(Request, (w & (MASK48 >> 1), cid, cap, None, None))"),
+    ("a run remembers the first table closure", "run_ref, run_cid, run_step = ref, cid, off - start",
+     "run_ref, run_cid, run_step = ref, table[0], off - start"),
+]
+
+
+def _mutant_decoder(old: str, new: str) -> Any:
+    import inspect
+    import types
+
+    src = inspect.getsource(gossamer.batch)
+    assert src.count(old) == 1, f"gossamer/batch.py changed: update PATH_MUTANTS ({old!r} not found once)"
+    mod = types.ModuleType("gossamer._path_mutant")
+    mod.__package__ = "gossamer"
+    exec(compile(src.replace(old, new), "gossamer/batch.py (mutant)", "exec"), mod.__dict__)
+    return mod.decode_request_batch
+
+
+@pytest.mark.parametrize(("label", "old", "new"), PATH_MUTANTS, ids=[m[0] for m in PATH_MUTANTS])
+def test_decoder_path_mutant_fails(label: str, old: str, new: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.cases import decoder_paths
+
+    monkeypatch.setattr(ref_target, "decode_request_batch", _mutant_decoder(old, new))
+    report = run(ReferenceTarget(), decoder_paths.cases())
+    assert any(r.verdict in (Verdict.FAIL, Verdict.ERROR) for r in report.results), \
+        f"a decoder whose {label} passes every decoder-path case"
+
+
+def test_decoder_paths_pass_on_reference() -> None:
+    from conformance.cases import decoder_paths
+
+    report = run(ReferenceTarget(), decoder_paths.cases())
+    assert report.passed, [(r.case.id, r.message) for r in report.results if r.verdict is not Verdict.PASS]
