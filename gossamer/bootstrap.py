@@ -68,7 +68,7 @@ def hello_from_map(m: Any) -> Hello:
     if missing:
         raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "BOOT-2", f"hello lacks {', '.join(missing)}")
     v = m["versions"]
-    ints_ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+    ints_ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v)
     if not (ints_ok and len(v) == 2 and v[0] <= v[1]):
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-1", f"versions must be [min, max], got {v!r}")
     ints = {k: m[k] for k in _REQUIRED[1:]}

@@ -259,7 +259,7 @@ static void parse_layout(const u8 *s, size_t n, layout *L) {
         while (i < n && s[i] == ' ') i++;
         if (i >= n) break;
         size_t j = i; char tok[32]; size_t tl = 0;
-        while (j < n && s[j] != ' ') { if (tl < 31) { char c = (char)s[j]; tok[tl++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; } j++; }
+        while (j < n && s[j] != ' ') { if (tl < 31) tok[tl++] = (char)s[j]; j++; } /* [DEC-7]: case-sensitive */
         tok[tl] = 0;
         if (j - i > 31) fail("NOREF");
         field f;
@@ -269,7 +269,7 @@ static void parse_layout(const u8 *s, size_t n, layout *L) {
         else if (!strcmp(tok, "i32")) f = (field){K_I, 4}; else if (!strcmp(tok, "i64")) f = (field){K_I, 8};
         else if (!strcmp(tok, "f32")) f = (field){K_F, 4}; else if (!strcmp(tok, "f64")) f = (field){K_F, 8};
         else if (!strcmp(tok, "bool")) f = (field){K_BOOL, 1};
-        else if (!strncmp(tok, "bytes", 5) && tl > 5) {
+        else if (!strncmp(tok, "bytes", 5) && tl > 5 && tok[5] != '0') { /* [DEC-7]: no leading zeros */
             long v = 0;
             for (size_t k = 5; k < tl; k++) { if (tok[k] < '0' || tok[k] > '9') fail("NOREF"); v = v * 10 + (tok[k] - '0'); if (v > 1000000) break; }
             if (v < 1 || v > 65536) fail("NOREF");
@@ -289,7 +289,7 @@ static void parse_param(val *v, shape *s) {
     s->pkind = P_NONE; s->m = 0;
     if (!v || v->t == T_NULL || (v->t == T_TEXT && v->n == 0)) return;
     if (text_is(v, "cbor")) { s->pkind = P_VAR; return; }
-    if (v->t == T_TEXT && v->n > 5 && v->n < 12 && memcmp(v->p, "cbor:", 5) == 0) {
+    if (v->t == T_TEXT && v->n > 5 && v->n < 12 && memcmp(v->p, "cbor:", 5) == 0 && v->p[5] != '0') {
         long m = 0;
         for (size_t i = 5; i < v->n; i++) { if (v->p[i] < '0' || v->p[i] > '9') fail("BAD_ARGUMENT"); m = m * 10 + (v->p[i] - '0'); }
         if (m >= 1 && m <= 65536) { s->pkind = P_FIXED; s->m = (uint32_t)m; return; }
@@ -349,7 +349,7 @@ static size_t param_wire(shape *s, request *r) { return !r->has_param ? 0 : (s->
 static shape *check_request(shapes *S, request *r) {
     shape *s = find(S, r->cid);
     if (!s) fail("UNKNOWN_CLOSURE"); /* [VT-5] */
-    if (r->prop == 0 || r->prop >> 48) fail("BAD_ARGUMENT"); /* [REQ-1] */
+    if (r->prop >> 48) fail("BAD_ARGUMENT"); /* [REQ-1]; pointer 0 is entrust's ([TRUST-3]) */
     if (r->capn != s->csize) fail("BAD_ARGUMENT"); /* [REQ-3] */
     if ((s->pkind != P_NONE) != r->has_param) fail("BAD_ARGUMENT"); /* [REQ-4] */
     if (s->pkind == P_FIXED && r->pn != s->m) fail("BAD_ARGUMENT"); /* [SER-3] */
@@ -409,7 +409,9 @@ static void op_encode_request_batch(val *a, buf *out) {
     builder b; builder_init(&b, c, &S, rs->n);
     for (size_t i = 0; i < rs->n; i++) { request r = get_request(&rs->items[i]); if (!try_add(&b, &r)) fail("OVERSIZE"); /* [SLOT-4] */ }
     if (!b.count) fail("BAD_ARGUMENT"); /* [SLOT-6] */
-    builder_finish(&b, (uint32_t)seq, (uint32_t)geti(a, "slot_id", 0), out);
+    uint64_t slot_id = as_u(need(a, "slot_id"));
+    if (slot_id > 0xFFFF) fail("BAD_ARGUMENT"); /* [DEC-8] */
+    builder_finish(&b, (uint32_t)seq, (uint32_t)slot_id, out);
 }
 static void op_pack_requests(val *a, buf *out) {
     config c = get_config(a); shapes S = parse_closures(need(a, "closures"));
@@ -521,13 +523,16 @@ static void op_attach_payload(val *a, buf *out) {
 
 /* ------------------------------------------------------------------ responses (section 5) */
 static int entry_status(uint64_t st) { /* section 9 rows of level "entry", and [FB-6] codes */
-    return st == 0x00 || st == 0x11 || st == 0x14 || st == 0x16 || st == 0x19 || st == 0x21 || st == 0x22 || st == 0x1B || st == 0x15;
+    return st == 0x00 || st == 0x11 || st == 0x14 || st == 0x16 || st == 0x19 || st == 0x21 || st == 0x22 || st == 0x1B || st == 0x15
+        || st == 0x1D; /* [ERR-5] */
 }
 static int batch_level(uint64_t st) { return st == 0x10 || st == 0x12 || st == 0x13 || st == 0x15 || st == 0x17 || st == 0x18; }
 
 static void op_encode_response_batch(val *a, buf *out) {
     config c = get_config(a); val *rs = as_array(need(a, "responses"));
-    uint64_t seq = as_u(need(a, "seq")); uint32_t slot = (uint32_t)geti(a, "slot_id", 0);
+    uint64_t seq = as_u(need(a, "seq")), slot64 = as_u(need(a, "slot_id"));
+    if (seq == 0 || seq > 0xFFFFFFFFu || slot64 > 0xFFFF) fail("BAD_ARGUMENT"); /* [DEC-8] */
+    uint32_t slot = (uint32_t)slot64;
     size_t count = rs->n;
     if (count < 1 || count > 255) fail("BAD_ARGUMENT"); /* [RSP-2] */
     uint64_t *st = amalloc(8 * count); const u8 **res = amalloc(sizeof(u8 *) * count), **body = amalloc(sizeof(u8 *) * count);
@@ -579,7 +584,9 @@ static void op_encode_error_response(val *a, buf *out) {
     if (v < 0 || !batch_level((uint64_t)v)) fail("BAD_ARGUMENT"); /* [RSP-5] */
     val *d = get(a, "detail"); char *detail = amalloc(d && d->t == T_TEXT ? d->n + 1 : 1); detail[0] = 0;
     if (d && d->t == T_TEXT) { memcpy(detail, d->p, d->n); detail[d->n] = 0; }
-    buf img = {0}; error_response(&img, (uint32_t)as_u(need(a, "seq")), v, detail, c);
+    uint64_t seq = as_u(need(a, "seq"));
+    if (seq > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [DEC-8]: any u32, 0 included */
+    buf img = {0}; error_response(&img, (uint32_t)seq, v, detail, c);
     c_map(out, 1); c_text(out, "image"); c_bytes(out, img.p, img.n);
 }
 
@@ -596,12 +603,13 @@ static void op_decode_response_batch(val *a, buf *out) {
         if (12 > end) fail("TRUNCATED");
         size_t dn = (size_t)rd(img + 8, 4);
         if (12 + dn > end) fail("TRUNCATED");
-        if (!cbor_one_item(img + 12, dn)) fail("MALFORMED_CBOR");
-        val dv; parse(img + 12, dn, 0, &dv, 0);
-        if (dv.t != T_TEXT) fail("MALFORMED_CBOR");
         if (8 + align8(4 + dn) != end) fail("BAD_HEADER");
+        /* [ERR-3]: the detail never rejects a response; it is reported when it is one CBOR text */
+        val dv; dv.t = T_NULL; dv.p = img; dv.n = 0;
+        if (dn && cbor_one_item(img + 12, dn)) parse(img + 12, dn, 0, &dv, 0);
         c_map(out, 4); c_text(out, "seq"); c_uint(out, seq); c_text(out, "status"); c_uint(out, (uint64_t)status);
-        c_text(out, "responses"); c_array(out, 0); c_text(out, "detail"); c_textn(out, dv.p, dv.n);
+        c_text(out, "responses"); c_array(out, 0); c_text(out, "detail");
+        if (dv.t == T_TEXT) c_textn(out, dv.p, dv.n); else c_text(out, "");
         return;
     }
     if ((size_t)count != specs->n) fail("BAD_HEADER"); /* [RSP-6] */
@@ -614,6 +622,7 @@ static void op_decode_response_batch(val *a, buf *out) {
         if (img[off + 1] || img[off + 2] || img[off + 3]) fail("BAD_HEADER");
         off += 8;
         c_map(&items, 4); c_text(&items, "status"); c_uint(&items, (uint64_t)st);
+        if (st == 1 && bn > c.fallback_limit) fail("OVERSIZE"); /* [DEC-2] step 5.3 */
         if (st == 1) { c_text(&items, "result"); c_bytes(&items, img, 0); c_text(&items, "body"); c_null(&items); c_text(&items, "fallback_len"); c_uint(&items, bn); continue; }
         if (!entry_status((uint64_t)st)) fail("BAD_HEADER"); /* [ERR-4] */
         size_t r = st == 0 ? s.rsize : 0;
@@ -698,7 +707,7 @@ static void op_decode_hello(val *a, buf *out) {
     uint64_t len = rd(d, 4);
     if (len > (1u << 20)) fail("OVERSIZE"); /* [BOOT-4] */
     if (n < 4 + len) fail("TRUNCATED");
-    if (n - 4 - len >= 4 && rd(d + 4 + len, 4) <= n - 8 - len) fail("TRUNCATED"); /* a second whole message */
+    if (n > 4 + len) fail("BAD_ARGUMENT"); /* [DEC-5]: exactly one message */
     if (!cbor_one_item(d + 4, (size_t)len)) fail("MALFORMED_CBOR");
     val m; parse(d + 4, (size_t)len, 0, &m, 0);
     if (m.t != T_MAP) fail("MALFORMED_CBOR");

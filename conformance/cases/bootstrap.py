@@ -65,6 +65,8 @@ def cases() -> list[Case]:
         {"data": struct.pack(">I", len(good) - 4) + good[4:]}, err("OVERSIZE"))
     add("boot.hello-versions-three", "versions must be exactly [min, max]", ["DEC-5", "BOOT-1"], "decode_hello",
         {"data": msg(hello(versions=[1, 1, 1]))}, err("BAD_HEADER"))
+    add("boot.hello-versions-negative", "versions are non-negative integers", ["DEC-5", "BOOT-1"], "decode_hello",
+        {"data": msg(hello(versions=[-1, 1]))}, err("BAD_HEADER"))
     add("boot.hello-bool-is-not-int", "threads true is not an integer", ["DEC-5", "BOOT-2"], "decode_hello",
         {"data": msg(hello(threads=True))}, err("BAD_HEADER"))
     add("boot.hello-threads-17-bit", "threads above 16 bits", ["DEC-5", "BOOT-2"], "decode_hello",
