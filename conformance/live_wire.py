@@ -73,7 +73,8 @@ def walk_response(image: bytes, results: Sequence[str] = ()) -> Walked:
     off = 8
     for i in range(count):
         if off + 8 > end - 8:
-            return Walked(seq, words, count, status, tuple(entries), b"", trailer_ok, f"entry {i} runs into the trailer")
+            return Walked(seq, words, count, status, tuple(entries), b"", trailer_ok,
+                          f"entry {i} runs into the trailer")
         st, reserved, n = ENTRY.unpack_from(image, off)
         if st == FALLBACK:
             body_len = 0
@@ -84,7 +85,8 @@ def walk_response(image: bytes, results: Sequence[str] = ()) -> Walked:
         body_end = off + 8 + body_len
         nxt = off + 8 + -(-body_len // 8) * 8
         if nxt > end - 8:
-            return Walked(seq, words, count, status, tuple(entries), b"", trailer_ok, f"entry {i} runs into the trailer")
+            return Walked(seq, words, count, status, tuple(entries), b"", trailer_ok,
+                          f"entry {i} runs into the trailer")
         entries.append(Entry(i, st, n, off, reserved, image[body_end:nxt], image[off + 8 : body_end]))
         off = nxt
     problem = None if off == end - 8 else f"{end - 8 - off} bytes between the last entry and the trailer"

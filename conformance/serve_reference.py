@@ -96,7 +96,10 @@ class Server:
     """
 
     def __init__(self, v: Any, device: str, host: str = "127.0.0.1", port: int = 0, *, threads: int = THREADS,
-                 config: SlotConfig | None = None, fabric: Any = None, log: Any = None) -> None:
+                 config: SlotConfig | None = None, fabric: Any = None, log: Any = None,
+                 trustee: type[ReferenceTrustee] | None = None) -> None:
+        """`trustee`: the session class (a wrong trustee of `conformance.mutants.live` in tests)."""
+        self.trustee_cls = trustee or ReferenceTrustee
         self.v, self.device, self.threads, self.host = v, device, threads, host
         self.config = config or SlotConfig()
         self.fabric = fabric
@@ -136,7 +139,7 @@ class Server:
             sock.setblocking(True)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.chan = Channel(sock)
-            self.srv = ReferenceTrustee(self.v, self.device, threads=self.threads, config=self.config,
+            self.srv = self.trustee_cls(self.v, self.device, threads=self.threads, config=self.config,
                                         fabric=self.fabric, seed=self.sessions, host=self.host)
             self.chan.send(self.srv.hello())  # [BOOT-5] the accepting side sends first
             self.phase = "hello"
@@ -146,6 +149,8 @@ class Server:
             m = self.chan.try_recv()
             if m is None:
                 return False
+            if isinstance(m, dict) and "error" in m and "versions" not in m:  # [BOOT-5] the peer refused us
+                raise BootstrapFailed(f"the peer refused our hello: {m!r:.120}")
             try:
                 hello_from_map(m)
             except GossamerError as e:

@@ -138,7 +138,10 @@ def batch_problem(i: int, want: dict[str, Any], resp: dict[str, Any], fact: dict
     return None
 
 
-def live_check(extra: Callable[[Case, dict[str, Any]], str | None] | None = None) -> Callable[[Case, Outcome], str | None]:
+Extra = Callable[[Case, dict[str, Any]], str | None]
+
+
+def live_check(extra: Extra | None = None) -> Callable[[Case, Outcome], str | None]:
     def check(c: Case, got: Outcome) -> str | None:
         if "ok" not in got:
             return f"expected responses, got {got}"
@@ -169,7 +172,8 @@ def pointers_extra(c: Case, out: dict[str, Any]) -> str | None:
     for i, (f, r) in enumerate(zip(out["facts"], out["responses"], strict=True)):
         for e in walk_response(r["image"], ["u64"] * 8).entries:
             mine = seen.setdefault(f["trustee"], set())
-            if e.body in mine:  # [TRUST-3] "a nonzero 48-bit pointer that it has not returned for any other live property"
+            # [TRUST-3] "a nonzero 48-bit pointer that it has not returned for any other live property"
+            if e.body in mine:
                 return f"batch {i}: trustee thread {f['trustee']} returned pointer {e.body.hex()} twice ([TRUST-3])"
             mine.add(e.body)
     return None
@@ -288,16 +292,21 @@ def cases() -> list[Case]:
         ["REQ-1", "TRUST-3"],
         [bt(0, 0, [req_entry(X, 0)], [GET.id], ["cbor"]), bt(0, 1, [req_entry(X, 0)], [GET.id], ["cbor"]),
          bt(1, 1, [req_entry(X, 0, u64(1))], [ADD.id], ["u64"]), bt(1, 0, [req_entry(X, 0)], [GET.id], ["cbor"])],
-        [ok_(("OK", 10)), ok_(("BAD_PROPERTY", None)), ok_(("BAD_PROPERTY", None)), ok_(("OK", 10))])
+        [ok_(("OK", 10)), ok_(("BAD_PROPERTY", None)), ok_(("BAD_PROPERTY", None)), ok_(("OK", 10))],
+        _hint="the property was entrusted to trustee thread 0; to any other trustee thread its pointer names "
+              "no live property ([REQ-1])")
     late = bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
               frames=[frame(1, 0, 1, 0, BIGP)], frame_delay_frac=0.3)
     add("live.fallback-late-frame", "a frame sent after the WRITE, within the fallback timeout, is waited for",
-        ["FB-5", "FB-2"], [late], [ok_(("OK", bytes(986)), ("OK", u64(11)))], waited_extra)
+        ["FB-5", "FB-2"], [late], [ok_(("OK", bytes(986)), ("OK", u64(11)))], waited_extra,
+        _hint="its frame followed the WRITE by 0.3 of the announced fallback timeout: a trustee waits for it "
+              "that long ([FB-5])")
     add("live.fallback-timeout-bound", "a stub whose frame never comes is answered FALLBACK_TIMEOUT after the "
         "announced timeout, not before and not much later",
         ["FB-5", "BOOT-2"], [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id],
                                 ["cbor", "u64"])],
-        [ok_(("FALLBACK_TIMEOUT", None), ("OK", u64(11)))], timeout_extra)
+        [ok_(("FALLBACK_TIMEOUT", None), ("OK", u64(11)))], timeout_extra,
+        _hint="a stub without a frame is FALLBACK_TIMEOUT and the later entries run ([FB-5])")
     # a WRITE shorter than its header: batch 1 leaves batch 2's header where batch 2's trailer
     # belongs (inside its echo entry's 2-byte parameter and padding), then batch 2 is written
     # without its trailer: only the completion's byte_len tells the trustee the image is short
@@ -309,10 +318,13 @@ def cases() -> list[Case]:
         [{**bt(0, 0, [], [], ["cbor"]), "image": batch(1, [ECHO.id], [crafted]), "keep_seq": True},
          {**bt(0, 0, [], [], ["cbor"]), "image": batch(2, [GET.id], [req_entry(X, 0)]), "keep_seq": True,
           "write_len": 24}],
-        [ok_(("MALFORMED_CBOR", None)), {"batch_error": "TRUNCATED"}])
+        [ok_(("MALFORMED_CBOR", None)), {"batch_error": "TRUNCATED"}],
+        _hint="the suite's WRITE of batch 2 carried 24 of the 32 bytes its header claims: the image is what the "
+              "receive completion's byte_len covers, not what the slot held after it ([SLOT-9], [ADPT-13])")
     # malformed fallback frames ([FB-6]): the entry fails with the code, the connection is closed
     for cid, title, bad, code in (
-            ("live.frame-bad-magic", "a frame with a wrong magic", frame(1, 0, 1, 0, BIGP, magic=MAGIC ^ 1), "BAD_FRAME"),
+            ("live.frame-bad-magic", "a frame with a wrong magic", frame(1, 0, 1, 0, BIGP, magic=MAGIC ^ 1),
+             "BAD_FRAME"),
             ("live.frame-bad-kind", "a frame of kind 3", frame(3, 0, 1, 0, BIGP), "BAD_FRAME"),
             ("live.frame-reserved", "a frame whose reserved byte is not zero", frame(1, 0, 1, 0, BIGP, z1=1),
              "BAD_FRAME"),
@@ -321,7 +333,8 @@ def cases() -> list[Case]:
         add(cid, f"{title}: its stub fails with {code} and the connection is closed", ["FB-6", "ERR-1"],
             [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
                 frames=[bad])],
-            [ok_((code, None), ("OK", u64(11)))], closed_extra, watch_links=True)
+            [ok_((code, None), ("OK", u64(11)))], closed_extra, watch_links=True,
+            _hint="a stream that stops parsing fails the entries waiting on it with that code ([FB-6])")
     out.append(case("live.hello", "the trustee's hello: versions, required keys, RDMA keys, slot tables",
                     ["BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9"], "nic_live",
                     {"config": cfg(), "closures": standard(), "properties": [], "batches": []},

@@ -71,6 +71,11 @@ def _send_raw(link: FallbackLink, data: bytes, timeout: float) -> None:
             return
 
 
+def _send_all(link: FallbackLink, frames: list[bytes], timeout: float) -> None:
+    for f in frames:
+        _send_raw(link, f, timeout)
+
+
 def _frames_ready(s: Session, slot: int, seq: int, want: list[int], grace: float) -> bool:
     """Whether the response frames `want` of (slot, seq) are on some connection of ours within
     `grace` seconds, reading the sockets only (no trustee step runs meanwhile)."""
@@ -122,17 +127,18 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
             else:  # the frames follow the WRITE: the trustee must wait for them ([FB-5])
                 link = peer.link(c)
                 peer.write(c, t, image, (real << 16) | (seq & 0xFFFF), length=b.get("write_len"))
-                timer = threading.Timer(float(delay), lambda: [_send_raw(link, f, s.timeout) for f in frames])
+                timer = threading.Timer(float(delay), _send_all, (link, frames, s.timeout))
                 timer.start()
                 try:
                     wait = s.timeout + 2 * peer.config.fallback_timeout_ms / 1000.0
-                    got = peer.wait(peer.response_slot(c, t), wait, s.pump)
+                    late = peer.wait(peer.response_slot(c, t), wait, s.pump)
                 finally:
                     timer.join()
-                if got is None:
+                if late is None:
                     raise TargetBroken(f"no response to the batch in slot {real} within {wait:.0f} s ([FLOW-2])")
-                if got.swapped:
+                if late.swapped:
                     raise TargetBroken(peer.imm_faults[-1])
+                got = late
         except PeerError as e:
             addr = peer.base + real * peer.config.slot_size
             raise TargetBroken(f"{e}: writing request slot {real} at base + {real} * S = {addr:#x} "

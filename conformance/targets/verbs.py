@@ -288,8 +288,11 @@ class VerbsTrusteeTarget:
         return out, landed
 
     def op_execute(self, s: Session, a: Mapping[str, Any]) -> Any:
-        """[ADPT-10] `execute`, over real slots (see the module docstring for seeding)."""
-        return self._execute(s, a)[0]
+        """[ADPT-10] `execute`, over real slots (see the module docstring for seeding); the answer
+        has [ADPT-10]'s keys only (`nic_fallback` adds the connection facts)."""
+        out = self._execute(s, a)[0]
+        out.pop("fallback", None)
+        return out
 
     def _transport(self, s: Session, landed: list[Landed]) -> dict[str, Any]:
         p = s.peer

@@ -22,10 +22,11 @@ from conformance.model import Verdict
 from conformance.runner import run
 from conformance.serve_reference import Server
 from conformance.targets.live import LiveTarget
+from conformance.targets.verbs import OPS
 from gossamer.slot import SlotConfig
 from nic_emu.provider import verbs
 
-TRUSTEE_OPS = {"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback"}
+TRUSTEE_OPS = set(OPS)  # land, execute, nic_* (nic_live: the live cases of cases/live.py)
 #: the cases that need the TCP fallback side channel ([FB-3], [FB-8]): they run on live peers too
 FALLBACK_CASES = {"exec.fallback-frame", "exec.frame-for-nobody", "exec.frame-wrong-length", "exec.big-result",
                   "nic.fallback-own-connection", "nic.fallback-caller-refused"}

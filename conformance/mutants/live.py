@@ -1,0 +1,443 @@
+"""Wrong trustees: the reference trustee of `serve_reference` with one other reading each.
+
+Each class is a `ReferenceTrustee` session that takes, on purpose, the reading of one live clause
+that SPEC.md rules out (or announces what the suite cannot drive). `Server(..., trustee=cls)`
+serves it; `tests/conformance/test_live_mutants.py` runs the live target against it over nic_emu
+in one process and asserts that it fails the case named in `caught_by` (or is refused while the
+target opens, naming `refused`), while the honest reference passes the same cases.
+
+Most are patches of the session's own objects (its rack's `MachineNet`, `FallbackHub`, trustee
+tables) made in `__init__`; a few replace a function of `gossamer/` for as long as `active()` is
+entered (the test enters it around the whole run; the suite's side uses none of them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+import gossamer.runtime.trustee
+import gossamer.runtime.verbs
+import gossamer.slot_state
+from gossamer.bootstrap import BootstrapReader
+from gossamer.buffer import align8
+from gossamer.errors import ErrorCode, RemoteProtocolError
+from gossamer.fallback import FrameKind
+from gossamer.slot import SlotConfig
+
+from ..live_bootstrap import encode
+from ..serve_reference import ReferenceTrustee
+
+
+def bswap32(x: int) -> int:
+    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "little"), "big")
+
+
+class WrongTrustee(ReferenceTrustee):
+    """A reference session with one deliberate misreading."""
+
+    description = ""
+    #: case ids this trustee must fail (FAIL or ERROR), each message naming `clause`
+    caught_by: tuple[str, ...] = ()
+    #: or: the target refuses it while opening, its message naming this clause
+    refused: str = ""
+    clause = ""
+    #: Server keyword arguments (threads, config) this trustee needs
+    server: dict[str, Any] = {}
+
+    @property
+    def net(self) -> Any:
+        return self.rack.machines[0].net
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        return {}
+
+    @classmethod
+    @contextlib.contextmanager
+    def active(cls) -> Iterator[None]:
+        patches = cls.patches()
+        saved = {k: getattr(k[0], k[1]) for k in patches}
+        try:
+            for (obj, attr), new in patches.items():
+                setattr(obj, attr, new)
+            yield
+        finally:
+            for (obj, attr), old in saved.items():
+                setattr(obj, attr, old)
+
+
+class _HelloEdit(WrongTrustee):
+    def edit(self, m: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def hello(self) -> bytes:
+        m = BootstrapReader().feed(super().hello())[0]
+        self.edit(m)
+        return encode(m)
+
+
+class VersionsTwo(_HelloEdit):
+    description = "announces versions [2, 2]: no version in common with version 1"
+    refused = clause = "BOOT-1"
+
+    def edit(self, m: dict[str, Any]) -> None:
+        m["versions"] = [2, 2]
+
+
+class NoFallbackPort(_HelloEdit):
+    description = "a hello without fallback_port"
+    refused = clause = "BOOT-3"
+
+    def edit(self, m: dict[str, Any]) -> None:
+        del m["fallback_port"]
+
+
+class StraySlot(_HelloEdit):
+    description = "request_slots names a slot id that is not in slots.ids"
+    refused = clause = "BOOT-6"
+
+    def edit(self, m: dict[str, Any]) -> None:
+        m["request_slots"][0][0] = 999
+
+
+class DuplicateSlot(_HelloEdit):
+    description = "two (client, trustee) pairs share one request slot"
+    refused = clause = "BOOT-6"
+
+    def edit(self, m: dict[str, Any]) -> None:
+        m["request_slots"][0][1] = m["request_slots"][0][0]
+
+
+class ThreadsOne(WrongTrustee):
+    description = "one thread (conformant, but the catalogue needs two)"
+    refused = clause = "ADPT-13"
+    server = {"threads": 1}
+
+
+class Slot2048(WrongTrustee):
+    description = "S = 2048 (conformant, but the catalogue is written for 1024)"
+    refused = clause = "ADPT-13"
+    server = {"config": SlotConfig(slot_size=2048, fallback_timeout_ms=250)}
+
+
+class TableK8(WrongTrustee):
+    description = "K = 8 (conformant, but the catalogue is written for 4)"
+    refused = clause = "ADPT-13"
+    server = {"config": SlotConfig(table_k=8, fallback_timeout_ms=250)}
+
+
+class ImmByteSwapped(WrongTrustee):
+    description = "reads and writes the immediate big-endian, as C code with htonl()/ntohl() on imm_data does"
+    refused = clause = "GEN-1"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        real_write, real_poll = net.write, net.poll
+
+        def write(thread: int, dst: int, slot_id: int, image: bytes, imm: int, stage: int) -> None:
+            real_write(thread, dst, slot_id, image, bswap32(imm), stage)  # htonl(imm)
+
+        def poll(thread: int) -> deque[tuple[int, int]]:
+            return deque((s, bswap32(imm)) for s, imm in real_poll(thread))  # ntohl(wc.imm_data)
+
+        net.write, net.poll = write, poll
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.runtime.verbs)["parse_imm"]
+        return {(gossamer.runtime.verbs, "parse_imm"): lambda imm: real(bswap32(imm))}
+
+
+class SlotByPosition(WrongTrustee):
+    description = "reads slot id i at base + (position of i in slots.ids) * S instead of base + i * S"
+    caught_by = ("live.slot-addresses",)
+    clause = "BOOT-6"
+
+    def hello(self) -> bytes:
+        raw = super().hello()
+        self._ids = list(BootstrapReader().feed(raw)[0]["slots"]["ids"])
+        return raw
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        size = net.config.slot_size
+
+        def read_slot(slot_id: int) -> Any:
+            pos = self._ids.index(slot_id) if slot_id in getattr(self, "_ids", []) else slot_id
+            return net.mem[pos * size : (pos + 1) * size]
+
+        net.read_slot = read_slot
+
+
+class OneReceive(WrongTrustee):
+    description = "keeps one receive posted per QP instead of 2T"
+    caught_by = ("nic.receive-credits",)
+    clause = "FLOW-4"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.net.recv_depth = 1  # before connect() posts them
+
+
+class AnswersOnClientQp(WrongTrustee):
+    description = "answers on the QP the request came on (the client thread's) instead of its own QP t"
+    caught_by = ("live.response-qp",)
+    clause = "BOOT-8"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        real = net.write
+
+        def write(thread: int, dst: int, slot_id: int, image: bytes, imm: int, stage: int) -> None:
+            client_thread = net.smap.owner(stage).peer_thread  # `stage` is the request slot answered
+            real(client_thread, dst, slot_id, image, imm, stage)
+
+        net.write = write
+
+
+def _dirty(real: Any) -> Any:
+    def encode_response_batch(seq: int, responses: Any, config: Any, slot_id: int = 0) -> Any:
+        enc = real(seq, responses, config, slot_id)
+        img = bytearray(enc.image)
+        off = 8
+        for r in responses:
+            body = r.body or b""
+            n = int.from_bytes(img[off + 4 : off + 8], "little")
+            if img[off] == r.status and n == len(body):  # placed inline
+                size = align8(8 + len(r.result) + len(body))
+                start = off + 8 + len(r.result) + len(body)
+                img[start : off + size] = b"\xa5" * (off + size - start)
+                off += size
+            else:
+                off += 8
+        return attrs.evolve(enc, image=bytes(img))
+
+    return encode_response_batch
+
+
+class DirtyPadding(WrongTrustee):
+    description = "leaves 0xA5 in the padding of response entries instead of zero bytes"
+    caught_by = ("live.response-padding",)
+    clause = "GEN-2"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.runtime.trustee)["encode_response_batch"]
+        return {(gossamer.runtime.trustee, "encode_response_batch"): _dirty(real)}
+
+
+class FramesAfterWrite(WrongTrustee):
+    description = "posts the response WRITE first and sends the response frames afterwards"
+    caught_by = ("live.response-frames-first",)
+    clause = "RSP-4"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        hub = self.rack.fallback
+        real = hub.send
+        self._held: list[tuple[float, Any, Any, int]] = []
+
+        def send(frame: Any, client: Any, tm: int) -> None:
+            if frame.kind is FrameKind.RESPONSE:  # after the WRITE: a few hundred ms later
+                self._held.append((time.monotonic() + 0.3, frame, client, tm))
+                return
+            real(frame, client, tm)
+
+        self._send = real
+        hub.send = send  # type: ignore[method-assign,assignment]
+
+    def step(self) -> bool:
+        now = time.monotonic()
+        due = [h for h in self._held if h[0] <= now]
+        self._held = [h for h in self._held if h[0] > now]
+        for _, frame, client, tm in due:
+            self._send(frame, client, tm)
+        return super().step() or bool(due)
+
+
+class SharedProperties(WrongTrustee):
+    description = "one property table for the whole machine: any trustee thread runs any property"
+    caught_by = ("live.property-per-thread",)
+    clause = "REQ-1"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        threads = self.rack.all_threads
+        for th in threads[1:]:
+            th.trustee.core.table = threads[0].trustee.core.table
+
+
+class NoFallbackWait(WrongTrustee):
+    description = "answers FALLBACK_TIMEOUT at once when a stub's frame is not there yet"
+    caught_by = ("live.fallback-late-frame", "live.fallback-timeout-bound")
+    clause = "FB-5"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.rack.fallback.timeout_ms = 0
+
+
+class FallbackTimeoutDefault(WrongTrustee):
+    description = "announces its fallback timeout but waits the default 5000 ms"
+    caught_by = ("live.fallback-timeout-bound",)
+    clause = "FB-5"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.rack.fallback.timeout_ms = 5000
+
+
+class ShortWriteIgnored(WrongTrustee):
+    description = "reads the whole slot, not the bytes the completion reports: a short WRITE runs"
+    caught_by = ("live.short-write",)
+    clause = "TRUNCATED"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        size = net.config.slot_size
+        net.read_slot = lambda slot_id: net.mem[slot_id * size : (slot_id + 1) * size]
+
+
+def _torn_accepted(real: Any) -> Any:
+    def decode(image: Any, *rest: Any) -> Any:
+        img = bytearray(image)
+        if len(img) >= 8:
+            end = int.from_bytes(img[4:6], "little") * 8
+            if 16 <= end <= len(img):
+                img[end - 8 : end] = img[0:8]
+        return real(bytes(img), *rest)
+
+    return decode
+
+
+class TornAccepted(WrongTrustee):
+    description = "never compares the trailer with the header"
+    caught_by = ("live.land-torn",)
+    clause = "TORN"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.slot_state)["decode_request_batch"]
+        return {(gossamer.slot_state, "decode_request_batch"): _torn_accepted(real)}
+
+
+class _CodeSwap(WrongTrustee):
+    """Rejects what it must, with another code than the one the clause names."""
+
+    src = ErrorCode.OK
+    dst = ErrorCode.OK
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.slot_state)["decode_request_batch"]
+
+        def decode(*a: Any, **kw: Any) -> Any:
+            try:
+                return real(*a, **kw)
+            except RemoteProtocolError as e:
+                if e.code is cls.src:
+                    raise RemoteProtocolError(cls.dst, e.clause, e.message) from None
+                raise
+
+        return {(gossamer.slot_state, "decode_request_batch"): decode}
+
+
+class OversizeAsTruncated(_CodeSwap):
+    description = "a parameter length over S, a stub over the fallback limit: TRUNCATED instead of OVERSIZE"
+    caught_by = ("live.land-oversize",)
+    clause = "OVERSIZE"
+    src, dst = ErrorCode.OVERSIZE, ErrorCode.TRUNCATED
+
+
+class TruncatedAsBadHeader(_CodeSwap):
+    description = "entries running into the trailer (or a short image): BAD_HEADER instead of TRUNCATED"
+    caught_by = ("live.land-truncated", "live.short-write")
+    clause = "TRUNCATED"
+    src, dst = ErrorCode.TRUNCATED, ErrorCode.BAD_HEADER
+
+
+class BadHeaderAsTruncated(_CodeSwap):
+    description = "header fields out of range: TRUNCATED instead of BAD_HEADER"
+    caught_by = ("live.land-bad-header",)
+    clause = "BAD_HEADER"
+    src, dst = ErrorCode.BAD_HEADER, ErrorCode.TRUNCATED
+
+
+class UnknownClosureAsBadHeader(_CodeSwap):
+    description = "an unregistered closure id: BAD_HEADER instead of UNKNOWN_CLOSURE"
+    caught_by = ("live.land-unknown-closure",)
+    clause = "UNKNOWN_CLOSURE"
+    src, dst = ErrorCode.UNKNOWN_CLOSURE, ErrorCode.BAD_HEADER
+
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+class BadFrameIgnored(WrongTrustee):
+    description = "a fallback stream that stops parsing fails nothing: its waiting entry times out"
+    caught_by = ("live.frame-bad-magic", "live.frame-bad-kind", "live.frame-reserved", "live.frame-over-limit")
+    clause = "FALLBACK_TIMEOUT"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.rack.fallback.broken = _Forgetful()
+
+
+class BadFrameKeptOpen(WrongTrustee):
+    description = "fails the entry after a frame it cannot parse, but keeps the connection open"
+    caught_by = ("live.frame-bad-magic", "live.frame-over-limit")
+    clause = "FB-6"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        hub = self.rack.fallback
+        real = hub._closed
+
+        def closed(end: Any) -> None:
+            if end.link in hub.broken:  # stop reading it, but leave the socket open
+                if end in hub.ends:
+                    hub.ends.remove(end)
+                return
+            real(end)
+
+        hub._closed = closed  # type: ignore[method-assign]
+
+
+WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
+    "versions-2": VersionsTwo,
+    "no-fallback-port": NoFallbackPort,
+    "stray-slot": StraySlot,
+    "duplicate-slot": DuplicateSlot,
+    "threads-1": ThreadsOne,
+    "slot-2048": Slot2048,
+    "table-k-8": TableK8,
+    "imm-byte-swapped": ImmByteSwapped,
+    "slot-by-position": SlotByPosition,
+    "one-receive": OneReceive,
+    "answers-on-client-qp": AnswersOnClientQp,
+    "dirty-padding": DirtyPadding,
+    "frames-after-write": FramesAfterWrite,
+    "shared-properties": SharedProperties,
+    "no-fallback-wait": NoFallbackWait,
+    "fallback-timeout-default": FallbackTimeoutDefault,
+    "short-write-ignored": ShortWriteIgnored,
+    "torn-accepted": TornAccepted,
+    "oversize-as-truncated": OversizeAsTruncated,
+    "truncated-as-bad-header": TruncatedAsBadHeader,
+    "bad-header-as-truncated": BadHeaderAsTruncated,
+    "unknown-closure-as-bad-header": UnknownClosureAsBadHeader,
+    "bad-frame-ignored": BadFrameIgnored,
+    "bad-frame-kept-open": BadFrameKeptOpen,
+}
