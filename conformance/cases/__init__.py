@@ -13,6 +13,7 @@ from ..model import Case
 from . import (
     adapter,
     bootstrap,
+    cbor_items,
     decoder_paths,
     client,
     closures,
@@ -30,7 +31,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, limits, decoder_paths, vectors, live)
+         client, limits, decoder_paths, cbor_items, vectors, live)
 
 
 @functools.cache

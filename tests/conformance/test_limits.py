@@ -350,16 +350,21 @@ PATH_MUTANTS = [
 ]
 
 
-def _mutant_decoder(old: str, new: str) -> Any:
+def _mutant_module(module: Any, old: str, new: str) -> Any:
+    """`module` (of `gossamer`) with `old` replaced by `new` in its source: a real single-change mutant."""
     import inspect
     import types
 
-    src = inspect.getsource(gossamer.batch)
-    assert src.count(old) == 1, f"gossamer/batch.py changed: update PATH_MUTANTS ({old!r} not found once)"
-    mod = types.ModuleType("gossamer._path_mutant")
+    src = inspect.getsource(module)
+    assert src.count(old) == 1, f"{module.__name__} changed: update the mutant text ({old!r} not found once)"
+    mod = types.ModuleType(f"{module.__name__}_mutant")
     mod.__package__ = "gossamer"
-    exec(compile(src.replace(old, new), "gossamer/batch.py (mutant)", "exec"), mod.__dict__)
-    return mod.decode_request_batch
+    exec(compile(src.replace(old, new), f"{module.__file__} (mutant)", "exec"), mod.__dict__)
+    return mod
+
+
+def _mutant_decoder(old: str, new: str) -> Any:
+    return _mutant_module(gossamer.batch, old, new).decode_request_batch
 
 
 @pytest.mark.parametrize(("label", "old", "new"), PATH_MUTANTS, ids=[m[0] for m in PATH_MUTANTS])
@@ -376,4 +381,38 @@ def test_decoder_paths_pass_on_reference() -> None:
     from conformance.cases import decoder_paths
 
     report = run(ReferenceTarget(), decoder_paths.cases())
+    assert report.passed, [(r.case.id, r.message) for r in report.results if r.verdict is not Verdict.PASS]
+
+
+# -- CBOR (cases/cbor_items.py): mutants of the reference's well-formedness walk -------------------------------
+
+#: (The walk's checks for a chunk of another type, an indefinite tag and a low two-byte simple value
+#: have equivalent mutants in the reference: cbor2 refuses those items again after the walk.)
+CBOR_MUTANTS = [
+    ("bytes after the item accepted", "if end != len(data):", "if end > len(data):"),
+    ("indefinite arrays and maps refused", "                stack.append(-1)",
+     '                raise _malformed("indefinite")'),
+    ("indefinite strings refused", "# indefinite string: chunks of the same major type, then break",
+     'raise _malformed("indefinite string")'),
+    ("tags do not count toward the depth", "        elif major == 6:\n            if len(stack) > MAX_DEPTH:",
+     "        elif major == 6:\n            if False:"),
+]
+
+
+@pytest.mark.parametrize(("label", "old", "new"), CBOR_MUTANTS, ids=[m[0] for m in CBOR_MUTANTS])
+def test_cbor_mutant_fails(label: str, old: str, new: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.cases import cbor_items
+
+    mutant = _mutant_module(gossamer.serial, old, new)
+    monkeypatch.setattr(gossamer.serial, "loads", mutant.loads)
+    cases = [*cbor_items.cases(), *row_cases(ROWS["cbor-depth"]), *row_cases(ROWS["cbor-size"])]
+    report = run(ReferenceTarget(), cases)
+    assert any(r.verdict in (Verdict.FAIL, Verdict.ERROR) for r in report.results), \
+        f"a CBOR check where {label} passes every cbor-wf and CBOR limit case"
+
+
+def test_cbor_items_pass_on_reference() -> None:
+    from conformance.cases import cbor_items
+
+    report = run(ReferenceTarget(), cbor_items.cases())
     assert report.passed, [(r.case.id, r.message) for r in report.results if r.verdict is not Verdict.PASS]
