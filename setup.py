@@ -10,11 +10,13 @@ setup(
         *find_packages(include=["gossamer", "gossamer.*", "nic_emu", "nic_emu.*", "conformance", "conformance.*"]),
         "gossamer._protocol",
         "gossamer._protocol.vectors",
+        "gossamer._protocol.schemas",
     ],
     package_dir={"gossamer._protocol": "protocol"},
     package_data={
         "": ["py.typed", "*.json", "*.c", "*.md"],
         "gossamer._protocol": ["SPEC.md"],
         "gossamer._protocol.vectors": ["*.json", "README.md"],
+        "gossamer._protocol.schemas": ["*.cddl"],
     },
 )

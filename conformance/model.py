@@ -33,7 +33,11 @@ class Verdict(enum.Enum):
 
 
 class Target(Protocol):
-    """An implementation under test. `call` answers one adapter op ([ADPT-3])."""
+    """An implementation under test. `call` answers one adapter op ([ADPT-3]).
+
+    A target may also offer `take_stderr() -> str`: what it wrote to its standard error since the
+    last call (an adapter subprocess does); the runner records it with each case.
+    """
 
     name: str
 
@@ -47,6 +51,17 @@ class Target(Protocol):
 
 class TargetBroken(Exception):
     """The target did not answer according to the adapter protocol (crash, hang, bad frame)."""
+
+
+class CaseTimeout(BaseException):
+    """A case overran its deadline (`runner.case_deadline`). A BaseException, like
+    KeyboardInterrupt, so that the `except Exception` of the code it interrupts does not swallow it."""
+
+    def __init__(self, seconds: float, where: str = "") -> None:
+        at = f" (interrupted in {where})" if where else ""
+        super().__init__(f"case overran its deadline of {seconds:g} s{at}")
+        self.seconds = seconds
+        self.where = where
 
 
 #: A check compares an outcome with what the case expects; returns None or a failure message.
@@ -100,6 +115,13 @@ class CaseResult:
     message: str = ""
     received: Outcome | None = None
     seconds: float = 0.0
+    #: what the target wrote to its standard error during this case (adapters; "" otherwise)
+    stderr: str = ""
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The request as sent: `{"op": ..., **arguments}` ([ADPT-3])."""
+        return {"op": self.case.op, **wire_args(self.case)}
 
     @property
     def expected_bytes(self) -> bytes | None:
@@ -108,6 +130,11 @@ class CaseResult:
     @property
     def received_bytes(self) -> bytes | None:
         return primary_bytes(self.received) if self.received is not None else None
+
+
+def wire_args(case: Case) -> dict[str, Any]:
+    """The arguments sent to the target; keys starting with `_` are the check's own data."""
+    return {k: v for k, v in case.args.items() if not k.startswith("_")}
 
 
 def primary_bytes(outcome: Outcome | None) -> bytes | None:

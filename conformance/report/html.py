@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from ..expect import Expectations
 from ..model import CaseResult, Verdict
 from ..runner import Run
 from ..spec import clauses
+from .diff import diff_lines
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fff}
@@ -30,6 +32,9 @@ pre.hex{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;margin:2px 0 8px;
 white-space:pre-wrap;overflow-wrap:anywhere}
 pre.hex b{background:#ffc1c0;color:#82071e}pre.hex i{background:#c8f0d0;font-style:normal}
 .label{font-size:12px;font-weight:600;color:#57606a}
+.known{background:#eaeef2;color:#57606a}.xpass{background:#ffebe9;color:#a40e26}
+pre.diff{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;margin:2px 0 8px;white-space:pre-wrap;
+overflow-wrap:anywhere;background:#fff8c5;padding:4px}
 code{font-size:12.5px}
 """
 
@@ -67,14 +72,22 @@ def hexdump(data: bytes, other: bytes | None, mark: str, context: int = 2) -> st
 
 
 def _outcome(o: object) -> str:
-    s = repr(o)
-    return html.escape(s if len(s) < 600 else s[:600] + "...")
+    return html.escape(repr(o))  # whole: a failure is never cut short
 
 
-def _detail(r: CaseResult) -> str:
+def _detail(r: CaseResult, known: str | None = None) -> str:
     c = r.case
     parts = [f'<div class="detail"><div class="msg">{html.escape(r.message)}</div>']
-    parts.append(f'<div class="label">op <code>{html.escape(c.op)}</code></div>')
+    if known is not None:
+        parts.append(f'<div class="label">known failure (--expect): {html.escape(known)}</div>')
+    if r.received is not None:
+        lines = diff_lines(c.expect, r.received)
+        if lines:
+            note = " (the case's own check judged it; fields it leaves free may differ)" if c.check else ""
+            parts.append(f'<div class="label">difference from the expected answer{note}</div>'
+                         f'<pre class="diff">{html.escape(chr(10).join(lines))}</pre>')
+    parts.append(f'<div class="label">op <code>{html.escape(c.op)}</code>, request</div>'
+                 f'<pre class="hex">{_outcome(r.request)}</pre>')
     if c.sent is not None:
         parts.append(f'<div class="label">bytes sent ({len(c.sent)})</div>'
                      f'<pre class="hex">{hexdump(c.sent, None, "b")}</pre>')
@@ -82,13 +95,13 @@ def _detail(r: CaseResult) -> str:
     if exp is not None:
         parts.append(f'<div class="label">bytes expected ({len(exp)})</div>'
                      f'<pre class="hex">{hexdump(exp, got, "i")}</pre>')
-    else:
-        parts.append(f'<div class="label">expected</div><pre class="hex">{_outcome(c.expect)}</pre>')
     if got is not None:
         parts.append(f'<div class="label">bytes received ({len(got)})</div>'
                      f'<pre class="hex">{hexdump(got, exp, "b")}</pre>')
-    else:
-        parts.append(f'<div class="label">received</div><pre class="hex">{_outcome(r.received)}</pre>')
+    parts.append(f'<div class="label">expected answer</div><pre class="hex">{_outcome(c.expect)}</pre>')
+    parts.append(f'<div class="label">received answer</div><pre class="hex">{_outcome(r.received)}</pre>')
+    if r.stderr:
+        parts.append(f'<div class="label">adapter stderr</div><pre class="hex">{html.escape(r.stderr)}</pre>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -99,7 +112,7 @@ def _mark(bad: bool, rs: list[CaseResult]) -> str:
     return "&#10003;" if rs and all(r.verdict is Verdict.PASS for r in rs) else "&#8211;"
 
 
-def to_html(run: Run) -> str:
+def to_html(run: Run, expectations: Expectations | None = None) -> str:
     spec = clauses()
     by = run.by_clause(spec)
     bad_clauses = [cl for cl, rs in by.items() if any(r.verdict in (Verdict.FAIL, Verdict.ERROR) for r in rs)]
@@ -110,6 +123,12 @@ def to_html(run: Run) -> str:
     for v in Verdict:
         out.append(f'<span class="{v.value}">{run.count(v)} {v.value}</span>')
     out.append("</div>")
+    if expectations is not None:
+        j = expectations.judge(run.results)
+        out.append(f"<p>Expectations <code>{html.escape(expectations.source)}</code>: "
+                   f"{len(j.expected_failures)} known failures, {len(j.unexpected_failures)} unexpected failures, "
+                   f'<span class="v xpass">{len(j.unexpected_passes)} unexpected passes</span>'
+                   + "".join(f" <code>{html.escape(r.case.id)}</code>" for r in j.unexpected_passes) + "</p>")
     if bad_clauses:
         out.append("<p><b>Clauses violated:</b> " + ", ".join(
             f'<a href="#{cl}">{cl}</a>' for cl in bad_clauses) + "</p>")
@@ -124,10 +143,16 @@ def to_html(run: Run) -> str:
             out.append('<div class="text"><i>no case checks this clause</i></div>')
         out.append('<table class="cases">')
         for r in rs:
-            out.append(f'<tr><td><span class="v {r.verdict.value}">{r.verdict.value.upper()}</span></td>'
+            known = expectations.reason(r.case.id) if expectations is not None else None
+            tag = ""
+            if known is not None and r.verdict in (Verdict.FAIL, Verdict.ERROR):
+                tag = ' <span class="v known">KNOWN</span>'
+            elif known is not None and r.verdict is Verdict.PASS:
+                tag = ' <span class="v xpass">UNEXPECTED PASS</span>'
+            out.append(f'<tr><td><span class="v {r.verdict.value}">{r.verdict.value.upper()}</span>{tag}</td>'
                        f"<td><code>{html.escape(r.case.id)}</code></td><td>{html.escape(r.case.title)}</td></tr>")
             if r.verdict in (Verdict.FAIL, Verdict.ERROR):
-                out.append(f"<tr><td></td><td colspan=2>{_detail(r)}</td></tr>")
+                out.append(f"<tr><td></td><td colspan=2>{_detail(r, known)}</td></tr>")
             elif r.verdict is Verdict.SKIP:
                 out.append(f'<tr><td></td><td colspan=2 class=text>{html.escape(r.message)}</td></tr>')
         out.append("</table></div>")
@@ -135,5 +160,5 @@ def to_html(run: Run) -> str:
     return "".join(out)
 
 
-def write_html(run: Run, path: str | Path) -> None:
-    Path(path).write_text(to_html(run), encoding="utf-8")
+def write_html(run: Run, path: str | Path, expectations: Expectations | None = None) -> None:
+    Path(path).write_text(to_html(run, expectations), encoding="utf-8")

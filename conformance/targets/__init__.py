@@ -34,12 +34,12 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1, tim
     if spec.startswith("adapter:"):
         from .subprocess import AdapterTarget
 
-        return AdapterTarget(shlex.split(spec[len("adapter:") :]))
+        return AdapterTarget(shlex.split(spec[len("adapter:") :]), timeout=timeout)
     if spec == "c":
         from ..c_codec import build
         from .subprocess import AdapterTarget
 
-        return AdapterTarget([str(build())], name="c-codec")
+        return AdapterTarget([str(build())], name="c-codec", timeout=timeout)
     if spec.startswith("mutant:"):
         from ..mutants import make_mutant
 
