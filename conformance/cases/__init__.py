@@ -23,6 +23,7 @@ from . import (
     limits,
     live,
     nic,
+    receive,
     requests,
     responses,
     trust_ids,
@@ -31,7 +32,7 @@ from . import (
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, limits, decoder_paths, cbor_items, vectors, live)
+         client, limits, decoder_paths, cbor_items, receive, vectors, live)
 
 
 @functools.cache

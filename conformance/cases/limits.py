@@ -132,7 +132,7 @@ def execute_exact(c: Case, got: Outcome) -> str | None:
     exactly, a FALLBACK entry's length and its response frame's payload exactly, an error entry by
     its status (its detail is free, [ERR-3]), a rejected batch by its status. `_want` holds, per
     batch, `{"batch_error": code}` or `{"results": [layout per entry], "entries": [(status, result,
-    body)]}`."""
+    body)]}`; `_live`, when given, the properties still live afterwards."""
     if "ok" not in got:
         return f"expected responses, got {got}"
     have = got["ok"].get("responses")
@@ -166,6 +166,9 @@ def execute_exact(c: Case, got: Outcome) -> str | None:
             elif st == "OK" and (r.result, r.body or b"") != (res, body):
                 return (f"{where}: result {r.result.hex()[:40]} body {(r.body or b'').hex()[:40]}, expected "
                         f"{res.hex()[:40]} {body.hex()[:40]}")
+    live = c.args.get("_live")
+    if live is not None and sorted(got["ok"].get("live", [])) != sorted(live):
+        return f"live properties {got['ok'].get('live')} != {live}"
     return None
 
 

@@ -416,3 +416,57 @@ def test_cbor_items_pass_on_reference() -> None:
 
     report = run(ReferenceTarget(), cbor_items.cases())
     assert report.passed, [(r.case.id, r.message) for r in report.results if r.verdict is not Verdict.PASS]
+
+
+# -- receive paths (cases/receive.py): mutants of the reference client and trustee ---------------------------
+
+def _client_attach(old: str, new: str) -> Patch:
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        import gossamer.runtime.client
+
+        mutant = _mutant_module(gossamer.response, old, new)
+        mp.setattr(gossamer.runtime.client, "attach_response_payload", mutant.attach_response_payload)
+    return patch
+
+
+def _client_decode(old: str, new: str) -> Patch:
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        mutant = _mutant_module(gossamer.response, old, new)
+        mp.setattr(gossamer.slot_state, "decode_response_batch", mutant.decode_response_batch)
+    return patch
+
+
+def _entrust_any_pointer(mp: pytest.MonkeyPatch) -> None:
+    import gossamer.trustee
+
+    mutant = _mutant_module(gossamer.trustee, "        if req.property != 0:\n", "        if False:\n")
+    mp.setattr(gossamer.trustee.Trustee, "_entrust", mutant.Trustee._entrust)
+
+
+RECEIVE_MUTANTS: list[tuple[str, str, Patch]] = [
+    ("recv.client.response-frame-long", "the client attaches a response frame of any length",
+     _client_attach("if stub.fallback_len is None or len(payload) != stub.fallback_len:",
+                    "if stub.fallback_len is None:")),
+    ("recv.client.response-frame-fixed-long", "the client cuts a fixed result's frame to R bytes",
+     _client_attach("if len(payload) < r or (not spec.is_cbor and len(payload) != r):", "if len(payload) < r:")),
+    ("recv.client.fallback-n-over-limit", "the client takes a FALLBACK entry over the fallback limit",
+     _client_decode("if n > config.fallback_limit:", "if False:")),
+    ("recv.entrust-live-pointer", "the trustee entrusts whatever pointer the request names", _entrust_any_pointer),
+]
+
+
+@pytest.mark.parametrize(("case_id", "label", "patch"), RECEIVE_MUTANTS, ids=[m[1] for m in RECEIVE_MUTANTS])
+def test_receive_mutant_fails(case_id: str, label: str, patch: Patch, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.cases import receive
+    from conformance.targets.reference_nic import ReferenceNicTarget
+
+    cases = [c for c in receive.cases() if c.id == case_id]
+    assert cases, case_id
+    target = ReferenceNicTarget()
+    try:
+        assert run(target, cases).passed, f"{case_id} fails on the reference"
+        patch(monkeypatch)
+        report = run(target, cases)
+    finally:
+        target.close()
+    assert not report.passed, f"a reference where {label} passes {case_id}"
