@@ -186,7 +186,8 @@ def pack(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Confi
 
 
 def _size(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config) -> int:
-    return len(_build(1, requests, shapes, config, 0)[0])
+    """The image size alone (packing is about sizes: the fallback limit is the encoder's business)."""
+    return len(_build(1, requests, shapes, attrs.evolve(config, fallback_limit=1 << 64), 0)[0])
 
 
 # -- decoding ------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
     if len(responses) > MAX_COUNT:
         raise Rejected("BAD_ARGUMENT", "RSP-2", f"{len(responses)} responses")
     count = len(responses)
+    if 16 + 8 * count > slot_size:  # not even as 8-byte entries: no request batch had that many requests
+        raise Rejected("BAD_ARGUMENT", "RSP-4", f"{count} responses cannot fit a slot of {slot_size}")
     placed = 0
     entries: list[bytes] = []
     frames: list[bytes] = []
