@@ -13,10 +13,11 @@ from typing import Any
 
 from ..closures import ADD, ECHO, NOP
 from ..model import Case, Outcome, err, ok
-from ..oracle import layout, request, response
+from ..oracle import codes, layout, request, response
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
 from ._wire import HDR, batch, case, cbor, cfg, req_entry, rsp_batch, rsp_entry, stub, word
+from .landing import err_rsp, land_check
 from .requests import CL, P, u64
 
 
@@ -98,6 +99,26 @@ def cases() -> list[Case]:
         ok({"seq": 1, "table": [NOP.id], "requests": [
             {"property": 0xDEAD_BEEF_0000, "closure_id": NOP.id, "captured": b"", "param": None,
              "fallback_len": None}]}))
+    # every batch-level code, by the value SPEC.md's table gives it, in the header of the [RSP-5]
+    # answer of a trustee slot ([ERR-1], [RSP-5]; issue 16: codes by wire value)
+    unknown_id = 0x0123456789ABCDEF
+    n_over = word(P, 0) + struct.pack("<I", 1024 + 1) + b"\xa0" * 4
+    rejects = {
+        "STALE_SEQUENCE": (batch(2, [ADD.id], [good]), 2),
+        "BAD_HEADER": (batch(1, [ADD.id], [good], count=0), 1),
+        "TORN": (batch(1, [ADD.id], [good], trailer=bytes(8)), 1),
+        "TRUNCATED": (batch(1, [ADD.id], [good], count=2), 1),
+        "OVERSIZE": (batch(1, [ECHO.id], [n_over]), 1),
+        "UNKNOWN_CLOSURE": (batch(1, [unknown_id], [req_entry(P, 0, u64(1))]), 1),
+    }
+    assert set(rejects) == codes.BATCH_LEVEL
+    for name, (image, imm) in sorted(rejects.items()):
+        out.append(case(f"hostile.land-code-{name.lower().replace('_', '-')}",
+                        f"a batch rejected with {name} is answered with status {codes.value(name):#04x} in the header",
+                        ["RSP-5", "ERR-1", "DEC-1"], "land",
+                        {"config": cfg(), "closures": CL, "landings": [{"image": image, "imm": imm}]},
+                        ok({"results": [err_rsp(HDR.unpack_from(image)[0], codes.value(name))]}),
+                        tags=("codec", "landing", "hostile"), check=land_check))
     rng = random.Random(0x6055A)
     for i in range(6):
         junk = bytes(rng.getrandbits(8) for _ in range(1024))
