@@ -15,10 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gossamer.slot import SlotConfig
+
 from ..model import Outcome
+from ..oracle.bootstrap import Hello, Reader
+from ..serve_reference import ReferenceTrustee
 from .client_role import CLIENT_OPS, ClientRoleTarget
 from .reference import ReferenceTarget
-from .verbs import OPS, EmulatedReferenceSession, Session, VerbsTrusteeTarget
+from .verbs import OPS, Session, VerbsTrusteeTarget
+from .verbs_peer import VerbsPeer
 
 
 class ReferenceNicTarget:
@@ -62,3 +67,44 @@ class ReferenceNicTarget:
         self.verbs.close()
         if self._client is not None:
             self._client.close()
+
+
+class EmulatedReferenceSession:
+    """The reference runtime as a trustee on its own emulated fabric, in this process.
+
+    The hellos cross as encoded bytes, exactly as over TCP; `pump` runs one round of the
+    runtime's pollers, since the emulated fabric moves only inside verbs calls.
+    """
+
+    timeout = 5.0
+    fallback_host = "127.0.0.1"
+
+    def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0,
+                 fallback_timeout_ms: int = 250) -> None:
+        import nic_emu
+        from nic_emu.provider import verbs
+
+        v = verbs("emu")
+        pl = nic_emu.fabric.Placement(model="any", chunk=8) if placement == "any" else None
+        self.placement = "any" if placement == "any" else "whole"
+        self.fabric = nic_emu.Fabric(seed=seed, machines=2, placement=pl)
+        # a short fallback timeout ([FB-5], announced in the hello) keeps the timeout cases quick
+        self.server = ReferenceTrustee(v, "emu0", threads=threads, fabric=self.fabric, seed=seed,
+                                       config=SlotConfig(fallback_timeout_ms=fallback_timeout_ms))
+        self.hello_map = Reader().feed(self.server.hello())[0]
+        hello = Hello.from_map(self.hello_map)  # the suite reads the reference's hello with its oracle
+        prev = nic_emu.set_fabric(self.fabric)
+        try:
+            self.peer = VerbsPeer(v, "emu1", hello)
+            self.server.connect(self.peer.hello().encode())
+            self.peer.connect()
+        finally:
+            nic_emu.set_fabric(prev)
+        self.peer.open_fallback(self.fallback_host)  # [FB-8] before the first batch
+
+    def pump(self) -> object:
+        return self.server.step()
+
+    def close(self) -> None:
+        self.peer.close()
+        self.server.close()

@@ -32,18 +32,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from gossamer.batch import decode_request_batch
-from gossamer.bootstrap import hello_from_map
-from gossamer.errors import ErrorCode, GossamerError
-from gossamer.layout import ResultSpec
-from gossamer.response import decode_response_batch
-from gossamer.slot import SlotConfig
-
 from ..cases._wire import HDR, U64, batch, cbor, req_entry
 from ..closures import ENTRUST, GET
 from ..live_hello import HelloViolation, check_trustee_hello
 from ..model import Outcome, TargetBroken, err, ok
-from .reference import config_of, shapes_of
+from ..oracle import codes, layout
+from ..oracle import request as oracle_request
+from ..oracle import response as oracle_response
+from ..oracle.bootstrap import Hello
+from ..oracle.errors import Rejected
+from ..oracle.slot import Config
 from .verbs_peer import FallbackLink, Landed, PeerError, VerbsPeer
 
 MASK48 = (1 << 48) - 1
@@ -75,7 +73,7 @@ class Unsupported(Exception):
 class VerbsTrusteeTarget:
     """Trustee ops through real slots; `open_session` provides a connected VerbsPeer per case."""
 
-    def __init__(self, name: str, open_session: SessionFactory, config: SlotConfig | None = None) -> None:
+    def __init__(self, name: str, open_session: SessionFactory, config: Config | None = None) -> None:
         self.name = name
         self.open_session = open_session
         self.sessions = 0
@@ -91,7 +89,7 @@ class VerbsTrusteeTarget:
         s = self.open_session("any" if op == "nic_placement" else "default")
         self.sessions += 1
         try:
-            cfg = config_of(args)
+            cfg = Config.of(args.get("config"))
             have = s.peer.config
             if (cfg.slot_size, cfg.table_k) != (have.slot_size, have.table_k):
                 return err("UNSUPPORTED")  # the peer runs another S or K than the case assumes
@@ -179,27 +177,29 @@ class VerbsTrusteeTarget:
             image = batch(seq, [GET.id], [req_entry(real, 0) for _, real in items])
             got = self.roundtrip(s, (t + 1) % t_n, t, image, seq)
             try:
-                rb = decode_response_batch(got.image, [ResultSpec.parse("cbor")] * len(items), s.peer.config, seq)
-            except GossamerError as e:
+                rb = oracle_response.decode(got.image, [layout.Result.parse("cbor")] * len(items), s.peer.config,
+                                            seq)
+            except Rejected as e:
                 raise TargetBroken(f"the live-property probe's response does not decode: {e}") from None
             live += [case for (case, _), r in zip(items, rb.responses, strict=True)
-                     if r.status != ErrorCode.BAD_PROPERTY]
+                     if r.status != codes.value("BAD_PROPERTY")]
         return sorted(live)
 
     @staticmethod
     def fallback_entries(got: Landed, image: bytes, args: Mapping[str, Any]) -> list[int]:
         """The indices of the `FALLBACK` entries of a response ([RSP-4])."""
+        config = Config.of(args.get("config"))
+        shapes = layout.shapes(args["closures"])
         try:
-            rb = decode_request_batch(image, shapes_of(args["closures"]), config_of(args))
-        except GossamerError:
+            rb = oracle_request.decode(image, shapes, config)
+        except Rejected:
             return []  # rejected as a batch: no entries
-        shapes = shapes_of(args["closures"])
         try:
             specs = [shapes[r.closure_id].result for r in rb.requests]
-            rsp = decode_response_batch(got.image, specs, config_of(args))
-        except (GossamerError, KeyError):
+            rsp = oracle_response.decode(got.image, specs, config)
+        except (Rejected, KeyError):
             return []
-        return [i for i, r in enumerate(rsp.responses) if r.status == ErrorCode.FALLBACK]
+        return [i for i, r in enumerate(rsp.responses) if r.status == codes.FALLBACK]
 
     @staticmethod
     def reslot(frame: bytes, case_slot: int, real_slot: int) -> bytes:
@@ -352,49 +352,14 @@ class VerbsTrusteeTarget:
 # -- sessions ----------------------------------------------------------------------------------
 
 
-class EmulatedReferenceSession:
-    """The reference runtime as a trustee on its own emulated fabric, in this process.
+def __getattr__(name: str) -> Any:
+    """`EmulatedReferenceSession` lives with the reference target (`reference_nic.py`), the only
+    place that may import `gossamer`; this alias keeps the old import path working."""
+    if name == "EmulatedReferenceSession":
+        from .reference_nic import EmulatedReferenceSession
 
-    The hellos cross as encoded bytes, exactly as over TCP; `pump` runs one round of the
-    runtime's pollers, since the emulated fabric moves only inside verbs calls.
-    """
-
-    timeout = 5.0
-    fallback_host = "127.0.0.1"
-
-    def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0,
-                 fallback_timeout_ms: int = 250) -> None:
-        import nic_emu
-        from nic_emu.provider import verbs
-
-        from ..serve_reference import ReferenceTrustee
-
-        v = verbs("emu")
-        pl = nic_emu.fabric.Placement(model="any", chunk=8) if placement == "any" else None
-        self.placement = "any" if placement == "any" else "whole"
-        self.fabric = nic_emu.Fabric(seed=seed, machines=2, placement=pl)
-        # a short fallback timeout ([FB-5], announced in the hello) keeps the timeout cases quick
-        self.server = ReferenceTrustee(v, "emu0", threads=threads, fabric=self.fabric, seed=seed,
-                                       config=SlotConfig(fallback_timeout_ms=fallback_timeout_ms))
-        from gossamer.bootstrap import BootstrapReader
-
-        self.hello_map = BootstrapReader().feed(self.server.hello())[0]
-        hello = hello_from_map(self.hello_map)
-        prev = nic_emu.set_fabric(self.fabric)
-        try:
-            self.peer = VerbsPeer(v, "emu1", hello)
-            self.server.connect(self.peer.hello().encode())
-            self.peer.connect()
-        finally:
-            nic_emu.set_fabric(prev)
-        self.peer.open_fallback(self.fallback_host)  # [FB-8] before the first batch
-
-    def pump(self) -> object:
-        return self.server.step()
-
-    def close(self) -> None:
-        self.peer.close()
-        self.server.close()
+        return EmulatedReferenceSession
+    raise AttributeError(name)
 
 
 class TcpSession:
@@ -422,7 +387,7 @@ class TcpSession:
             except HelloViolation as e:  # [BOOT-5] "sends {"error": code, "detail": text} and closes"
                 self.chan.send(_encode({"error": e.code, "detail": e.detail}))
                 raise
-            hello = hello_from_map(m)
+            hello = Hello.from_map(m)
             self.peer = VerbsPeer(v, device, hello, gid_index=gid_index)
             self.chan.send(self.peer.hello().encode())
             self.peer.connect()

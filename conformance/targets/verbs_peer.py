@@ -34,11 +34,11 @@ from typing import Any
 
 import attrs
 
-from gossamer.bootstrap import Hello
-from gossamer.errors import RemoteProtocolError
-from gossamer.fallback import Frame, FrameReader
-from gossamer.slot import SlotConfig
 from nic_emu.connect import connect_rc
+
+from ..oracle.bootstrap import Hello
+from ..oracle.frames import Frame, Reader
+from ..oracle.slot import Config
 
 _IMM_RECV = 1 << 7  # IBV_WC_RECV bit of a receive completion's opcode
 
@@ -90,7 +90,7 @@ class FallbackLink:
         if hello:
             self.sock.sendall(hello)
         self.sock.setblocking(False)
-        self.reader = FrameReader(limit)
+        self.reader = Reader(limit)  # the oracle's [DEC-3] reader
         self.frames: list[Frame] = []
         self.closed = False
         self.broken: str | None = None
@@ -137,15 +137,14 @@ class FallbackLink:
                 break
             moved = True
             if self.broken is None:
-                try:
-                    self.frames.extend(self.reader.feed(data))
-                except RemoteProtocolError as e:
-                    self.broken = f"{e.code.name}: {e}"
+                self.frames.extend(self.reader.feed(data))
+                if self.reader.broken is not None:
+                    self.broken = str(self.reader.broken)
         return moved
 
     def take(self, slot_id: int, seq: int, index: int) -> Frame | None:
         for i, f in enumerate(self.frames):
-            if (int(f.kind), f.slot_id, f.seq, f.index) == (2, slot_id, seq, index):
+            if (f.kind, f.slot_id, f.seq, f.index) == (2, slot_id, seq, index):
                 return self.frames.pop(i)
         return None
 
@@ -233,7 +232,7 @@ class VerbsPeer(RcEndpoint):
         self.v = v
         self.trustee = trustee
         self.machine = machine
-        self.config: SlotConfig = trustee.config  # [BOOT-2] S and K of the accepting side
+        self.config: Config = trustee.config  # [BOOT-2] S and K of the accepting side
         self.threads = t = trustee.threads
         self.gid_index = gid_index
         self.psn = psn & 0xFFFFFF
