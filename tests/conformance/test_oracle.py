@@ -124,8 +124,9 @@ def test_vectors_response_batch() -> None:
             r = response.decode(img, [], config, v["seq"])
             assert (r.status, r.detail) == (codes.value(v["error"]), v["detail"]), v["id"]
             continue
-        rs: list[dict[str, Any]] = [{"status": codes.value(r["status"]), "result": _h(r["result"]) or b"", "body": _h(r["body"])}
-              for r in v["responses"]]
+        rs: list[dict[str, Any]] = [
+            {"status": codes.value(r["status"]), "result": _h(r["result"]) or b"", "body": _h(r["body"])}
+            for r in v["responses"]]
         out, frs = response.encode(v["seq"], rs, config.slot_size, v["slot_id"])
         assert out == img, v["id"]
         assert [x.hex() for x in frs] == v["frames"], v["id"]
