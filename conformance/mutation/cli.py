@@ -103,24 +103,30 @@ def cmd_run(a: argparse.Namespace) -> int:
     cases = select(catalogue(), a.cases)
     classes = survivors.load(Path(a.survivors))
     jobs = max(1, min(a.jobs, os.cpu_count() or 1))
-    base = engine.baseline(a.target, cases)
-    if base.status != "survived":
-        print(f"the unmutated reference does not pass the suite on {a.target}: {base.status} "
-              f"{base.case} {base.message}", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        cover = engine.coverage(a.target, cases, modules)
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
         return 2
-    timeout = a.timeout if a.timeout else max(5.0, 4 * base.seconds + 2)
+    base_seconds = sum(cover.seconds.values())
     print(f"gossamer-mutation: {len(pts)} mutants of {', '.join(modules)}"
           f"{f' (sample, seed {a.seed})' if a.sample else ''} against {a.target}: {len(cases)} cases, "
-          f"{jobs} jobs, {timeout:.1f} s deadline (reference run {base.seconds:.2f} s)", flush=True)
+          f"{jobs} jobs; traced reference run {base_seconds:.1f} s, measured in {time.perf_counter() - t0:.1f} s; "
+          f"deadline {a.timeout:g} s + 3 x the traced time of a mutant's cases", flush=True)
     done = [0]
 
     def progress(o: engine.Outcome) -> None:
         done[0] += 1
-        if not a.quiet and sys.stderr.isatty():
+        if a.quiet:
+            return
+        if sys.stderr.isatty():
             print(f"\r{done[0]}/{len(pts)}", end="", file=sys.stderr, flush=True)
+        elif done[0] % 200 == 0:
+            print(f"{done[0]}/{len(pts)} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
-    outcomes = engine.run_mutants(pts, a.target, cases, jobs=jobs, timeout=timeout, progress=progress)
+    outcomes = engine.run_mutants(pts, a.target, cases, jobs=jobs, timeout=a.timeout, cover=cover, progress=progress)
     seconds = time.perf_counter() - t0
     if not a.quiet and sys.stderr.isatty():
         print(file=sys.stderr)
@@ -133,7 +139,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.json:
         Path(a.json).write_text(json.dumps({
             "target": a.target, "seed": a.seed, "sample": a.sample, "modules": modules, "seconds": seconds,
-            "reference_seconds": base.seconds, "timeout": timeout, "jobs": jobs,
+            "reference_seconds": base_seconds, "timeout": a.timeout, "jobs": jobs,
             "tally": {m: x.as_json() for m, x in tallies.items()},
             "outcomes": [o.as_json() for o in outcomes],
         }, indent=1) + "\n")
@@ -190,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     scope(r)
     r.add_argument("--target", default=DEFAULT_TARGET, help="reference (default) or reference-sansio")
     r.add_argument("--jobs", type=int, default=2, help="children at once (at most the CPU count)")
-    r.add_argument("--timeout", type=float, default=0.0, help="seconds per mutant (default: from the reference run)")
+    r.add_argument("--timeout", type=float, default=5.0,
+                   help="seconds per mutant on top of 3 x the traced time of its cases (default 5)")
     r.add_argument("--cases", action="append", default=[], help="only these cases (id glob, clause, tag:NAME)")
     r.add_argument("--survivors", default=str(survivors.DEFAULT_FILE), help="the classification file")
     r.add_argument("--json", help="write every outcome and the tallies here")

@@ -10,12 +10,20 @@ verdict of its own judge. A child that outlives its deadline is killed with SIGK
 mutant counts as killed by timeout (a mutant may loop forever); one that cannot even be imported
 is killed as a crash (the suite could not have run on it).
 
+Before the mutants, one traced child runs the unmutated reference and records which lines of the
+mutated modules each case executes (`coverage`). A mutant then runs only the cases that execute
+its statement (every case for a change acting at import: module constants, class bodies,
+default values); a mutant no case reaches survives without a run, reported as such. This is
+exact for cases that do not share state through the mutated code, which the catalogue's cases
+do not (each opens its own sessions), and it makes a survivor cost a few cases, not the suite.
+
 Linux only (fork); `jobs` children run at once.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -72,17 +80,31 @@ def module_path(module: str) -> Path:
     return Path(spec.origin)
 
 
-class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves one module from a code object (the mutant); every other import goes on as usual."""
+@attrs.frozen
+class _Compiled:
+    code: types.CodeType
+    origin: str
+    package: list[str] | None  #: a package's search locations
 
-    def __init__(self, module: str, code: types.CodeType, origin: str) -> None:
-        self.module, self.code, self.origin = module, code, origin
+
+class _CodeFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves modules from code objects: the mutant, and the defendant compiled once by the parent.
+
+    (This checkout runs with PYTHONDONTWRITEBYTECODE: without the parent's code objects every
+    child would compile `gossamer` from source again.)
+    """
+
+    def __init__(self, codes: dict[str, _Compiled]) -> None:
+        self.codes = codes
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None,
                   ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != self.module:
+        c = self.codes.get(fullname)
+        if c is None:
             return None
-        spec = importlib.machinery.ModuleSpec(fullname, self, origin=self.origin)
+        spec = importlib.machinery.ModuleSpec(fullname, self, origin=c.origin, is_package=c.package is not None)
+        if c.package is not None:
+            spec.submodule_search_locations = list(c.package)
         spec.has_location = True
         return spec
 
@@ -90,28 +112,51 @@ class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
-        module.__file__ = self.origin
-        exec(self.code, module.__dict__)
+        c = self.codes[module.__name__]
+        module.__file__ = c.origin
+        exec(c.code, module.__dict__)
+
+
+def _is_defendant(name: str) -> bool:
+    return (name == "gossamer" or name.startswith("gossamer.")
+            or (name.startswith("conformance.") and not name.startswith(JUDGE)))
 
 
 def forget_defendant() -> None:
     """Drop `gossamer` and the suite's defendant-side modules, so the next import is fresh."""
     for name in list(sys.modules):
-        if (name == "gossamer" or name.startswith("gossamer.")
-                or (name.startswith("conformance.") and not name.startswith(JUDGE))):
+        if _is_defendant(name):
             del sys.modules[name]
 
 
+_COMPILED: dict[str, _Compiled] = {}
+
+
+def warm(target: str) -> None:
+    """Import the target once here and keep its defendant modules compiled for every child."""
+    from ..targets import open_target
+
+    _close(open_target(target))
+    for name, m in list(sys.modules.items()):
+        spec = getattr(m, "__spec__", None)
+        if not _is_defendant(name) or name in _COMPILED or spec is None or not spec.origin:
+            continue
+        if not str(spec.origin).endswith(".py"):
+            continue
+        path = Path(spec.origin)
+        search = list(spec.submodule_search_locations) if spec.submodule_search_locations is not None else None
+        _COMPILED[name] = _Compiled(compile(path.read_text(), str(path), "exec"), str(path), search)
+
+
 def install(point: Point | None) -> None:
-    """Forget the defendant and, for a mutant, put its finder first on the meta path."""
-    if point is None:
-        forget_defendant()
-        return
-    path = module_path(point.module)  # (finding it imports its package: forget after)
-    tree: ast.Module = apply(path.read_text(), point)
-    code = compile(tree, str(path), "exec")
+    """Forget the defendant and serve it again: the mutated module from its mutated AST."""
+    codes = dict(_COMPILED)
+    if point is not None:
+        path = module_path(point.module)  # (finding it imports its package: forget after)
+        tree: ast.Module = apply(path.read_text(), point)
+        codes[point.module] = _Compiled(compile(tree, str(path), "exec"), str(path), None)
     forget_defendant()
-    sys.meta_path.insert(0, _MutantFinder(point.module, code, str(path)))
+    sys.meta_path.insert(0, _CodeFinder(codes))
 
 
 def order_cases(cases: Iterable[Case]) -> list[Case]:
@@ -121,16 +166,30 @@ def order_cases(cases: Iterable[Case]) -> list[Case]:
            [c for c in cs if c.op in RUNTIME_OPS or c.op.startswith("nic_")]
 
 
-def run_in_child(point: Point | None, target: str, cases: Sequence[Case]) -> dict[str, Any]:
-    """Body of a child: the suite against one mutant (None: the unmutated reference)."""
-    from ..runner import run_case
+def _open(point: Point | None, target: str) -> tuple[Any, dict[str, Any] | None]:
     from ..targets import open_target
 
     try:
         install(point)
-        t = open_target(target)
+        return open_target(target), None
     except BaseException as e:  # the mutant does not even import: the suite cannot run on it
-        return {"status": "crash", "message": f"{type(e).__name__}: {e}"[:300]}
+        return None, {"status": "crash", "message": f"{type(e).__name__}: {e}"[:300]}
+
+
+def _close(t: Any) -> None:
+    try:
+        t.close()
+    except BaseException:
+        pass
+
+
+def run_in_child(point: Point | None, target: str, cases: Sequence[Case]) -> dict[str, Any]:
+    """Body of a child: the suite against one mutant (None: the unmutated reference)."""
+    from ..runner import run_case
+
+    t, failed = _open(point, target)
+    if failed is not None:
+        return failed
     passed = 0
     try:
         for c in cases:
@@ -142,14 +201,54 @@ def run_in_child(point: Point | None, target: str, cases: Sequence[Case]) -> dic
                 return {"status": "killed", "case": c.id, "message": r.message[:300]}
             passed += r.verdict is Verdict.PASS
     finally:
-        try:
-            t.close()
-        except BaseException:
-            pass
+        _close(t)
     return {"status": "survived", "message": f"{passed} cases passed"}
 
 
-def _child(point: Point | None, target: str, cases: Sequence[Case], wfd: int) -> None:
+def coverage_in_child(target: str, cases: Sequence[Case], files: Sequence[str]) -> dict[str, Any]:
+    """Body of a child: the unmutated reference with a line tracer on `files`, case by case.
+
+    Answers {"status", "cases": {id: {"seconds": s, "lines": {file: [line, ...]}}}}; a case that
+    does not pass makes the status "failed" (then nothing can be measured).
+    """
+    from ..runner import run_case
+
+    t, failed = _open(None, target)
+    if failed is not None:
+        return failed
+    watched = set(files)
+    hits: set[tuple[str, int]] = set()
+
+    def local(frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "line":
+            hits.add((frame.f_code.co_filename, frame.f_lineno))
+        return local
+
+    def tracer(frame: types.FrameType, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename in watched else None
+
+    out: dict[str, Any] = {}
+    try:
+        for c in cases:
+            hits.clear()
+            t0 = time.perf_counter()
+            sys.settrace(tracer)
+            try:
+                r = run_case(t, c)
+            finally:
+                sys.settrace(None)
+            if r.verdict in (Verdict.FAIL, Verdict.ERROR):
+                return {"status": "failed", "case": c.id, "message": r.message[:300]}
+            lines: dict[str, list[int]] = {}
+            for f, n in hits:
+                lines.setdefault(f, []).append(n)
+            out[c.id] = {"seconds": time.perf_counter() - t0, "lines": lines}
+    finally:
+        _close(t)
+    return {"status": "survived", "cases": out}
+
+
+def _child(body: Callable[[], dict[str, Any]], wfd: int) -> None:
     try:
         os.setpgid(0, 0)
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -158,69 +257,84 @@ def _child(point: Point | None, target: str, cases: Sequence[Case], wfd: int) ->
         os.dup2(devnull, 2)
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
         sys.setrecursionlimit(5000)
-        out = run_in_child(point, target, cases)
+        out = body()
     except BaseException as e:
         out = {"status": "crash", "message": f"{type(e).__name__}: {e}"[:300]}
     try:
-        os.write(wfd, json.dumps(out).encode())
+        data = json.dumps(out).encode()
+        while data:
+            data = data[os.write(wfd, data):]
     finally:
         os._exit(0)
 
 
+@attrs.frozen
+class Task:
+    """One child: what it runs, and its deadline in seconds."""
+
+    body: Callable[[], dict[str, Any]]
+    timeout: float
+
+
 @attrs.define
 class _Running:
-    point: Point | None
+    index: int
     pid: int
-    rfd: int
     started: float
+    deadline: float
     data: bytearray = attrs.field(factory=bytearray)
 
 
-def run_mutants(points: Sequence[Point | None], target: str, cases: Sequence[Case], *, jobs: int = 2,
-                timeout: float = 10.0, progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Every point's outcome, in the order of `points` (None runs the unmutated reference)."""
-    cases = order_cases(cases)
-    todo = list(enumerate(points))
-    running: dict[int, tuple[int, _Running]] = {}  # rfd -> (index, child)
-    results: dict[int, Outcome] = {}
+def fork_all(tasks: Sequence[Task], jobs: int = 2,
+             done: Callable[[int, dict[str, Any] | None, float], None] | None = None,
+             ) -> list[tuple[dict[str, Any] | None, float]]:
+    """Run every task in its own forked child, `jobs` at a time: (answer or None on timeout, seconds)."""
+    todo = list(enumerate(tasks))
+    running: dict[int, _Running] = {}  # read end of the child's pipe -> child
+    results: dict[int, tuple[dict[str, Any] | None, float]] = {}
     sys.stdout.flush()
     sys.stderr.flush()
+
+    def finish(i: int, answer: dict[str, Any] | None, seconds: float) -> None:
+        results[i] = (answer, seconds)
+        if done is not None:
+            done(i, answer, seconds)
+
     while todo or running:
         while todo and len(running) < max(1, jobs):
-            i, p = todo.pop(0)
+            i, task = todo.pop(0)
             rfd, wfd = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child
                 os.close(rfd)
-                _child(p, target, cases, wfd)
+                _child(task.body, wfd)
             os.close(wfd)
-            running[rfd] = (i, _Running(p, pid, rfd, time.monotonic()))
-        now = time.monotonic()
-        wait = min(ch.started + timeout for _, ch in running.values()) - now
+            now = time.monotonic()
+            running[rfd] = _Running(i, pid, now, now + task.timeout)
+        wait = min(ch.deadline for ch in running.values()) - time.monotonic()
         ready, _, _ = select.select(list(running), [], [], max(0.0, wait))
         for rfd in ready:
-            i, ch = running[rfd]
-            chunk = os.read(rfd, 65536)
+            ch = running[rfd]
+            chunk = os.read(rfd, 1 << 20)
             if chunk:
                 ch.data += chunk
                 continue
             del running[rfd]
             os.close(rfd)
             os.waitpid(ch.pid, 0)
-            results[i] = _outcome(ch, time.monotonic() - ch.started)
-            if progress is not None:
-                progress(results[i])
+            try:
+                answer: dict[str, Any] = json.loads(bytes(ch.data))
+            except ValueError:
+                answer = {"status": "crash", "message": "the child died without a verdict"}
+            finish(ch.index, answer, time.monotonic() - ch.started)
         now = time.monotonic()
-        for rfd, (i, ch) in list(running.items()):
-            if now - ch.started >= timeout:
+        for rfd, ch in list(running.items()):
+            if now >= ch.deadline:
                 _kill(ch.pid)
                 del running[rfd]
                 os.close(rfd)
-                results[i] = Outcome(point=ch.point or _REFERENCE, status="timeout",
-                                     message=f"no verdict within {timeout:g} s", seconds=now - ch.started)
-                if progress is not None:
-                    progress(results[i])
-    return [results[i] for i in range(len(points))]
+                finish(ch.index, None, now - ch.started)
+    return [results[i] for i in range(len(tasks))]
 
 
 def _kill(pid: int) -> None:
@@ -235,20 +349,84 @@ def _kill(pid: int) -> None:
         pass
 
 
-_REFERENCE = Point(module="", function="", operator="none", line=0, site=-1, variant=-1, original="", mutated="",
-                   key="reference")
+REFERENCE = Point(module="", function="", operator="none", line=0, site=-1, variant=-1, original="", mutated="",
+                  key="reference")
 
 
-def _outcome(ch: _Running, seconds: float) -> Outcome:
-    point = ch.point or _REFERENCE
-    try:
-        d = json.loads(bytes(ch.data))
-    except ValueError:
-        return Outcome(point=point, status="crash", message="the child died without a verdict", seconds=seconds)
-    return Outcome(point=point, status=d["status"], case=d.get("case", ""), message=d.get("message", ""),
-                   seconds=seconds)
+@attrs.frozen
+class Coverage:
+    """Which lines of the mutated modules each case executes on the reference, and how long it takes."""
+
+    seconds: dict[str, float]
+    lines: dict[str, dict[str, frozenset[int]]]  #: case id -> file -> lines
+
+    def cases_for(self, point: Point, cases: Sequence[Case]) -> list[Case]:
+        """The cases that execute the mutant's lines (all of them for a mutant acting at import)."""
+        if point.span == (0, 0):
+            return list(cases)
+        f = str(module_path(point.module))
+        lo, hi = point.span
+        return [c for c in cases if any(lo <= n <= hi for n in self.lines.get(c.id, {}).get(f, ()))]
+
+    def time_for(self, cases: Sequence[Case]) -> float:
+        return sum(self.seconds.get(c.id, 0.1) for c in cases)
 
 
-def baseline(target: str, cases: Sequence[Case], timeout: float = 120.0) -> Outcome:
+def coverage(target: str, cases: Sequence[Case], modules: Iterable[str], timeout: float = 600.0) -> Coverage:
+    """The reference's line coverage per case, measured once in a child; raises if a case fails."""
+    files = sorted({str(module_path(m)) for m in modules})
+    warm(target)
+    [(answer, _)] = fork_all([Task(lambda: coverage_in_child(target, cases, files), timeout)], jobs=1)
+    if answer is None:
+        raise RuntimeError(f"the reference did not finish the suite on {target} within {timeout:g} s")
+    if answer["status"] != "survived":
+        raise RuntimeError(f"the unmutated reference does not pass the suite on {target}: "
+                           f"{answer.get('case', '')} {answer.get('message', '')}")
+    return Coverage(seconds={k: v["seconds"] for k, v in answer["cases"].items()},
+                    lines={k: {f: frozenset(ns) for f, ns in v["lines"].items()} for k, v in answer["cases"].items()})
+
+
+def run_mutants(points: Sequence[Point | None], target: str, cases: Sequence[Case], *, jobs: int = 2,
+                timeout: float = 10.0, cover: Coverage | None = None,
+                progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Every point's outcome, in the order of `points` (None runs the unmutated reference).
+
+    With `cover`, each mutant runs only the cases that execute its lines on the reference (a
+    mutant no case reaches survives without a run), and its deadline is `timeout` plus three
+    times those cases' traced time; without, every case and `timeout` flat.
+    """
+    ordered = order_cases(cases)
+    warm(target)
+    tasks: list[Task] = []
+    slots: list[int] = []
+    outcomes: dict[int, Outcome] = {}
+    for i, p in enumerate(points):
+        todo = ordered if (cover is None or p is None) else cover.cases_for(p, ordered)
+        if not todo and p is not None:
+            outcomes[i] = Outcome(point=p, status="survived", message="no case executes this line")
+            if progress is not None:
+                progress(outcomes[i])
+            continue
+        deadline = timeout + (3 * cover.time_for(todo) if cover is not None else 0.0)
+        tasks.append(Task(functools.partial(run_in_child, p, target, todo), deadline))
+        slots.append(i)
+
+    def done(k: int, answer: dict[str, Any] | None, seconds: float) -> None:
+        i = slots[k]
+        p = points[i] or REFERENCE
+        if answer is None:
+            outcomes[i] = Outcome(point=p, status="timeout", message=f"no verdict within {tasks[k].timeout:.1f} s",
+                                  seconds=seconds)
+        else:
+            outcomes[i] = Outcome(point=p, status=answer["status"], case=answer.get("case", ""),
+                                  message=answer.get("message", ""), seconds=seconds)
+        if progress is not None:
+            progress(outcomes[i])
+
+    fork_all(tasks, jobs, done)
+    return [outcomes[i] for i in range(len(points))]
+
+
+def baseline(target: str, cases: Sequence[Case], timeout: float = 600.0) -> Outcome:
     """The unmutated reference through the same machinery: it must survive, or nothing is measured."""
     return run_mutants([None], target, cases, jobs=1, timeout=timeout)[0]

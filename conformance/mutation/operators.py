@@ -80,6 +80,9 @@ class Point:
     original: str  #: the original line, stripped
     mutated: str  #: the same line after the change, stripped
     key: str = ""  #: stable identity, see the module docstring
+    #: the lines a case must execute to meet the mutant (the innermost statement, or a compound
+    #: statement's header); (0, 0) when the mutant acts at import (module and class level, defaults)
+    span: tuple[int, int] = (0, 0)
 
     def describe(self) -> str:
         return f"{self.original}  ->  {self.mutated}"
@@ -92,6 +95,8 @@ class _Site:
     field: str
     index: int | None  #: position in the parent's list field, None for a single-node field
     function: str
+    span: tuple[int, int]  #: lines of the innermost statement (its header, for a compound one)
+    in_body: bool  #: inside a function body (else it runs at import: default values, class bodies)
 
 
 def _is_docstring(stmt: ast.stmt, body: list[ast.stmt]) -> bool:
@@ -112,7 +117,7 @@ def _walk(tree: ast.Module) -> list[_Site]:
     """Every mutable node with its parent, in source order (depth first, fields in order)."""
     out: list[_Site] = []
 
-    def visit(node: ast.AST, function: str, text_args: bool) -> None:
+    def visit(node: ast.AST, function: str, text_args: bool, span: tuple[int, int], in_body: bool) -> None:
         for field, value in ast.iter_fields(node):
             if field in ("annotation", "returns", "type_comment", "decorator_list"):
                 continue
@@ -139,13 +144,21 @@ def _walk(tree: ast.Module) -> list[_Site]:
                                            and _call_name(node).endswith(_TEXT_CALLS))
                 if child_text and isinstance(child, ast.Constant) and isinstance(child.value, str):
                     continue
-                out.append(_Site(child, node, field, None if i < 0 else i, function))
+                child_span = span
+                if isinstance(child, (ast.stmt, ast.excepthandler)):
+                    body = getattr(child, "body", None)
+                    first = child.lineno
+                    child_span = ((first, max(first, body[0].lineno - 1)) if isinstance(body, list) and body
+                                  else (first, child.end_lineno or first))
+                child_in_body = in_body or (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                            and field == "body")
+                out.append(_Site(child, node, field, None if i < 0 else i, function, child_span, child_in_body))
                 inner = function
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     inner = child.name if function == "<module>" else f"{function}.{child.name}"
-                visit(child, inner, child_text and isinstance(child, ast.keyword))
+                visit(child, inner, child_text and isinstance(child, ast.keyword), child_span, child_in_body)
 
-    visit(tree, "<module>", False)
+    visit(tree, "<module>", False, (0, 0), False)
     return out
 
 
@@ -297,7 +310,8 @@ def enumerate_points(module: str, source: str) -> list[Point]:
                 key = f"{key}~{seen[key]}"
             out.append(Point(module=module, function=site.function, operator=op,
                              line=site.node.lineno, site=i, variant=v,  # type: ignore[attr-defined]
-                             original=original, mutated=mutated, key=key))
+                             original=original, mutated=mutated, key=key,
+                             span=site.span if site.in_body else (0, 0)))
     return out
 
 

@@ -24,8 +24,9 @@ REFERENCE = frozenset({
     "targets/reference.py", "targets/reference_nic.py", "serve_reference.py", "client_reference.py",
     "adapter.py",
 })
-#: packages of the reference target (deliberately broken references)
-REFERENCE_PACKAGES = ("mutants/",)
+#: packages of the reference target (deliberately broken references) and reference-side tooling
+#: (`mutation/` mutates `gossamer` and serves it to the targets; its cases are the catalogue's)
+REFERENCE_PACKAGES = ("mutants/", "mutation/")
 #: modules that may import the reference target's codec (`targets/reference.py`): the target
 #: factory, which opens it when asked to
 OPENS_REFERENCE = frozenset({"targets/__init__.py"})
