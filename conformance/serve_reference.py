@@ -193,14 +193,15 @@ class Server:
 
 
 def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: SlotConfig | None = None,
-          sessions: int = 0, ready_file: str | None = None) -> int:
+          sessions: int = 0, ready_file: str | None = None, trustee: type[ReferenceTrustee] | None = None) -> int:
     """Listen for bootstrap connections; serve `sessions` of them (0: forever)."""
     from nic_emu.provider import verbs
 
     v = verbs()
-    server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr)
+    server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr, trustee=trustee)
+    wrong = f" (WRONG trustee {trustee.__name__})" if trustee is not None else ""
     print(f"serve_reference: {v.__name__} device {device}, {threads} threads, listening on "
-          f"{host}:{server.port}", file=sys.stderr, flush=True)
+          f"{host}:{server.port}{wrong}", file=sys.stderr, flush=True)
     if ready_file:
         with open(ready_file, "w") as f:
             f.write(str(server.port))
@@ -231,10 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fallback-timeout-ms", type=int, default=5000, help="[FB-5], announced in the hello")
     p.add_argument("--sessions", type=int, default=0, help="stop after N sessions (0: serve forever)")
     p.add_argument("--ready-file", help="write the listening port here once listening")
+    p.add_argument("--wrong", metavar="NAME", help="serve a wrong trustee of conformance/mutants/live.py instead "
+                                                   "(the suite must fail or refuse it)")
     a = p.parse_args(argv)
-    return serve(a.host, a.port, a.device, threads=a.threads,
-                 config=SlotConfig(slot_size=a.slot_size, table_k=a.table_k,
-                                   fallback_timeout_ms=a.fallback_timeout_ms), sessions=a.sessions,
+    config = SlotConfig(slot_size=a.slot_size, table_k=a.table_k, fallback_timeout_ms=a.fallback_timeout_ms)
+    if a.wrong:
+        from .mutants.live import WRONG_TRUSTEES
+
+        cls = WRONG_TRUSTEES[a.wrong]
+        kw = {"threads": a.threads, "config": config, **cls.server}
+        with cls.active():
+            return serve(a.host, a.port, a.device, sessions=a.sessions, ready_file=a.ready_file, trustee=cls, **kw)
+    return serve(a.host, a.port, a.device, threads=a.threads, config=config, sessions=a.sessions,
                  ready_file=a.ready_file)
 
 

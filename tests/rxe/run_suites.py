@@ -16,11 +16,15 @@ this project's machines (no InfiniBand in the kernel, no module loading), it boo
 3. `conformance-live`: the reference trustee (`conformance.serve_reference`) on rxe1 in the
    background, `gossamer-conformance run --target live:198.18.0.2:7470 --device rxe0`: the
    trustee cases over real verbs.
-4. `conformance-live-client`: the client role: the suite listens on rxe0 as a trustee machine
+4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, `serve_reference --wrong`)
+   on rxe1, each of which the suite must fail (exit 1) naming what it broke: immediates
+   byte-swapped ([GEN-1], refused in seconds), versions [2, 2] ([BOOT-1]), responses on the client
+   thread's QP ([BOOT-8]).
+5. `conformance-live-client`: the client role: the suite listens on rxe0 as a trustee machine
    (`--target live-client:7471`), the reference client (`conformance.client_reference`) connects
    from rxe1 in another process; the `client` cases over real verbs.
 
-Junit files: `DIR/junit-rxe-{verbs,runtime,conformance,conformance-live,conformance-live-client}.xml` (DIR is shared
+Junit files: `DIR/junit-rxe-SUITE.xml` for each suite above (DIR is shared
 read-write with the guest). Prints a table of counts and times per suite; exits 0 only when every
 suite ran at least one test and none failed. The host side uses only the standard library, so it
 runs from a bare interpreter (tox's `skip_install` env) right after `standalone.py prepare`.
@@ -42,9 +46,16 @@ ROOT = Path(__file__).resolve().parents[2]
 GUEST_PYTHON = "/usr/bin/python3"
 #: pytest path prefix (as a junit classname) -> suite name
 PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime"}
-SUITES = ("verbs", "runtime", "conformance", "conformance-live", "conformance-live-client")
+SUITES = ("verbs", "runtime", "conformance", "conformance-live", "conformance-live-wrong", "conformance-live-client")
 LIVE_HOST, LIVE_PORT = "198.18.0.2", 7470  # rxe1's address in the guest (nic_emu/softroce)
 SUITE_HOST, CLIENT_PORT = "198.18.0.1", 7471  # rxe0's: the suite listening as a trustee ([ADPT-14])
+#: wrong trustees (conformance/mutants/live.py) served on rxe1: the suite must fail each (exit 1) and
+#: name the clause, over real verbs too: (name, case filters, what the output must say)
+WRONG_ON_RXE = (
+    ("imm-byte-swapped", (), "immediate byte-swapped"),
+    ("versions-2", (), "[BOOT-1]"),
+    ("answers-on-client-qp", ("live.response-qp",), "[BOOT-8]"),
+)
 
 
 def _say(msg: str) -> None:
@@ -96,6 +107,60 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
     return rc, time.monotonic() - t0
 
 
+def _live_wrong(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int, float]:
+    """Each wrong trustee of WRONG_ON_RXE on devices[1], the suite on devices[0]: the run must exit 1
+    and its output name what the trustee broke. One junit testcase per wrong trustee."""
+    t0 = time.monotonic()
+    cases: list[tuple[str, float, str | None]] = []
+    for i, (name, filters, says) in enumerate(WRONG_ON_RXE):
+        c0 = time.monotonic()
+        port = LIVE_PORT + 10 + i
+        ready = out / f"wrong-{name}.port"
+        ready.unlink(missing_ok=True)
+        log = (out / f"wrong-{name}.log").open("wb")
+        srv = subprocess.Popen(
+            [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
+             "--port", str(port), "--ready-file", str(ready), "--fallback-timeout-ms", "1000", "--wrong", name],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        problem: str | None = None
+        try:
+            deadline = time.monotonic() + 120
+            while not (ready.exists() and ready.read_text().strip()):
+                if srv.poll() is not None or time.monotonic() > deadline:
+                    problem = f"the wrong trustee {name} did not come up"
+                    break
+                time.sleep(0.1)
+            if problem is None:
+                argv = [GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target", f"live:{LIVE_HOST}:{port}",
+                        "--device", devices[0], "--timeout", "30", *filters]
+                _say("$ " + " ".join(argv))
+                res = subprocess.run(argv, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                text = res.stdout + res.stderr
+                print(text.strip()[-1500:], flush=True)
+                if res.returncode != 1 or says not in text:
+                    problem = f"exit {res.returncode}, expected 1 with {says!r} in the output"
+        finally:
+            srv.send_signal(signal.SIGTERM)
+            try:
+                srv.wait(10)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+                srv.wait()
+            log.close()
+        took = time.monotonic() - c0
+        _say(f"wrong trustee {name}: {'caught' if problem is None else 'NOT CAUGHT: ' + problem} ({took:.1f} s)")
+        cases.append((name, took, problem))
+    root = ET.Element("testsuites")
+    ts = ET.SubElement(root, "testsuite", name="rxe-conformance-live-wrong", tests=str(len(cases)),
+                       failures=str(sum(p is not None for _, _, p in cases)))
+    for name, took, problem in cases:
+        tc = ET.SubElement(ts, "testcase", classname="conformance-live-wrong", name=name, time=f"{took:.2f}")
+        if problem is not None:
+            ET.SubElement(tc, "failure", message=problem)
+    ET.ElementTree(root).write(out / "junit-rxe-conformance-live-wrong.xml", encoding="utf-8", xml_declaration=True)
+    return (1 if any(p is not None for _, _, p in cases) else 0), time.monotonic() - t0
+
+
 def _live_client(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int, float]:
     """The client role ([ADPT-14]): the suite listens on devices[0] as a trustee machine; the
     reference client connects from devices[1] in another process, once per case."""
@@ -141,6 +206,7 @@ def in_guest(out: Path, pytest_args: list[str]) -> int:
          "--junit", str(out / "junit-rxe-conformance.xml")], env)
     codes["conformance"] = rc
     codes["conformance-live"], times["conformance-live"] = _live(out, env, (devices[0], devices[1]))
+    codes["conformance-live-wrong"], times["conformance-live-wrong"] = _live_wrong(out, env, (devices[0], devices[1]))
     codes["conformance-live-client"], times["conformance-live-client"] = _live_client(
         out, env, (devices[0], devices[1]))
     (out / "times.txt").write_text("".join(f"{k} {v:.1f} {codes[k]}\n" for k, v in times.items()))
@@ -196,7 +262,7 @@ def report(out: Path) -> int:
     if pytest_junit.exists():
         _split_pytest_junit(pytest_junit)
         counts.update(_counts(pytest_junit))
-    for name in ("conformance", "conformance-live", "conformance-live-client"):
+    for name in ("conformance", "conformance-live", "conformance-live-wrong", "conformance-live-client"):
         p = out / f"junit-rxe-{name}.xml"
         if p.exists():
             counts.update(_counts(p))
