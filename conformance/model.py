@@ -36,7 +36,10 @@ class Target(Protocol):
     """An implementation under test. `call` answers one adapter op ([ADPT-3]).
 
     A target may also offer `take_stderr() -> str`: what it wrote to its standard error since the
-    last call (an adapter subprocess does); the runner records it with each case.
+    last call (an adapter subprocess does); the runner records it with each case. One that offers
+    `set_deadline(seconds)` enforces the runner's per-case deadline itself (an adapter, per answer);
+    any other gets it as SIGALRM (`runner.case_deadline`). `case_deadline` (seconds), when a target
+    has it, replaces the CLI's deadline for its cases (live targets wait for several responses).
     """
 
     name: str

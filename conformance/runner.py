@@ -1,13 +1,14 @@
 """Running cases against a target: one case at a time, each judged pass, fail, skip or error.
 
 Every case runs under a deadline (`DEFAULT_DEADLINE`, `--timeout`): a case that overruns it is an
-ERROR of that case and the run goes on with the next one. An adapter subprocess enforces it itself
-(it waits that long for each answer, then kills and restarts the adapter); for a target in this
-process the runner arms `SIGALRM` (`signal.setitimer`) in the main thread, whose handler raises
-`CaseTimeout` wherever the Python code is, and restores the previous handler and timer after the
-case. A hang inside C code (a blocking system call that is retried, a C extension's loop) cannot
-be interrupted in-process: the exception is raised when control returns to Python. Outside the
-main thread, or where there is no `SIGALRM`, in-process cases run without an interrupting deadline.
+ERROR of that case and the run goes on with the next one. A target with `set_deadline(seconds)`
+enforces it itself (an adapter subprocess waits that long for each answer, then kills the adapter,
+and starts a new one for the next case); for any other target, in this process, the runner arms
+`SIGALRM` (`signal.setitimer`) in the main thread, whose handler raises `CaseTimeout` wherever the
+Python code is, and restores the previous handler and timer after the case. A hang inside C code
+(a blocking system call that is retried, a C extension's loop) cannot be interrupted in-process:
+the exception is raised when control returns to Python. Outside the main thread, or where there is
+no `SIGALRM`, in-process cases run without an interrupting deadline.
 
 Each answer is checked against its op's CDDL schema ([ADPT-18], `conformance.schemas`) before it
 is judged; a mismatch fails the case with the path of the first wrong field.
@@ -124,8 +125,11 @@ def run_case(target: Target, case: Case, *, deadline: float | None = DEFAULT_DEA
         return CaseResult(case=case, verdict=Verdict.SKIP, message=f"target {target.name} lacks op {case.op!r}")
     t0 = time.perf_counter()
     got: Outcome | None = None
+    own = getattr(target, "set_deadline", None)
+    if own is not None:  # the target enforces the deadline itself (an adapter, per answer)
+        own(deadline)
     try:
-        with case_deadline(deadline):
+        with case_deadline(None if own is not None else deadline):
             got = target.call(case.op, wire_args(case))
             verdict, why = _judge(case, got, validate)
     except CaseTimeout as e:

@@ -17,6 +17,9 @@ from ..adapter import LEN, MAX_FRAME, encode_frame
 from ..model import Outcome, TargetBroken
 
 TIMEOUT = 10.0  # seconds for one answer ([ADPT-4]); a hang is an ERROR verdict ([ERR-1])
+#: Seconds an adapter may take to start and answer `hello` (an interpreter's imports, a JIT), at
+#: least: starting is not part of a case's deadline.
+START_TIMEOUT = 30.0
 #: At most this much of an adapter's standard error is kept per case (the end of it).
 STDERR_KEEP = 64 << 10
 
@@ -24,9 +27,10 @@ STDERR_KEEP = 64 << 10
 class AdapterTarget:
     """Runs `argv`, asks `hello` for its ops, then one request/answer per case.
 
-    A crash, a hang (no answer within `timeout` seconds, the run's per-case deadline) or a
-    malformed answer makes that case an ERROR and kills the adapter; the next case starts a new
-    one, so one bad input does not take the rest of the run down with it. The adapter's standard
+    A crash, a hang (no answer within `timeout` seconds: the run's per-case deadline, which the
+    runner passes with `set_deadline`; starting and `hello` get `START_TIMEOUT`) or a malformed
+    answer makes that case an ERROR and kills the adapter; the next case starts a new one, so one
+    bad input does not take the rest of the run down with it. The adapter's standard
     error goes to a file; `take_stderr()` returns what it wrote since the last call, and the runner
     shows it with each failing case.
     """
@@ -41,10 +45,16 @@ class AdapterTarget:
         os.close(fd)
         self._err_read = open(self._err_path, "rb")  # noqa: SIM115 - lives as long as the target
         self._start()
+        #: what the adapter wrote to stderr while starting, before the first case
+        self.startup_stderr = self.take_stderr()
 
     @property
     def capabilities(self) -> frozenset[str]:
         return self._ops
+
+    def set_deadline(self, seconds: float | None) -> None:
+        """The runner's per-case deadline: this target enforces it itself, per answer."""
+        self.timeout = seconds if seconds and seconds > 0 else TIMEOUT
 
     def _start(self) -> None:
         # O_APPEND: every adapter this target starts writes at the end, whatever we have read
@@ -53,7 +63,7 @@ class AdapterTarget:
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         finally:
             os.close(err)
-        got = self._exchange({"op": "hello"})
+        got = self._exchange({"op": "hello"}, max(self.timeout, START_TIMEOUT))
         if "ok" not in got or not isinstance(got["ok"], dict):
             raise TargetBroken(f"hello answered {got!r}")
         self._ops = frozenset(got["ok"].get("ops", ())) | {"hello"}
@@ -66,7 +76,7 @@ class AdapterTarget:
             data = f"[... {len(data) - STDERR_KEEP} bytes before omitted ...]\n".encode() + data[-STDERR_KEEP:]
         return data.decode("utf-8", "replace")
 
-    def _read(self, n: int, deadline: float) -> bytes:
+    def _read(self, n: int, deadline: float, timeout: float) -> bytes:
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         buf = b""
@@ -74,7 +84,7 @@ class AdapterTarget:
             sel.register(fd, selectors.EVENT_READ)
             while len(buf) < n:
                 if not sel.select(max(0.0, deadline - time.monotonic())):
-                    raise TargetBroken(f"no answer within {self.timeout:g} s (the adapter was killed)")
+                    raise TargetBroken(f"no answer within {timeout:g} s (the adapter was killed)")
                 chunk = os.read(fd, n - len(buf))
                 if not chunk:
                     try:
@@ -85,19 +95,20 @@ class AdapterTarget:
                 buf += chunk
         return buf
 
-    def _exchange(self, msg: Mapping[str, Any]) -> Outcome:
+    def _exchange(self, msg: Mapping[str, Any], timeout: float | None = None) -> Outcome:
         assert self._proc is not None and self._proc.stdin is not None
-        deadline = time.monotonic() + self.timeout
+        timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
         try:
             self._proc.stdin.write(encode_frame(dict(msg)))
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as e:
             raise TargetBroken(f"adapter stdin closed: {e}") from None
-        (n,) = LEN.unpack(self._read(4, deadline))
+        (n,) = LEN.unpack(self._read(4, deadline, timeout))
         if n > MAX_FRAME:
             raise TargetBroken(f"answer of {n} bytes")
         try:
-            got = cbor2.loads(self._read(n, deadline))
+            got = cbor2.loads(self._read(n, deadline, timeout))
         except TargetBroken:
             raise
         except Exception as e:
