@@ -133,7 +133,7 @@ def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotCo
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"seq {seq} is not a u32")
     if code not in BATCH_LEVEL:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-5", f"{code.name} is not a batch-level code")
-    room = config.slot_size - FRAMING - 8 - 8
+    room = config.slot_size - FRAMING - 4  # u32 n and the detail fit the slot: kept exactly (section 13)
     text = detail
     body = serial.dumps(text)
     while len(body) > room:  # keep the detail inside the slot; it is informative only ([ERR-3])

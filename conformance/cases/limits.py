@@ -39,6 +39,7 @@ from ._wire import (
     code,
     dreq,
     dresp,
+    error_response,
     frame,
     pad8,
     req,
@@ -322,6 +323,22 @@ def image_length() -> list[Probe]:
         _dec("past", "decode-16", "a 16-byte image whose header claims 32 bytes is TRUNCATED", img[:16],
              err("TRUNCATED")),
         _dec("past", "decode-7", "7 bytes hold no header: TRUNCATED", img[:7], err("TRUNCATED")),
+        _dec("at", "header-only", "8 bytes hold a header: it is judged (words 0: BAD_HEADER, [DEC-1] step 5 before 6)",
+             HDR.pack(1, 0, 1, 0), err("BAD_HEADER")),
+        _dec("at", "header-only-stale", "8 bytes hold a header: a wrong seq is STALE_SEQUENCE ([DEC-1] step 2)",
+             HDR.pack(2, 4, 1, 1), err("STALE_SEQUENCE"), expected_seq=1),
+        _land("past", "land-4", "a 4-byte WRITE: TRUNCATED, answered with the seq its 4 bytes carry ([RSP-5])",
+              [(U32.pack(1), 1)], [err_rsp(1, code("TRUNCATED"))]),
+    ]
+
+
+def table_fit() -> list[Probe]:
+    unknown = 0x0123_4567_89AB_CDEF
+    return [
+        _dec("at", "decode", "a table that ends exactly at the trailer is read: its unknown id is UNKNOWN_CLOSURE",
+             batch(1, [unknown], [], count=1), err("UNKNOWN_CLOSURE")),
+        _dec("past", "decode", "a table one id past the trailer is TRUNCATED before its ids are looked up",
+             batch(1, [unknown], [], count=1, table_len=2), err("TRUNCATED")),
     ]
 
 
@@ -417,6 +434,58 @@ def layout_width() -> list[Probe]:
     ]
 
 
+def param_width() -> list[Probe]:
+    def reg(side: str, spec: str, expect: Outcome) -> Probe:
+        d = Desc(f"conformance:limit-{spec}", "", "u8", spec)
+        return Probe(side=side, via="register", title=f"serialized parameter {spec!r}", op="register",
+                     args={"closures": wire([d])}, expect=expect, clauses=("DEC-7",))
+
+    return [reg("min", "cbor:1", ok({})), reg("below", "cbor:0", err("BAD_ARGUMENT")),
+            reg("at", "cbor:65536", ok({})), reg("past", "cbor:65537", err("BAD_ARGUMENT"))]
+
+
+def capture_values() -> list[Probe]:
+    kinds = {"u8": (0, 0xFF, "<B"), "u16": (0, 0xFFFF, "<H"), "u32": (0, 0xFFFF_FFFF, "<I"),
+             "u64": (0, (1 << 64) - 1, "<Q"), "i8": (-0x80, 0x7F, "<b"), "i16": (-0x8000, 0x7FFF, "<h"),
+             "i32": (-(1 << 31), (1 << 31) - 1, "<i"), "i64": (-(1 << 63), (1 << 63) - 1, "<q")}
+    out: list[Probe] = []
+    for kind, (lo, hi, fmt) in kinds.items():
+        for side, v, good in (("min", lo, True), ("below", lo - 1, False), ("at", hi, True), ("past", hi + 1, False)):
+            out.append(Probe(side=side, via=kind, title=f"{kind} value {v}", op="pack_capture",
+                             args={"capture": kind, "values": [v]},
+                             expect=ok({"data": struct.pack(fmt, v)}) if good else err("BAD_ARGUMENT"),
+                             clauses=("ADPT-9",)))
+    return out
+
+
+def error_detail_fit() -> list[Probe]:
+    def enc(side: str, n: int) -> Probe:
+        text = "d" * (n - 3)  # a text of 256..65535 bytes has a 3-byte CBOR head
+        image = error_response(9, code("TORN"), text)
+        want = ok({"image": image}) if len(image) <= 1024 else err("(cut freely)")
+        return Probe(side=side, via="", title=f"encode_error_response given a detail of {n} CBOR bytes",
+                     op="encode_error_response",
+                     args={"config": cfg(), "seq": 9, "code": "TORN", "detail": text}, expect=want,
+                     check=None if len(image) <= 1024 else _cut_detail, clauses=("CHOICE-1", "ERR-3"))
+
+    return [enc("at", 1004), enc("past", 1005)]
+
+
+def _cut_detail(c: Case, got: Outcome) -> str | None:
+    """A detail too long for the slot is cut as the encoder likes (section 13); the image must still
+    be an error response of at most S bytes with the header the spec pins."""
+    img = got.get("ok", {}).get("image") if isinstance(got.get("ok"), dict) else None
+    if not isinstance(img, bytes):
+        return f"expected an image, got {got!r:.80}"
+    size = c.args["config"]["slot_size"]
+    if not 16 <= len(img) <= size or len(img) % 8 or img[:8] != img[-8:]:
+        return f"an error response of {len(img)} bytes does not fit a slot of {size} ([RSP-5])"
+    seq, words, count, status = HDR.unpack_from(img)
+    if (seq, words, count, status) != (c.args["seq"], len(img) // 8, 0, code(c.args["code"])):
+        return f"header {(seq, words, count, status)} ([RSP-5])"
+    return None
+
+
 def cbor_depth() -> list[Probe]:
     def chk(side: str, via: str, title: str, data: bytes, good: bool) -> Probe:
         return Probe(side=side, via=via, title=title, op="check_cbor", args={"data": data},
@@ -485,6 +554,8 @@ def param_length() -> list[Probe]:
     img_at = batch(1, [ECHO.id], [raw(len(fits), fits)])
     img_past = batch(1, [ECHO.id], [raw(len(fits) + 1, fits)])
     assert len(img_at) == len(img_past) == 1024
+    u32c = Desc("conformance:limit-u32-cbor", "u32", "cbor", "cbor")
+    n_field = batch(1, [u32c.id], [U64.pack(P) + U32.pack(9) + U32.pack(0)])  # n ends exactly at the trailer
     s_img = batch(1, [ECHO.id], [raw(1024, fits)])
     o_img = batch(1, [ECHO.id], [raw(1025, fits)])
     return [
@@ -492,6 +563,9 @@ def param_length() -> list[Probe]:
              _decoded(1, [ECHO.id], [dreq(P, ECHO.id, b"", fits)])),
         _dec("past", "decode", "n one byte longer: the parameter runs into the trailer, TRUNCATED", img_past,
              err("TRUNCATED")),
+        _dec("at", "n-field", "a length field that ends exactly at the trailer, n = 0: decoded (its CBOR is checked "
+             "when it runs)", n_field, _decoded(1, [u32c.id], [dreq(P, u32c.id, U32.pack(9), b"")]),
+             closures=standard(u32c)),
         _dec("at", "decode-s", "n = S, not over S: TRUNCATED (it runs past the trailer), not OVERSIZE", s_img,
              err("TRUNCATED")),
         _dec("past", "decode-s", "n = S + 1 is OVERSIZE (checked before TRUNCATED)", o_img, err("OVERSIZE")),
@@ -545,6 +619,7 @@ def detail_length() -> list[Probe]:
         return h + body + h
 
     text = cbor("trailer differs")  # 16 bytes: u32 n and the detail take 20, padded to 24
+    exact = cbor("abc")  # 4 bytes: u32 n and the detail take 8, no padding
 
     def dec(side: str, via: str, title: str, image: bytes, expect: Outcome) -> Probe:
         return Probe(side=side, via=via, title=title, op="decode_response_batch",
@@ -558,6 +633,8 @@ def detail_length() -> list[Probe]:
             err("TRUNCATED")),
         dec("at", "", "a detail that ends exactly where its padding does", img(len(text), text),
             ok({"seq": 7, "status": code("TORN"), "responses": [], "detail": "trailer differs"})),
+        dec("at", "exact", "a detail that ends exactly at the trailer, no padding", img(len(exact), exact),
+            ok({"seq": 7, "status": code("TORN"), "responses": [], "detail": "abc"})),
         dec("past", "", "n one longer than the bytes before the trailer: TRUNCATED", img(len(text) + 5, text),
             err("TRUNCATED")),
         dec("past", "spare", "8 spare bytes after the padded detail: BAD_HEADER", img(len(text), text, 8),
@@ -573,6 +650,11 @@ def seq_range() -> list[Probe]:
     def nxt(side: str, via: str, s: int, want: int) -> Probe:
         return Probe(side=side, via=via, title=f"the seq after {s:#x} is {want:#x}", op="next_seq", args={"seq": s},
                      expect=ok({"seq": want}))
+
+    def ersp(side: str, s: int, expect: Outcome) -> Probe:
+        return Probe(side=side, via="error-response", title=f"an error response of seq {s:#x} ([DEC-8]: any u32)",
+                     op="encode_error_response", args={"config": cfg(), "seq": s, "code": "TORN", "detail": "x"},
+                     expect=expect, clauses=("DEC-8", "RSP-5"))
 
     def fr(side: str, s: int, expect: Outcome) -> Probe:
         return Probe(side=side, via="frame", title=f"a frame of seq {s:#x}", op="encode_frame",
@@ -600,6 +682,10 @@ def seq_range() -> list[Probe]:
                                                                               "body": None}]},
               expect=ok({"image": rsp_batch(top, [rsp_entry(0)]), "frames": []})),
         fr("at", top, ok({"frame": frame(1, 0, top, 0, b"x")})),
+        fr("min", 0, ok({"frame": frame(1, 0, 0, 0, b"x")})),
+        ersp("at", top, ok({"image": error_response(top, code("TORN"), "x")})),
+        ersp("min", 0, ok({"image": error_response(0, code("TORN"), "x")})),
+        ersp("past", top + 1, err("BAD_ARGUMENT")),
         fr("past", top + 1, err("BAD_ARGUMENT")),
     ]
 
@@ -660,6 +746,7 @@ def trust_counter() -> list[Probe]:
         mint("at", "mint", 1, 2, 0xFFFF_FFFE, ok({"id": (1 << 48) | (2 << 32) | 0xFFFF_FFFF})),
         mint("past", "mint", 1, 2, 0xFFFF_FFFF, err("BAD_ARGUMENT")),
         mint("at", "fields", 0xFFFF, 0xFFFF, 0, ok({"id": 0xFFFF_FFFF_0000_0001})),
+        mint("min", "fields", 0, 0, 0, ok({"id": 1})),
         mint("past", "machine", 0x10000, 0, 0, err("BAD_ARGUMENT")),
         mint("past", "thread", 0, 0x10000, 0, err("BAD_ARGUMENT")),
     ]
@@ -702,8 +789,11 @@ def rsp_placement() -> list[Probe]:
     err_past = cbor("e" * 982)  # 985 bytes: 1000
     e_at = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_at}, small, small]
     e_past = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_past}, small, small]
+    full = [small] * 126  # 16 + 126 * 8 = 1024: the most 8-byte entries a slot holds
     big_at, big_past = 997, 998  # BIG returns bytes(n): 1000 / 1001 bytes of CBOR, one entry of 1008 / 1016
     return [
+        enc("at", "all-small", "126 entries of 8 bytes fill the slot exactly", full, rsp_batch(4, [rsp_entry(0)] * 126),
+            []),
         enc("at", "first", "entry 0 of 3 ends 16 bytes before S: inline", first,
             rsp_batch(4, [rsp_entry(0, b"", at0), rsp_entry(0), rsp_entry(0)]), []),
         enc("past", "first", "one byte more and entry 0 travels as a frame", firstp,
@@ -782,6 +872,14 @@ LIMITS: tuple[Limit, ...] = (
           "payload_len", lower=False, probes=frame_payload_length),
     Limit(name="layout-width", clauses=("LAYOUT-1",), value="bytesN with 1 <= N <= 65536", lower=True,
           probes=layout_width),
+    Limit(name="param-width", clauses=("LAYOUT-2",), value="cbor:M with 1 <= M <= 65536", lower=True,
+          probes=param_width),
+    Limit(name="capture-values", clauses=("LAYOUT-1",), value="each integer field holds its type's range",
+          lower=True, probes=capture_values),
+    Limit(name="table-fit", clauses=("SLOT-8", "DEC-1"), value="the table ends at or before the trailer",
+          lower=False, probes=table_fit),
+    Limit(name="error-detail-fit", clauses=("RSP-5",), value="a given detail is kept exactly while 16 + align8(4 "
+          "+ n) <= S", lower=False, probes=error_detail_fit),
     Limit(name="cbor-depth", clauses=("SER-2",), value="nesting at most 64 deep", lower=False, probes=cbor_depth),
     Limit(name="cbor-size", clauses=("SER-2",), value="an item's lengths within the bytes given", lower=False,
           probes=cbor_size),

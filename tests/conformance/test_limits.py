@@ -295,6 +295,36 @@ OFF_BY_ONE: dict[str, list[tuple[str, Patch]]] = {
                       _set((gossamer.request, "FRAMING", 8)))],
 }
 
+def _source(module: Any, old: str, new: str, *where: tuple[Any, str]) -> Patch:
+    """A single-change mutant of `module`'s source; each `(namespace, name)` is pointed at the mutant's."""
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        mutant = _mutant_module(module, old, new)
+        for ns, name in where:
+            mp.setattr(ns, name, getattr(mutant, name))
+    return patch
+
+
+def _ranges(lo: int, hi: int) -> Patch:
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        table = vars(gossamer.layout)["_RANGES"]
+        mp.setattr(gossamer.layout, "_RANGES", {k: (a + lo, b + hi) for k, (a, b) in table.items()})
+    return patch
+
+
+_TABLE_CHECK = '    if off > end:\n        raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"table'
+
+OFF_BY_ONE.update({
+    "param-width": [("cbor:65536 refused", _source(gossamer.layout, "1 <= int(fixed.group(1)) <= 65536",
+                                                   "1 <= int(fixed.group(1)) < 65536", (ref_target, "ParamSpec")))],
+    "capture-values": [("the top value refused", _ranges(0, -1)), ("the bottom value refused", _ranges(1, 0))],
+    "table-fit": [("a table ending at the trailer is TRUNCATED",
+                   _source(gossamer.batch, _TABLE_CHECK, _TABLE_CHECK.replace(">", ">="),
+                           (ref_target, "decode_request_batch")))],
+    "error-detail-fit": [("a detail that fits is cut", _source(
+        gossamer.response, "room = config.slot_size - FRAMING - 4", "room = config.slot_size - FRAMING - 12",
+        (ref_target, "encode_error_response")))],
+})
+
 ROWS = {r.name: r for r in LIMITS}
 PROOFS = [(row, label, patch) for row, items in OFF_BY_ONE.items() for label, patch in items]
 
