@@ -44,6 +44,11 @@ ACCEPT: list[tuple[str, str, bytes]] = [
     ("tag-2-text", "tag 2 (a bignum) around a text string", b"\xc2\x61a"),
     ("simple-16", "the simple value 16", b"\xf0"),
     ("simple-255", "the simple value 255 in two bytes", b"\xf8\xff"),
+    ("simple-32", "the simple value 32, the least one in two bytes", b"\xf8\x20"),
+    ("chunk-1-byte-length", "an indefinite byte string whose chunk has a 1-byte length", b"\x5f\x58\x01a\xff"),
+    ("chunk-8-byte-length", "an indefinite byte string whose chunk has an 8-byte length",
+     b"\x5f\x5b" + bytes(7) + b"\x01a\xff"),
+    ("text-chunk-1-byte-length", "an indefinite text string whose chunk has a 1-byte length", b"\x7f\x78\x01a\xff"),
     ("undefined", "undefined", b"\xf7"),
 ]
 
@@ -58,6 +63,7 @@ REFUSE: list[tuple[str, str, bytes]] = [
     ("chunk-wrong-type", "a text chunk inside an indefinite byte string", b"\x5f\x61a\xff"),
     ("chunk-indefinite", "an indefinite chunk inside an indefinite byte string", b"\x5f\x5f\xff\xff"),
     ("missing-break", "an indefinite-length array without its break", b"\x9f\x01"),
+    ("string-missing-break", "an indefinite-length byte string without its break", b"\x5f\x41a"),
     ("stray-break", "a break byte as the item", b"\xff"),
     ("simple-two-byte-low", "a two-byte simple value below 32", b"\xf8\x10"),
     ("reserved-28", "additional information 28", b"\x1c"),

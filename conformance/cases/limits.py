@@ -609,6 +609,10 @@ def hello_fields() -> list[Probe]:
         _hello("past", "machine", "machine 0x10000 is refused", False, machine=0x10000),
         _hello("at", "threads", "threads 0xFFFF is accepted", True, threads=0xFFFF),
         _hello("past", "threads", "threads 0x10000 is refused", False, threads=0x10000),
+        _hello("below", "versions-negative", "versions [-1, 1] are not two unsigned integers", False, versions=[-1, 1]),
+        _hello("below", "versions-bool", "versions [true, true] are not integers ([DEC-5] step 7)", False,
+               versions=[True, True]),
+        _hello("min", "versions-zero", "versions [0, 1] are two unsigned integers", True, versions=[0, 1]),
     ]
 
 
@@ -887,7 +891,8 @@ LIMITS: tuple[Limit, ...] = (
           "n <= S (OVERSIZE)", lower=False, probes=param_length),
     Limit(name="hello-size", clauses=("BOOT-4",), value="a bootstrap message is at most 1 MiB", lower=False,
           probes=hello_size),
-    Limit(name="hello-fields", clauses=("BOOT-2",), value="machine and threads are 16-bit", lower=False,
+    Limit(name="hello-fields", clauses=("BOOT-2",), value="machine and threads are 16-bit; versions two unsigned "
+          "integers", lower=True,
           probes=hello_fields),
     Limit(name="detail-length", clauses=("RSP-5",), value="an error response's detail: 0 <= n, 8 + align8(4 + n) "
           "= L - 8", lower=True, probes=detail_length),
