@@ -27,7 +27,7 @@ REFERENCE = ReferenceTarget()
 CLOSURES = wire((*STANDARD, *K[:6]))
 SHAPES = shapes(CLOSURES)
 IDS = sorted(SHAPES)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # examples: the profile
 
 
 def _norm(v: Any) -> Any:

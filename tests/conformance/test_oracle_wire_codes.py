@@ -88,15 +88,9 @@ def test_a_reference_that_moves_a_code_fails(moved: dict[str, int]) -> None:
     # the failures are the cases that read the code out of bytes; {"error": NAME} answers still match
     by_name = [cid for cid in failed if next(c for c in cases if c.id == cid).expect.get("error") in moved]
     assert not by_name, f"cases judged by name failed too: {by_name}"
-
-
-@pytest.mark.parametrize("moved", [{name: UNUSED} for name in sorted(codes.BATCH_LEVEL)], indirect=True,
-                         ids=sorted(codes.BATCH_LEVEL))
-def test_each_batch_code_is_pinned_by_its_own_case(moved: dict[str, int]) -> None:
-    """hostile.land-code-* read each batch code out of an [RSP-5] header: each fails on its own code."""
-    (name,) = moved
-    _, failed = _failures(moved)
-    assert f"hostile.land-code-{name.lower().replace('_', '-')}" in failed
+    # hostile.land-code-* read each batch code out of an [RSP-5] header: each fails on its own code
+    for name in set(moved) & codes.BATCH_LEVEL:
+        assert f"hostile.land-code-{name.lower().replace('_', '-')}" in failed
 
 
 def test_the_same_cases_pass_unpatched() -> None:
