@@ -47,6 +47,7 @@ from ._wire import (
     rsp_batch,
     rsp_entry,
     stub,
+    word,
 )
 from .bootstrap import hello, msg
 from .landing import err_rsp, land_check
@@ -563,6 +564,8 @@ def param_length() -> list[Probe]:
              _decoded(1, [ECHO.id], [dreq(P, ECHO.id, b"", fits)])),
         _dec("past", "decode", "n one byte longer: the parameter runs into the trailer, TRUNCATED", img_past,
              err("TRUNCATED")),
+        _dec("past", "n-field", "an entry that ends after its word: the length field is past the trailer, TRUNCATED "
+             "(not a length read from the trailer)", batch(0x10000, [ECHO.id], [word(P, 0)]), err("TRUNCATED")),
         _dec("at", "n-field", "a length field that ends exactly at the trailer, n = 0: decoded (its CBOR is checked "
              "when it runs)", n_field, _decoded(1, [u32c.id], [dreq(P, u32c.id, U32.pack(9), b"")]),
              closures=standard(u32c)),
@@ -794,10 +797,17 @@ def rsp_placement() -> list[Probe]:
     e_at = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_at}, small, small]
     e_past = [{"status": code("CLOSURE_RAISED"), "result": b"", "body": err_past}, small, small]
     full = [small] * 126  # 16 + 126 * 8 = 1024: the most 8-byte entries a slot holds
+    many_at, many_past = cbor(bytes(925)), cbor(bytes(933))  # entries of 936 and 944 bytes, then 9 more
     big_at, big_past = 997, 998  # BIG returns bytes(n): 1000 / 1001 bytes of CBOR, one entry of 1008 / 1016
     return [
         enc("at", "all-small", "126 entries of 8 bytes fill the slot exactly", full, rsp_batch(4, [rsp_entry(0)] * 126),
             []),
+        enc("at", "many-after", "entry 0 of 10 with 9 entries reserved after it (8 bytes each): inline",
+            [{"status": 0, "result": b"", "body": many_at}, *[small] * 9],
+            rsp_batch(4, [rsp_entry(0, b"", many_at), *[rsp_entry(0)] * 9]), []),
+        enc("past", "many-after", "8 bytes more: the 9 reservations no longer fit, entry 0 travels as a frame",
+            [{"status": 0, "result": b"", "body": many_past}, *[small] * 9],
+            rsp_batch(4, [rsp_entry(1, n=len(many_past)), *[rsp_entry(0)] * 9]), [frame(2, 6, 4, 0, many_past)]),
         enc("at", "first", "entry 0 of 3 ends 16 bytes before S: inline", first,
             rsp_batch(4, [rsp_entry(0, b"", at0), rsp_entry(0), rsp_entry(0)]), []),
         enc("past", "first", "one byte more and entry 0 travels as a frame", firstp,

@@ -325,6 +325,11 @@ OFF_BY_ONE.update({
         (ref_target, "encode_error_response")))],
 })
 
+OFF_BY_ONE["rsp-placement"].append(("7 bytes reserved per later entry", _source(
+    gossamer.response, "8 * (count - 1 - i) <= s", "7 * (count - 1 - i) <= s", (ref_target, "encode_response_batch"))))
+OFF_BY_ONE["param-length"].append(("the length field read from the trailer", _source(
+    gossamer.batch, "if off + 4 > end:", "if off + 0 > end:", (ref_target, "decode_request_batch"))))
+
 ROWS = {r.name: r for r in LIMITS}
 PROOFS = [(row, label, patch) for row, items in OFF_BY_ONE.items() for label, patch in items]
 
