@@ -152,7 +152,8 @@ static long wf_item(const u8 *d, size_t n, size_t pos, int depth) {
 }
 static int cbor_one_item(const u8 *d, size_t n) { long e = wf_item(d, n, 0, 0); return e >= 0 && (size_t)e == n; }
 
-/* ------------------------------------------------------------------ CBOR decoding into values (definite lengths) */
+/* ------------------------------------------------------------------ CBOR decoding into values ([DEC-6]: indefinite
+ * lengths too; callers check well-formedness with wf_item first) */
 enum { T_UINT, T_NINT, T_BYTES, T_TEXT, T_ARRAY, T_MAP, T_FALSE, T_TRUE, T_NULL, T_UNDEF, T_FLOAT };
 typedef struct val { int t; uint64_t u; double f; const u8 *p; size_t n; struct val *items; } val;
 
@@ -161,6 +162,26 @@ static double half_to_double(uint16_t h) {
     if (e == 0) v = ldexp(m, -24); else if (e == 31) v = m ? NAN : INFINITY; else v = ldexp(m + 1024, e - 25);
     return (h & 0x8000) ? -v : v;
 }
+static size_t parse(const u8 *d, size_t n, size_t pos, val *out, int depth);
+/* An indefinite-length string (its chunks joined) or array or map (its items up to the break). */
+static size_t parse_indefinite(const u8 *d, size_t n, size_t pos, int major, val *out, int depth) {
+    buf s = {0}; size_t cnt = 0, cap = 8; val *items = amalloc(sizeof(val) * cap);
+    while (pos < n && d[pos] != 0xFF) {
+        if (major <= 3) {
+            val ch; pos = parse(d, n, pos, &ch, depth + 1);
+            if (ch.t != (major == 2 ? T_BYTES : T_TEXT)) fail("BAD_ARGUMENT");
+            bput(&s, ch.p, ch.n);
+            continue;
+        }
+        if (cnt == cap) { val *more = amalloc(sizeof(val) * cap * 2); memcpy(more, items, sizeof(val) * cap); items = more; cap *= 2; }
+        pos = parse(d, n, pos, &items[cnt++], depth + 1);
+    }
+    if (pos >= n || (major == 5 && cnt % 2)) fail("BAD_ARGUMENT");
+    memset(out, 0, sizeof *out);
+    if (major <= 3) { out->t = major == 2 ? T_BYTES : T_TEXT; out->p = s.p ? s.p : d; out->n = s.n; }
+    else { out->t = major == 4 ? T_ARRAY : T_MAP; out->n = major == 5 ? cnt / 2 : cnt; out->items = items; }
+    return pos + 1;
+}
 static size_t parse(const u8 *d, size_t n, size_t pos, val *out, int depth) {
     if (pos >= n || depth > 200) fail("BAD_ARGUMENT");
     u8 ib = d[pos++];
@@ -168,6 +189,7 @@ static size_t parse(const u8 *d, size_t n, size_t pos, val *out, int depth) {
     uint64_t arg = 0;
     if (info < 24) arg = info;
     else if (info <= 27) { int w = 1 << (info - 24); if (pos + w > n) fail("BAD_ARGUMENT"); for (int i = 0; i < w; i++) arg = arg << 8 | d[pos + i]; pos += w; }
+    else if (info == 31 && major >= 2 && major <= 5) return parse_indefinite(d, n, pos, major, out, depth);
     else fail("BAD_ARGUMENT");
     memset(out, 0, sizeof *out);
     switch (major) {
@@ -570,7 +592,7 @@ static const char *CODE_NAMES[] = {"OK", "FALLBACK", "UNKNOWN_CLOSURE", "BAD_PRO
 static int code_value(int idx) { return idx < 2 ? idx : 0x10 + idx - 2; }
 
 static void error_response(buf *img, uint32_t seq, int code, const char *detail, config c) {
-    size_t room = c.slot_size - 16 - 16, dl = strlen(detail);
+    size_t room = c.slot_size - 16 - 4, dl = strlen(detail); /* a detail that fits is kept exactly (section 13) */
     buf d = {0};
     for (;;) { d.n = 0; c_textn(&d, (const u8 *)detail, dl); if (d.n <= room) break; size_t cut = d.n - room + 1; dl = dl > cut ? dl - cut : 0; }
     size_t len = 16 + align8(4 + d.n);
