@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .oracle import codes
+
 #: the protocol versions the suite speaks ([BOOT-1]; this document is version 1)
 SUITE_VERSIONS = (1, 1)
 #: [BOOT-2]'s seven required keys
@@ -27,7 +29,8 @@ RDMA_KEYS = ("gid", "qpns", "psn", "slots", "request_slots", "response_slots", "
 #: the shape of trustee the catalogue is written for ([ADPT-13])
 DRIVABLE = {"min_threads": 2, "slot_size": 1024, "table_k": 4}
 
-MALFORMED_CBOR, BAD_HEADER, VERSION_MISMATCH = 0x14, 0x18, 0x1A
+MALFORMED_CBOR, BAD_HEADER, VERSION_MISMATCH = (codes.value(n) for n in ("MALFORMED_CBOR", "BAD_HEADER",
+                                                                           "VERSION_MISMATCH"))
 
 
 class HelloViolation(Exception):

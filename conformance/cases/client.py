@@ -17,13 +17,13 @@ from typing import Any
 
 from ..closures import ADD, BIG, ECHO, GET, NOP, RAISE, K, standard
 from ..model import Case, Outcome, ok
-from ._wire import HDR, U64, batch, case, cbor, cfg, error_response, frame, req_entry, rsp_batch, rsp_entry, stub
+from ._wire import HDR, U64, batch, case, cbor, cfg, code, error_response, frame, req_entry, rsp_batch, rsp_entry, stub
 
 T = 2  # the suite's trustee threads; the client mirrors them ([BOOT-8])
 X = 0x4000_0000_1000  # properties the suite announces ([ADPT-15])
 Y = 0x4000_0000_2000
 OK, FALLBACK = 0, 1
-CODES = {"BAD_PROPERTY": 0x11, "CLOSURE_RAISED": 0x19, "UNKNOWN_CLOSURE": 0x10}
+CODES = {n: code(n) for n in ("BAD_PROPERTY", "CLOSURE_RAISED", "UNKNOWN_CLOSURE")}  # SPEC.md's table
 
 
 def slot(c: int, t: int) -> int:

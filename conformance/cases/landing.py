@@ -9,7 +9,7 @@ from typing import Any
 
 from ..closures import ADD
 from ..model import Case, Outcome, err, ok
-from ._wire import HDR, batch, case, cfg, req_entry
+from ._wire import HDR, batch, case, cfg, code, req_entry
 from .requests import CL, P, u64
 
 
@@ -66,14 +66,14 @@ def cases() -> list[Case]:
          [{"seq": 1, "count": 1}, {"seq": 2, "count": 1}, {"seq": 3, "count": 1}])
     land("land.replay", "a replayed image is STALE_SEQUENCE and does not consume the seq",
          ["LAND-5", "FLOW-5", "RSP-5", "ADPT-9", "CHOICE-1"], [(img(1), 1), (img(1), 1), (img(2), 2)],
-         [{"seq": 1, "count": 1}, err_rsp(1, 0x13), {"seq": 2, "count": 1}])
+         [{"seq": 1, "count": 1}, err_rsp(1, code("STALE_SEQUENCE")), {"seq": 2, "count": 1}])
     land("land.rejected-consumes-seq", "a torn batch is rejected and consumes its seq",
          ["FLOW-5", "SLOT-7", "RSP-5", "CHOICE-1"], [(img(1, trailer=bytes(8)), 1), (img(2), 2)],
-         [err_rsp(1, 0x17), {"seq": 2, "count": 1}])
+         [err_rsp(1, code("TORN")), {"seq": 2, "count": 1}])
     land("land.imm-names-other-seq", "the completion names seq 2 but the slot still holds batch 1",
-         ["LAND-3", "LAND-5"], [(img(1), 2)], [err_rsp(1, 0x13)])
+         ["LAND-3", "LAND-5"], [(img(1), 2)], [err_rsp(1, code("STALE_SEQUENCE"))])
     land("land.skip-ahead", "a batch that skips a seq is stale", ["LAND-4", "LAND-5"],
-         [(img(2), 2), (img(1), 1)], [err_rsp(2, 0x13), {"seq": 1, "count": 1}])
+         [(img(2), 2), (img(1), 1)], [err_rsp(2, code("STALE_SEQUENCE")), {"seq": 1, "count": 1}])
 
     def ev(cid: str, title: str, clauses: list[str], role: str, events: list[str], want: list[str]) -> None:
         add(cid, title, clauses, "slot_events", {"role": role, "events": events}, ok({"results": want}))

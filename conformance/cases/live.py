@@ -29,12 +29,11 @@ from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, standard
 from ..live_hello import HelloViolation, check_trustee_hello
 from ..live_wire import FALLBACK, Walked, fixed_size, walk_response
 from ..model import Case, Outcome, ok
+from ..oracle import codes
 from ._wire import FRAME, HDR, MAGIC, U32, batch, case, cbor, cfg, frame, req_entry, stub, word
 
 #: section 9's codes as bytes on the wire (cases compare wire values)
-CODE = {"OK": 0x00, "FALLBACK": 0x01, "UNKNOWN_CLOSURE": 0x10, "BAD_PROPERTY": 0x11, "TRUNCATED": 0x12,
-        "STALE_SEQUENCE": 0x13, "MALFORMED_CBOR": 0x14, "OVERSIZE": 0x15, "FALLBACK_TIMEOUT": 0x16, "TORN": 0x17,
-        "BAD_HEADER": 0x18, "CLOSURE_RAISED": 0x19, "BAD_FRAME": 0x1B}
+CODE = {c.name: c.value for c in codes.TABLE}  # parsed from SPEC.md's table (conformance.oracle.codes)
 NAME = {v: k for k, v in CODE.items()}
 X = 0x5000_0000_1000  # a property the case seeds on trustee thread 0
 TRUST_ID = 0x0001_0001_0000_0001  # machine 1, thread 1, counter 1 ([TRUST-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ..model import Case, err, ok
-from ._wire import HDR, case, cbor, cfg, dresp, error_response, frame, pad8, rsp_batch, rsp_batch_raw, rsp_entry
+from ._wire import HDR, case, cbor, cfg, code, dresp, error_response, frame, pad8, rsp_batch, rsp_batch_raw, rsp_entry
 
 
 def cases() -> list[Case]:
@@ -15,9 +15,10 @@ def cases() -> list[Case]:
         out.append(case(cid, title, clauses, op, args, expect, tags=("codec", "response")))
 
     r8 = struct.pack("<Q", 42)
-    img = rsp_batch(3, [rsp_entry(0, r8), rsp_entry(0, b"", cbor([1, "x"])), rsp_entry(0x11, b"", cbor("no"))])
+    img = rsp_batch(3, [rsp_entry(0, r8), rsp_entry(0, b"", cbor([1, "x"])),
+                        rsp_entry(code("BAD_PROPERTY"), b"", cbor("no"))])
     resps = [{"status": 0, "result": r8, "body": None}, {"status": 0, "result": b"", "body": cbor([1, "x"])},
-             {"status": 0x11, "result": b"", "body": cbor("no")}]
+             {"status": code("BAD_PROPERTY"), "result": b"", "body": cbor("no")}]
     add("rsp.encode.mixed", "fixed result, CBOR result and an error entry, in request order",
         ["RSP-2", "RSP-3", "GEN-1", "GEN-2", "ERR-2"], "encode_response_batch",
         {"config": cfg(), "seq": 3, "slot_id": 0, "responses": resps}, ok({"image": img, "frames": []}))
@@ -25,7 +26,7 @@ def cases() -> list[Case]:
         ["RSP-2", "RSP-3", "ADPT-7"], "decode_response_batch",
         {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 3, "imm_seq16": 3},
         ok({"seq": 3, "status": 0, "detail": "", "responses": [
-            dresp(0, r8), dresp(0, b"", cbor([1, "x"])), dresp(0x11, b"", cbor("no"))]}))
+            dresp(0, r8), dresp(0, b"", cbor([1, "x"])), dresp(code("BAD_PROPERTY"), b"", cbor("no"))]}))
     # [RSP-4]: entry 0 takes 896 bytes; entry 1 (112) would end exactly at S, leaving no room for
     # entry 2 even as a stub (16 + 896 + 112 + 8 > 1024), so entry 1 becomes a stub; entry 2 fits inline.
     b0, b1 = cbor(bytes(885)), cbor(bytes(102))  # 888 and 104 bytes of CBOR
@@ -50,14 +51,14 @@ def cases() -> list[Case]:
         ["RSP-4", "FB-3"], "encode_response_batch",
         {"config": cfg(), "seq": 1, "slot_id": 0, "responses": [{"status": 0, "result": b"", "body": over}]},
         ok({"image": rsp_batch(1, [rsp_entry(1, n=len(over))]), "frames": [frame(2, 0, 1, 0, over)]}))
-    err_img = error_response(4, 0x17, "trailer differs")
+    err_img = error_response(4, code("TORN"), "trailer differs")
     add("rsp.encode.batch-error", "a rejected batch is answered with count 0, the code, and a CBOR detail",
         ["RSP-5", "ERR-2"], "encode_error_response",
         {"config": cfg(), "seq": 4, "code": "TORN", "detail": "trailer differs"}, ok({"image": err_img}))
     add("rsp.decode.batch-error", "decode an error response: status and detail",
         ["RSP-5", "ERR-3"], "decode_response_batch",
         {"config": cfg(), "results": ["u64", "u64"], "image": err_img, "expected_seq": 4},
-        ok({"seq": 4, "status": 0x17, "responses": [], "detail": "trailer differs"}))
+        ok({"seq": 4, "status": code("TORN"), "responses": [], "detail": "trailer differs"}))
     add("rsp.decode.stale", "a response whose seq is not the unanswered batch's",
         ["RSP-6", "RSP-1"], "decode_response_batch",
         {"config": cfg(), "results": ["u64", "cbor", "u64"], "image": img, "expected_seq": 4},
@@ -88,30 +89,31 @@ def cases() -> list[Case]:
         err("BAD_ARGUMENT"))
     add("rsp.encode.error-seq-zero", "an error response carries the rejected header's seq, even 0", ["DEC-8", "RSP-5"],
         "encode_error_response", {"config": cfg(), "seq": 0, "code": "STALE_SEQUENCE", "detail": "seq 0"},
-        ok({"image": error_response(0, 0x13, "seq 0")}))
-    no_detail = rsp_batch_raw(6, 0, 0x17, bytes(8))
+        ok({"image": error_response(0, code("STALE_SEQUENCE"), "seq 0")}))
+    no_detail = rsp_batch_raw(6, 0, code("TORN"), bytes(8))
     add("rsp.decode.error-no-detail", "an error response with n = 0 decodes, detail empty", ["RSP-5", "ERR-3", "DEC-2"],
         "decode_response_batch", {"config": cfg(), "results": ["u64"], "image": no_detail, "expected_seq": 6},
-        ok({"seq": 6, "status": 0x17, "responses": [], "detail": ""}))
+        ok({"seq": 6, "status": code("TORN"), "responses": [], "detail": ""}))
     odd = cbor([1, 2])
-    odd_detail = rsp_batch_raw(6, 0, 0x17, pad8(struct.pack("<I", len(odd)) + odd))
+    odd_detail = rsp_batch_raw(6, 0, code("TORN"), pad8(struct.pack("<I", len(odd)) + odd))
     add("rsp.decode.error-detail-not-text", "a detail that is not a CBOR text never rejects the response",
         ["ERR-3", "DEC-2"], "decode_response_batch",
         {"config": cfg(), "results": ["u64"], "image": odd_detail, "expected_seq": 6},
-        ok({"seq": 6, "status": 0x17, "responses": [], "detail": ""}))
-    junk_entry = rsp_batch(2, [rsp_entry(0x19, b"", b"\xff\xfe")])
+        ok({"seq": 6, "status": code("TORN"), "responses": [], "detail": ""}))
+    junk_entry = rsp_batch(2, [rsp_entry(code("CLOSURE_RAISED"), b"", b"\xff\xfe")])
     add("rsp.decode.entry-detail-junk", "an error entry's detail bytes are not checked", ["ERR-3", "DEC-2"],
         "decode_response_batch", {"config": cfg(), "results": ["u64"], "image": junk_entry},
-        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(0x19, b"", b"\xff\xfe")]}))
-    dropped = rsp_batch(2, [rsp_entry(0x19), rsp_entry(0x1D, b"", cbor("nested"))])
+        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(code("CLOSURE_RAISED"), b"", b"\xff\xfe")]}))
+    dropped = rsp_batch(2, [rsp_entry(code("CLOSURE_RAISED")), rsp_entry(code("NESTED_APPLY"), b"", cbor("nested"))])
     add("rsp.decode.nested-apply-entry", "NESTED_APPLY is an entry status; a dropped detail decodes as empty bytes",
         ["ERR-5", "ERR-4", "ADPT-7", "RSP-4"], "decode_response_batch",
         {"config": cfg(), "results": ["u64", "u64"], "image": dropped},
-        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(0x19, b"", b""),
-                                                               dresp(0x1D, b"", cbor("nested"))]}))
+        ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(code("CLOSURE_RAISED"), b"", b""),
+                                                               dresp(code("NESTED_APPLY"), b"", cbor("nested"))]}))
     add("rsp.decode.local-code-entry", "PEER_FAILED (local only) in an entry is BAD_HEADER", ["ERR-4", "DEC-2"],
         "decode_response_batch",
-        {"config": cfg(), "results": ["u64"], "image": rsp_batch(2, [rsp_entry(0x1C)])}, err("BAD_HEADER"))
+        {"config": cfg(), "results": ["u64"], "image": rsp_batch(2, [rsp_entry(code("PEER_FAILED"))])},
+        err("BAD_HEADER"))
     add("rsp.decode.fallback-over-limit", "a FALLBACK entry over the fallback limit is OVERSIZE", ["DEC-2", "LIM-2"],
         "decode_response_batch",
         {"config": cfg(fallback_limit=4096), "results": ["cbor"], "image": rsp_batch(2, [rsp_entry(1, n=4097)])},
