@@ -119,12 +119,15 @@ def _take_stderr(target: Target) -> str:
 def run_case(target: Target, case: Case, *, deadline: float | None = DEFAULT_DEADLINE,
              validate: bool = True) -> CaseResult:
     """Run one case: skip it if the target lacks its op, else call, check the answer's schema,
-    judge. `deadline` bounds the call and the judging (None: no deadline); `validate=False` skips
-    the schema check."""
+    judge. `deadline` bounds the call and the judging (None: no deadline; a target's own
+    `case_deadline` attribute replaces it otherwise); `validate=False` skips the schema check."""
     if case.capability not in target.capabilities:
         return CaseResult(case=case, verdict=Verdict.SKIP, message=f"target {target.name} lacks op {case.op!r}")
     t0 = time.perf_counter()
     got: Outcome | None = None
+    longer = getattr(target, "case_deadline", None)  # a live target's cases wait for several responses
+    if deadline is not None and isinstance(longer, (int, float)) and longer > 0:
+        deadline = float(longer)
     own = getattr(target, "set_deadline", None)
     if own is not None:  # the target enforces the deadline itself (an adapter, per answer)
         own(deadline)

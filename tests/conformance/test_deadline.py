@@ -157,3 +157,16 @@ def test_timeout_option(tmp_path: Path) -> None:
     assert "ERROR land.next-seq" in text and "1 errors" in text and "2 passed" in text
     assert "about to hang on next_seq" in text  # the adapter's stderr, under the failing case
     assert main(["run", "--timeout", "0", "land.imm"], io.StringIO()) == 2
+
+
+def test_a_target_may_ask_for_its_own_deadline() -> None:
+    """`case_deadline` on a target (a live one waits for several responses) replaces the run's."""
+    t = HangsOn("next_seq")
+    t.case_deadline = 0.2  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    try:
+        [r] = run(t, select(catalogue(), ["land.next-seq"]), deadline=30).results
+    finally:
+        t.close()
+    assert r.verdict is Verdict.ERROR and "0.2 s" in r.message
+    assert time.monotonic() - t0 < 5

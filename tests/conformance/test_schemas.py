@@ -209,3 +209,32 @@ def test_validation_costs_little() -> None:
     finally:
         target.close()
     assert checked < plain + 0.5, (plain, checked)
+
+
+def test_without_pycddl_the_run_says_so_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare interpreter without pycddl (it is a dependency, but a guest may lack it): answers are
+    judged as before, and the command says the schema checks are off."""
+    import io
+
+    from conformance.cli import main
+
+    monkeypatch.setattr(schemas, "pycddl", None)
+    schemas._compiled.cache_clear()
+    schemas._pycddl_verdict.cache_clear()
+    try:
+        assert not schemas.available()
+        with pytest.raises(schemas.SchemasUnavailable):
+            schemas.validate("ready", {"ready": True})
+        t = WrongShape()
+        try:
+            c = select(catalogue(), ["rsp.decode.mixed"])[0]
+            r = run_case(t, c)
+            assert r.verdict is Verdict.FAIL and "[ADPT-18]" not in r.message  # judged, not schema-checked
+        finally:
+            t.close()
+        out = io.StringIO()
+        assert main(["run", "land.imm"], out) == 0
+        assert "pycddl is not installed" in out.getvalue()
+    finally:
+        schemas._compiled.cache_clear()
+        schemas._pycddl_verdict.cache_clear()
