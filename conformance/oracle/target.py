@@ -157,7 +157,7 @@ class OracleTarget:
             try:
                 b = request.decode(img, shapes, config, expected, slot.parse_imm(landing["imm"])[1])
             except Rejected as e:
-                seq = slot.HDR.unpack_from(img)[0] if len(img) >= 8 else 0
+                seq = slot.U32.unpack_from(img)[0] if len(img) >= 4 else 0  # the rejected header's seq
                 out.append({"response": response.encode_error(seq, e.code, e.detail, config.slot_size)})
                 if e.code != "STALE_SEQUENCE":  # [FLOW-5] a rejection other than stale consumes the seq
                     expected = slot.next_seq(expected)
