@@ -923,6 +923,17 @@ LIMITS: tuple[Limit, ...] = (
 )
 
 
+def table_markdown() -> str:
+    """The table as Markdown: limit, clauses, value, the ops that probe it, and its cases per side."""
+    lines = ["| limit | clauses | value | ops | cases (min / below / at / past) |", "|---|---|---|---|---|"]
+    for row in LIMITS:
+        probes = row.probes()
+        ops = ", ".join(dict.fromkeys(f"`{p.op}`" for p in probes))
+        per = " / ".join(str(sum(p.side == s for p in probes)) for s in SIDES)
+        lines.append(f"| {row.name} | {', '.join(row.clauses)} | {row.value} | {ops} | {per} |")
+    return "\n".join(lines)
+
+
 def row_cases(row: Limit) -> list[Case]:
     """The cases of one row, ids `limit.<name>.<side>[.<via>]`; checks the row probes its sides."""
     probes = row.probes()

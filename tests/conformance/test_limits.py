@@ -348,6 +348,14 @@ def test_rows_generate_both_sides() -> None:
     assert set(ids) <= {c.id for c in catalogue()}, "limits is registered in AREAS"
 
 
+def test_table_renders_every_row() -> None:
+    from conformance.cases.limits import table_markdown
+
+    lines = table_markdown().splitlines()[2:]
+    assert [ln.split(" | ")[0].lstrip("| ") for ln in lines] == [r.name for r in LIMITS]
+    assert all("`" in ln.split(" | ")[3] for ln in lines), "every row names the ops that probe it"
+
+
 def test_reference_passes_every_limit_case() -> None:
     cases = [c for r in LIMITS for c in row_cases(r)]
     report = run(ReferenceTarget(), cases)
