@@ -1,11 +1,17 @@
 """Message rate, bandwidth and READ latency of the emulated NIC, on one core.
 
     python benchmarks/nic_emu_rate.py [--seconds S]
+    python benchmarks/nic_emu_rate.py --compare OLD_TREE [--rounds N]
 
 Prints human-readable figures, then one JSON object per line:
 ``{"name": ..., "value": ..., "unit": ...}``.  Only the pyverbs API is used (through
 ``nic_emu.provider.verbs()``), so with ``GOSSAMER_VERBS=pyverbs`` and device names the same
 loops measure real verbs.
+
+``--compare`` measures two source trees in one run: this checkout and ``OLD_TREE`` (e.g. made
+with ``git worktree add /tmp/nic_before <commit>``), each in its own subprocess with the tree
+first on ``sys.path``, alternating for ``--rounds`` rounds so that both see the same load; it
+prints the median of each figure for both sides and the ratio new/old.
 """
 
 from __future__ import annotations
@@ -13,7 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import nic_emu
@@ -109,11 +119,50 @@ def read_latency(v: Any, names: tuple[str, str], size: int, iters: int) -> list[
     return lat
 
 
+def _run_tree(tree: Path, seconds: float) -> dict[str, float]:
+    """One run of this script with ``tree`` first on the path; its figures by name."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c",
+         f"import sys; sys.path.insert(0, {str(tree)!r}); import runpy; "
+         f"sys.argv = ['nic_emu_rate', '--seconds', {str(seconds)!r}]; "
+         f"runpy.run_path({str(Path(__file__).resolve())!r}, run_name='__main__')"],
+        env=env, capture_output=True, text=True, check=True, cwd=tree,
+    ).stdout
+    figures = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+            figures[r["name"]] = r["value"]
+    return figures
+
+
+def compare(old: Path, rounds: int, seconds: float) -> None:
+    """Both trees, alternating, ``rounds`` times; medians side by side."""
+    new = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+    for i in range(rounds):
+        for side, tree in (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old)):
+            runs[side].append(_run_tree(tree, seconds))
+    print(f"old: {old}\nnew: {new}\n{rounds} rounds each, medians")
+    print(f"{'figure':28} {'old':>12} {'new':>12} {'new/old':>8}")
+    for name in runs["new"][0]:
+        o = statistics.median(r[name] for r in runs["old"])
+        n = statistics.median(r[name] for r in runs["new"])
+        print(f"{name:28} {o:12,.1f} {n:12,.1f} {n / o:8.3f}")
+        print(json.dumps({"name": name, "old": o, "new": n, "ratio": round(n / o, 3)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="time per rate measurement")
     ap.add_argument("--devices", default=os.environ.get("GOSSAMER_DEVICES", "emu0,emu1"))
+    ap.add_argument("--compare", type=Path, help="another source tree to measure side by side")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per side with --compare")
     args = ap.parse_args()
+    if args.compare is not None:
+        compare(args.compare.resolve(), args.rounds, args.seconds)
+        return
     v = verbs()
     names = tuple(args.devices.split(","))[:2]
     assert len(names) == 2

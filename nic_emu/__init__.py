@@ -36,8 +36,8 @@ _LAZY = dict.fromkeys(
      "set_fabric", "use_fabric"),
     "nic_emu.fabric",
 )
-_SUBMODULES = frozenset({"fabric", "transport", "qp_states", "pyverbs", "provider", "softroce",
-                         "rdma_core_tests"})
+_SUBMODULES = frozenset({"constants", "errors", "fabric", "transport", "qp_states", "pyverbs",
+                         "provider", "softroce", "rdma_core_tests"})
 
 __all__ = [
     "Fabric",

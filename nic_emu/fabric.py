@@ -21,17 +21,18 @@ import contextlib
 import errno
 import random
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
+from nic_emu.constants import ERR, MTU_CODES, RTR, RTS, SQD, UD
+from nic_emu.errors import NicError
+from nic_emu.transport.execute import tick
 
 if TYPE_CHECKING:
-    from nic_emu.pyverbs.cq import WC
-    from nic_emu.pyverbs.mr import MR
-    from nic_emu.pyverbs.qp import QP
-    from nic_emu.transport import InFlight, Landing
+    from nic_emu.transport.placement import Landing, StreamKey
+    from nic_emu.transport.queues import Completion, QueuePair, Region
+    from nic_emu.transport.unreliable import InFlight
 
 #: Where emulated memory starts, and how far apart machines' address spaces are (so that an
 #: address names its machine, which SGE.read needs; real processes may overlap, nothing relies
@@ -41,7 +42,6 @@ _ADDR_STRIDE = 1 << 36
 _PAGE = 4096
 _FIRST_QPN = 17  # rxe hands out QPNs from 17 (0 and 1 are the special QPs)
 
-_MTU_CODES = {256: 1, 512: 2, 1024: 3, 2048: 4, 4096: 5}
 
 
 @attrs.frozen(kw_only=True)
@@ -132,14 +132,22 @@ class NicCounters:
     cq_overflows: int
 
 
-def qp_counters(qp: QP) -> QPCounters:
+class HoldsQueuePair(Protocol):
+    """A verbs QP (``nic_emu.pyverbs.qp.QP``): it holds the NIC's queue pair."""
+
+    @property
+    def nic_qp(self) -> QueuePair: ...
+
+
+def qp_counters(qp: HoldsQueuePair) -> QPCounters:
+    c = qp.nic_qp
     return QPCounters(
-        send_wrs=qp._c_send_wr,
-        recv_wrs=qp._c_recv_wr,
-        bytes_sent=qp._c_bytes_tx,
-        bytes_received=qp._c_bytes_rx,
-        completions=qp._c_completions,
-        error_completions=qp._c_errors,
+        send_wrs=c.send_wrs,
+        recv_wrs=c.recv_wrs,
+        bytes_sent=c.bytes_sent,
+        bytes_received=c.bytes_received,
+        completions=c.completions,
+        error_completions=c.error_completions,
     )
 
 
@@ -162,8 +170,9 @@ class Machine:
         self.placement: Placement | None = None
         self.alive = True
         self.link_up = True
-        self.qps: dict[int, QP] = {}
-        self.mrs: dict[int, MR] = {}
+        self.qps: dict[int, QueuePair] = {}
+        #: The key table: MRs and bound memory windows by key (lkey == rkey).
+        self.mrs: dict[int, Region] = {}
         self._next_qpn = _FIRST_QPN
         self._next_handle = 1
         self._mr_index = 0
@@ -184,7 +193,7 @@ class Machine:
     def check_alive(self, what: str) -> None:
         if not self.alive:
             # After a crash the device is gone: every verb fails, as after IBV_EVENT_DEVICE_FATAL.
-            raise PyverbsRDMAError(f"Failed to {what}: {self.name} has crashed", errno.EIO)
+            raise NicError(f"Failed to {what}: {self.name} has crashed", errno.EIO)
 
     def next_handle(self) -> int:
         self._next_handle += 1
@@ -204,43 +213,47 @@ class Machine:
                 return base, mem
         return None
 
-    def register_mr(self, mr: MR) -> int:
-        # rxe keys are (index << 8) | variant; the low byte comes from the seed so that a key
-        # from an earlier run or another machine is unlikely to be valid by accident.
+    def new_key(self) -> int:
+        """A fresh MR / MW key.  rxe keys are (index << 8) | variant; the low byte comes from the
+        seed so that a key from an earlier run or another machine is unlikely to be valid by
+        accident."""
         self._mr_index += 1
-        key = (self._mr_index << 8) | self.fabric._rng.randrange(256)
-        self.mrs[key] = mr
+        return (self._mr_index << 8) | self.fabric.rng.randrange(256)
+
+    def register(self, region: Region, key: int | None = None) -> int:
+        """Put ``region`` in the key table under ``key`` (a new one if None); the key."""
+        if key is None:
+            key = self.new_key()
+        region.key = key
+        self.mrs[key] = region
         return key
 
-    def deregister_mr(self, mr: MR) -> None:
-        self.mrs.pop(mr._key, None)
+    def deregister(self, region: Region) -> None:
+        """Take ``region`` out of the key table (if its key still names it)."""
+        if self.mrs.get(region.key) is region:
+            del self.mrs[region.key]
 
-    def add_qp(self, qp: QP) -> int:
+    def add_qp(self, qp: QueuePair) -> int:
         qpn = self._next_qpn
         self._next_qpn += 1
+        qp.qp_num = qpn
         self.qps[qpn] = qp
         self.qps_created += 1
         return qpn
 
-    def remove_qp(self, qp: QP) -> None:
+    def remove_qp(self, qp: QueuePair) -> None:
         if self.qps.pop(qp.qp_num, None) is not None:
             r = self._retired
-            r[0] += qp._c_send_wr
-            r[1] += qp._c_recv_wr
-            r[2] += qp._c_bytes_tx
-            r[3] += qp._c_bytes_rx
-            r[4] += qp._c_completions
-            r[5] += qp._c_errors
-            self.fabric._unschedule(qp)
-            self.fabric._held.pop(qp, None)
+            for i, n in enumerate(qp.counts()):
+                r[i] += n
+            self.fabric.unschedule(qp)
+            self.fabric.held.pop(qp, None)
 
     # -- counters ---------------------------------------------------------------------------
 
     def connected_qps(self) -> int:
-        from nic_emu.qp_states import RTR, RTS, SQD, UD
-
         return sum(
-            1 for q in self.qps.values() if q.qp_type != UD and q._state in (RTR, RTS, SQD)
+            1 for q in self.qps.values() if q.qp_type != UD and q.state in (RTR, RTS, SQD)
         )
 
     def note_connected(self) -> None:
@@ -249,12 +262,8 @@ class Machine:
     def counters(self) -> NicCounters:
         r = list(self._retired)
         for q in self.qps.values():
-            r[0] += q._c_send_wr
-            r[1] += q._c_recv_wr
-            r[2] += q._c_bytes_tx
-            r[3] += q._c_bytes_rx
-            r[4] += q._c_completions
-            r[5] += q._c_errors
+            for i, n in enumerate(q.counts()):
+                r[i] += n
         return NicCounters(
             send_wrs=r[0],
             recv_wrs=r[1],
@@ -285,41 +294,43 @@ class Fabric:
         placement: Placement | None = None,
         name_prefix: str = "emu",
     ) -> None:
-        if mtu not in _MTU_CODES:
-            raise ValueError(f"mtu must be one of {sorted(_MTU_CODES)}")
+        if mtu not in MTU_CODES:
+            raise ValueError(f"mtu must be one of {sorted(MTU_CODES)}")
         if not 0.0 <= lag < 1.0:
             raise ValueError("lag must be in [0, 1)")
         self.seed = seed
         self.mtu = mtu
-        self.mtu_code = _MTU_CODES[mtu]
+        self.mtu_code = MTU_CODES[mtu]
         self.lag = lag
         self.faults = faults if faults is not None else FaultPlan()
         self._prefix = name_prefix
-        self._rng = random.Random(seed)
+        self.rng = random.Random(seed)
         self.machines: list[Machine] = []
         self._by_name: dict[str, Machine] = {}
         self._by_gid: dict[bytes, Machine] = {}
         self._cuts: set[frozenset[int]] = set()
         self.now = 0
-        self._active: list[QP] = []
-        self._in_flight: list[InFlight] = []
-        self._seq = 0
+        #: The QPs whose send queues the next tick serves.
+        self.active: list[QueuePair] = []
+        #: UC/UD messages held back by the fault plan, and their sequence numbers.
+        self.in_flight: list[InFlight] = []
+        self.seq = 0
         #: No link down, cut or crash anywhere (lets the hot path skip reachability checks).
-        self._healthy = True
+        self.healthy = True
         #: Whether transport may use its fused fast path for RDMA WRITE runs; a placement model
         #: that splits or delays data placement must turn it off.
-        self._fast = True
+        self.fast = True
         #: True while anything is queued or in flight (checked by poll before progressing).
-        self._pending = False
+        self.pending = False
         #: Placement (issue 8): the fabric-wide model, its own random stream (so that a relaxed
         #: model never changes the other seeded choices of a run), messages whose data is still
         #: landing per (QP, direction), and requester completions held back in posting order.
         self.placement = placement if placement is not None else Placement()
-        self._prng = random.Random(f"placement:{seed}")
-        self._relaxed = False
-        self._streams: dict[tuple[QP, int], collections.deque[Landing]] = {}
-        self._held: dict[QP, collections.deque[tuple[WC, Landing | None, int]]] = {}
-        self._draining = False
+        self.placement_rng = random.Random(f"placement:{seed}")
+        self.relaxed = False
+        self.streams: dict[StreamKey, collections.deque[Landing]] = {}
+        self.held: dict[QueuePair, collections.deque[tuple[Completion, Landing | None, int]]] = {}
+        self.draining = False
         for _ in range(machines):
             self.add_machine()
         self._update_placement()
@@ -364,9 +375,9 @@ class Fabric:
         return machine.placement if machine.placement is not None else self.placement
 
     def _update_placement(self) -> None:
-        self._relaxed = any(self.placement_of(m).relaxed for m in self.machines)
+        self.relaxed = any(self.placement_of(m).relaxed for m in self.machines)
         # The fused WRITE fast path lands data inline: only the whole model may use it.
-        self._fast = not self._relaxed
+        self.fast = not self.relaxed
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -378,7 +389,7 @@ class Fabric:
     def cut(self, a: Machine | str, b: Machine | str) -> None:
         """Partition two machines from each other (both directions)."""
         self._cuts.add(frozenset((self._m(a).index, self._m(b).index)))
-        self._healthy = False
+        self.healthy = False
 
     def heal(self, a: Machine | str, b: Machine | str) -> None:
         self._cuts.discard(frozenset((self._m(a).index, self._m(b).index)))
@@ -389,20 +400,20 @@ class Fabric:
         for everyone, peers' RC QPs time out (RETRY_EXC_ERR), and its own verbs fail (EIO)."""
         m = self._m(machine)
         m.alive = False
-        self._healthy = False
+        self.healthy = False
         for qp in list(m.qps.values()):
-            self._unschedule(qp)
-            qp._sq.clear()
-            qp._rq.clear()
-            qp._state = 6  # ERR, silently: nobody is left to poll
-        self._in_flight = [f for f in self._in_flight if f.dst is not m]
-        for key in [k for k in self._streams if k[0]._machine is m]:
-            del self._streams[key]
-        for qp in [q for q in self._held if q._machine is m]:
-            del self._held[qp]
+            self.unschedule(qp)
+            qp.sq.clear()
+            qp.rq.clear()
+            qp.state = ERR  # silently: nobody is left to poll
+        self.in_flight = [f for f in self.in_flight if f.dst is not m]
+        for key in [k for k in self.streams if k[0].machine is m]:
+            del self.streams[key]
+        for qp in [q for q in self.held if q.machine is m]:
+            del self.held[qp]
 
     def _update_health(self) -> None:
-        self._healthy = not self._cuts and all(m.alive and m.link_up for m in self.machines)
+        self.healthy = not self._cuts and all(m.alive and m.link_up for m in self.machines)
 
     def reachable(self, a: Machine, b: Machine) -> bool:
         return (
@@ -425,71 +436,43 @@ class Fabric:
             if found is not None:
                 base, mem = found
                 return bytes(mem[addr - base : addr - base + length])
-        raise PyverbsRDMAError(f"Address {addr:#x} is not mapped", errno.EFAULT)
+        raise NicError(f"Address {addr:#x} is not mapped", errno.EFAULT)
 
     # -- scheduling -------------------------------------------------------------------------
 
-    def _schedule(self, qp: QP) -> None:
-        qp._scheduled = True
-        self._active.append(qp)
-        self._pending = True
+    def schedule(self, qp: QueuePair) -> None:
+        """Serve ``qp``'s send queue from the next tick on."""
+        qp.scheduled = True
+        self.active.append(qp)
+        self.pending = True
 
-    def _unschedule(self, qp: QP) -> None:
-        if qp._scheduled:
-            qp._scheduled = False
-            self._active = [q for q in self._active if q is not qp]
+    def unschedule(self, qp: QueuePair) -> None:
+        if qp.scheduled:
+            qp.scheduled = False
+            self.active = [q for q in self.active if q is not qp]
 
-    def progress(self) -> None:
-        """One tick: deliver what is due, then serve every send queue that may run."""
-        from nic_emu import transport
+    @property
+    def _pending(self) -> bool:
+        """The old name of ``pending`` (gossamer/runtime reads it through ``getattr``)."""
+        return self.pending
 
-        self.now += 1
-        now = self.now
-        if self._in_flight:
-            transport.deliver_due(self, now)
-        if self._streams or self._held:
-            transport.place_chunks(self)
-        active = self._active
-        if active:
-            lag = self.lag
-            if lag:
-                rng = self._rng
-                order = list(active)
-                rng.shuffle(order)
-                keep = []
-                for qp in order:
-                    if (
-                        rng.random() < lag
-                        or qp._retry_at > now
-                        or transport.run_send_queue(qp, now, 1)
-                    ):
-                        keep.append(qp)
-                    else:
-                        qp._scheduled = False
-            else:
-                keep = []
-                for qp in active:
-                    if qp._retry_at > now or transport.run_send_queue(qp, now, 0):
-                        keep.append(qp)
-                    else:
-                        qp._scheduled = False
-            # Queues scheduled during this tick (none today: nothing posts from inside) stay.
-            self._active = keep
-        self._pending = bool(self._active or self._in_flight or self._streams or self._held)
+    #: One tick: deliver what is due, place data, then serve every send queue that may run
+    #: (``nic_emu.transport.execute.tick``, bound as the method itself: no extra call per poll).
+    progress = tick
 
     def step(self) -> bool:
         """One progress tick; True if work remains."""
         self.progress()
-        return self._pending
+        return self.pending
 
     def run_until_idle(self, max_steps: int = 10_000) -> bool:
         """Progress until nothing is queued or in flight.  False if ``max_steps`` ran out first
         (a QP stalled for good, e.g. a READ with max_rd_atomic 0, or infinite RNR retry)."""
         for _ in range(max_steps):
-            if not self._pending:
+            if not self.pending:
                 return True
             self.progress()
-        return not self._pending
+        return not self.pending
 
 
 # -- the current fabric (the emulator's only global) ---------------------------------------

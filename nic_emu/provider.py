@@ -130,9 +130,10 @@ def roce_v2_gid_index(device: str, port: int = 1, *, sysfs: str = SYSFS_IB) -> i
 
 def mr_view(mr: Any) -> memoryview:
     """A writable memoryview of the MR's registered bytes, on either provider."""
-    view = getattr(mr, "_view", None)
-    if isinstance(view, memoryview):
-        start = mr._base - mr._abase
-        return view[start : start + mr.length]
+    region = getattr(mr, "nic_mr", None)  # nic_emu: the NIC's Region of the MR
+    if region is not None:
+        start = region.base - region.abase
+        view: memoryview = region.view[start : start + mr.length]
+        return view
     buf = (ctypes.c_char * mr.length).from_address(mr.buf)
     return memoryview(buf).cast("B")

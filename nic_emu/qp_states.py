@@ -4,45 +4,78 @@ Everything that decides whether a modify is legal lives here (IB spec 1.4, vol. 
 table 91 "QP state transition properties"; the same table as the kernel's ``qp_state_table`` in
 drivers/infiniband/core/verbs.c).  A transition that is not in the table, a required attribute that
 is missing, or an attribute that the transition does not accept, is EINVAL, which is what
-ibv_modify_qp returns for them.
+ibv_modify_qp returns for them.  ``modify_qp``, which checks a modify against the table and the
+attribute ranges and applies it to a ``QueuePair``, is here too.
 """
 
 from __future__ import annotations
 
-from nic_emu.pyverbs import enums as e
+import errno
+from typing import TYPE_CHECKING, Protocol
 
-RESET, INIT, RTR, RTS, SQD, SQE, ERR = (
-    e.IBV_QPS_RESET,
-    e.IBV_QPS_INIT,
-    e.IBV_QPS_RTR,
-    e.IBV_QPS_RTS,
-    e.IBV_QPS_SQD,
-    e.IBV_QPS_SQE,
-    e.IBV_QPS_ERR,
+from nic_emu.constants import (
+    ERR,
+    INIT,
+    M_ACCESS_FLAGS,
+    M_ALT_PATH,
+    M_AV,
+    M_CAP,
+    M_CUR_STATE,
+    M_DEST_QPN,
+    M_EN_SQD_ASYNC_NOTIFY,
+    M_MAX_DEST_RD_ATOMIC,
+    M_MAX_QP_RD_ATOMIC,
+    M_MIN_RNR_TIMER,
+    M_PATH_MIG_STATE,
+    M_PATH_MTU,
+    M_PKEY_INDEX,
+    M_PORT,
+    M_QKEY,
+    M_RATE_LIMIT,
+    M_RETRY_CNT,
+    M_RNR_RETRY,
+    M_RQ_PSN,
+    M_SQ_PSN,
+    M_STATE,
+    M_TIMEOUT,
+    MAX_QP_RD_ATOM,
+    RC,
+    RESET,
+    RTR,
+    RTS,
+    SQD,
+    SQE,
+    UC,
+    UD,
 )
-RC, UC, UD = e.IBV_QPT_RC, e.IBV_QPT_UC, e.IBV_QPT_UD
+from nic_emu.transport.completions import to_error
+from nic_emu.transport.queues import PSN_MASK
 
-_PKEY = e.IBV_QP_PKEY_INDEX
-_PORT = e.IBV_QP_PORT
-_ACC = e.IBV_QP_ACCESS_FLAGS
-_QKEY = e.IBV_QP_QKEY
-_AV = e.IBV_QP_AV
-_MTU = e.IBV_QP_PATH_MTU
-_DQPN = e.IBV_QP_DEST_QPN
-_RQPSN = e.IBV_QP_RQ_PSN
-_SQPSN = e.IBV_QP_SQ_PSN
-_MDRA = e.IBV_QP_MAX_DEST_RD_ATOMIC
-_MRA = e.IBV_QP_MAX_QP_RD_ATOMIC
-_RNRT = e.IBV_QP_MIN_RNR_TIMER
-_TMO = e.IBV_QP_TIMEOUT
-_RETRY = e.IBV_QP_RETRY_CNT
-_RNR = e.IBV_QP_RNR_RETRY
-_CUR = e.IBV_QP_CUR_STATE
-_ALT = e.IBV_QP_ALT_PATH
-_MIG = e.IBV_QP_PATH_MIG_STATE
-_SQDN = e.IBV_QP_EN_SQD_ASYNC_NOTIFY
-_CAP = e.IBV_QP_CAP
-_RATE = e.IBV_QP_RATE_LIMIT
+if TYPE_CHECKING:
+    from nic_emu.fabric import Machine
+    from nic_emu.transport.queues import QueuePair
+
+_PKEY = M_PKEY_INDEX
+_PORT = M_PORT
+_ACC = M_ACCESS_FLAGS
+_QKEY = M_QKEY
+_AV = M_AV
+_MTU = M_PATH_MTU
+_DQPN = M_DEST_QPN
+_RQPSN = M_RQ_PSN
+_SQPSN = M_SQ_PSN
+_MDRA = M_MAX_DEST_RD_ATOMIC
+_MRA = M_MAX_QP_RD_ATOMIC
+_RNRT = M_MIN_RNR_TIMER
+_TMO = M_TIMEOUT
+_RETRY = M_RETRY_CNT
+_RNR = M_RNR_RETRY
+_CUR = M_CUR_STATE
+_ALT = M_ALT_PATH
+_MIG = M_PATH_MIG_STATE
+_SQDN = M_EN_SQD_ASYNC_NOTIFY
+_CAP = M_CAP
+_RATE = M_RATE_LIMIT
 
 #: (current, next) -> qp_type -> (required attribute mask, optional attribute mask).
 TRANSITIONS: dict[tuple[int, int], dict[int, tuple[int, int]]] = {
@@ -105,7 +138,7 @@ def check_transition(qp_type: int, cur: int, new: int, mask: int) -> str | None:
     if per_type is None or qp_type not in per_type:
         return f"can't move a QP from {state_name(cur)} to {state_name(new)}"
     required, optional = per_type[qp_type]
-    given = mask & ~(e.IBV_QP_STATE | _CAP)
+    given = mask & ~(M_STATE | _CAP)
     missing = required & ~given
     if missing:
         return f"{state_name(cur)}->{state_name(new)} needs attributes {missing:#x}"
@@ -113,3 +146,119 @@ def check_transition(qp_type: int, cur: int, new: int, mask: int) -> str | None:
     if extra:
         return f"{state_name(cur)}->{state_name(new)} does not take attributes {extra:#x}"
     return None
+
+
+class ModifyAttrs(Protocol):
+    """The ibv_qp_attr fields a modify reads (pyverbs' ``QPAttr`` has them)."""
+
+    @property
+    def qp_state(self) -> int: ...
+    @property
+    def cur_qp_state(self) -> int: ...
+    @property
+    def port_num(self) -> int: ...
+    @property
+    def pkey_index(self) -> int: ...
+    @property
+    def path_mtu(self) -> int: ...
+    @property
+    def qp_access_flags(self) -> int: ...
+    @property
+    def qkey(self) -> int: ...
+    @property
+    def rq_psn(self) -> int: ...
+    @property
+    def sq_psn(self) -> int: ...
+    @property
+    def dest_qp_num(self) -> int: ...
+    @property
+    def max_rd_atomic(self) -> int: ...
+    @property
+    def max_dest_rd_atomic(self) -> int: ...
+    @property
+    def retry_cnt(self) -> int: ...
+    @property
+    def rnr_retry(self) -> int: ...
+
+
+#: An address vector as a modify passes it: (is_global, sgid_index, dgid as 16 bytes).
+AddressVector = tuple[bool, int, bytes]
+
+
+def modify_qp(qp: QueuePair, attr: ModifyAttrs, mask: int, av: AddressVector | None) -> int:
+    """ibv_modify_qp: check the change (table, attribute ranges, address vector) and apply it
+    to the NIC's queue pair; 0 or an errno.  ``av`` is needed when ``mask`` has IBV_QP_AV."""
+    m = qp.machine
+    if not m.alive:
+        return errno.EIO
+    cur = qp.state
+    new = int(attr.qp_state) if mask & M_STATE else cur
+    if mask & M_CUR_STATE and attr.cur_qp_state != cur:
+        return errno.EINVAL
+    if check_transition(qp.qp_type, cur, new, mask) is not None:
+        return errno.EINVAL
+    fabric = qp.fabric
+    if mask & M_PORT and attr.port_num != 1:
+        return errno.EINVAL
+    if mask & M_PKEY_INDEX and attr.pkey_index != 0:
+        return errno.EINVAL
+    if mask & M_PATH_MTU and not 1 <= attr.path_mtu <= 5:
+        return errno.EINVAL
+    if mask & M_MAX_QP_RD_ATOMIC and not 0 <= attr.max_rd_atomic <= MAX_QP_RD_ATOM:
+        return errno.EINVAL
+    if mask & M_MAX_DEST_RD_ATOMIC and not 0 <= attr.max_dest_rd_atomic <= MAX_QP_RD_ATOM:
+        return errno.EINVAL
+    if mask & M_RETRY_CNT and not 0 <= attr.retry_cnt <= 7:
+        return errno.EINVAL
+    if mask & M_RNR_RETRY and not 0 <= attr.rnr_retry <= 7:
+        return errno.EINVAL
+    peer: Machine | None = None
+    if mask & M_AV:
+        assert av is not None
+        is_global, sgid_index, dgid = av
+        # RoCE: the address vector must carry a GRH (the GID is the IP address).
+        if not is_global or not 0 <= sgid_index < len(m.gids):
+            return errno.EINVAL
+        peer = fabric.machine_by_gid(dgid)
+        if peer is None:
+            # The neighbour (ARP) lookup for the destination never answers.
+            return errno.ETIMEDOUT
+    # Accepted: apply.
+    if mask & M_AV:
+        qp.peer = peer
+    if mask & M_DEST_QPN:
+        qp.dest_qp_num = attr.dest_qp_num
+    if mask & M_ACCESS_FLAGS:
+        qp.access = int(attr.qp_access_flags)
+    if mask & M_QKEY:
+        qp.qkey = attr.qkey
+    if mask & M_PATH_MTU:
+        # The path MTU cannot exceed the port's active MTU.
+        qp.mtu = min(128 << attr.path_mtu, fabric.mtu)
+    if mask & M_RQ_PSN:
+        qp.rq_psn = attr.rq_psn & PSN_MASK
+    if mask & M_SQ_PSN:
+        qp.sq_psn = attr.sq_psn & PSN_MASK
+    if mask & M_MAX_QP_RD_ATOMIC:
+        qp.max_rd_atomic = attr.max_rd_atomic
+    if mask & M_MAX_DEST_RD_ATOMIC:
+        qp.max_dest_rd_atomic = attr.max_dest_rd_atomic
+    if mask & M_RETRY_CNT:
+        qp.retry_cnt = attr.retry_cnt
+    if mask & M_RNR_RETRY:
+        qp.rnr_retry = attr.rnr_retry
+    if qp.qp_type == UD:
+        qp.mtu = fabric.mtu
+    if new == RESET:
+        fabric.unschedule(qp)
+        qp.reset()
+    elif new == ERR:
+        if cur != ERR:
+            to_error(qp)
+    else:
+        qp.state = new
+        if new == RTS and qp.sq and not qp.scheduled:
+            fabric.schedule(qp)
+        if new in (RTR, RTS):
+            m.note_connected()
+    return 0

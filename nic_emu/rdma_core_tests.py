@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nic_emu.softroce import baseline as softroce_baseline
+
 TESTS_DIR = Path("/usr/share/doc/rdma-core/tests")
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE / "rdma_core_baseline.json"
@@ -193,9 +195,7 @@ def run_emulated(
 
 def run_real(*, timeout: float = 900.0, mem_mb: int = 2048) -> dict[str, Any]:
     """Run the suite on rxe0 in the Soft-RoCE guest; return the baseline dict."""
-    from nic_emu.softroce import baseline
-
-    data = baseline.run_baseline(timeout=timeout, mem_mb=mem_mb)
+    data = softroce_baseline.run_baseline(timeout=timeout, mem_mb=mem_mb)
     data["generated_by"] = "python -m nic_emu.rdma_core_tests --real"
     return data
 
@@ -312,14 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.real:
-        from nic_emu.softroce import baseline as sb
-
         try:
             data = run_real(timeout=args.timeout)
         except RuntimeError as exc:
             log(str(exc))
             return 1
-        sb.write_baseline(data, Path(args.baseline))
+        softroce_baseline.write_baseline(data, Path(args.baseline))
         log(f"baseline: {data['summary']} in {data['suite_seconds']} s "
             f"(guest run {data['guest_run_seconds']} s), rdma-core {data['rdma_core_version']}, "
             f"kernel {data['guest_kernel']} -> {args.baseline}")

@@ -6,7 +6,7 @@ import errno
 import ipaddress
 from typing import TYPE_CHECKING
 
-from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
+from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject, check_alive
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class AH(PyverbsCM):
         if not isinstance(attr, AHAttr):
             # AH from a WC (ibv_create_ah_from_wc) is not modelled.
             raise PyverbsUserError("nic_emu supports AH(pd, attr=AHAttr) only")
-        pd.context._machine.check_alive("create AH")
+        check_alive(pd.context._machine, "create AH")
         # RoCE: every address handle needs a GRH (the GID is the IP address).
         if not attr.is_global or attr.port_num != 1:
             raise PyverbsRDMAError("Failed to create AH", errno.EINVAL)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import errno as _errno
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
+from nic_emu.errors import NicError
+from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, from_nic
+
+if TYPE_CHECKING:
+    from nic_emu.fabric import Machine
 
 
 def PyverbsRDMAErrno(msg: str, error_code: int = _errno.EINVAL) -> PyverbsRDMAError:
@@ -46,3 +51,11 @@ def inc_rkey(rkey: int) -> int:
     """ibv_inc_rkey(3): the next rkey for a memory window bind (the low 8 bits, the key's tag,
     wrap around)."""
     return (rkey & ~0xFF) | ((rkey + 1) & 0xFF)
+
+
+def check_alive(machine: Machine, what: str) -> None:
+    """``PyverbsRDMAError(EIO)`` if the machine has crashed (every verb fails after that)."""
+    try:
+        machine.check_alive(what)
+    except NicError as err:
+        raise from_nic(err) from None

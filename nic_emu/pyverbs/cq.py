@@ -1,13 +1,20 @@
-"""pyverbs.cq: completion queues and work completions."""
+"""pyverbs.cq: completion queues and work completions.
+
+A ``CQ`` holds the NIC's ``CompletionQueue`` (``nic_cq``), where the transport queues
+``Completion`` records; ``poll`` turns each into a ``WC``, the one place where the two meet.
+"""
 
 from __future__ import annotations
 
 import errno
 from collections import deque
 
-from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
-from nic_emu.pyverbs.device import MAX_CQE, Context
+from nic_emu.constants import MAX_CQE
+from nic_emu.pyverbs import enums as e
+from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject, check_alive
+from nic_emu.pyverbs.device import Context
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
+from nic_emu.transport.queues import CompletionQueue
 
 
 class WC(PyverbsObject):
@@ -79,7 +86,7 @@ class CompChannel(PyverbsCM):
     __slots__ = ("_closed", "_events", "context")
 
     def __init__(self, context: Context) -> None:
-        context._machine.check_alive("create a completion channel")
+        check_alive(context._machine, "create a completion channel")
         self.context = context
         self._events: deque[CQ] = deque()
         self._closed = False
@@ -102,21 +109,6 @@ class CompChannel(PyverbsCM):
         cq.num_events += 1
 
 
-class _Completions(deque[WC]):
-    """The completion list of a CQ with a channel: an append to an armed CQ raises its event."""
-
-    def __init__(self, cq: CQ) -> None:
-        super().__init__()
-        self.cq = cq
-
-    def append(self, wc: WC) -> None:
-        super().append(wc)
-        cq = self.cq
-        if cq._armed and cq.comp_channel is not None:
-            cq._armed = False
-            cq.comp_channel._events.append(cq)
-
-
 def _check_cq_args(context: Context, cqe: float, comp_vector: int) -> int:
     n = int(cqe)
     if n < 1 or n > MAX_CQE or not 0 <= comp_vector < context.num_comp_vectors:
@@ -127,8 +119,8 @@ def _check_cq_args(context: Context, cqe: float, comp_vector: int) -> int:
 class CQ(PyverbsCM):
     """A completion queue of depth ``cqe``; ``poll(n)`` returns ``(npolled, [WC, ...])``."""
 
-    __slots__ = ("_armed", "_closed", "_fabric", "_machine", "_wcs", "comp_channel", "context",
-                 "cqe", "num_events", "overflowed")
+    __slots__ = ("_armed", "_closed", "_fabric", "_machine", "comp_channel", "context",
+                 "nic_cq", "num_events")
 
     def __init__(
         self,
@@ -139,22 +131,36 @@ class CQ(PyverbsCM):
         comp_vector: int = 0,
     ) -> None:
         machine = context._machine
-        machine.check_alive("create CQ")
+        check_alive(machine, "create CQ")
         self._setup(context, _check_cq_args(context, cqe, comp_vector), channel)
 
     def _setup(self, context: Context, cqe: int, channel: CompChannel | None) -> None:
         machine = context._machine
         self.context = context
-        self.cqe = cqe
         self._machine = machine
         self._fabric = machine.fabric
         self.comp_channel = channel
         self._armed = False
         self.num_events = 0
-        self._wcs: deque[WC] = deque() if channel is None else _Completions(self)
+        self.nic_cq = CompletionQueue(machine, cqe)
+        if channel is not None:
+            self.nic_cq.notify = self._completed
         self._closed = False
-        #: Set when a completion arrived with the queue full (ibv_poll_cq(3) "CQ overrun").
-        self.overflowed = False
+
+    def _completed(self) -> None:
+        """A completion arrived: an armed CQ raises its event on its channel."""
+        if self._armed and self.comp_channel is not None:
+            self._armed = False
+            self.comp_channel._events.append(self)
+
+    @property
+    def cqe(self) -> int:
+        return self.nic_cq.depth
+
+    @property
+    def overflowed(self) -> bool:
+        """Set when a completion arrived with the queue full (ibv_poll_cq(3) "CQ overrun")."""
+        return self.nic_cq.overflowed
 
     def close(self) -> None:
         self._closed = True
@@ -162,14 +168,14 @@ class CQ(PyverbsCM):
     def poll(self, num_entries: int = 1) -> tuple[int, list[WC]]:
         """Take up to ``num_entries`` completions, oldest first, after letting the fabric run."""
         fabric = self._fabric
-        if fabric._pending:
+        if fabric.pending:
             fabric.progress()
-        wcs = self._wcs
-        if not wcs:
+        entries = self.nic_cq.entries
+        if not entries:
             return 0, []
         if num_entries == 1:
-            return 1, [wcs.popleft()]
-        out = [wcs.popleft() for _ in range(min(num_entries, len(wcs)))]
+            return 1, [WC(*entries.popleft())]
+        out = [WC(*entries.popleft()) for _ in range(min(num_entries, len(entries)))]
         return len(out), out
 
     def resize(self, cqe: int) -> None:
@@ -178,9 +184,9 @@ class CQ(PyverbsCM):
         The work posted so far is carried out first (a device would have done it by now)."""
         self._fabric.run_until_idle(max_steps=1000)
         cqe = int(cqe)
-        if cqe < len(self._wcs) or cqe < 1 or cqe > MAX_CQE:
+        if cqe < len(self.nic_cq.entries) or cqe < 1 or cqe > MAX_CQE:
             raise PyverbsRDMAError("Failed to resize CQ", errno.EINVAL)
-        self.cqe = cqe
+        self.nic_cq.depth = cqe
 
     def req_notify(self, solicited_only: bool = False) -> None:
         """Arm the CQ: its next completion raises one event on its channel."""
@@ -191,10 +197,10 @@ class CQ(PyverbsCM):
 
 
 #: The ibv_wc_ex fields rxe can report (IBV_WC_STANDARD_FLAGS); others are EOPNOTSUPP.
-_WC_EX_SUPPORTED = 0x7F
-_CQ_ATTR_FLAGS_SUPPORTED = 1  # IBV_CREATE_CQ_ATTR_SINGLE_THREADED
-_CQ_INIT_ATTR_MASK_FLAGS = 1
-_CQ_INIT_ATTR_MASK_PD = 2
+_WC_EX_SUPPORTED = int(e.IBV_WC_STANDARD_FLAGS)
+_CQ_ATTR_FLAGS_SUPPORTED = int(e.IBV_CREATE_CQ_ATTR_SINGLE_THREADED)
+_CQ_INIT_ATTR_MASK_FLAGS = int(e.IBV_CQ_INIT_ATTR_MASK_FLAGS)
+_CQ_INIT_ATTR_MASK_PD = int(e.IBV_CQ_INIT_ATTR_MASK_PD)
 
 
 class CqInitAttrEx(PyverbsObject):
@@ -236,7 +242,7 @@ class CQEX(CQ):
     __slots__ = ("_cur", "_polling", "wc_flags")
 
     def __init__(self, context: Context, init_attr: CqInitAttrEx | None = None) -> None:
-        context._machine.check_alive("create extended CQ")
+        check_alive(context._machine, "create extended CQ")
         attr = init_attr if init_attr is not None else CqInitAttrEx()
         fail = "Failed to create extended CQ"
         if attr.comp_mask & ~(_CQ_INIT_ATTR_MASK_FLAGS | _CQ_INIT_ATTR_MASK_PD):
@@ -260,23 +266,25 @@ class CQEX(CQ):
         if self._polling:
             raise PyverbsRDMAError("start_poll twice without end_poll", errno.EINVAL)
         fabric = self._fabric
-        if fabric._pending:
+        if fabric.pending:
             fabric.progress()
-        if not self._wcs:
+        entries = self.nic_cq.entries
+        if not entries:
             return errno.ENOENT
         self._polling = True
-        self._cur = self._wcs.popleft()
+        self._cur = WC(*entries.popleft())
         return 0
 
     def poll_next(self) -> int:
         if not self._polling:
             raise PyverbsRDMAError("poll_next outside start_poll/end_poll", errno.EINVAL)
         fabric = self._fabric
-        if not self._wcs and fabric._pending:
+        entries = self.nic_cq.entries
+        if not entries and fabric.pending:
             fabric.progress()
-        if not self._wcs:
+        if not entries:
             return errno.ENOENT
-        self._cur = self._wcs.popleft()
+        self._cur = WC(*entries.popleft())
         return 0
 
     def end_poll(self) -> None:

@@ -6,27 +6,29 @@ import errno
 import os
 from typing import TYPE_CHECKING
 
+from nic_emu.constants import (  # rxe's limits (rxe_param.h), which the emulator enforces
+    MAX_CQ,
+    MAX_CQE,
+    MAX_INLINE_DATA,  # noqa: F401  (re-exported: pyverbs.device names the limits)
+    MAX_MR,
+    MAX_MR_SIZE,
+    MAX_MW,
+    MAX_PD,
+    MAX_QP,
+    MAX_QP_RD_ATOM,
+    MAX_QP_WR,
+    MAX_SGE,
+)
+from nic_emu.fabric import current_fabric
 from nic_emu.pyverbs import enums as e
 from nic_emu.pyverbs._unsupported import unsupported
 from nic_emu.pyverbs.addr import GID
-from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
+from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject, check_alive
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Machine
 
-#: Limits of rxe (drivers/infiniband/sw/rxe/rxe_param.h, Linux 6.1), which the emulator enforces.
-MAX_QP = 0x10000
-MAX_QP_WR = 0x4000
-MAX_SGE = 32
-MAX_CQ = 0x4000
-MAX_CQE = (1 << 15) - 1
-MAX_MR = 0x40000
-MAX_PD = 0x7FF0
-MAX_INLINE_DATA = 512
-MAX_QP_RD_ATOM = 128
-MAX_MR_SIZE = 1 << 32
-MAX_MW = 0x1000
 #: rxe's GID table has 1024 entries per port; the emulator fills indexes 0 and 1.
 GID_TBL_LEN = 1024
 #: RXE_DEVICE_CAP_FLAGS (rxe_param.h, 6.1): memory windows type 1 and 2B among them.
@@ -83,8 +85,6 @@ class Device(PyverbsObject):
 
 def get_device_list() -> list[Device]:
     """The machines of the current fabric, one device each (like one rxe link per host)."""
-    from nic_emu.fabric import current_fabric
-
     return [
         Device(m.name.encode(), m.guid, e.IBV_NODE_CA, e.IBV_TRANSPORT_IB, m.index)
         for m in current_fabric().machines
@@ -279,8 +279,6 @@ class Context(PyverbsCM):
     __slots__ = ("_closed", "_fd", "_machine", "name")
 
     def __init__(self, **kwargs: object) -> None:
-        from nic_emu.fabric import current_fabric
-
         if kwargs.get("cmd_fd") is not None:
             # ibv_import_device(3): sharing a context between processes is not modelled.
             raise PyverbsRDMAError("Failed to import device", errno.EOPNOTSUPP)
@@ -294,7 +292,7 @@ class Context(PyverbsCM):
         self.name = str(name)
         self._machine: Machine = machine
         self._closed = False
-        machine.check_alive("open device")
+        check_alive(machine, "open device")
 
     def close(self) -> None:
         self._closed = True
@@ -315,11 +313,11 @@ class Context(PyverbsCM):
         return 1
 
     def query_device(self) -> DeviceAttr:
-        self._machine.check_alive("query device")
+        check_alive(self._machine, "query device")
         return DeviceAttr(self._machine.guid)
 
     def query_port(self, port_num: int) -> PortAttr:
-        self._machine.check_alive("query port")
+        check_alive(self._machine, "query port")
         if port_num != 1:
             raise PyverbsRDMAError(f"Failed to query port {port_num}", errno.EINVAL)
         m = self._machine
@@ -327,7 +325,7 @@ class Context(PyverbsCM):
         return PortAttr(state, m.fabric.mtu_code)
 
     def query_device_ex(self, ex_input: QueryDeviceExInput | None = None) -> DeviceAttrEx:
-        self._machine.check_alive("query device")
+        check_alive(self._machine, "query device")
         return DeviceAttrEx(self._machine.guid)
 
     def query_gid(self, port_num: int, index: int) -> GID:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mmap as _mm
 import struct
 
+from nic_emu.fabric import current_fabric
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError
 
 PROT_EXEC_ = _mm.PROT_EXEC
@@ -30,8 +31,6 @@ MAP_GROWSDOWN_ = 0x100
 
 
 def _alloc(length: int) -> int:
-    from nic_emu.fabric import current_fabric
-
     machines = current_fabric().machines
     if not machines:
         raise MemoryError("Failed to allocate memory (no emulated machine)")
@@ -63,8 +62,6 @@ def free(ptr: int) -> None:
 
 
 def _find(addr: int, length: int) -> tuple[int, bytearray]:
-    from nic_emu.fabric import current_fabric
-
     for m in current_fabric().machines:
         found = m.find_allocation(addr, length)
         if found is not None:

@@ -4,21 +4,28 @@ Each machine has its own address space (``nic_emu.fabric.Machine.alloc``).  ``MR
 virtual address of the buffer, an ``int`` as in pyverbs, so that ``SGE(mr.buf, n, mr.lkey)`` and
 ``wr.set_wr_rdma(mr.rkey, mr.buf)`` read the same on both providers.  For direct access to the
 bytes, ``nic_emu.provider.mr_view(mr)`` gives a writable memoryview (on either provider).
+
+An ``MR`` holds the NIC's ``Region`` (``nic_mr``), which the machine's key table names; a bound
+memory window is a ``Region`` of its own over the MR's memory.
 """
 
 from __future__ import annotations
 
 import errno
-from typing import cast
+from typing import TYPE_CHECKING
 
+from nic_emu.constants import MAX_MR_SIZE
 from nic_emu.pyverbs import enums as e
 from nic_emu.pyverbs._unsupported import unsupported
-from nic_emu.pyverbs.base import PyverbsCM
-from nic_emu.pyverbs.device import MAX_MR_SIZE
+from nic_emu.pyverbs.base import PyverbsCM, check_alive
 from nic_emu.pyverbs.pd import PD
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
+from nic_emu.transport.queues import Region
 
-_LOCAL_WRITE = 1
+if TYPE_CHECKING:
+    from nic_emu.fabric import Machine
+
+_LOCAL_WRITE = e.IBV_ACCESS_LOCAL_WRITE
 _NEEDS_LOCAL_WRITE = e.IBV_ACCESS_REMOTE_WRITE | e.IBV_ACCESS_REMOTE_ATOMIC
 _SUPPORTED = (
     e.IBV_ACCESS_LOCAL_WRITE
@@ -33,17 +40,7 @@ _SUPPORTED = (
 class MR(PyverbsCM):
     """A registered memory region; ``MR(pd, length, access)`` allocates and registers."""
 
-    __slots__ = (
-        "_abase",
-        "_access",
-        "_base",
-        "_end",
-        "_key",
-        "_machine",
-        "_mem",
-        "_view",
-        "pd",
-    )
+    __slots__ = ("_machine", "nic_mr", "pd")
 
     def __init__(
         self,
@@ -57,7 +54,7 @@ class MR(PyverbsCM):
         if not isinstance(creator, PD):
             raise PyverbsUserError("nic_emu registers MRs on a PD only")
         machine = creator.context._machine
-        machine.check_alive("register MR")
+        check_alive(machine, "register MR")
         access = int(access)
         fail = f"Failed to register a MR. length: {length}, access flags: {access}"
         # ibv_reg_mr(3): "If IBV_ACCESS_REMOTE_WRITE or IBV_ACCESS_REMOTE_ATOMIC is set, then
@@ -73,52 +70,51 @@ class MR(PyverbsCM):
             if found is None:
                 # Registering memory the process does not have: the kernel's pin fails.
                 raise PyverbsRDMAError(fail, errno.EFAULT)
-            self._abase, self._mem = found
-            self._base = int(address)
+            abase, mem = found
+            base = int(address)
         else:
-            self._abase, self._mem = machine.alloc(length)
-            self._base = self._abase
-        self._end = self._base + length
-        self._view = memoryview(self._mem)
-        self._access = access
-        self._machine = machine
+            abase, mem = machine.alloc(length)
+            base = abase
+        self._machine: Machine = machine
         self.pd = creator
-        self._key = machine.register_mr(self)
+        self.nic_mr = Region(creator, abase, mem, base, base + length, access)
+        machine.register(self.nic_mr)
 
     def close(self) -> None:
-        if self._key >= 0:
-            self._machine.deregister_mr(self)
-            self._key = -1
+        if self.nic_mr.key >= 0:
+            self._machine.deregister(self.nic_mr)
+            self.nic_mr.key = -1
 
     @property
     def buf(self) -> int:
-        return self._base
+        return self.nic_mr.base
 
     @property
     def lkey(self) -> int:
-        return self._key
+        return self.nic_mr.key
 
     @property
     def rkey(self) -> int:
-        return self._key
+        return self.nic_mr.key
 
     @property
     def length(self) -> int:
-        return self._end - self._base
+        return self.nic_mr.end - self.nic_mr.base
 
     @property
     def handle(self) -> int:
-        return self._key
+        return self.nic_mr.key
 
     def _checked(self, length: int, offset: int) -> int:
-        if self._key < 0 or length < 0:
+        r = self.nic_mr
+        if r.key < 0 or length < 0:
             raise PyverbsUserError(
                 f"The MR buffer isn't allocated or length {length} is invalid"
             )
         if offset < 0:
             raise PyverbsUserError(f"Invalid offset {offset}")
-        start = self._base - self._abase + offset
-        if start + length > len(self._mem):
+        start = r.base - r.abase + offset
+        if start + length > len(r.mem):
             # In C this would read past the buffer; the emulator refuses instead.
             raise PyverbsUserError(f"Access of {length} bytes at {offset} is out of the buffer")
         return start
@@ -130,7 +126,7 @@ class MR(PyverbsCM):
         if isinstance(data, str):
             data = data.encode()
         start = self._checked(length, offset)
-        self._view[start : start + length] = memoryview(data)[:length]
+        self.nic_mr.view[start : start + length] = memoryview(data)[:length]
 
     def rereg(self, flags: int, pd: PD | None = None, addr: int = 0, length: int = 0,
               access: int = 0) -> None:
@@ -140,10 +136,10 @@ class MR(PyverbsCM):
     def read(self, length: int, offset: int) -> bytes:
         """The buffer's bytes; lets the emulated fabric make progress first (like DMA would)."""
         fabric = self._machine.fabric
-        if fabric._pending:
+        if fabric.pending:
             fabric.progress()
         start = self._checked(length, offset)
-        return bytes(self._view[start : start + length])
+        return bytes(self.nic_mr.view[start : start + length])
 
 
 
@@ -174,22 +170,6 @@ class MWBind(PyverbsCM):
         self.wr_id = wr_id
 
 
-class _Window:
-    """What a bound window puts in the machine's key table: it reads like an MR to the remote
-    side (same buffer, narrower range, the window's own access), so the responder's checks
-    (rkey, PD, bounds, access) are the MR checks."""
-
-    __slots__ = ("_abase", "_access", "_base", "_end", "_key", "_mem", "_view", "mw", "pd")
-
-    def __init__(self, mw: MW, mr: MR, addr: int, length: int, access: int, key: int) -> None:
-        self.mw = mw
-        self.pd = mr.pd
-        self._abase, self._mem, self._view = mr._abase, mr._mem, mr._view
-        self._base, self._end = addr, addr + length
-        self._access = access
-        self._key = key
-
-
 class MW(PyverbsCM):
     """A memory window (ibv_alloc_mw): type 1 (bound with ``QP.bind_mw``) or type 2 (bound with
     an IBV_WR_BIND_MW work request, invalidated with LOCAL_INV or SEND_WITH_INV).
@@ -204,17 +184,18 @@ class MW(PyverbsCM):
 
     def __init__(self, pd: PD, mw_type: int) -> None:
         machine = pd.context._machine
-        machine.check_alive("allocate MW")
+        check_alive(machine, "allocate MW")
         if mw_type not in (e.IBV_MW_TYPE_1, e.IBV_MW_TYPE_2):
             raise PyverbsRDMAError("Failed to allocate MW", errno.EINVAL)
         self.pd = pd
         self.mw_type = int(mw_type)
         self._machine = machine
         # A key from the same space as MR keys (rxe: one pool index, a variant byte).
-        placeholder = object()
-        self._rkey = machine.register_mr(placeholder)  # type: ignore[arg-type]
-        machine.mrs.pop(self._rkey, None)
-        self._bound: _Window | None = None
+        self._rkey = machine.new_key()
+        #: What a bound window puts in the machine's key table: a ``Region`` that reads like an
+        #: MR to the remote side (same buffer, narrower range, the window's own access), so the
+        #: responder's checks (rkey, PD, bounds, access) are the MR checks.
+        self._bound: Region | None = None
 
     @property
     def rkey(self) -> int:
@@ -231,41 +212,41 @@ class MW(PyverbsCM):
 
     def _unbind(self) -> None:
         if self._bound is not None:
-            if cast(object, self._machine.mrs.get(self._bound._key)) is self._bound:
-                self._machine.mrs.pop(self._bound._key, None)
+            self._machine.deregister(self._bound)
             self._bound = None
 
     def _bind(self, qp_pd: PD, info: MWBindInfo, new_rkey: int) -> int:
         """Bind (rxe_bind_mw / rxe_check_bind_mw); 0 or an IBV_WC status."""
-        mr = info.mr
-        if self.pd is None or mr._key < 0:
+        mr = info.mr.nic_mr
+        if self.pd is None or mr.key < 0:
             return int(e.IBV_WC_MW_BIND_ERR)
         if self.mw_type == e.IBV_MW_TYPE_2 and (new_rkey >> 8) != (self._rkey >> 8):
             return int(e.IBV_WC_MW_BIND_ERR)
         if self.mw_type == e.IBV_MW_TYPE_1 and self.pd is not qp_pd:
             return int(e.IBV_WC_MW_BIND_ERR)
-        if not mr._access & e.IBV_ACCESS_MW_BIND or mr.pd is not qp_pd:
+        if not mr.access & e.IBV_ACCESS_MW_BIND or mr.pd is not qp_pd:
             return int(e.IBV_WC_MW_BIND_ERR)
         access = info.mw_access_flags
         # A window with remote write or atomic access needs an MR with local write.
-        if access & _NEEDS_LOCAL_WRITE and not mr._access & _LOCAL_WRITE:
+        if access & _NEEDS_LOCAL_WRITE and not mr.access & _LOCAL_WRITE:
             return int(e.IBV_WC_MW_BIND_ERR)
-        if info.length and (info.addr < mr._base or info.addr + info.length > mr._end):
+        if info.length and (info.addr < mr.base or info.addr + info.length > mr.end):
             return int(e.IBV_WC_MW_BIND_ERR)
         self._unbind()
         self._rkey = new_rkey
         if info.length:  # type 1: a zero-length bind only invalidates
-            self._bound = _Window(self, mr, info.addr, info.length, access, new_rkey)
-            self._machine.mrs[new_rkey] = self._bound  # type: ignore[assignment]
+            self._bound = Region(mr.pd, mr.abase, mr.mem, info.addr, info.addr + info.length,
+                                 access, window=self)
+            self._machine.register(self._bound, new_rkey)
         return 0
 
 
-def invalidate_rkey(machine: object, rkey: int) -> bool:
+def invalidate_rkey(machine: Machine, rkey: int) -> bool:
     """Invalidate the type 2 window with ``rkey`` on ``machine`` (LOCAL_INV / SEND_WITH_INV);
     False if no such bound window."""
-    mrs = getattr(machine, "mrs", {})
-    w = mrs.get(rkey)
-    if not isinstance(w, _Window) or w.mw.mw_type != e.IBV_MW_TYPE_2:
+    w = machine.mrs.get(rkey)
+    mw = None if w is None else w.window
+    if not isinstance(mw, MW) or mw.mw_type != e.IBV_MW_TYPE_2:
         return False
-    w.mw._unbind()
+    mw._unbind()
     return True

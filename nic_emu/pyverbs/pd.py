@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nic_emu.pyverbs._unsupported import AttrHolder, unsupported
-from nic_emu.pyverbs.base import PyverbsCM
+from nic_emu.pyverbs.base import PyverbsCM, check_alive
 from nic_emu.pyverbs.device import Context
 
 
@@ -13,7 +13,7 @@ class PD(PyverbsCM):
     __slots__ = ("_closed", "context", "handle")
 
     def __init__(self, creator: Context, **kwargs: object) -> None:
-        creator._machine.check_alive("alloc PD")
+        check_alive(creator._machine, "alloc PD")
         self.context = creator
         self.handle = creator._machine.next_handle()
         self._closed = False

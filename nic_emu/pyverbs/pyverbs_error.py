@@ -1,10 +1,15 @@
 """The exception types of pyverbs, with the same names, bases and messages.
 
 PyverbsRDMAError is what a failing verb raises (its ``error_code`` is the errno the C call
-returned); PyverbsUserError is pyverbs refusing an argument before any verb runs.
+returned); PyverbsUserError is pyverbs refusing an argument before any verb runs.  The NIC layer
+raises its own ``nic_emu.errors.NicError``, converted here by ``from_nic``.
 """
 
+from __future__ import annotations
+
 import os
+
+from nic_emu.errors import NicError
 
 
 class PyverbsError(Exception):
@@ -33,3 +38,8 @@ class PyverbsUserError(PyverbsError):
 
     def __init__(self, msg: str) -> None:
         super().__init__(msg)
+
+
+def from_nic(err: NicError) -> PyverbsRDMAError:
+    """The NIC's error as the verb reports it: same message, same errno (the one conversion)."""
+    return PyverbsRDMAError(err.message, err.errno)

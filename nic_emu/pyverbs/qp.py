@@ -1,28 +1,34 @@
 """pyverbs.qp: QP capabilities, init and modify attributes, and the queue pair itself.
 
-The QP object is also the emulated NIC's queue pair: it owns its send and receive queues and its
-connection state.  What the NIC does with the queues is in ``nic_emu.transport``; which state
-changes are legal is the table in ``nic_emu.qp_states``.
+A ``QP`` holds the emulated NIC's queue pair (``nic_qp``, a ``nic_emu.transport.queues.QueuePair``)
+and translates: verbs calls into the transport's functions (``post_send_one``, ``post_recv_one``,
+``nic_emu.qp_states.modify_qp``), their errnos into ``PyverbsRDMAError``.  What the NIC does with
+the queues is in ``nic_emu.transport``; which state changes are legal is the table in
+``nic_emu.qp_states``.
 """
 
 from __future__ import annotations
 
 import errno
-from collections import deque
 from typing import TYPE_CHECKING
 
-from nic_emu import qp_states, transport
+from nic_emu.constants import MAX_INLINE_DATA, MAX_QP_RD_ATOM, MAX_QP_WR, MAX_SGE
 from nic_emu.pyverbs import enums as e
 from nic_emu.pyverbs.addr import AHAttr
-from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject
-from nic_emu.pyverbs.cq import CQ, WC
-from nic_emu.pyverbs.device import MAX_INLINE_DATA, MAX_QP_RD_ATOM, MAX_QP_WR, MAX_SGE, Context
+from nic_emu.pyverbs.base import PyverbsCM, PyverbsObject, check_alive
+from nic_emu.pyverbs.cq import CQ
+from nic_emu.pyverbs.device import Context
+from nic_emu.pyverbs.mr import invalidate_rkey
 from nic_emu.pyverbs.pd import PD
 from nic_emu.pyverbs.pyverbs_error import PyverbsRDMAError, PyverbsUserError
 from nic_emu.pyverbs.wr import SGE, RecvWR, SendWR
+from nic_emu.qp_states import modify_qp, state_name
+from nic_emu.transport.completions import push, to_error
+from nic_emu.transport.posting import post_recv_one, post_send_one
+from nic_emu.transport.queues import QueuePair, UdDest, completion
 
 if TYPE_CHECKING:
-    from nic_emu.fabric import Fabric, Machine
+    from nic_emu.fabric import Machine
     from nic_emu.pyverbs.addr import AH
     from nic_emu.pyverbs.mr import MW, MWBind, MWBindInfo
 
@@ -303,6 +309,24 @@ _STEP_MASKS: dict[int, dict[str, int]] = {
     },
 }
 
+#: The attributes a modify records for ``query``, by mask bit.
+_MASK_FIELDS = {
+    e.IBV_QP_ACCESS_FLAGS: "qp_access_flags",
+    e.IBV_QP_PKEY_INDEX: "pkey_index",
+    e.IBV_QP_PORT: "port_num",
+    e.IBV_QP_QKEY: "qkey",
+    e.IBV_QP_PATH_MTU: "path_mtu",
+    e.IBV_QP_TIMEOUT: "timeout",
+    e.IBV_QP_RETRY_CNT: "retry_cnt",
+    e.IBV_QP_RNR_RETRY: "rnr_retry",
+    e.IBV_QP_RQ_PSN: "rq_psn",
+    e.IBV_QP_MAX_QP_RD_ATOMIC: "max_rd_atomic",
+    e.IBV_QP_MIN_RNR_TIMER: "min_rnr_timer",
+    e.IBV_QP_SQ_PSN: "sq_psn",
+    e.IBV_QP_MAX_DEST_RD_ATOMIC: "max_dest_rd_atomic",
+    e.IBV_QP_DEST_QPN: "dest_qp_num",
+}
+
 _SUPPORTED_TYPES = (e.IBV_QPT_RC, e.IBV_QPT_UC, e.IBV_QPT_UD)
 _MW_WC_OPCODE: dict[int, int] = {e.IBV_WR_BIND_MW: e.IBV_WC_BIND_MW, e.IBV_WR_LOCAL_INV: e.IBV_WC_LOCAL_INV,
                  e.IBV_WR_ATOMIC_WRITE: e.IBV_WC_ATOMIC_WRITE}
@@ -339,43 +363,19 @@ _SEND_OPS: dict[int, int] = {
 
 
 class QP(PyverbsCM):
-    """A queue pair: ``QP(pd, QPInitAttr(...), qp_attr=None)``."""
+    """A queue pair: ``QP(pd, QPInitAttr(...), qp_attr=None)``.
+
+    The NIC's side of it is ``nic_qp`` (``nic_emu.transport.queues.QueuePair``); this object
+    checks and translates the verbs calls, and keeps what only the API has: the attributes a
+    query returns, and libibverbs' cached ``qp_state``.
+    """
 
     __slots__ = (
-        "_access",
         "_attr",
-        "_c_bytes_rx",
-        "_c_bytes_tx",
-        "_c_completions",
-        "_c_errors",
-        "_c_recv_wr",
-        "_c_send_wr",
-        "_fabric",
         "_machine",
-        "_max_dest_rd_atomic",
-        "_max_inline",
-        "_max_rd_atomic",
-        "_max_recv_sge",
-        "_max_recv_wr",
-        "_max_send_sge",
-        "_max_send_wr",
-        "_mtu",
-        "_peer",
-        "_qkey",
-        "_retry_at",
-        "_retry_cnt",
-        "_rnr_retry",
-        "_rnr_tries",
-        "_rq",
-        "_rq_psn",
-        "_scheduled",
-        "_send_ops",
-        "_sq",
-        "_sq_psn",
-        "_state",
-        "_tries",
         "context",
         "init_attr",
+        "nic_qp",
         "pd",
         "qp_num",
         "qp_state",
@@ -395,7 +395,7 @@ class QP(PyverbsCM):
         if isinstance(creator, Context) and isinstance(init_attr, QPInitAttrEx):
             # ibv_create_qp_ex: the PD (or an XRC domain) comes in the attributes.
             machine = creator._machine
-            machine.check_alive("create QP")
+            check_alive(machine, "create QP")
             mask = int(init_attr.comp_mask)
             if init_attr.xrcd is not None or mask & _INIT_ATTR_XRCD:
                 raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
@@ -412,11 +412,9 @@ class QP(PyverbsCM):
         elif isinstance(creator, PD) and isinstance(init_attr, QPInitAttr):
             pd = creator
             machine = pd.context._machine
-            machine.check_alive("create QP")
-            ops = 0
+            check_alive(machine, "create QP")
         else:
             raise PyverbsUserError("QP(PD, QPInitAttr) or QP(Context, QPInitAttrEx)")
-        creator = pd
         if init_attr.qp_type not in _SUPPORTED_TYPES:
             raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
         if init_attr.srq is not None:
@@ -435,107 +433,105 @@ class QP(PyverbsCM):
             or not 0 <= cap.max_inline_data <= MAX_INLINE_DATA
         ):
             raise PyverbsRDMAError(fail, errno.EINVAL)
-        self._send_ops = ops
         self._machine: Machine = machine
-        self._fabric: Fabric = machine.fabric
-        self.context = creator.context
-        self.pd = creator
+        self.context = pd.context
+        self.pd = pd
         self.scq = scq
         self.rcq = rcq
         self.qp_type = int(init_attr.qp_type)
         self.sq_sig_all = 1 if init_attr.sq_sig_all else 0
         self.init_attr = init_attr
-        self._max_send_wr = cap.max_send_wr
-        self._max_recv_wr = cap.max_recv_wr
-        self._max_send_sge = cap.max_send_sge
-        self._max_recv_sge = cap.max_recv_sge
-        self._max_inline = cap.max_inline_data
-        self._sq: deque[transport.Wqe] = deque()
-        self._rq: deque[transport.Rqe] = deque()
-        self._scheduled = False
-        self._c_send_wr = self._c_recv_wr = self._c_bytes_tx = self._c_bytes_rx = 0
-        self._c_completions = self._c_errors = 0
-        self._reset_state()
-        self.qp_num = machine.add_qp(self)
+        self.nic_qp = QueuePair(
+            machine, self.qp_type, pd, scq.nic_cq, rcq.nic_cq, bool(self.sq_sig_all),
+            cap.max_send_wr, cap.max_recv_wr, cap.max_send_sge, cap.max_recv_sge,
+            cap.max_inline_data,
+        )
+        self._reset_attr()
+        self.qp_num = machine.add_qp(self.nic_qp)
         if qp_attr is not None:
             if self.qp_type == e.IBV_QPT_UD:
                 self.to_rts(qp_attr)
             else:
                 self.to_init(qp_attr)
 
-    def _reset_state(self) -> None:
-        #: the QP's true state (what ``query`` reports and what the transport acts on)
-        self._state: int = e.IBV_QPS_RESET
+    def _reset_attr(self) -> None:
         #: libibverbs' cached ``ibv_qp.state``, which pyverbs' ``QP.qp_state`` returns
         #: (rdma-core v44 pyverbs/qp.pyx: ``return self.qp.state``): set by a successful
         #: ibv_modify_qp or ibv_query_qp whose mask has IBV_QP_STATE, never by the device. After
-        #: an error completion moved the QP to ERR it still says RTS until a query.
+        #: an error completion moved the QP to ERR it still says RTS until a query.  The true
+        #: state is the NIC's (``nic_qp.state``).
         self.qp_state: int = e.IBV_QPS_RESET
+        #: The attributes given to modify, as a query returns them.
         self._attr = QPAttr(qp_state=e.IBV_QPS_RESET, port_num=1)
-        self._access = 0
-        self._qkey = 0
-        self._mtu = 1024
-        self._peer: Machine | None = None
-        self._sq_psn = 0
-        self._rq_psn = 0
-        self._max_rd_atomic = 0
-        self._max_dest_rd_atomic = 0
-        self._retry_cnt = 0
-        self._rnr_retry = 0
-        self._tries = 0
-        self._rnr_tries = 0
-        self._retry_at = 0
-        self._sq.clear()
-        self._rq.clear()
 
     def close(self) -> None:
         if self.qp_num >= 0:
-            self._machine.remove_qp(self)
-            self._sq.clear()
-            self._rq.clear()
-            self.qp_num = -1
+            nic = self.nic_qp
+            self._machine.remove_qp(nic)
+            nic.sq.clear()
+            nic.rq.clear()
+            self.qp_num = nic.qp_num = -1
 
     # -- state changes ---------------------------------------------------------------------
 
     def _step_mask(self, dst: str) -> int:
         return _STEP_MASKS[self.qp_type][dst] | e.IBV_QP_STATE
 
+    def _modify(self, attr: QPAttr, mask: int, what: str) -> None:
+        """ibv_modify_qp: the NIC checks and applies the change; this object then records the
+        attributes for ``query`` and libibverbs' cached state."""
+        av = None
+        if mask & e.IBV_QP_AV:
+            ah = attr._ah_attr
+            av = (bool(ah.is_global), int(ah.sgid_index), ah.dgid.raw)
+        err = modify_qp(self.nic_qp, attr, mask, av)
+        if err:
+            raise PyverbsRDMAError(what, err)
+        new = int(attr.qp_state) if mask & e.IBV_QP_STATE else None
+        if new == e.IBV_QPS_RESET:
+            self._reset_attr()
+        else:
+            for bit, name in _MASK_FIELDS.items():
+                if mask & bit:
+                    setattr(self._attr, name, getattr(attr, name))
+            if mask & e.IBV_QP_AV:
+                self._attr._ah_attr = attr._ah_attr.copy()
+        state = self.nic_qp.state
+        self._attr.qp_state = self._attr.cur_qp_state = state
+        if new is not None:
+            # libibverbs' ibv_modify_qp: "if (attr_mask & IBV_QP_STATE) qp->state =
+            # attr->qp_state" after the provider accepted the change.
+            self.qp_state = new
+
     def to_init(self, qp_attr: QPAttr) -> None:
         qp_attr.qp_state = e.IBV_QPS_INIT
-        err = transport.modify_qp(self, qp_attr, self._step_mask("INIT"))
-        if err:
-            raise PyverbsRDMAError("Failed to modify QP state to init", err)
+        self._modify(qp_attr, self._step_mask("INIT"), "Failed to modify QP state to init")
 
     def to_rtr(self, qp_attr: QPAttr) -> None:
         if self.qp_state != e.IBV_QPS_INIT:  # assume RESET, as pyverbs does
             self.to_init(qp_attr)
         qp_attr.qp_state = e.IBV_QPS_RTR
-        err = transport.modify_qp(self, qp_attr, self._step_mask("RTR"))
-        if err:
-            raise PyverbsRDMAError("Failed to modify QP state to RTR", err)
+        self._modify(qp_attr, self._step_mask("RTR"), "Failed to modify QP state to RTR")
 
     def to_rts(self, qp_attr: QPAttr) -> None:
         if self.qp_state != e.IBV_QPS_RTR:
             self.to_rtr(qp_attr)
         qp_attr.qp_state = e.IBV_QPS_RTS
-        err = transport.modify_qp(self, qp_attr, self._step_mask("RTS"))
-        if err:
-            raise PyverbsRDMAError("Failed to modify QP state to RTS", err)
+        self._modify(qp_attr, self._step_mask("RTS"), "Failed to modify QP state to RTS")
 
     def modify(self, qp_attr: QPAttr, comp_mask: int) -> None:
-        err = transport.modify_qp(self, qp_attr, int(comp_mask))
-        if err:
-            raise PyverbsRDMAError("Failed to modify QP", err)
+        self._modify(qp_attr, int(comp_mask), "Failed to modify QP")
 
     def query(self, attr_mask: int) -> tuple[QPAttr, QPInitAttr]:
-        self._machine.check_alive("query QP")
+        check_alive(self._machine, "query QP")
+        nic = self.nic_qp
         attr = self._attr.copy()
-        attr.qp_state = attr.cur_qp_state = self._state
+        attr.qp_state = attr.cur_qp_state = nic.state
         if attr_mask & e.IBV_QP_STATE:
-            # libibverbs' ibv_query_qp refreshes the cached ibv_qp.state (see _reset_state).
-            self.qp_state = self._state
-        attr.sq_psn = self._sq_psn
-        attr.rq_psn = self._rq_psn
+            # libibverbs' ibv_query_qp refreshes the cached ibv_qp.state (see _reset_attr).
+            self.qp_state = nic.state
+        attr.sq_psn = nic.sq_psn
+        attr.rq_psn = nic.rq_psn
         attr.cap = self.init_attr.cap
         init = QPInitAttr(
             qp_type=self.qp_type,
@@ -551,38 +547,29 @@ class QP(PyverbsCM):
 
     def post_send(self, wr: SendWR, bad_wr: SendWR | None = None) -> None:
         """ibv_post_send(3): WRs are taken in order; the first one refused stops the list."""
-        # Fast path: one plain WRITE/SEND/READ on a ready RC/UC QP with room in the queue; the
-        # checks are those of transport.post_send_one, in the same order.
-        if (
-            self._state == 3
-            and wr.next_wr is None
-            and wr.opcode <= 4
-            and not wr.send_flags & 8
-            and self.qp_type != 4
-            and len(wr._sges) <= self._max_send_sge
-            and len(self._sq) < self._max_send_wr
-            and self._machine.alive
-        ):
-            sges = wr._sges
-            self._sq.append((
-                wr.wr_id, wr.opcode, bool(self.sq_sig_all or wr.send_flags & 2), sges,
-                sges[0][1] if len(sges) == 1 else sum(s[1] for s in sges), wr._remote_addr,
-                wr._rkey, wr.imm_data, 0, 0, None, None,
-            ))
-            self._c_send_wr += 1
-            if not self._scheduled:
-                self._fabric._schedule(self)
-            return
-        if not self._machine.alive:
+        nic = self.nic_qp
+        if not nic.machine.alive:
             raise PyverbsRDMAError("Failed to post send", errno.EIO)
-        cur: SendWR | None = wr
-        while cur is not None:
-            err = self._post_mw_op(cur) if cur.opcode in _MW_OPS else transport.post_send_one(self, cur)
+        cur = wr
+        while True:
+            op = cur.opcode
+            if op in _MW_OPS:
+                err = self._post_mw_op(cur)
+            else:
+                ah = cur.ah
+                err = post_send_one(
+                    nic, cur.wr_id, op, cur.send_flags, cur._sges, cur._remote_addr, cur._rkey,
+                    cur.imm_data, cur._compare_add, cur._swap,
+                    None if ah is None else _ud_dest(cur, ah),
+                )
             if err:
                 if bad_wr is not None:
                     cur._copy_into(bad_wr)
                 raise PyverbsRDMAError("Failed to post send", err)
-            cur = cur.next_wr
+            nxt = cur.next_wr
+            if nxt is None:
+                return
+            cur = nxt
 
     # -- memory windows (ibv_bind_mw(3), IBV_WR_BIND_MW / LOCAL_INV / SEND_WITH_INV) ---------
 
@@ -590,30 +577,26 @@ class QP(PyverbsCM):
         """The memory-window opcodes; carried out at post time (see ``nic_emu.pyverbs.mr.MW``).
 
         0 or an errno, as post_send_one."""
-        from nic_emu.pyverbs.mr import invalidate_rkey
-
         op = wr.opcode
-        if self._state < e.IBV_QPS_RTS:
+        nic = self.nic_qp
+        if nic.state < e.IBV_QPS_RTS:
             return errno.EINVAL
         if self.qp_type == e.IBV_QPT_UD:
             return errno.EINVAL  # rxe: these opcodes are for connected QPs only
-        if len(self._sq) >= self._max_send_wr:
+        if len(nic.sq) >= nic.max_send_wr:
             return errno.ENOMEM
         if op == e.IBV_WR_SEND_WITH_INV:
-            plain = SendWR(wr_id=wr.wr_id, opcode=e.IBV_WR_BIND_MW, send_flags=wr.send_flags)
-            plain._sges = wr._sges
-            plain.num_sge = wr.num_sge
-            plain.opcode = e.IBV_WR_SEND
-            err = transport.post_send_one(self, plain)
-            if not err and self._peer is not None and self._state == e.IBV_QPS_RTS:
+            # Posted as a plain SEND; the immediate field holds the rkey to invalidate.
+            err = post_send_one(nic, wr.wr_id, e.IBV_WR_SEND, wr.send_flags, wr._sges, 0, 0, 0,
+                                0, 0, None)
+            if not err and nic.peer is not None and nic.state == e.IBV_QPS_RTS:
                 # The responder invalidates the rkey named in the packet (IB spec 9.4.1.2).
-                invalidate_rkey(self._peer, wr.imm_data)
+                invalidate_rkey(nic.peer, wr.imm_data)
             return err
         signaled = bool(self.sq_sig_all or wr.send_flags & e.IBV_SEND_SIGNALED)
-        if self._state != e.IBV_QPS_RTS:  # SQE / ERR: flushed
-            wc_op = _MW_WC_OPCODE[op]
-            transport._push(self.scq, WC(wr.wr_id, e.IBV_WC_WR_FLUSH_ERR, wc_op, 0, 0,
-                                         self.qp_num), self)
+        if nic.state != e.IBV_QPS_RTS:  # SQE / ERR: flushed
+            push(nic.scq, completion(wr.wr_id, e.IBV_WC_WR_FLUSH_ERR, _MW_WC_OPCODE[op], 0,
+                                     self.qp_num), nic)
             return 0
         if op == e.IBV_WR_BIND_MW:
             mw, info = wr._mw, wr._bind_info
@@ -627,11 +610,11 @@ class QP(PyverbsCM):
             ok = invalidate_rkey(self._machine, wr.imm_data)
             status = 0 if ok else int(e.IBV_WC_LOC_QP_OP_ERR)
             wc_op = e.IBV_WC_LOCAL_INV
-        self._c_send_wr += 1
+        nic.send_wrs += 1
         if status or signaled:
-            transport._push(self.scq, WC(wr.wr_id, status, wc_op, 0, 0, self.qp_num), self)
+            push(nic.scq, completion(wr.wr_id, status, wc_op, 0, self.qp_num), nic)
         if status:
-            transport.to_error(self)
+            to_error(nic)
         return 0
 
     def bind_mw(self, mw: MW, mw_bind: MWBind) -> None:
@@ -651,11 +634,12 @@ class QP(PyverbsCM):
 
     def post_recv(self, wr: RecvWR, bad_wr: RecvWR | None = None) -> None:
         """ibv_post_recv(3)."""
-        if not self._machine.alive:
+        nic = self.nic_qp
+        if not nic.machine.alive:
             raise PyverbsRDMAError("Failed to post recv", errno.EIO)
         cur: RecvWR | None = wr
         while cur is not None:
-            err = transport.post_recv_one(self, cur)
+            err = post_recv_one(nic, cur.wr_id, cur._sges)
             if err:
                 if bad_wr is not None:
                     bad_wr._sges, bad_wr.wr_id, bad_wr.num_sge = cur._sges, cur.wr_id, cur.num_sge
@@ -663,8 +647,15 @@ class QP(PyverbsCM):
             cur = cur.next_wr
 
     def __str__(self) -> str:
-        return f"QP {self.qp_num} type {self.qp_type} state {qp_states.state_name(self.qp_state)}"
+        return f"QP {self.qp_num} type {self.qp_type} state {state_name(self.qp_state)}"
 
+
+def _ud_dest(wr: SendWR, ah: AH) -> UdDest:
+    """Where a UD send goes: its address handle's GID, source GID index, hop limit and
+    traffic class, and the WR's remote QPN and Q_Key."""
+    a = ah._attr
+    return UdDest(a.dgid.raw, wr.remote_qpn, wr.remote_qkey, a.sgid_index, a.hop_limit,
+                  a.traffic_class)
 
 
 class QPEx(QP):
@@ -709,9 +700,10 @@ class QPEx(QP):
         for wr in batch:
             if not self._machine.alive:
                 raise PyverbsRDMAError("ibv_wr_complete failed.", errno.EIO)
-            err = self._post_mw_op(wr) if wr.opcode in _MW_OPS else transport.post_send_one(self, wr)
-            if err:
-                raise PyverbsRDMAError("ibv_wr_complete failed.", err)
+            try:
+                self.post_send(wr)
+            except PyverbsRDMAError as err:
+                raise PyverbsRDMAError("ibv_wr_complete failed.", err.error_code) from None
 
     def wr_send(self) -> None:
         self._new(e.IBV_WR_SEND)

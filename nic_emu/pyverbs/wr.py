@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nic_emu.errors import NicError
+from nic_emu.fabric import current_fabric
 from nic_emu.pyverbs import enums as e
-from nic_emu.pyverbs.base import PyverbsCM
-from nic_emu.pyverbs.pyverbs_error import PyverbsUserError
+from nic_emu.pyverbs.base import PyverbsCM, inc_rkey
+from nic_emu.pyverbs.pyverbs_error import PyverbsUserError, from_nic
 
 if TYPE_CHECKING:
     from nic_emu.pyverbs.addr import AH
@@ -31,9 +33,10 @@ class SGE(PyverbsCM):
 
     def read(self, length: int, offset: int) -> bytes:
         """Bytes at ``addr + offset`` of the process's memory (here: the current fabric's)."""
-        from nic_emu.fabric import current_fabric
-
-        return current_fabric().read_address(self.addr + offset, length)
+        try:
+            return current_fabric().read_address(self.addr + offset, length)
+        except NicError as err:
+            raise from_nic(err) from None
 
 
 def _copy_sg(sg: list[SGE] | None, num_sge: int) -> tuple[SgeTuple, ...]:
@@ -142,8 +145,6 @@ class SendWR(PyverbsCM):
 
     def set_bind_wr(self, mw: MW, bind_info: MWBindInfo) -> None:
         """The bind_mw union: the window, and its next rkey (``inc_rkey(mw.rkey)``, as pyverbs)."""
-        from nic_emu.pyverbs.base import inc_rkey
-
         self._mw = mw
         self._bind_info = bind_info
         self._rkey = inc_rkey(mw.rkey)

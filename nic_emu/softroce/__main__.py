@@ -8,6 +8,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from .baseline import main as baseline_main
+from .check import check
 from .prepare import PrepareError, cache_dir, log, prepare
 from .run import (
     DEFAULT_MEM_MB,
@@ -102,12 +104,8 @@ def main(args: Sequence[str] | None = None) -> int:
             log("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in res.timings.items()))
         return res.exit_code
     if ns.cmd == "check":
-        from .check import check
-
         return check(timeout=ns.timeout)
     if ns.cmd == "baseline":
-        from .baseline import main as baseline_main
-
         return baseline_main(output=ns.output, timeout=ns.timeout, mem_mb=ns.mem)
     return 2  # pragma: no cover
 

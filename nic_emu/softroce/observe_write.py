@@ -26,6 +26,9 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from nic_emu.connect import connect_rc
+from nic_emu.provider import verbs
+
 GID_INDEX = 1
 os.environ.setdefault("GOSSAMER_VERBS", "pyverbs")  # two processes: only real verbs can span them
 
@@ -42,14 +45,10 @@ def _open(v: Any, name: str, size: int) -> tuple[Any, Any, Any, Any]:
 
 
 def _connect(v: Any, qp: Any, remote: dict[str, Any]) -> None:
-    from nic_emu.connect import connect_rc
-
     connect_rc(v, qp, dest_qpn=remote["qpn"], dest_gid=remote["gid"], sgid_index=GID_INDEX)
 
 
 def target(conn: Connection, size: int) -> None:
-    from nic_emu.provider import verbs
-
     v = verbs()
     ctx, qp, _cq, mr = _open(v, "rxe1", size)
     conn.send({"qpn": qp.qp_num, "gid": str(ctx.query_gid(1, GID_INDEX)), "addr": mr.buf, "rkey": mr.rkey})
@@ -72,8 +71,6 @@ def target(conn: Connection, size: int) -> None:
 
 
 def writer(conn: Connection, size: int, rounds: int) -> dict[str, Any]:
-    from nic_emu.provider import verbs
-
     v = verbs()
     e = v.enums
     ctx, qp, cq, mr = _open(v, "rxe0", size)

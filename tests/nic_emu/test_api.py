@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,8 @@ def test_flat_aliases_match_the_enum_classes() -> None:
                c.__module__ == emu_enums.__name__]
     assert len(classes) > 10
     for cls in classes:
-        for member in cls:
+        members: list[Any] = list(cls)
+        for member in members:
             assert member.name is not None
             assert getattr(emu_enums, member.name) is member
 

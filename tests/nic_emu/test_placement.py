@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import nic_emu
 from nic_emu.fabric import Placement
 from nic_emu.provider import mr_view
+from nic_emu.pyverbs.cq import WC
 from tests.nic_emu.helpers import connect_pair, emulator_only, make_qp, open_node
 
 pytestmark = emulator_only  # placement models are the emulator's; rxe places as it does
@@ -65,13 +66,13 @@ def test_poller_sees_placed_chunks_and_target_completion_after_all(
         f.step()
         got = _landed(mr_view(dst), data, chunk)
         states.append(got)
-        if a.scq._wcs and not all(got):
+        if a.scq.nic_cq.entries and not all(got):
             writer_early = True
-        if b.rcq._wcs:
+        if b.rcq.nic_cq.entries:
             assert all(got), "target completion before all data was visible"
             break
     note(f"seed={seed} states={len(states)} writer_early={writer_early}")
-    assert b.rcq._wcs and b.rcq._wcs[0].imm_data == 9
+    assert b.rcq.nic_cq.entries and WC(*b.rcq.nic_cq.entries[0]).imm_data == 9
     for got in states:
         if model == "whole":
             assert all(got) or not any(got)
@@ -96,8 +97,8 @@ def test_relaxed_models_show_partial_data_and_early_writer_completion(
             got = _landed(mr_view(dst), data, 64)
             partial |= 0 < sum(got) < len(got)
             non_prefix |= got != sorted(got, reverse=True)
-            early |= bool(a.scq._wcs) and not all(got)
-            if all(got) and a.scq._wcs:
+            early |= bool(a.scq.nic_cq.entries) and not all(got)
+            if all(got) and a.scq.nic_cq.entries:
                 break
     assert partial and early
     assert non_prefix == (model == "any")
@@ -117,7 +118,7 @@ def test_recv_completion_orders_earlier_writes_on_the_qp_but_not_other_qps(
     _post(v, qa, v.enums.IBV_WR_RDMA_WRITE_WITH_IMM, src, N, 8, dst, 2 * N, imm=1)
     for _ in range(500):
         f.step()
-        if b.rcq._wcs:
+        if b.rcq.nic_cq.entries:
             break
     assert bytes(mr_view(dst)[:N]) == b"\xaa" * N
     assert bytes(mr_view(dst)[2 * N : 2 * N + 8]) == b"\xbb" * 8
@@ -136,7 +137,7 @@ def test_later_message_may_land_before_earlier_under_any(v: ModuleType) -> None:
             view = mr_view(dst)
             if bytes(view[N : 2 * N]) == b"\x22" * N and bytes(view[:N]) != b"\x11" * N:
                 overtaken = True
-            if not f._pending:
+            if not f.pending:
                 break
     assert overtaken
 
@@ -181,18 +182,18 @@ def test_send_data_lands_in_chunks_before_its_receive_completion(v: ModuleType) 
     qa.post_send(wr)
     for _ in range(100):
         f.step()
-        if b.rcq._wcs:
+        if b.rcq.nic_cq.entries:
             break
     view = mr_view(dst)
     assert bytes(view[:30]) + bytes(view[500:570]) == bytes(range(100))
-    assert b.rcq._wcs[0].byte_len == 100
+    assert WC(*b.rcq.nic_cq.entries[0]).byte_len == 100
 
 
 def test_whole_keeps_fast_path_and_per_nic_model(v: ModuleType) -> None:
     f = nic_emu.Fabric(seed=0, machines=2)
-    assert f._fast and not f._relaxed
+    assert f.fast and not f.relaxed
     f.set_placement(Placement(model="ascending"), machine="emu1")
-    assert f._relaxed and not f._fast
+    assert f.relaxed and not f.fast
     assert f.placement_of(f.machine("emu0")).model == "whole"
     f.set_placement(Placement(), machine="emu1")
-    assert f._fast
+    assert f.fast
