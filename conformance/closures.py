@@ -9,16 +9,17 @@ reference trustee registers them in `serve_reference.registry()`: only the refer
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from .oracle.ids import closure_id
+
 
 def cid(name: str) -> int:
-    """[CID-1], computed here independently of `gossamer.closures`."""
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    """[CID-1], by the suite's oracle (independently of `gossamer.closures`)."""
+    return closure_id(name)
 
 
 @attrs.frozen

@@ -12,21 +12,17 @@ from collections.abc import Sequence
 
 import attrs
 
-HDR = struct.Struct("<IHBB")
+from .oracle import codes
+from .oracle.layout import Result
+from .oracle.slot import HDR
+
 ENTRY = struct.Struct("<B3sI")  # status, three zero bytes, n
-_SIZES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "f32": 4, "f64": 8,
-          "bool": 1}
-OK, FALLBACK = 0x00, 0x01
+OK, FALLBACK = codes.OK, codes.FALLBACK
 
 
 def fixed_size(layout: str) -> int:
     """`R` of a result layout ([LAYOUT-1], [LAYOUT-2]); 0 for `cbor` (its body is `n` bytes)."""
-    if layout == "cbor":
-        return 0
-    total = 0
-    for f in layout.split():
-        total += int(f[5:]) if f.startswith("bytes") else _SIZES[f]
-    return total
+    return Result.parse(layout).fixed_size
 
 
 @attrs.frozen
