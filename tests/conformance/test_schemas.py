@@ -238,3 +238,21 @@ def test_without_pycddl_the_run_says_so_and_still_judges(monkeypatch: pytest.Mon
     finally:
         schemas._compiled.cache_clear()
         schemas._pycddl_verdict.cache_clear()
+
+
+@pytest.mark.clause("ADPT-18", "ADPT-15", "ADPT-16")
+def test_workloads_and_reports_match_the_bootstrap_schemas() -> None:
+    """The workloads the client cases send and the reports the reference client sends back
+    ([ADPT-15], [ADPT-16]) are the `workload` and `results` messages of bootstrap.cddl."""
+    cases = select(catalogue(), ["tag:client"])
+    assert len(cases) >= 10
+    for c in cases:
+        schemas.validate("workload", {"workload": wire_args(c)["workload"]})
+    target = open_target("reference")
+    try:
+        for c in cases[:4]:
+            got = target.call(c.op, wire_args(c))
+            assert "ok" in got, (c.id, got)
+            schemas.validate("results", {"results": got["ok"]["results"]})
+    finally:
+        target.close()
