@@ -154,7 +154,7 @@ def _judge(case: Case, got: Outcome, validate: bool) -> tuple[Verdict, str]:
     if validate and schemas.available():
         bad = schemas.check_answer(case.op, got)
         if bad is not None:
-            return Verdict.FAIL, f"[ADPT-18] {bad}"
+            return Verdict.FAIL, f"[ADPT-18] {bad} (rule {schemas.answer_rule(case.op, got)}, protocol/schemas/)"
     try:
         why = judge(case, got)
     except Exception as e:  # a malformed answer the check could not even read

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import schemas
 from ..expect import Expectations
 from ..model import CaseResult, Verdict
 from ..runner import Run
@@ -39,6 +40,8 @@ def case_json(r: CaseResult, expectations: Expectations | None = None) -> dict[s
         out["diff"] = diff_lines(c.expect, r.received)
         if c.check is not None:
             out["diff_note"] = "the case's own check judged this answer; fields it leaves free may differ"
+    if r.received is not None:
+        out["schema"] = schemas.answer_rule(c.op, r.received)  # the CDDL rule the answer was checked against
     if r.stderr:
         out["stderr"] = r.stderr
     if expectations is not None and (reason := expectations.reason(c.id)) is not None:
