@@ -33,6 +33,16 @@ def test_every_op_of_section_11_has_a_request_and_an_answer_rule() -> None:
         assert schemas.has_rule(rule)
 
 
+def test_every_rule_compiles_and_each_request_names_its_op() -> None:
+    for rule in schemas.rules():
+        schemas._compiled(rule)  # pycddl parses the rule and everything it reaches
+    for rule in schemas.rules():
+        if rule.endswith("-request") and rule != "decoded-request":
+            op = rule[: -len("-request")]
+            assert f'op: "{op}"' in schemas._blocks()[rule], rule
+            assert schemas.check(rule, {"op": "not-" + op}) is not None
+
+
 def test_error_names_are_section_9s() -> None:
     """`error-name` lists every section 9 code but OK and FALLBACK (statuses), plus UNSUPPORTED."""
     spec = (ROOT / "protocol" / "SPEC.md").read_text()
