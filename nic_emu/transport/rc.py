@@ -28,7 +28,7 @@ from nic_emu.constants import (
 from nic_emu.transport.completions import complete_send, fail_send, hold_send, push
 from nic_emu.transport.memory import gather
 from nic_emu.transport.queues import PSN_MASK, npkts
-from nic_emu.transport.rc_responder import Done, advance_psns, read_or_atomic, send, write
+from nic_emu.transport.rc_responder import Done, read_or_atomic, send, write
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Machine
@@ -113,7 +113,8 @@ def exec_rc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
     landing, release_at, moved = done
     if moved != length:  # an atomic moves 8 bytes, whatever the local buffer's length
         length, n = moved, npkts(moved, qp.mtu)
-    advance_psns(qp, peer, n)
+    qp.sq_psn = (qp.sq_psn + n) & PSN_MASK
+    peer.rq_psn = (peer.rq_psn + n) & PSN_MASK
     qp.bytes_sent += length
     peer.bytes_received += length
     if landing is None:
@@ -129,6 +130,12 @@ def rc_write_burst(qp: QueuePair) -> None:
     WQE that is anything else and leaves it to the general path (which also reports errors).
     Same effects as ``exec_rc`` and ``place``; a placement model turns it off (``Fabric.fast``).
     """
+    sq = qp.sq
+    if not sq:
+        return
+    _, op, _, _, _, _, _, _, _, _, _, _ = sq[0]
+    if op != WR_WRITE:  # nothing to fuse (a READ, a SEND, ...): leave it to exec_rc
+        return
     m = qp.machine
     peer_m = qp.peer
     if peer_m is None or not (qp.fabric.healthy or qp.fabric.reachable(m, peer_m)):
@@ -139,7 +146,6 @@ def rc_write_burst(qp: QueuePair) -> None:
     psn = qp.sq_psn
     if psn != peer.rq_psn:
         return
-    sq = qp.sq
     lmrs, rmrs = m.mrs, peer_m.mrs
     pd, ppd = qp.pd, peer.pd
     mtu = qp.mtu

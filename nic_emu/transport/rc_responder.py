@@ -33,12 +33,12 @@ from nic_emu.constants import (
 from nic_emu.transport.completions import fail_recv, fail_send, push, pusher, to_error
 from nic_emu.transport.memory import mr_for, place, read, scatter, scatter_targets
 from nic_emu.transport.placement import flush_stream, start_landing, writer_release
-from nic_emu.transport.queues import PSN_MASK, completion, npkts
+from nic_emu.transport.queues import PSN_MASK, npkts
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Placement
     from nic_emu.transport.placement import Landing
-    from nic_emu.transport.queues import QueuePair, Sge
+    from nic_emu.transport.queues import Completion, QueuePair, Sge
 
 _U64 = (1 << 64) - 1
 _Q = struct.Struct("<Q")  # rxe performs atomics in host byte order (x86: little-endian)
@@ -94,8 +94,7 @@ def write(
     if op == WR_WRITE_IMM:
         r_id, _, _ = rq.popleft()
         # src_qp 0: no DETH on RC (rxe_resp.c do_complete; measured on rxe)
-        rwc = completion(r_id, S_OK, WC_RECV_RDMA_WITH_IMM, length, peer.qp_num, 0, imm,
-                         WC_WITH_IMM)
+        rwc = (r_id, S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, 0, imm, WC_WITH_IMM)
     if model is None:
         if rwc is not None:
             push(peer.rcq, rwc, peer)
@@ -134,8 +133,8 @@ def send(
     with_imm = op == WR_SEND_IMM
     # src_qp stays 0 on RC and UC: rxe's do_complete fills it only from a DETH
     # ("if (pkt->mask & RXE_DETH_MASK) uwc->src_qp = deth_sqp(pkt)"), which only UD carries.
-    rwc = completion(r_id, S_OK, WC_RECV, length, peer.qp_num, 0, imm if with_imm else 0,
-                     WC_WITH_IMM if with_imm else 0)
+    rwc: Completion = (r_id, S_OK, WC_RECV, 0, length, peer.qp_num, 0, imm if with_imm else 0,
+                       WC_WITH_IMM if with_imm else 0)
     if model is None:
         push(peer.rcq, rwc, peer)
         return None, 0, length
