@@ -167,9 +167,12 @@ def test_expect_known_failures_unexpected_passes(tmp_path: Path) -> None:
     assert suite is not None and suite.get("failures") == "0" and suite.get("errors") == "0"
     # one more listed case that passes: an UNEXPECTED PASS, reported, exit 1
     expect.write_text(expect.read_text() + "land.imm: thought broken\nno.such.case: renamed\n")
-    code, out = run_cli("run", "-q", *mutant, "--expect", str(expect))
+    h = tmp_path / "r.html"
+    code, out = run_cli("run", "-q", *mutant, "--expect", str(expect), "--html", str(h))
     assert code == 1
     assert "UNEXPECTED PASS land.imm" in out and "thought broken" in out
+    page = h.read_text()
+    assert "UNEXPECTED PASS</span>" in page and "KNOWN</span>" in page
     assert "no.such.case, which is no case of the catalogue" in out
     # one listed failure fewer: that failure is unexpected, exit 1
     expect.write_text("".join(f"{cid}: x\n" for cid in failing[1:]))
