@@ -10,10 +10,12 @@ encodes Python values to CBOR, and turns pycddl's error text (`error validating 
 (`answer.ok.responses[2].body: expected bytes or null, got 5`).
 
 pycddl validates a document against the first rule of a schema, so each rule gets its own compiled
-schema: `__root = RULE` followed by the three files. They are compiled on first use and cached
-(about 3 ms each). What pycddl does not enforce: maps are not always closed (an unknown key may
-pass), and `.size` on `uint` lets negative numbers through, which is why the integer rules are
-ranges (`u32 = 0..4294967295`).
+schema: `__root = RULE` followed by the rules it reaches (pycddl's validation time grows with the
+size of the schema), compiled on first use and cached; verdicts are cached per (rule, CBOR bytes).
+What pycddl 0.6 gets wrong, and the schemas work around: maps are not always closed (an unknown
+key may pass); `.size` on `uint` lets negative numbers through, so the integer rules are ranges
+(`u32 = 0..4294967295`); a named type choice as an array's element type is tried on its first
+alternative only, so such choices are written inline (`[* (int / float / bool / bytes)]`).
 
 This module imports neither `gossamer` nor the reference target: the schemas are the suite's own.
 """
