@@ -272,3 +272,31 @@ def test_workloads_and_reports_match_the_bootstrap_schemas() -> None:
             schemas.validate("results", {"results": got["ok"]["results"]})
     finally:
         target.close()
+
+
+def test_no_named_choice_as_an_array_element() -> None:
+    """pycddl 0.6 tries only the first alternative of a named type choice used as an array's element
+    type (`[* name]` with `name = a / b`): a later value of the choice would be refused. The
+    schemas spell such choices inline; this keeps anyone from reintroducing the pattern."""
+    blocks = schemas._blocks()
+
+    def is_choice(rule: str) -> bool:
+        body = re.sub(r'"[^"]*"|;[^\n]*', " ", blocks[rule].split("=", 1)[1])
+        depth = 0
+        for ch in body:
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            if ch == "/" and depth == 0:
+                return True
+        return False
+
+    offenders, seen = [], set()
+    for rule, text in blocks.items():
+        body = re.sub(r";[^\n]*", " ", text)
+        for name in re.findall(r"\[\s*[*+?]?\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\]", body):
+            seen.add(name)
+            if name in blocks and is_choice(name):
+                offenders.append(f"{rule}: [* {name}]")
+    assert {"decoded-request", "closure", "u64"} <= seen  # the scan sees array element types
+    assert is_choice("error-name") and not is_choice("decoded-request")
+    assert not offenders, offenders
