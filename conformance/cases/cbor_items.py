@@ -88,34 +88,34 @@ ECHOED: list[tuple[str, bytes, bytes]] = [
 def cases() -> list[Case]:
     out: list[Case] = []
     for name, title, data in ACCEPT:
-        out.append(case(f"cbor-wf.accept.{name}", f"receivers accept {title}", ("SER-2", "DEC-6"), "check_cbor",
+        out.append(case(f"cbor_wf.accept.{name}", f"receivers accept {title}", ("SER-2", "DEC-6"), "check_cbor",
                         {"data": data}, ok({}), tags=("codec", "cbor")))
     for name, title, data in REFUSE:
-        out.append(case(f"cbor-wf.refuse.{name}", f"not one well-formed item: {title}", ("SER-2", "DEC-6"),
+        out.append(case(f"cbor_wf.refuse.{name}", f"not one well-formed item: {title}", ("SER-2", "DEC-6"),
                         "check_cbor", {"data": data}, err("MALFORMED_CBOR"), tags=("codec", "cbor")))
     # -- as a parameter a trustee runs ([SER-2]: entry-level, the next entry runs)
     for name, param, canon in ECHOED:
         p = _execute("at", "", f"a parameter with {name}: accepted, echoed in deterministic encoding",
                      [(1, [req_entry(X, 0, b"", param), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
                      [{"results": ["cbor", "u64"], "entries": [("OK", b"", canon), ("OK", u64(11), b"")]}])
-        out.append(case(f"cbor-wf.execute.accept-{name}", p.title, ("SER-1", "SER-2", "DEC-6"), p.op,
+        out.append(case(f"cbor_wf.execute.accept-{name}", p.title, ("SER-1", "SER-2", "DEC-6"), p.op,
                         dict(p.args), p.expect, tags=("trustee", "cbor"), check=p.check))
     for name, param in (("trailing-byte", b"\x9f\x01\xff\x00"), ("two-items", b"\x01\x02"), ("empty", b""),
                         ("utf8-split", b"\x7f\x61\xc3\x61\xa9\xff"), ("indef-int", b"\x1f")):
         p = _execute("past", "", f"a parameter that is not one item ({name}): MALFORMED_CBOR, the next entry runs",
                      [(1, [req_entry(X, 0, b"", param), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
                      [{"results": ["cbor", "u64"], "entries": [("MALFORMED_CBOR", b"", b""), ("OK", u64(11), b"")]}])
-        out.append(case(f"cbor-wf.execute.refuse-{name}", p.title, ("SER-2", "ERR-2"), p.op, dict(p.args), p.expect,
+        out.append(case(f"cbor_wf.execute.refuse-{name}", p.title, ("SER-2", "ERR-2"), p.op, dict(p.args), p.expect,
                         tags=("trustee", "cbor"), check=p.check))
     # -- a hello in indefinite-length and wide encodings ([DEC-5] step 4 is [DEC-6])
     h = hello()
     body = b"\xbf" + b"".join(cbor(k) + (b"\x19" + struct.pack(">H", v) if isinstance(v, int) and v < 65536
                                            else cbor(v)) for k, v in h.items()) + b"\xff"
-    out.append(case("cbor-wf.hello-indefinite", "a hello as an indefinite-length map with 2-byte integers",
+    out.append(case("cbor_wf.hello-indefinite", "a hello as an indefinite-length map with 2-byte integers",
                     ("BOOT-2", "DEC-5", "DEC-6"), "decode_hello", {"data": struct.pack("<I", len(body)) + body},
                     ok(h), tags=("codec", "cbor", "bootstrap")))
     bad = cbor(h) + b"\x00"
-    out.append(case("cbor-wf.hello-trailing", "a hello body with one byte after its map: MALFORMED_CBOR",
+    out.append(case("cbor_wf.hello-trailing", "a hello body with one byte after its map: MALFORMED_CBOR",
                     ("BOOT-2", "DEC-5"), "decode_hello", {"data": struct.pack("<I", len(bad)) + bad},
                     err("MALFORMED_CBOR"), tags=("codec", "cbor", "bootstrap")))
 
@@ -127,7 +127,7 @@ def cases() -> list[Case]:
 
     for name, detail, text in (("indef-text", b"\x7f\x62no\x61!\xff", "no!"), ("not-cbor", b"\xff\xfe\x1c", ""),
                                ("not-text", cbor([1, 2]), "")):
-        out.append(case(f"cbor-wf.detail-{name}", f"an error response whose detail is {name}: decoded, never refused",
+        out.append(case(f"cbor_wf.detail-{name}", f"an error response whose detail is {name}: decoded, never refused",
                         ("ERR-3", "DEC-2", "RSP-5"), "decode_response_batch",
                         {"config": cfg(), "results": ["u64"], "image": err_img(detail)},
                         ok({"seq": 5, "status": code("TORN"), "responses": [], "detail": text}),
