@@ -25,10 +25,10 @@ import sys
 import time
 from typing import Any
 
-from gossamer.bootstrap import Hello, hello_from_map
+from gossamer.bootstrap import SUPPORTED_VERSIONS, BootstrapReader, Hello, hello_from_map, negotiate
 from gossamer.closures import Registry
 from gossamer.errors import GossamerError
-from gossamer.runtime.rack import Rack, RackFailure
+from gossamer.runtime.rack import Rack
 from gossamer.slot import SlotConfig
 
 from .closures import BEHAVIOUR, STANDARD, K
@@ -50,6 +50,15 @@ def registry() -> Registry:
     return reg
 
 
+class _Channel(Channel):
+    """The bootstrap channel with the reference's own reader: a message it cannot take raises the
+    GossamerError whose code the server answers with ([BOOT-4], [DEC-5])."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock)
+        self.reader = BootstrapReader()  # type: ignore[assignment]
+
+
 class ReferenceTrustee:
     """One bootstrap session with the reference trustee (machine 0) for one remote peer (machine 1)."""
 
@@ -65,6 +74,13 @@ class ReferenceTrustee:
     def hello(self) -> bytes:
         """Our hello ([BOOT-2], [BOOT-3], [BOOT-6]), length prefix included."""
         return self.rack.hello_for(0, 1)
+
+    def check_peer(self, m: Any) -> Hello:
+        """The peer's hello, validated ([DEC-5] steps 5 .. 10): raises GossamerError with the code
+        to answer with ([BOOT-5]); a version range without ours is VERSION_MISMATCH ([BOOT-1])."""
+        hello = hello_from_map(m)
+        negotiate(SUPPORTED_VERSIONS, hello.versions)
+        return hello
 
     def connect(self, peer_hello: bytes) -> Hello:
         """Bring our QPs to the peer to RTS and post receives ([BOOT-7], [FLOW-4])."""
@@ -125,7 +141,7 @@ class Server:
         """One step; True if anything happened."""
         try:
             return self._poll()
-        except (BootstrapFailed, RackFailure, OSError, GossamerError) as e:
+        except Exception as e:  # [ERR-1]: whatever a session meets ends that session, not the server
             self._say(f"session {self.sessions} ended: {str(e).splitlines()[0]}")
             self._end()
             return True
@@ -138,7 +154,7 @@ class Server:
                 return False
             sock.setblocking(True)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.chan = Channel(sock)
+            self.chan = _Channel(sock)
             self.srv = self.trustee_cls(self.v, self.device, threads=self.threads, config=self.config,
                                         fabric=self.fabric, seed=self.sessions, host=self.host)
             self.chan.send(self.srv.hello())  # [BOOT-5] the accepting side sends first
@@ -146,13 +162,13 @@ class Server:
             return True
         assert self.chan is not None and self.srv is not None
         if self.phase == "hello":
-            m = self.chan.try_recv()
-            if m is None:
-                return False
-            if isinstance(m, dict) and "error" in m and "versions" not in m:  # [BOOT-5] the peer refused us
-                raise BootstrapFailed(f"the peer refused our hello: {m!r:.120}")
-            try:
-                hello_from_map(m)
+            try:  # [BOOT-5] "a side that rejects the peer's hello sends {"error": code, "detail": text} and closes"
+                m = self.chan.try_recv()  # OVERSIZE ([BOOT-4]) or MALFORMED_CBOR while reading it
+                if m is None:
+                    return False
+                if isinstance(m, dict) and "error" in m and "versions" not in m:  # the peer refused us
+                    raise BootstrapFailed(f"the peer refused our hello: {m!r:.120}")
+                self.srv.check_peer(m)
             except GossamerError as e:
                 self.chan.send(encode({"error": int(e.code), "detail": str(e)}))
                 raise

@@ -339,7 +339,59 @@ def cases() -> list[Case]:
                     {"config": cfg(), "closures": standard(), "properties": [], "batches": []},
                     ok({"hello": "(checked)"}), tags=("nic", "live", "trustee", "bootstrap"), check=hello_check))
     out += land_cases()
+    out.append(boot_case())
     return out
+
+
+def _hello(**over: Any) -> bytes:
+    """A client machine's hello (the suite's shape: response slots only), `over` applied."""
+    m: dict[str, Any] = {"versions": [1, 1], "machine": 1, "threads": 2, "slot_size": 1024, "table_k": 4,
+                         "fallback_timeout_ms": 5000, "fallback_limit": 64 << 20, "gid": bytes(16),
+                         "qpns": [1, 2], "psn": 0x1234,
+                         "slots": {"base": 0x7F00_0000_0000, "rkey": 1, "ids": [0, 1, 2, 3]},
+                         "request_slots": [[], []], "response_slots": [[0, 1], [2, 3]], "fallback_port": 0}
+    m.update(over)
+    body = cbor({k: v for k, v in m.items() if v is not None})
+    return U32.pack(len(body)) + body
+
+
+#: the suite's bad hellos and the code a trustee answers each with before it closes ([BOOT-5])
+BAD_HELLOS: tuple[tuple[str, bytes, str], ...] = (
+    ("versions [2, 2]", _hello(versions=[2, 2]), "VERSION_MISMATCH"),  # [BOOT-1]
+    ("no slot_size", _hello(slot_size=None), "MALFORMED_CBOR"),  # [BOOT-2]
+    ("slot_size 100", _hello(slot_size=100), "BAD_HEADER"),  # [BOOT-2], [SLOT-3]
+    ("table_k 33", _hello(table_k=33), "BAD_HEADER"),  # [VT-1]
+    ("not CBOR", U32.pack(3) + b"\xa1\x61\xff", "MALFORMED_CBOR"),  # [DEC-5] step 4
+    ("a message over 1 MiB", U32.pack((1 << 20) + 1) + b"\xa0", "OVERSIZE"),  # [BOOT-4]
+)
+
+
+def boot_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected the trustee's replies, got {got}"
+    replies = got["ok"].get("replies", [])
+    if len(replies) != len(BAD_HELLOS):
+        return f"{len(replies)} replies for {len(BAD_HELLOS)} hellos"
+    for (what, _, code), r in zip(BAD_HELLOS, replies, strict=True):
+        reply = r.get("reply")
+        clause = {"VERSION_MISMATCH": "BOOT-1", "OVERSIZE": "BOOT-4"}.get(code, "BOOT-2")
+        if not (isinstance(reply, dict) and reply.get("error") == CODE[code]):
+            return (f"a hello with {what}: expected {{\"error\": {CODE[code]:#04x}}} ({code}) before the trustee "
+                    f"closes, got {reply!r:.100} ([{clause}], [BOOT-5])")
+        if "detail" in reply and not isinstance(reply["detail"], str):
+            return f"a hello with {what}: the error's detail is not text ([BOOT-5])"
+        if "then" in reply or not r.get("closed"):
+            return f"a hello with {what}: after its error the trustee did not close the connection ([BOOT-5])"
+    if not got["ok"].get("still_serving"):
+        return "after the bad hellos the trustee no longer greets a new connection ([ADPT-13], [ERR-1])"
+    return None
+
+
+def boot_case() -> Case:
+    return case("live.boot-bad-hellos", "hellos a trustee must refuse: each answered with its code, then closed; "
+                "the trustee goes on serving", ["BOOT-1", "BOOT-2", "BOOT-4", "BOOT-5", "ERR-1", "ADPT-13"],
+                "nic_bootstrap", {"hellos": [h for _, h, _ in BAD_HELLOS]},
+                ok({"replies": "(checked)"}), tags=("nic", "live", "trustee", "bootstrap"), check=boot_check)
 
 
 def land_cases() -> list[Case]:

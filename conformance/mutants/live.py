@@ -155,6 +155,17 @@ class ImmByteSwapped(WrongTrustee):
         return {(gossamer.runtime.verbs, "parse_imm"): lambda imm: real(bswap32(imm))}
 
 
+class PeerVersionsUnchecked(WrongTrustee):
+    description = "never compares the peer's versions with its own: a [2, 2] hello gets ready, not an error"
+    caught_by = ("live.boot-bad-hellos",)
+    clause = "BOOT-1"
+
+    def check_peer(self, m: Any) -> Any:
+        from gossamer.bootstrap import hello_from_map
+
+        return hello_from_map(m)
+
+
 class SlotByPosition(WrongTrustee):
     description = "reads slot id i at base + (position of i in slots.ids) * S instead of base + i * S"
     caught_by = ("live.slot-addresses",)
@@ -424,6 +435,7 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "slot-2048": Slot2048,
     "table-k-8": TableK8,
     "imm-byte-swapped": ImmByteSwapped,
+    "peer-versions-unchecked": PeerVersionsUnchecked,
     "slot-by-position": SlotByPosition,
     "one-receive": OneReceive,
     "answers-on-client-qp": AnswersOnClientQp,

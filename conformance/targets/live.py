@@ -43,6 +43,7 @@ class LiveTarget:
         self.pump = pump
         self.name = f"live:{address} via {device}"
         self.verbs = VerbsTrusteeTarget(self.name, self._session)
+        self.verbs.bootstrap_endpoint = lambda: (self.host, self.port, self.pump, self.timeout)
         # fail at open time, not case by case: nobody listens, a hello that breaks section 10
         # (HelloViolation), a T, S or K the catalogue cannot drive (Undrivable), immediates the
         # trustee reads or writes byte-swapped (LiveViolation)

@@ -21,9 +21,10 @@ sequences).
 from __future__ import annotations
 
 import select
+import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..live_wire import FALLBACK, walk_response
@@ -93,6 +94,51 @@ def _frames_ready(s: Session, slot: int, seq: int, want: list[int], grace: float
             if not socks:
                 return False
             select.select(socks, [], [], 0.01)
+
+
+def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeout: float,
+                  a: Mapping[str, Any]) -> dict[str, Any]:
+    """`nic_bootstrap {hellos: [message bytes]}`: for each, a fresh bootstrap connection on which
+    the suite reads the trustee's hello and answers with those bytes (length prefix included) as
+    its own; what the trustee said back (`reply`: a message, or None) and whether it then closed
+    ([BOOT-5]). Then one more connection: does the trustee still greet a newcomer."""
+    from ..live_bootstrap import BootstrapFailed, Channel
+
+    def dial() -> Channel:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return Channel(sock)
+
+    replies: list[dict[str, Any]] = []
+    for data in a["hellos"]:
+        chan = dial()
+        try:
+            chan.recv(timeout, pump)  # the trustee speaks first
+            chan.send(bytes(data))
+            reply: Any = None
+            closed = False
+            try:
+                reply = chan.recv(timeout, pump)
+            except BootstrapFailed as e:
+                closed = "closed" in str(e)
+            if reply is not None:
+                try:
+                    extra = chan.recv(min(timeout, 2.0), pump)
+                    reply = {"then": extra, **reply} if isinstance(reply, dict) else reply
+                except BootstrapFailed as e:
+                    closed = "closed" in str(e)
+            replies.append({"reply": reply, "closed": closed})
+        finally:
+            chan.close()
+    chan = dial()
+    try:
+        hello = chan.recv(timeout, pump)
+        serving = isinstance(hello, dict) and "versions" in hello
+    except BootstrapFailed:
+        serving = False
+    finally:
+        chan.close()
+    return {"replies": replies, "still_serving": serving}
 
 
 def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class ReferenceNicTarget:
     def __init__(self) -> None:
         self.codec = ReferenceTarget()
         self.verbs = VerbsTrusteeTarget("reference", self._session)
+        self.verbs.bootstrap_endpoint = self._bootstrap_endpoint
+        self._server: Any = None
         self.sansio_fallbacks: list[str] = []
         self._seed = 0
         self._client: ClientRoleTarget | None = None
@@ -46,6 +48,18 @@ class ReferenceNicTarget:
     def _session(self, placement: str) -> Session:
         self._seed += 1
         return EmulatedReferenceSession(placement, seed=self._seed)
+
+    def _bootstrap_endpoint(self) -> tuple[str, int, Any, float]:
+        """`nic_bootstrap`: the reference's bootstrap listener (`serve_reference.Server` on its own
+        emulated fabric, served in this process), reached over loopback TCP like a live trustee."""
+        if self._server is None:
+            import nic_emu
+            from nic_emu.provider import verbs
+
+            from ..serve_reference import Server
+
+            self._server = Server(verbs("emu"), "emu0", fabric=nic_emu.Fabric(seed=0, machines=2))
+        return "127.0.0.1", self._server.port, self._server.poll, 5.0
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -65,6 +79,8 @@ class ReferenceNicTarget:
     def close(self) -> None:
         self.codec.close()
         self.verbs.close()
+        if self._server is not None:
+            self._server.close()
         if self._client is not None:
             self._client.close()
 

@@ -45,7 +45,8 @@ from ..oracle.slot import Config
 from .verbs_peer import FallbackLink, Landed, PeerError, VerbsPeer
 
 MASK48 = (1 << 48) - 1
-OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "nic_live"})
+OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "nic_live",
+                 "nic_bootstrap"})
 
 
 class Session(Protocol):
@@ -77,6 +78,8 @@ class VerbsTrusteeTarget:
         self.name = name
         self.open_session = open_session
         self.sessions = 0
+        #: (host, port, pump, timeout) of the trustee's bootstrap listener, for `nic_bootstrap`
+        self.bootstrap_endpoint: Callable[[], tuple[str, int, Callable[[], object] | None, float]] | None = None
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -86,6 +89,12 @@ class VerbsTrusteeTarget:
         fn = getattr(self, f"op_{op}", None) if op in OPS else None
         if fn is None:
             return err("UNSUPPORTED")
+        if op == "nic_bootstrap":  # bootstrap connections only: no RDMA session
+            from .live_ops import nic_bootstrap
+
+            if self.bootstrap_endpoint is None:
+                return err("UNSUPPORTED")
+            return ok(nic_bootstrap(*self.bootstrap_endpoint(), args))
         s = self.open_session("any" if op == "nic_placement" else "default")
         self.sessions += 1
         try:
@@ -325,6 +334,9 @@ class VerbsTrusteeTarget:
         from .live_ops import nic_live
 
         return nic_live(self, s, a)
+
+    def op_nic_bootstrap(self, s: Session, a: Mapping[str, Any]) -> Any:  # pragma: no cover - see call()
+        raise Unsupported("nic_bootstrap runs without a session")
 
     def op_nic_credits(self, s: Session, a: Mapping[str, Any]) -> Any:
         """[FLOW-4]: every round writes one batch into every request slot at once (`T` WRITE WITH
