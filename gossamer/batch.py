@@ -86,6 +86,12 @@ class BatchBuilder:
         if len(self._entries) >= MAX_COUNT:  # [LIM-1]
             return False
         fallback = needs_fallback(req, shape, self._config.slot_size)  # [FB-1]
+        if fallback and len(req.captured) + len(req.param or b"") > self._config.fallback_limit:
+            raise LocalProtocolError(  # [DEC-8] step 5: a payload the peer would refuse ([FB-2])
+                ErrorCode.OVERSIZE, "FB-2",
+                f"fallback payload of {len(req.captured) + len(req.param or b'')} bytes exceeds the limit "
+                f"{self._config.fallback_limit}",
+            )
         size = 16 if fallback else inline_size(req, shape)
         cid = req.closure_id
         ref = self._table.get(cid)
@@ -174,7 +180,16 @@ def encode_request_batch(
     config: SlotConfig,
     slot_id: int = 0,
 ) -> EncodedBatch:
-    """Encode exactly these requests as one batch, or fail with SLOT-4 if they do not fit."""
+    """Encode exactly these requests as one batch, or fail with SLOT-4 if they do not fit.
+
+    The argument checks run in [DEC-8]'s order: seq, slot id, no requests, then each request.
+    """
+    if not 1 <= seq <= SEQ_MASK:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "LAND-4", f"seq {seq} must be 1..2^32-1")
+    if not 0 <= slot_id <= 0xFFFF:  # [DEC-8], [SLOT-5]
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-5", f"slot id {slot_id} is not 16-bit")
+    if not requests:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-6", "a batch holds at least one request")
     builder = BatchBuilder(config, shapes)
     for i, req in enumerate(requests):
         if not builder.try_add(req):

@@ -23,6 +23,9 @@ _REQUIRED = ("versions", "machine", "threads", "slot_size", "table_k", "fallback
 
 def negotiate(ours: tuple[int, int], theirs: tuple[int, int]) -> int:
     """Highest version in both ranges, else VERSION_MISMATCH ([BOOT-1])."""
+    for lo_hi in (ours, theirs):  # [ADPT-19]: a range is [min, max] with min <= max
+        if not (0 <= lo_hi[0] <= lo_hi[1]):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"version range {lo_hi!r} is not [min, max]")
     lo, hi = max(ours[0], theirs[0]), min(ours[1], theirs[1])
     if lo > hi:
         raise RemoteProtocolError(
@@ -80,8 +83,10 @@ def hello_from_map(m: Any) -> Hello:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"slot_size {s} breaks SLOT-3")
     if k > MAX_TABLE_K:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"table_k {k} breaks VT-1")
-    if ints["machine"] > 0xFFFF or ints["threads"] > 0xFFFF:
-        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "machine and threads are 16-bit")
+    if ints["machine"] > 0xFFFF or not 1 <= ints["threads"] <= 0xFFFF:
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "machine is 16-bit, threads 1..0xFFFF")
+    if ints["fallback_timeout_ms"] > 0xFFFFFFFF or ints["fallback_limit"] > 0xFFFFFFFF:  # [DEC-5] step 9
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "fallback timeout and limit are u32")
     rdma = {key: val for key, val in m.items() if key not in _REQUIRED}
     return Hello(
         versions=(v[0], v[1]),
@@ -93,6 +98,17 @@ def hello_from_map(m: Any) -> Hello:
         ),
         rdma=rdma,
     )
+
+
+def accept_hello(m: Any, threads: int, versions: tuple[int, int] = SUPPORTED_VERSIONS) -> Hello:
+    """The acceptor's checks of a connector's hello ([BOOT-10]): [DEC-5], the version, the same `T`."""
+    h = hello_from_map(m)
+    negotiate(versions, h.versions)
+    if h.threads != threads:
+        raise RemoteProtocolError(
+            ErrorCode.BAD_HEADER, "BOOT-10", f"the peer runs {h.threads} threads, this side {threads} ([BOOT-8])"
+        )
+    return h
 
 
 def decode_message(data: bytes) -> Any:
@@ -108,7 +124,31 @@ def decode_message(data: bytes) -> Any:
         raise LocalProtocolError(
             ErrorCode.BAD_ARGUMENT, "DEC-5", f"{len(data) - 4 - n} bytes after the one message"
         )
-    return serial.loads(data[4:])
+    body = bytes(data[4:])
+    item = serial.loads(body)
+    _refuse_duplicate_keys(body, item)
+    return item
+
+
+def _map_pairs(body: bytes) -> int:
+    """The number of key/value pairs of the top-level map in `body` (one well-formed item)."""
+    ib = body[0]
+    info = ib & 0x1F
+    if info < 24:
+        return info
+    if info <= 27:
+        return int.from_bytes(body[1 : 1 + (1 << (info - 24))], "big")
+    pos, pairs = 1, 0  # indefinite length: walk the items up to the break
+    while body[pos] != 0xFF:
+        pos = serial.item_end(body, serial.item_end(body, pos))
+        pairs += 1
+    return pairs
+
+
+def _refuse_duplicate_keys(body: bytes, item: Any) -> None:
+    """[DEC-5] step 5: a bootstrap map whose key occurs twice is MALFORMED_CBOR (no first/last wins)."""
+    if isinstance(item, dict) and _map_pairs(body) != len(item):
+        raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "DEC-5", "a key occurs twice in the bootstrap map")
 
 
 class BootstrapReader:
@@ -128,5 +168,7 @@ class BootstrapReader:
                 break
             body = bytes(self._buf[4 : 4 + n])
             del self._buf[: 4 + n]
-            out.append(serial.loads(body))
+            item = serial.loads(body)
+            _refuse_duplicate_keys(body, item)
+            out.append(item)
         return out

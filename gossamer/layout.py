@@ -29,6 +29,7 @@ _REFERENCE_LIKE = {
     "ptr", "pointer", "box", "any", "cbor", "bytearray", "memoryview",
 }
 MAX_BYTES_FIELD = 65536
+MAX_LAYOUT_SIZE = 1 << 20  # [DEC-7]: a capture or result layout takes at most 1 MiB
 _FIXED_PARAM = re.compile(r"cbor:([1-9][0-9]*)")
 
 Value = int | float | bool | bytes
@@ -86,7 +87,12 @@ class Layout:
                 kinds.append(t)
                 continue
             raise _noref(token, spec)
-        return cls(spec=" ".join(kinds), kinds=tuple(kinds), struct=struct.Struct("".join(fmt)))
+        st = struct.Struct("".join(fmt))
+        if st.size > MAX_LAYOUT_SIZE:  # [DEC-7]: C and R fit a u32 payload_len with room to spare
+            raise LocalProtocolError(
+                ErrorCode.NOREF, "DEC-7", f"layout {spec[:40]!r}... takes {st.size} bytes, more than {MAX_LAYOUT_SIZE}"
+            )
+        return cls(spec=" ".join(kinds), kinds=tuple(kinds), struct=st)
 
     def pack(self, values: Sequence[Any]) -> bytes:
         """Pack captured values, checking each against its field ([SER-3] style local error)."""

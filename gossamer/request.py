@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import serial
 from .buffer import align8
 from .closures import ClosureShape
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
@@ -62,6 +63,12 @@ def check_request(req: Request, shape: ClosureShape) -> None:
             ErrorCode.BAD_ARGUMENT, "SER-3",
             f"fixed parameter cbor:{m} encoded to {len(req.param)} bytes",
         )
+    if req.param is not None:  # [DEC-8] step 5, [SER-1]: a sender sends one well-formed item
+        try:
+            if serial.item_end(req.param) != len(req.param):
+                raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", "parameter has bytes after its CBOR item")
+        except RemoteProtocolError as e:
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"parameter is not CBOR: {e.message}") from None
 
 
 def payload_of(req: Request) -> bytes:

@@ -84,6 +84,10 @@ def encode_response_batch(
             raise LocalProtocolError(
                 ErrorCode.BAD_ARGUMENT, "RSP-4", f"entry {i}: status {r.status:#04x} is not an entry status"
             )
+        if r.status != ErrorCode.OK and r.result:  # [DEC-8] step 5, [RSP-8]: only OK carries a result
+            raise LocalProtocolError(
+                ErrorCode.BAD_ARGUMENT, "RSP-8", f"entry {i}: an error entry ({r.status:#04x}) carries no result"
+            )
         size = _inline_size(r)
         inline = used + size + 8 * (count - 1 - i) <= s  # [RSP-4]
         used += size if inline else 8
@@ -101,6 +105,10 @@ def encode_response_batch(
                 off += 8
                 continue
             payload = r.result + body
+            if len(payload) > config.fallback_limit:  # [RSP-8]: cannot travel; the entry says so
+                RESP_HEAD.pack_into(image, off, int(ErrorCode.OVERSIZE), 0)
+                off += 8
+                continue
             RESP_HEAD.pack_into(image, off, int(ErrorCode.FALLBACK), len(payload))
             off += 8
             frames.append(Frame(kind=FrameKind.RESPONSE, slot_id=slot_id, seq=seq, index=index, payload=payload))
@@ -124,7 +132,7 @@ def _check_encode_args(seq: int, slot_id: int) -> None:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"slot id {slot_id} is not 16-bit")
 
 
-def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotConfig) -> bytes:
+def encode_error_response(seq: int, code: ErrorCode, detail: str | None, config: SlotConfig) -> bytes:
     """The answer to a rejected batch: count 0, status = the batch-level code, a detail ([RSP-5]).
 
     `seq` is the rejected header's seq, any u32 (0 included: a header that said 0, [DEC-8]).
@@ -134,8 +142,8 @@ def encode_error_response(seq: int, code: ErrorCode, detail: str, config: SlotCo
     if code not in BATCH_LEVEL:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "RSP-5", f"{code.name} is not a batch-level code")
     room = config.slot_size - FRAMING - 4  # u32 n and the detail fit the slot: kept exactly (section 13)
-    text = detail
-    body = serial.dumps(text)
+    text = detail or ""
+    body = serial.dumps(text) if detail is not None else b""  # no detail: n = 0 ([RSP-5])
     while len(body) > room:  # keep the detail inside the slot; it is informative only ([ERR-3])
         text = text[: max(0, len(text) - (len(body) - room) - 1)]
         body = serial.dumps(text)

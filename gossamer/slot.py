@@ -37,6 +37,11 @@ def _check_k(_: object, __: object, k: int) -> None:
         )
 
 
+def _check_limit(_: object, __: object, f: int) -> None:
+    if not 0 <= f <= SEQ_MASK:  # [ADPT-19]: payload_len is a u32 ([FB-2])
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"fallback limit {f} is not a u32")
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class SlotConfig:
     """Connection parameters agreed at bootstrap ([BOOT-2])."""
@@ -44,18 +49,25 @@ class SlotConfig:
     slot_size: int = attrs.field(default=DEFAULT_SLOT_SIZE, validator=_check_slot_size)
     table_k: int = attrs.field(default=DEFAULT_TABLE_K, validator=_check_k)
     fallback_timeout_ms: int = DEFAULT_FALLBACK_TIMEOUT_MS
-    fallback_limit: int = DEFAULT_FALLBACK_LIMIT
+    fallback_limit: int = attrs.field(default=DEFAULT_FALLBACK_LIMIT, validator=_check_limit)
 
 
 def next_seq(seq: int) -> int:
-    """The sequence number after `seq`: +1, wrapping 0xFFFFFFFF to 1, never 0 ([LAND-4])."""
-    return 1 if seq >= SEQ_MASK else seq + 1
+    """The sequence number after `seq`: +1, wrapping 0xFFFFFFFF to 1, never 0 ([LAND-4]).
+
+    `seq` 0 stands for "no batch yet" (the answer is 1); above 2^32-1 is BAD_ARGUMENT ([ADPT-19]).
+    """
+    if not 0 <= seq <= SEQ_MASK:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"seq {seq} is not a u32")
+    return 1 if seq == SEQ_MASK else seq + 1
 
 
 def make_imm(slot_id: int, seq: int) -> int:
     """Immediate data of a batch WRITE: slot id high, low 16 bits of seq low ([LAND-2], [RSP-1])."""
     if not 0 <= slot_id <= 0xFFFF:
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-5", f"slot id {slot_id} not 16-bit")
+    if not 0 <= seq <= SEQ_MASK:  # [ADPT-19]; 0 is the seq of [FLOW-7]'s answer
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"seq {seq} is not a u32")
     return (slot_id << 16) | (seq & 0xFFFF)
 
 

@@ -88,9 +88,9 @@ class ClientSlot(_Machine):
 
     def on_response(self, image: bytes | memoryview, imm_seq16: int | None = None) -> ResponseBatch:
         """Decode the response to the unanswered batch; the slot becomes writable ([FLOW-1], [RSP-6])."""
-        if self.state is not State.AWAITING:
+        if self.state is not State.AWAITING:  # [LAND-8]: read nothing, deliver nothing
             raise RemoteProtocolError(
-                ErrorCode.STALE_SEQUENCE, "RSP-6", "a response arrived with no batch unanswered"
+                ErrorCode.SLOT_BUSY, "LAND-8", "a response arrived with no batch unanswered"
             )
         rb = decode_response_batch(image, self._specs, self.config, self.last_seq, imm_seq16)
         self._fire(Event.RESPONSE)

@@ -301,6 +301,7 @@ static void parse_layout(const u8 *s, size_t n, layout *L) {
         L->f[L->n++] = f; L->size += f.size;
         i = j;
     }
+    if (L->size > (1 << 20)) fail("NOREF"); /* [DEC-7]: a layout takes at most 1 MiB */
 }
 
 /* ------------------------------------------------------------------ closures */
@@ -352,6 +353,7 @@ static config get_config(val *a) {
     if (m && m->t == T_MAP) { c.slot_size = (uint32_t)geti(m, "slot_size", 1024); c.table_k = (uint32_t)geti(m, "table_k", 4); c.fallback_limit = geti(m, "fallback_limit", 64u << 20); }
     if (c.slot_size < 64 || c.slot_size > 65536 || c.slot_size % 64) fail("BAD_ARGUMENT"); /* [SLOT-3] */
     if (c.table_k > 32) fail("BAD_ARGUMENT"); /* [VT-1] */
+    if (c.fallback_limit > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [ADPT-19] */
     return c;
 }
 
@@ -375,6 +377,7 @@ static shape *check_request(shapes *S, request *r) {
     if (r->capn != s->csize) fail("BAD_ARGUMENT"); /* [REQ-3] */
     if ((s->pkind != P_NONE) != r->has_param) fail("BAD_ARGUMENT"); /* [REQ-4] */
     if (s->pkind == P_FIXED && r->pn != s->m) fail("BAD_ARGUMENT"); /* [SER-3] */
+    if (r->has_param && !cbor_one_item(r->param, r->pn)) fail("BAD_ARGUMENT"); /* [DEC-8] step 5 */
     return s;
 }
 static void builder_init(builder *b, config c, shapes *S, size_t max) { memset(b, 0, sizeof *b); b->c = c; b->S = S; b->used = 16; b->e = amalloc(sizeof(placed) * (max + 1)); }
@@ -384,6 +387,7 @@ static int try_add(builder *b, request *r) {
     if (b->count >= 255) return 0;
     size_t inl = align8(8 + s->csize + param_wire(s, r));
     int fallback = 24 + inl > b->c.slot_size;
+    if (fallback && r->capn + r->pn > b->c.fallback_limit) fail("OVERSIZE"); /* [DEC-8] step 5, [FB-2] */
     size_t size = fallback ? 16 : inl, extra = 0;
     int ref = -1;
     for (int i = 0; i < b->tlen; i++) if (b->table[i] == r->cid) ref = i;
@@ -427,12 +431,12 @@ static void op_encode_request_batch(val *a, buf *out) {
     config c = get_config(a); shapes S = parse_closures(need(a, "closures"));
     val *rs = as_array(need(a, "requests"));
     uint64_t seq = as_u(need(a, "seq"));
-    if (seq == 0 || seq > 0xFFFFFFFFu) fail("BAD_ARGUMENT");
+    if (seq == 0 || seq > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [DEC-8] step 2 */
+    uint64_t slot_id = as_u(need(a, "slot_id"));
+    if (slot_id > 0xFFFF) fail("BAD_ARGUMENT"); /* [DEC-8] step 3 */
+    if (!rs->n) fail("BAD_ARGUMENT"); /* [DEC-8] step 4, [SLOT-6] */
     builder b; builder_init(&b, c, &S, rs->n);
     for (size_t i = 0; i < rs->n; i++) { request r = get_request(&rs->items[i]); if (!try_add(&b, &r)) fail("OVERSIZE"); /* [SLOT-4] */ }
-    if (!b.count) fail("BAD_ARGUMENT"); /* [SLOT-6] */
-    uint64_t slot_id = as_u(need(a, "slot_id"));
-    if (slot_id > 0xFFFF) fail("BAD_ARGUMENT"); /* [DEC-8] */
     builder_finish(&b, (uint32_t)seq, (uint32_t)slot_id, out);
 }
 static void op_pack_requests(val *a, buf *out) {
@@ -451,6 +455,8 @@ static void op_pack_requests(val *a, buf *out) {
 
 /* [LAND-5] / [RSP-6] header checks, in the spec's order. */
 static void read_header(const u8 *img, size_t n, config *c, val *a, uint32_t *seq, size_t *len, int *count, int *b7) {
+    if (has(a, "expected_seq") && (as_u(get(a, "expected_seq")) == 0 || as_u(get(a, "expected_seq")) > 0xFFFFFFFFu)) fail("BAD_ARGUMENT");
+    if (has(a, "imm_seq16") && as_u(get(a, "imm_seq16")) > 0xFFFF) fail("BAD_ARGUMENT"); /* [ADPT-19] */
     if (n < 8) fail("TRUNCATED");
     *seq = (uint32_t)rd(img, 4); *len = (size_t)rd(img + 4, 2) * 8; *count = img[6]; *b7 = img[7];
     if (has(a, "expected_seq") && *seq != as_u(get(a, "expected_seq"))) fail("STALE_SEQUENCE");
@@ -565,6 +571,7 @@ static void op_encode_response_batch(val *a, buf *out) {
         st[i] = as_u(need(r, "status"));
         if (!entry_status(st[i])) fail("BAD_ARGUMENT");
         as_bytes(need(r, "result"), &res[i], &rn[i]);
+        if (st[i] != 0 && rn[i]) fail("BAD_ARGUMENT"); /* [DEC-8] step 5, [RSP-8] */
         if (has(r, "body")) as_bytes(get(r, "body"), &body[i], &bn[i]); else { body[i] = res[i]; bn[i] = 0; }
         size_t size = align8(8 + rn[i] + bn[i]);
         inl[i] = used + size + 8 * (count - 1 - i) <= c.slot_size; /* [RSP-4] */
@@ -573,17 +580,18 @@ static void op_encode_response_batch(val *a, buf *out) {
     buf img = {0}; u8 h[8]; le(h, seq, 4); le(h + 4, used / 8, 2); h[6] = (u8)count; h[7] = 0;
     bput(&img, h, 8);
     size_t nframes = 0;
-    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0) nframes++;
+    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0 && rn[i] + bn[i] <= c.fallback_limit) nframes++;
     for (size_t i = 0; i < count; i++) {
         size_t start = img.n;
         if (!inl[i] && st[i] != 0) { ble(&img, st[i], 1); bzero_(&img, 7); continue; } /* [RSP-4]: keep the status */
+        if (!inl[i] && rn[i] + bn[i] > c.fallback_limit) { ble(&img, 0x15, 1); bzero_(&img, 7); continue; } /* [RSP-8] OVERSIZE */
         if (!inl[i]) { ble(&img, 1, 1); bzero_(&img, 3); ble(&img, rn[i] + bn[i], 4); continue; }
         ble(&img, st[i], 1); bzero_(&img, 3); ble(&img, bn[i], 4); bput(&img, res[i], rn[i]); bput(&img, body[i], bn[i]);
         bpad8(&img, start);
     }
     bput(&img, h, 8);
     c_map(out, 2); c_text(out, "image"); c_bytes(out, img.p, img.n); c_text(out, "frames"); c_array(out, nframes);
-    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0) frame_out(out, 2, slot, (uint32_t)seq, (uint32_t)i, res[i], rn[i], body[i], bn[i]);
+    for (size_t i = 0; i < count; i++) if (!inl[i] && st[i] == 0 && rn[i] + bn[i] <= c.fallback_limit) frame_out(out, 2, slot, (uint32_t)seq, (uint32_t)i, res[i], rn[i], body[i], bn[i]);
 }
 
 static const char *CODE_NAMES[] = {"OK", "FALLBACK", "UNKNOWN_CLOSURE", "BAD_PROPERTY", "TRUNCATED", "STALE_SEQUENCE", "MALFORMED_CBOR", "OVERSIZE",
@@ -592,9 +600,9 @@ static const char *CODE_NAMES[] = {"OK", "FALLBACK", "UNKNOWN_CLOSURE", "BAD_PRO
 static int code_value(int idx) { return idx < 2 ? idx : 0x10 + idx - 2; }
 
 static void error_response(buf *img, uint32_t seq, int code, const char *detail, config c) {
-    size_t room = c.slot_size - 16 - 4, dl = strlen(detail); /* a detail that fits is kept exactly (section 13) */
+    size_t room = c.slot_size - 16 - 4, dl = detail ? strlen(detail) : 0; /* a detail that fits is kept exactly (section 13) */
     buf d = {0};
-    for (;;) { d.n = 0; c_textn(&d, (const u8 *)detail, dl); if (d.n <= room) break; size_t cut = d.n - room + 1; dl = dl > cut ? dl - cut : 0; }
+    for (; detail;) { d.n = 0; c_textn(&d, (const u8 *)detail, dl); if (d.n <= room) break; size_t cut = d.n - room + 1; dl = dl > cut ? dl - cut : 0; }
     size_t len = 16 + align8(4 + d.n);
     u8 h[8]; le(h, seq, 4); le(h + 4, len / 8, 2); h[6] = 0; h[7] = (u8)code;
     size_t start = img->n;
@@ -604,8 +612,9 @@ static void op_encode_error_response(val *a, buf *out) {
     config c = get_config(a); val *code = need(a, "code"); int v = -1;
     for (int i = 0; i < 21; i++) if (text_is(code, CODE_NAMES[i])) v = code_value(i);
     if (v < 0 || !batch_level((uint64_t)v)) fail("BAD_ARGUMENT"); /* [RSP-5] */
-    val *d = get(a, "detail"); char *detail = amalloc(d && d->t == T_TEXT ? d->n + 1 : 1); detail[0] = 0;
-    if (d && d->t == T_TEXT) { memcpy(detail, d->p, d->n); detail[d->n] = 0; }
+    val *d = get(a, "detail"); char *detail = NULL; /* absent or null: no detail, n = 0 ([ADPT-7]) */
+    if (d && d->t != T_NULL && d->t != T_TEXT) fail("BAD_ARGUMENT");
+    if (d && d->t == T_TEXT) { detail = amalloc(d->n + 1); memcpy(detail, d->p, d->n); detail[d->n] = 0; }
     uint64_t seq = as_u(need(a, "seq"));
     if (seq > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [DEC-8]: any u32, 0 included */
     buf img = {0}; error_response(&img, (uint32_t)seq, v, detail, c);
@@ -628,7 +637,7 @@ static void op_decode_response_batch(val *a, buf *out) {
         if (8 + align8(4 + dn) != end) fail("BAD_HEADER");
         /* [ERR-3]: the detail never rejects a response; it is reported when it is one CBOR text */
         val dv; dv.t = T_NULL; dv.p = img; dv.n = 0;
-        if (dn && cbor_one_item(img + 12, dn)) parse(img + 12, dn, 0, &dv, 0);
+        if (dn && (img[12] >> 5) == 3 && cbor_one_item(img + 12, dn)) parse(img + 12, dn, 0, &dv, 0); /* untagged text only */
         c_map(out, 4); c_text(out, "seq"); c_uint(out, seq); c_text(out, "status"); c_uint(out, (uint64_t)status);
         c_text(out, "responses"); c_array(out, 0); c_text(out, "detail");
         if (dv.t == T_TEXT) c_textn(out, dv.p, dv.n); else c_text(out, "");
@@ -671,6 +680,7 @@ static void op_encode_frame(val *a, buf *out) {
 }
 static void op_decode_frames(val *a, buf *out) {
     uint64_t limit = geti(a, "limit", 64u << 20);
+    if (limit > 0xFFFFFFFFu || has(a, "chunks") == has(a, "data")) fail("BAD_ARGUMENT"); /* [ADPT-19] */
     buf data = {0};
     val *chunks = get(a, "chunks");
     if (chunks && chunks->t == T_ARRAY) for (size_t i = 0; i < chunks->n; i++) { const u8 *p; size_t n; as_bytes(&chunks->items[i], &p, &n); bput(&data, p, n); }
@@ -695,7 +705,7 @@ static void op_decode_frames(val *a, buf *out) {
 /* ------------------------------------------------------------------ trust ids (section 6) */
 static void op_mint(val *a, buf *out) {
     uint64_t m = as_u(need(a, "machine")), t = as_u(need(a, "thread")), c = as_u(need(a, "counter"));
-    if (m > 0xFFFF || t > 0xFFFF || c >= 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [TRUST-1] */
+    if (m > 0xFFFF || t > 0xFFFF || c >= 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [TRUST-1], [ADPT-19] */
     c_map(out, 1); c_text(out, "id"); c_uint(out, m << 48 | t << 32 | (c + 1));
 }
 static void op_toggle(val *a, buf *out) {
@@ -717,6 +727,7 @@ static void op_toggle(val *a, buf *out) {
 static void op_negotiate(val *a, buf *out) {
     val *o = as_array(need(a, "ours")), *t = as_array(need(a, "theirs"));
     if (o->n != 2 || t->n != 2) fail("BAD_ARGUMENT");
+    if (as_u(&o->items[0]) > as_u(&o->items[1]) || as_u(&t->items[0]) > as_u(&t->items[1])) fail("BAD_ARGUMENT"); /* [ADPT-19] */
     uint64_t lo = as_u(&o->items[0]) > as_u(&t->items[0]) ? o->items[0].u : t->items[0].u;
     uint64_t hi = as_u(&o->items[1]) < as_u(&t->items[1]) ? o->items[1].u : t->items[1].u;
     if (lo > hi) fail("VERSION_MISMATCH"); /* [BOOT-1] */
@@ -733,6 +744,9 @@ static void op_decode_hello(val *a, buf *out) {
     if (!cbor_one_item(d + 4, (size_t)len)) fail("MALFORMED_CBOR");
     val m; parse(d + 4, (size_t)len, 0, &m, 0);
     if (m.t != T_MAP) fail("MALFORMED_CBOR");
+    for (size_t i = 0; i < m.n; i++) for (size_t j = i + 1; j < m.n; j++) /* [DEC-5] step 5: no key twice */
+        if (m.items[2 * i].t == T_TEXT && m.items[2 * j].t == T_TEXT && m.items[2 * i].n == m.items[2 * j].n
+            && memcmp(m.items[2 * i].p, m.items[2 * j].p, m.items[2 * i].n) == 0) fail("MALFORMED_CBOR");
     for (int i = 0; i < 7; i++) if (!get(&m, HELLO_KEYS[i])) fail("MALFORMED_CBOR"); /* [BOOT-2] */
     val *v = get(&m, "versions");
     if (v->t != T_ARRAY || v->n != 2 || v->items[0].t != T_UINT || v->items[1].t != T_UINT || v->items[0].u > v->items[1].u) fail("BAD_HEADER");
@@ -740,23 +754,32 @@ static void op_decode_hello(val *a, buf *out) {
     for (int i = 1; i < 7; i++) { val *f = get(&m, HELLO_KEYS[i]); if (f->t != T_UINT) fail("BAD_HEADER"); x[i] = f->u; }
     if (x[3] < 64 || x[3] > 65536 || x[3] % 64) fail("BAD_HEADER"); /* [SLOT-3] */
     if (x[4] > 32) fail("BAD_HEADER"); /* [VT-1] */
-    if (x[1] > 0xFFFF || x[2] > 0xFFFF) fail("BAD_HEADER");
+    if (x[1] > 0xFFFF || x[2] < 1 || x[2] > 0xFFFF) fail("BAD_HEADER");
+    if (x[5] > 0xFFFFFFFFu || x[6] > 0xFFFFFFFFu) fail("BAD_HEADER"); /* [DEC-5] step 9 */
     c_map(out, 7); c_text(out, "versions"); c_array(out, 2); c_uint(out, v->items[0].u); c_uint(out, v->items[1].u);
     for (int i = 1; i < 7; i++) { c_text(out, HELLO_KEYS[i]); c_uint(out, x[i]); }
 }
 
 /* ------------------------------------------------------------------ slots and landing (section 2) */
 static uint64_t next_seq(uint64_t s) { return s >= 0xFFFFFFFFu ? 1 : s + 1; } /* [LAND-4] */
-static void op_next_seq(val *a, buf *out) { c_map(out, 1); c_text(out, "seq"); c_uint(out, next_seq(as_u(need(a, "seq")))); }
+static void op_next_seq(val *a, buf *out) {
+    uint64_t s = as_u(need(a, "seq"));
+    if (s > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [ADPT-19] */
+    c_map(out, 1); c_text(out, "seq"); c_uint(out, next_seq(s));
+}
 static void op_make_imm(val *a, buf *out) {
     uint64_t slot = as_u(need(a, "slot_id")), seq = as_u(need(a, "seq"));
-    if (slot > 0xFFFF) fail("BAD_ARGUMENT"); /* [SLOT-5] */
+    if (slot > 0xFFFF || seq > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [SLOT-5], [ADPT-19] */
     uint64_t imm = slot << 16 | (seq & 0xFFFF); /* [LAND-2] */
     c_map(out, 2); c_text(out, "imm"); c_uint(out, imm); c_text(out, "parsed"); c_array(out, 2); c_uint(out, imm >> 16); c_uint(out, imm & 0xFFFF);
 }
 static void op_slot_events(val *a, buf *out) {
     int client = text_is(need(a, "role"), "client"), busy = 0;
     val *ev = as_array(need(a, "events"));
+    if (!client && !text_is(get(a, "role"), "trustee")) fail("BAD_ARGUMENT"); /* [ADPT-19] */
+    for (size_t i = 0; i < ev->n; i++)
+        if (!text_is(&ev->items[i], "write") && !text_is(&ev->items[i], "response") && !text_is(&ev->items[i], "landed")
+            && !text_is(&ev->items[i], "respond")) fail("BAD_ARGUMENT");
     c_map(out, 1); c_text(out, "results"); c_array(out, ev->n);
     for (size_t i = 0; i < ev->n; i++) {
         val *e = &ev->items[i];

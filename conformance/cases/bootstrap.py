@@ -77,4 +77,22 @@ def cases() -> list[Case]:
         {"data": msg([1, 2, 3])}, err("MALFORMED_CBOR"))
     add("boot.hello-extra-keys", "keys beyond the seven are not answered", ["ADPT-8", "DEC-5"], "decode_hello",
         {"data": msg(hello(color="blue"))}, ok(want))
+    # [DEC-5] step 9 ranges, step 5 duplicate keys; [ADPT-19] negotiate's ranges
+    for cid, title, over in [
+        ("boot.hello-threads-zero", "threads 0: no thread can match the acceptor's T", {"threads": 0}),
+        ("boot.hello-timeout-over-u32", "a fallback timeout above 32 bits", {"fallback_timeout_ms": 1 << 32}),
+        ("boot.hello-limit-over-u32", "a fallback limit above 32 bits (payload_len is a u32)",
+         {"fallback_limit": 1 << 32}),
+    ]:
+        add(cid, f"{title} is BAD_HEADER", ["DEC-5", "BOOT-2", "BOOT-10"], "decode_hello", {"data": msg(hello(**over))},
+            err("BAD_HEADER"))
+    top = hello(fallback_limit=0xFFFFFFFF, fallback_timeout_ms=0xFFFFFFFF, threads=1)
+    add("boot.hello-u32-max", "a fallback timeout and limit of 2^32-1 and one thread are accepted", ["DEC-5"],
+        "decode_hello", {"data": msg(top)}, ok(top))
+    base = cbor(hello())
+    dup = bytes([base[0] + 1]) + base[1:] + cbor("slot_size") + cbor(2048)  # one more pair: slot_size again
+    add("boot.hello-duplicate-key", "a hello naming slot_size twice is MALFORMED_CBOR (neither first nor last wins)",
+        ["DEC-5"], "decode_hello", {"data": struct.pack("<I", len(dup)) + dup}, err("MALFORMED_CBOR"))
+    add("boot.negotiate-min-over-max", "a version range whose min exceeds its max is BAD_ARGUMENT",
+        ["ADPT-19", "BOOT-1"], "negotiate", {"ours": [2, 1], "theirs": [1, 3]}, err("BAD_ARGUMENT"))
     return out

@@ -62,4 +62,34 @@ def cases() -> list[Case]:
         {"capture": "u8 bool", "data": b"\x01\x02"}, err("BAD_CAPTURE"))
     add("layout.short-capture", "captured data shorter than the layout is BAD_CAPTURE", ["LAYOUT-4"],
         "unpack_capture", {"capture": "u64", "data": b"\0" * 7}, err("BAD_CAPTURE"))
+    # [DEC-7] the empty parameter spec, no trimming, the 1 MiB layout cap; [ADPT-20] closures in the adapter
+    def one(**over: object) -> list[dict[str, object]]:
+        return [{"name": "t:x", "id": cid("t:x"), "capture": "", "result": "", "param": None, **over}]
+
+    add("cid.param-empty-string", "a parameter spec of \"\" means no parameter", ["DEC-7", "LAYOUT-2"], "register",
+        {"closures": one(param="")}, ok({}))
+    add("cid.param-not-trimmed", "\" cbor\" is not cbor: specs are not trimmed", ["DEC-7", "LAYOUT-2"], "register",
+        {"closures": one(param=" cbor")}, err("BAD_ARGUMENT"))
+    add("cid.same-closure-twice", "the same name with the same id given twice is one closure", ["ADPT-20", "CID-2"],
+        "register", {"closures": one() + one()}, ok({}))
+    add("cid.id-zero", "a closure id of 0 is BAD_ARGUMENT, whatever its name hashes to", ["ADPT-20", "CID-2"],
+        "register", {"closures": one(id=0)}, err("BAD_ARGUMENT"))
+    add("layout.size-1mib", "a capture layout of exactly 1 MiB registers", ["DEC-7"], "register",
+        {"closures": one(capture=" ".join(["bytes65536"] * 16))}, ok({}))
+    add("layout.size-over-1mib", "a capture layout over 1 MiB is NOREF", ["DEC-7", "LAYOUT-1"], "register",
+        {"closures": one(capture=" ".join(["bytes65536"] * 16) + " u8")}, err("NOREF"))
+    add("layout.result-over-1mib", "a result layout over 1 MiB is NOREF", ["DEC-7", "LAYOUT-2"], "register",
+        {"closures": one(result=" ".join(["bytes65536"] * 16) + " u8")}, err("NOREF"))
+    # [ADPT-9] value types of pack_capture
+    packs: list[tuple[str, str, str, list[object], bytes | None]] = [
+        ("layout.pack-bool-int", "an integer for a bool field", "bool", [1], None),
+        ("layout.pack-int-bool", "a bool for an integer field", "u8", [True], None),
+        ("layout.pack-f32-range", "a finite value beyond the f32 range", "f32", [1e300], None),
+        ("layout.pack-f32-round", "0.1 rounded to the nearest f32", "f32", [0.1], struct.pack("<f", 0.1)),
+        ("layout.pack-f64-int", "an integer for a float field is that float", "f64", [3], struct.pack("<d", 3.0)),
+        ("layout.pack-bool-true", "a bool field takes true", "bool", [True], b"\x01"),
+    ]
+    for c_id, title, spec, vals, want in packs:
+        add(c_id, title, ["ADPT-9", "LAYOUT-1"], "pack_capture", {"capture": spec, "values": vals},
+            ok({"data": want}) if want is not None else err("BAD_ARGUMENT"))
     return out

@@ -102,4 +102,86 @@ def cases() -> list[Case]:
     add("fb.frame-header-big-endian", "a frame header written big-endian is not a frame",
         ["FB-3", "GEN-1"], "decode_frames",
         {"limit": 1 << 20, "data": struct.pack(">IBBHIHHI", MAGIC, 1, 0, 0, 1, 0, 0, 1) + b"x"}, err("BAD_FRAME"))
+    # -- [ADPT-19]: arguments out of range
+    add("fb.frames-data-and-chunks", "decode_frames given both data and chunks is BAD_ARGUMENT",
+        ["ADPT-19", "ADPT-8"], "decode_frames", {"limit": 1 << 20, "data": f1, "chunks": [f1]}, err("BAD_ARGUMENT"))
+    add("fb.frames-limit-over-u32", "a frame limit above 32 bits is BAD_ARGUMENT", ["ADPT-19"], "decode_frames",
+        {"limit": 1 << 32, "data": f1}, err("BAD_ARGUMENT"))
+    add("fb.frame-encode-index-over", "a frame index above 16 bits is BAD_ARGUMENT", ["ADPT-19", "DEC-8", "FB-3"],
+        "encode_frame", {"kind": 1, "slot_id": 0, "seq": 1, "index": 0x10000, "payload": b""}, err("BAD_ARGUMENT"))
+    add("fb.attach-unknown-closure", "attach_payload naming a closure it was not given is UNKNOWN_CLOSURE",
+        ["ADPT-19", "ADPT-20"], "attach_payload",
+        {"closures": CL, "closure_id": 0xDEAD_BEEF, "fallback_len": 8, "payload": bytes(8)}, err("UNKNOWN_CLOSURE"))
+    out.extend(_kept_frames())
     return out
+
+
+def _kept_frames() -> list[Case]:
+    """[FB-10]: frames arrive before their batch lands; the first for a stub wins, the others are discarded."""
+    from ..closures import standard
+    from .trust_ids import A1
+    from .trustee import X, b, entry, execute_check
+
+    big = cbor(bytes(986))
+    other = cbor(b"\x01" * 986)
+    frames = (frame(2, 0, 1, 0, other),  # kind 2 on a trustee: names nothing it waits for ([DEC-3])
+              frame(1, 0, 9, 0, other),  # another seq of this slot
+              frame(1, 0, 1, 0, big),  # the stub's frame: attached
+              frame(1, 0, 1, 0, other))  # a second frame for the same stub: discarded
+    args = {"config": cfg(), "closures": standard(), "properties": [{"pointer": X, "value": [10], "first": A1}],
+            "batches": [b(1, [stub(X, 0, len(big)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], frames=frames)],
+            "_want": [{"results": ["cbor", "u64"], "entries": [entry("OK", b"", bytes(986)), entry("OK", u64(11))]}],
+            "_live": None}
+    kept = case("fb.kept-frame-first-wins",
+                "frames sent before the batch are kept; the first for a stub is attached, the rest discarded",
+                ["FB-10", "FB-7", "FB-5", "ADPT-10"], "execute", args, ok({"responses": "(checked by decoding)"}),
+                tags=("trustee", "fallback"), check=execute_check)
+    return [_per_stub_waits(), _response_frames_in_order(), kept]
+
+
+def _per_stub_waits() -> Case:
+    """[FB-11]: each stub has its own wait; both missing frames time out and the entries between run."""
+    from ..closures import standard
+    from .trust_ids import A1
+    from .trustee import X, b, entry, execute_check
+
+    big = cbor(bytes(986))
+    args = {"config": cfg(), "closures": standard(), "properties": [{"pointer": X, "value": [10], "first": A1}],
+            "batches": [b(1, [stub(X, 0, len(big)), req_entry(X, 1, u64(1)), stub(X, 0, len(big)),
+                              req_entry(X, 1, u64(2))], [ECHO.id, ADD.id])],
+            "_want": [{"results": ["cbor", "u64", "cbor", "u64"],
+                       "entries": [entry("FALLBACK_TIMEOUT"), entry("OK", u64(11)), entry("FALLBACK_TIMEOUT"),
+                                   entry("OK", u64(13))]}], "_live": None}
+    return case("fb.timeout-per-stub", "two stubs without frames each time out; the entries around them run in order",
+                ["FB-11", "FB-5", "REQ-7"], "execute", args, ok({"responses": "(checked by decoding)"}),
+                tags=("trustee", "fallback"), check=execute_check)
+
+
+def _response_frames_in_order() -> Case:
+    """[RSP-7]: a response's frames are kind 2, in entry order, each naming its entry's 0-based index."""
+    from ..closures import BIG, standard
+    from ..model import Outcome
+    from ..oracle import frames as oframes
+    from .trust_ids import A1
+    from .trustee import X, b, entry, execute_check
+
+    def check(c: Case, got: Outcome) -> str | None:
+        why = execute_check(c, got)
+        if why is not None:
+            return why
+        fs = oframes.Reader().feed(b"".join(got["ok"]["responses"][0]["frames"]))
+        seen = [(f.kind, f.seq, f.index) for f in fs]
+        if seen != [(2, 1, 0), (2, 1, 2)]:
+            return f"response frames (kind, seq, index) {seen}, expected [(2, 1, 0), (2, 1, 2)] ([RSP-7])"
+        return None
+
+    args = {"config": cfg(), "closures": standard(), "properties": [{"pointer": X, "value": [10], "first": A1}],
+            "batches": [b(1, [req_entry(X, 0, b"", cbor(2000)), req_entry(X, 1, u64(1)),
+                              req_entry(X, 0, b"", cbor(1500))], [BIG.id, ADD.id])],
+            "_want": [{"results": ["cbor", "u64", "cbor"],
+                       "entries": [entry("OK", b"", bytes(2000)), entry("OK", u64(11)),
+                                   entry("OK", b"", bytes(1500))]}],
+            "_live": None}
+    return case("fb.response-frames-in-order", "two results too big for the slot: kind-2 frames in entry order",
+                ["RSP-7", "RSP-8", "FB-3", "RSP-4"], "execute", args, ok({"responses": "(checked by decoding)"}),
+                tags=("trustee", "fallback"), check=check)

@@ -75,6 +75,31 @@ def cases() -> list[Case]:
     land("land.skip-ahead", "a batch that skips a seq is stale", ["LAND-4", "LAND-5"],
          [(img(2), 2), (img(1), 1)], [err_rsp(2, code("STALE_SEQUENCE")), {"seq": 1, "count": 1}])
 
+    # [FLOW-7]: an image too short for a header is answered with seq 0 (or its first 4 bytes) and
+    # consumes the expected seq; a trustee that does not consume it accepts the replayed batch 1.
+    land("land.tiny-write", "a 3-byte WRITE is TRUNCATED with seq 0 and consumes the expected seq",
+         ["FLOW-7", "FLOW-5", "RSP-5", "DEC-1"], [(img(1)[:3], 1), (img(1), 1), (img(2), 2)],
+         [err_rsp(0, code("TRUNCATED")), err_rsp(1, code("STALE_SEQUENCE")), {"seq": 2, "count": 1}])
+    land("land.short-write-seq", "a 6-byte WRITE is answered with the seq of its first 4 bytes",
+         ["FLOW-7", "RSP-5"], [(img(1)[:6], 1), (img(2), 2)],
+         [err_rsp(1, code("TRUNCATED")), {"seq": 2, "count": 1}])
+    # [FLOW-6]: no resynchronisation. The header says 1 (expected) but the immediate says 2: stale, and
+    # the client's next batch (seq 2) is stale too; a trustee that adopted the client's seq accepts it.
+    land("land.no-resync", "after a stale batch the trustee keeps its expected seq and adopts no other",
+         ["FLOW-6", "FLOW-5", "LAND-5"], [(img(1), 2), (img(2), 2), (img(3), 3), (img(1), 1)],
+         [err_rsp(1, code("STALE_SEQUENCE")), err_rsp(2, code("STALE_SEQUENCE")),
+          err_rsp(3, code("STALE_SEQUENCE")), {"seq": 1, "count": 1}])
+    land("land.imm-slot-not-checked", "land takes I from the immediate's low 16 bits; its slot id is not checked",
+         ["ADPT-9", "LAND-8"], [(img(1), (0x7777 << 16) | 1)], [{"seq": 1, "count": 1}])
+    add("land.next-seq-from-zero", "next_seq of 0 (no batch yet) is 1", ["ADPT-19", "LAND-4"], "next_seq",
+        {"seq": 0}, ok({"seq": 1}))
+    add("land.next-seq-over-u32", "next_seq of a value above 32 bits is BAD_ARGUMENT, not a wrap", ["ADPT-19"],
+        "next_seq", {"seq": 1 << 32}, err("BAD_ARGUMENT"))
+    add("land.imm-seq-zero", "make_imm takes seq 0: the immediate of an answer to a 0-byte WRITE",
+        ["ADPT-19", "FLOW-7", "RSP-1"], "make_imm", {"slot_id": 2, "seq": 0}, ok({"imm": 2 << 16, "parsed": [2, 0]}))
+    add("land.imm-seq-over-u32", "make_imm with a seq above 32 bits is BAD_ARGUMENT", ["ADPT-19"], "make_imm",
+        {"slot_id": 2, "seq": 1 << 32}, err("BAD_ARGUMENT"))
+
     def ev(cid: str, title: str, clauses: list[str], role: str, events: list[str], want: list[str]) -> None:
         add(cid, title, clauses, "slot_events", {"role": role, "events": events}, ok({"results": want}))
 
@@ -90,5 +115,11 @@ def cases() -> list[Case]:
        "trustee", ["landed", "landed"], ["BUSY", "BAD_ARGUMENT"])
     ev("flow.trustee-respond-first", "no response before a batch landed", ["FLOW-2", "LAND-3"],
        "trustee", ["respond"], ["BAD_ARGUMENT"])
+    ev("flow.client-idle-response-discarded", "a response while IDLE is refused and changes nothing",
+       ["LAND-8", "ADPT-9"], "client", ["response", "write", "response"], ["SLOT_BUSY", "AWAITING", "IDLE"])
+    add("flow.unknown-event", "an event outside the table makes the whole answer BAD_ARGUMENT",
+        ["ADPT-19", "ADPT-9"], "slot_events", {"role": "client", "events": ["write", "sent"]}, err("BAD_ARGUMENT"))
+    add("flow.unknown-role", "a role other than client or trustee is BAD_ARGUMENT", ["ADPT-19", "ADPT-9"],
+        "slot_events", {"role": "server", "events": ["write"]}, err("BAD_ARGUMENT"))
 
     return out

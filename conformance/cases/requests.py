@@ -190,4 +190,47 @@ def cases() -> list[Case]:
         ["LIM-1", "SLOT-6"], "encode_request_batch",
         {"config": cfg(slot_size=4096), "closures": CL, "seq": 0xFFFFFFFF, "slot_id": 0, "requests": nop_max},
         ok({"image": batch(0xFFFFFFFF, [NOP.id], [req_entry(1, 0)] * 255), "frames": []}))
+    # -- [DEC-8]: encoder checks in order (arguments, seq, slot id, no requests, then each request)
+    unknown = req(P, 0xDEAD_BEEF, b"")
+    nop = req(1, NOP.id)
+    top48 = req(1 << 48, NOP.id)
+
+    def enc(seq: int, slot_id: int, requests: list[dict[str, Any]], config: dict[str, int] | None = None
+            ) -> dict[str, Any]:
+        return {"config": config or cfg(), "closures": CL, "seq": seq, "slot_id": slot_id, "requests": requests}
+
+    add("req.encode.order-seq-first", "seq 0 is judged before an unregistered closure: BAD_ARGUMENT",
+        ["DEC-8", "LAND-4"], "encode_request_batch", enc(0, 0, [unknown]), err("BAD_ARGUMENT"))
+    add("req.encode.order-slot-first", "a slot id over 16 bits is judged before the requests",
+        ["DEC-8", "SLOT-5"], "encode_request_batch", enc(1, 0x10000, [unknown]), err("BAD_ARGUMENT"))
+    add("req.encode.no-requests", "a batch of no requests is BAD_ARGUMENT", ["DEC-8", "SLOT-6"],
+        "encode_request_batch", enc(1, 0, []), err("BAD_ARGUMENT"))
+    add("req.encode.order-unknown-then-bad", "requests are judged in order: an unknown closure before a bad pointer",
+        ["DEC-8", "VT-5"], "encode_request_batch", enc(1, 0, [unknown, top48]), err("UNKNOWN_CLOSURE"))
+    add("req.encode.order-bad-then-unknown", "requests are judged in order: a bad pointer before an unknown closure",
+        ["DEC-8", "REQ-1"], "encode_request_batch", enc(1, 0, [top48, unknown]), err("BAD_ARGUMENT"))
+    add("req.encode.order-256th-oversize", "the 256th request does not fit before a later bad one is seen",
+        ["DEC-8", "LIM-1", "SLOT-4"], "encode_request_batch", enc(1, 0, [nop] * 256 + [top48], cfg(slot_size=4096)),
+        err("OVERSIZE"))
+    add("req.encode.order-check-before-fit", "a bad 256th request is BAD_ARGUMENT: checks come before the fit",
+        ["DEC-8"], "encode_request_batch", enc(1, 0, [nop] * 255 + [top48], cfg(slot_size=4096)), err("BAD_ARGUMENT"))
+    add("req.encode.param-not-cbor", "a parameter that is not one well-formed CBOR item is not sent",
+        ["DEC-8", "SER-1"], "encode_request_batch", enc(1, 0, [req(P, ECHO.id, b"", b"\xff")]), err("BAD_ARGUMENT"))
+    add("req.encode.param-trailing", "a parameter with bytes after its item is not sent",
+        ["DEC-8", "SER-1"], "encode_request_batch", enc(1, 0, [req(P, ECHO.id, b"", b"\x01\x01")]),
+        err("BAD_ARGUMENT"))
+    add("req.encode.fallback-over-limit", "a fallback payload over the fallback limit is OVERSIZE on the sender",
+        ["DEC-8", "FB-2"], "encode_request_batch",
+        enc(1, 0, [req(P, ECHO.id, b"", cbor(bytes(986)))], cfg(fallback_limit=500)), err("OVERSIZE"))
+    img_ok = batch(1, [ADD.id], [req_entry(P, 0, u64(7))])
+    extras: list[tuple[str, str, dict[str, Any]]] = [
+        ("req.decode.expected-seq-zero", "expected_seq 0", {"expected_seq": 0}),
+        ("req.decode.imm-seq16-over", "imm_seq16 above 16 bits", {"imm_seq16": 0x10000}),
+        ("req.decode.config-slot-size", "a slot size that is not a multiple of 64", {"config": cfg(slot_size=100)}),
+        ("req.decode.config-k", "table_k 33", {"config": cfg(table_k=33)}),
+        ("req.decode.config-limit", "a fallback limit above 32 bits", {"config": cfg(fallback_limit=1 << 32)}),
+    ]
+    for cid, title, extra in extras:
+        add(cid, f"{title} is an argument out of range: BAD_ARGUMENT", ["ADPT-19", "DEC-8"], "decode_request_batch",
+            {"config": cfg(), "closures": CL, "image": img_ok, **extra}, err("BAD_ARGUMENT"))
     return out

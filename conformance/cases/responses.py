@@ -122,4 +122,44 @@ def cases() -> list[Case]:
         ["DEC-2", "LIM-2"], "decode_response_batch",
         {"config": cfg(fallback_limit=4096), "results": ["cbor"], "image": rsp_batch(2, [rsp_entry(1, n=4096)])},
         ok({"seq": 2, "status": 0, "detail": "", "responses": [dresp(1, fallback_len=4096)]}))
+    # -- [RSP-8] entry bytes, [DEC-8] encoder arguments, [ADPT-7] the detail argument, [ERR-3] texts
+    add("rsp.encode.error-with-result", "an error entry given result bytes is BAD_ARGUMENT, not encoded",
+        ["RSP-8", "DEC-8"], "encode_response_batch",
+        {"config": cfg(), "seq": 1, "slot_id": 0, "responses": [{"status": code("BAD_PROPERTY"), "result": b"ab",
+                                                                   "body": None}]}, err("BAD_ARGUMENT"))
+    big = cbor(bytes(998))  # 1001 bytes: must travel as a frame ([RSP-4]), but the limit is 500
+    add("rsp.encode.fallback-over-limit", "an OK entry whose fallback payload exceeds the limit is placed as OVERSIZE",
+        ["RSP-8", "DEC-8", "FB-2"], "encode_response_batch",
+        {"config": cfg(fallback_limit=500), "seq": 1, "slot_id": 0,
+         "responses": [{"status": 0, "result": b"", "body": big}, {"status": 0, "result": r8, "body": None}]},
+        ok({"image": rsp_batch(1, [rsp_entry(code("OVERSIZE")), rsp_entry(0, r8)]), "frames": []}))
+    fixed_big = bytes(range(256)) * 4  # a fixed result of 1024 bytes cannot be inline in S = 1024
+    add("rsp.encode.fallback-fixed-result", "a FALLBACK entry's n and frame payload are the fixed result bytes",
+        ["RSP-8", "RSP-4"], "encode_response_batch",
+        {"config": cfg(), "seq": 5, "slot_id": 3, "responses": [{"status": 0, "result": fixed_big, "body": None}]},
+        ok({"image": rsp_batch(5, [rsp_entry(1, n=1024)]), "frames": [frame(2, 3, 5, 0, fixed_big)]}))
+    no_detail = rsp_batch_raw(7, 0, code("TORN"), bytes(8))  # u32 n = 0, padded
+    add("rsp.encode.error-no-detail", "encode_error_response without a detail writes n = 0",
+        ["ADPT-7", "RSP-5"], "encode_error_response", {"config": cfg(), "seq": 7, "code": "TORN"},
+        ok({"image": no_detail}))
+    add("rsp.encode.error-null-detail", "a null detail is absent: n = 0",
+        ["ADPT-7", "ADPT-2", "RSP-5"], "encode_error_response",
+        {"config": cfg(), "seq": 7, "code": "TORN", "detail": None}, ok({"image": no_detail}))
+    add("rsp.encode.error-bytes-detail", "a detail given as bytes is BAD_ARGUMENT (it is a text)",
+        ["ADPT-7", "ADPT-19"], "encode_error_response",
+        {"config": cfg(), "seq": 7, "code": "TORN", "detail": b"ab"}, err("BAD_ARGUMENT"))
+    for cid, title, d, text in [
+        ("rsp.decode.detail-tagged-text", "a tagged text is not a text string: the empty detail",
+         b"\xc1\x63abc", ""),
+        ("rsp.decode.detail-indefinite-text", "an indefinite text's chunks are concatenated",
+         b"\x7f\x61a\x62bc\xff", "abc"),
+    ]:
+        add(cid, title, ["ERR-3"], "decode_response_batch",
+            {"config": cfg(), "results": ["u64"],
+             "image": rsp_batch_raw(3, 0, code("TORN"), pad8(struct.pack("<I", len(d)) + d))},
+            ok({"seq": 3, "status": code("TORN"), "responses": [], "detail": text}))
+    add("rsp.decode.expected-seq-zero", "expected_seq 0 is an argument out of range", ["ADPT-19"],
+        "decode_response_batch",
+        {"config": cfg(), "results": ["u64"], "image": rsp_batch(1, [rsp_entry(0, r8)]), "expected_seq": 0},
+        err("BAD_ARGUMENT"))
     return out

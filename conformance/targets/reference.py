@@ -47,6 +47,19 @@ def required(a: Mapping[str, Any], key: str) -> Any:
     return a[key]
 
 
+def bad(why: str) -> LocalProtocolError:
+    """An argument outside its range ([ADPT-19])."""
+    return LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", why)
+
+
+def in_range(a: Mapping[str, Any], key: str, lo: int, hi: int) -> Any:
+    """An optional integer argument (absent or null: None) within lo..hi, else BAD_ARGUMENT ([ADPT-19])."""
+    v = a.get(key)
+    if v is not None and (not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi):
+        raise bad(f"{key} {v!r} is outside {lo}..{hi}")
+    return v
+
+
 def config_of(a: Mapping[str, Any]) -> SlotConfig:
     c = a.get("config") or {}
     return SlotConfig(
@@ -105,6 +118,8 @@ class ReferenceTarget:
             return ok(fn(args))
         except GossamerError as e:
             return err(e.code.name)
+        except (KeyError, TypeError, AttributeError):  # an argument absent or of the wrong type ([ADPT-19])
+            return err("BAD_ARGUMENT")
 
     def close(self) -> None:
         pass
@@ -153,13 +168,14 @@ class ReferenceTarget:
         return {"counts": [len(b) for b in batches]}
 
     def op_decode_request_batch(self, a: Mapping[str, Any]) -> Any:
-        rb = decode_request_batch(
-            a["image"], shapes_of(a["closures"]), config_of(a), a.get("expected_seq"), a.get("imm_seq16")
-        )
+        e, i = in_range(a, "expected_seq", 1, 0xFFFFFFFF), in_range(a, "imm_seq16", 0, 0xFFFF)
+        rb = decode_request_batch(a["image"], shapes_of(a["closures"]), config_of(a), e, i)
         return {"seq": rb.seq, "table": list(rb.table), "requests": [request_map(r) for r in rb.requests]}
 
     def op_attach_payload(self, a: Mapping[str, Any]) -> Any:
         shapes = shapes_of(a["closures"])
+        if a["closure_id"] not in shapes:  # [ADPT-19]
+            raise LocalProtocolError(ErrorCode.UNKNOWN_CLOSURE, "ADPT-19", f"closure {a['closure_id']:#x} not given")
         stub = Request(1, a["closure_id"], b"", None, a["fallback_len"])
         r = attach_payload(stub, a["payload"], shapes[a["closure_id"]])
         return {"captured": r.captured, "param": r.param}
@@ -173,11 +189,15 @@ class ReferenceTarget:
 
     def op_encode_error_response(self, a: Mapping[str, Any]) -> Any:
         code = ErrorCode[a["code"]]
-        return {"image": encode_error_response(a["seq"], code, a.get("detail", ""), config_of(a))}
+        detail = a.get("detail")
+        if detail is not None and not isinstance(detail, str):  # [ADPT-7]: a text or absent
+            raise bad("detail must be a text or absent")
+        return {"image": encode_error_response(a["seq"], code, detail, config_of(a))}
 
     def op_decode_response_batch(self, a: Mapping[str, Any]) -> Any:
         specs = [ResultSpec.parse(s) for s in a["results"]]
-        rb = decode_response_batch(a["image"], specs, config_of(a), a.get("expected_seq"), a.get("imm_seq16"))
+        e, i = in_range(a, "expected_seq", 1, 0xFFFFFFFF), in_range(a, "imm_seq16", 0, 0xFFFF)
+        rb = decode_response_batch(a["image"], specs, config_of(a), e, i)
         return {"seq": rb.seq, "status": rb.status, "responses": [response_map(r) for r in rb.responses],
                 "detail": rb.detail}
 
@@ -186,14 +206,18 @@ class ReferenceTarget:
     def op_encode_frame(self, a: Mapping[str, Any]) -> Any:
         if a["kind"] not in (1, 2):  # [DEC-8]
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "FB-3", f"frame kind {a['kind']} is not 1 or 2")
+        in_range(a, "slot_id", 0, 0xFFFF), in_range(a, "index", 0, 0xFFFF), in_range(a, "seq", 0, 0xFFFFFFFF)
         f = Frame(kind=FrameKind(a["kind"]), slot_id=a["slot_id"], seq=a["seq"], index=a["index"],
                   payload=a["payload"])
         return {"frame": f.encode()}
 
     def op_decode_frames(self, a: Mapping[str, Any]) -> Any:
-        reader = FrameReader(a.get("limit", 64 << 20))
+        if (a.get("data") is None) == (a.get("chunks") is None):  # [ADPT-19]: exactly one of them
+            raise bad("decode_frames takes exactly one of data and chunks")
+        limit = in_range(a, "limit", 0, 0xFFFFFFFF)
+        reader = FrameReader(64 << 20 if limit is None else limit)
         frames = []
-        for chunk in a.get("chunks") or [a["data"]]:
+        for chunk in a["chunks"] if a.get("chunks") is not None else [a["data"]]:
             frames += reader.feed(chunk)
         return {
             "frames": [{"kind": int(f.kind), "slot_id": f.slot_id, "seq": f.seq, "index": f.index,
@@ -204,6 +228,7 @@ class ReferenceTarget:
     # -- trust ids (section 6)
 
     def op_mint(self, a: Mapping[str, Any]) -> Any:
+        in_range(a, "counter", 0, 0xFFFFFFFF)
         return {"id": TrustIdMinter(a["machine"], a["thread"], a["counter"]).mint()}
 
     def op_toggle(self, a: Mapping[str, Any]) -> Any:
@@ -234,6 +259,8 @@ class ReferenceTarget:
 
     def op_slot_events(self, a: Mapping[str, Any]) -> Any:
         cfg = SlotConfig()
+        if a["role"] not in ("client", "trustee") or any(ev not in _EVENTS for ev in a["events"]):
+            raise bad("role is client or trustee; events are write, response, landed, respond")  # [ADPT-9]
         machine: ClientSlot | TrusteeSlot = (
             ClientSlot(cfg) if a["role"] == "client" else TrusteeSlot(cfg, {})
         )
@@ -250,6 +277,7 @@ class ReferenceTarget:
         slot = TrusteeSlot(config_of(a), shapes_of(a["closures"]))
         out: list[dict[str, Any]] = []
         for landing in a["landings"]:
+            in_range(landing, "imm", 0, 0xFFFFFFFF)
             got = slot.on_landed(landing["image"], parse_imm(landing["imm"])[1])
             slot.responded()
             if isinstance(got, bytes):

@@ -85,6 +85,7 @@ class ClientSide:
         self.by_resp_slot: dict[int, Destination] = {}
         self.ready: list[Destination] = []  # destinations with queued requests, first-queued first
         self.outstanding = 0  # queued + in flight
+        self.stray_responses = 0  # responses that landed with no batch in flight ([LAND-8])
         self.batches_sent = 0
         self.requests_sent = 0
 
@@ -148,6 +149,9 @@ class ClientSide:
         d = self.by_resp_slot.get(slot_id)
         if d is None:
             raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response in unused slot {slot_id}")
+        if d.slot.state is not State.AWAITING:  # [LAND-8]: no batch in flight: discard and count
+            self.stray_responses += 1
+            return
         image = k.machine.net.read_slot(slot_id)
         try:
             rb = d.slot.on_response(image, imm & 0xFFFF)

@@ -234,7 +234,7 @@ class FallbackHub:
             # same machine: no socket, but the same bytes through the same parser
             dst = cm
             for f in FrameReader(self.limit).feed(data):
-                self.store[dst][(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
+                self.store[dst].setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10]
             return
         if frame.kind is FrameKind.RESPONSE and cm in self.remote:
             end = self._caller(cm, ct, trustee_machine)  # only where that client called from
@@ -281,13 +281,13 @@ class FallbackHub:
                     # [DEC-3]: frames completed before the bad header are still delivered
                     store = self.store[end.machine]
                     for f in getattr(exc, "frames", ()):
-                        store[(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
+                        store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
                     self.broken[end.link] = exc
                     self._closed(end)
                     break
                 store = self.store[end.machine]
                 for f in frames:
-                    store[(int(f.kind), f.slot_id, f.seq, f.index)] = f.payload
+                    store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
         return moved
 
     def take(self, machine: int, key: FrameKey, link: LinkKey) -> bytes | ErrorCode:
