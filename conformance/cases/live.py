@@ -145,6 +145,9 @@ def live_check(extra: Extra | None = None) -> Callable[[Case, Outcome], str | No
         if "ok" not in got:
             return f"expected responses, got {got}"
         out = got["ok"]
+        if out.get("unsolicited"):
+            return (f"the trustee wrote responses no batch asked for: {out['unsolicited'][:3]} ([FLOW-2]: exactly "
+                    "one response batch per request batch)")
         want = c.args["_want"]
         if len(out.get("responses", [])) != len(want):
             return f"expected {len(want)} responses, got {len(out.get('responses', []))}"

@@ -215,6 +215,23 @@ class AnswersOnClientQp(WrongTrustee):
         net.write = write
 
 
+class AnswersTwice(WrongTrustee):
+    description = "writes every response twice"
+    caught_by = ("live.slot-addresses", "live.response-qp")
+    clause = "FLOW-2"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        real = net.write
+
+        def write(thread: int, dst: int, slot_id: int, image: bytes, imm: int, stage: int) -> None:
+            real(thread, dst, slot_id, image, imm, stage)
+            real(thread, dst, slot_id, image, imm, stage)
+
+        net.write = write
+
+
 def _dirty(real: Any) -> Any:
     def encode_response_batch(seq: int, responses: Any, config: Any, slot_id: int = 0) -> Any:
         enc = real(seq, responses, config, slot_id)
@@ -439,6 +456,7 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "slot-by-position": SlotByPosition,
     "one-receive": OneReceive,
     "answers-on-client-qp": AnswersOnClientQp,
+    "answers-twice": AnswersTwice,
     "dirty-padding": DirtyPadding,
     "frames-after-write": FramesAfterWrite,
     "shared-properties": SharedProperties,

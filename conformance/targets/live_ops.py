@@ -198,7 +198,14 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
         facts.append({"thread": c, "trustee": t, "seq": seq, "slot": real, "response_slot": rslot, "qp": got.qp,
                       "imm": got.imm, "byte_len": got.byte_len, "elapsed": round(got.elapsed, 4),
                       "frames_ready": ready, "frames_on": [name for name, _ in rframes]})
+    # [FLOW-2] "exactly one response batch per request batch": anything more that lands is extra
+    deadline = time.monotonic() + (0.1 if a["batches"] else 0.0)
+    while time.monotonic() < deadline:
+        s.pump()
+        if not peer.poll():
+            time.sleep(0.005)
     out: dict[str, Any] = {"responses": responses, "facts": facts, "threads": t_n,
+                           "unsolicited": [f"slot {slot}, immediate {imm:#010x}" for slot, imm in peer.unsolicited],
                            "fallback_timeout_ms": peer.config.fallback_timeout_ms,
                            "hello": getattr(s, "hello_map", None)}
     if a.get("watch_links"):

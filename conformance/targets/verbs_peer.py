@@ -261,6 +261,8 @@ class VerbsPeer(RcEndpoint):
         self.awaiting: dict[int, tuple[int, float]] = {}
         #: byte-swapped immediates seen ([GEN-1]), as messages
         self.imm_faults: list[str] = []
+        #: responses that landed with no batch of ours waiting for them ([FLOW-2]): (slot, imm)
+        self.unsolicited: list[tuple[int, int]] = []
 
     # -- bootstrap -------------------------------------------------------------------------
 
@@ -357,7 +359,10 @@ class VerbsPeer(RcEndpoint):
                     self.reposts += 1
                 imm = wc.imm_data & 0xFFFFFFFF
                 slot_id, swapped = self._slot_of(imm)
-                since = self.awaiting.pop(slot_id, (0, time.monotonic()))[1]
+                asked = self.awaiting.pop(slot_id, None)
+                if asked is None:  # [FLOW-2]: no request of ours is waiting for this response
+                    self.unsolicited.append((slot_id, imm))
+                since = asked[1] if asked is not None else time.monotonic()
                 self.landed[slot_id] = Landed(slot_id, imm, wc.byte_len, self._read(slot_id),
                                               qp=-1 if i is None else i, elapsed=time.monotonic() - since,
                                               swapped=swapped)
