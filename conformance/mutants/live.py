@@ -266,7 +266,7 @@ class DirtyPadding(WrongTrustee):
 class FramesAfterWrite(WrongTrustee):
     description = "posts the response WRITE first and sends the response frames afterwards"
     caught_by = ("live.response-frames-first",)
-    clause = "RSP-4"
+    clause = "RSP-7"
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
