@@ -42,6 +42,8 @@ ACCEPT: list[tuple[str, str, bytes]] = [
     ("tag-any", "tag 4000 around an array", b"\xd9\x0f\xa0\x82\x01\x02"),
     ("tag-0-int", "tag 0 (a date string) around an integer: any tag, any content", b"\xc0\x01"),
     ("tag-2-text", "tag 2 (a bignum) around a text string", b"\xc2\x61a"),
+    ("tag-43000-int", "tag 43000 (a complex number to some decoders) around an integer", b"\xd9\xa7\xf8\x01"),
+    ("tag-max-int", "tag 2^64 - 1 around an integer", b"\xdb" + b"\xff" * 8 + b"\x01"),
     ("simple-16", "the simple value 16", b"\xf0"),
     ("simple-255", "the simple value 255 in two bytes", b"\xf8\xff"),
     ("simple-32", "the simple value 32, the least one in two bytes", b"\xf8\x20"),
@@ -82,6 +84,7 @@ ECHOED: list[tuple[str, bytes, bytes]] = [
     ("int-wide", b"\x19\x00\x05", b"\x05"),
     ("map-unsorted", b"\xa2\x02\x00\x01\x00", b"\xa2\x01\x00\x02\x00"),
     ("float-wide", b"\xfb\x3f\xf0" + bytes(6), b"\xf9\x3c\x00"),
+    ("tag-0-int", b"\xc0\x01", b"\xc0\x01"),
 ]
 
 
