@@ -327,6 +327,16 @@ def cases() -> list[Case]:
         [ok_(("MALFORMED_CBOR", None)), {"batch_error": "TRUNCATED"}],
         _hint="the suite's WRITE of batch 2 carried 24 of the 32 bytes its header claims: the image is what the "
               "receive completion's byte_len covers, not what the slot held after it ([SLOT-9], [ADPT-13])")
+    # [FLOW-7]: a WRITE of 4 bytes holds a seq but no header: TRUNCATED, answered with that seq, and
+    # the seq is consumed, so the next batch (seq 2) is accepted
+    add("live.short-header", "a WRITE of 4 bytes is TRUNCATED with the seq it holds, and consumes that seq",
+        ["FLOW-7", "FLOW-5", "RSP-5", "RSP-1"],
+        [{**bt(0, 0, [], [], ["cbor"]), "image": batch(1, [GET.id], [req_entry(X, 0)]), "keep_seq": True,
+          "write_len": 4},
+         {**bt(0, 0, [], [], ["cbor"]), "image": batch(2, [GET.id], [req_entry(X, 0)]), "keep_seq": True}],
+        [{"batch_error": "TRUNCATED"}, ok_(("OK", 10))],
+        _hint="a landing shorter than a header is TRUNCATED, its answer carries u32(B, 0) as its seq, and it "
+              "consumes the expected seq ([FLOW-7])")
     # malformed fallback frames ([FB-6]): the entry fails with the code, the connection is closed
     for cid, title, bad, code in (
             ("live.frame-bad-magic", "a frame with a wrong magic", frame(1, 0, 1, 0, BIGP, magic=MAGIC ^ 1),

@@ -326,7 +326,7 @@ class FallbackTimeoutDefault(WrongTrustee):
 
 class ShortWriteIgnored(WrongTrustee):
     description = "reads the whole slot, not the bytes the completion reports: a short WRITE runs"
-    caught_by = ("live.short-write",)
+    caught_by = ("live.short-write", "live.short-header")
     clause = "TRUNCATED"
 
     def __init__(self, *a: Any, **kw: Any) -> None:
@@ -334,6 +334,23 @@ class ShortWriteIgnored(WrongTrustee):
         net = self.net
         size = net.config.slot_size
         net.read_slot = lambda slot_id: net.mem[slot_id * size : (slot_id + 1) * size]
+
+
+class ShortLandingStale(WrongTrustee):
+    description = "a landing too short for a header is STALE_SEQUENCE (no seq to trust), so it consumes nothing"
+    caught_by = ("live.short-header",)
+    clause = "FLOW-7"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.slot_state)["decode_request_batch"]
+
+        def decode(image: Any, *rest: Any, **kw: Any) -> Any:
+            if len(image) < 8:
+                raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "LAND-5", "no header to read a seq from")
+            return real(image, *rest, **kw)
+
+        return {(gossamer.slot_state, "decode_request_batch"): decode}
 
 
 def _torn_accepted(real: Any) -> Any:
@@ -463,6 +480,7 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "no-fallback-wait": NoFallbackWait,
     "fallback-timeout-default": FallbackTimeoutDefault,
     "short-write-ignored": ShortWriteIgnored,
+    "short-landing-stale": ShortLandingStale,
     "torn-accepted": TornAccepted,
     "oversize-as-truncated": OversizeAsTruncated,
     "truncated-as-bad-header": TruncatedAsBadHeader,
