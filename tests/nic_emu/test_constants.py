@@ -76,7 +76,8 @@ def test_constant_equals_its_enum(name: str, enum_name: str) -> None:
 
 
 def test_mtu_codes_are_the_ibv_mtu_values() -> None:
-    assert c.MTU_CODES == {n: int(getattr(e, f"IBV_MTU_{n}")) for n in (256, 512, 1024, 2048, 4096)}
+    want = {n: int(getattr(e, f"IBV_MTU_{n}")) for n in (256, 512, 1024, 2048, 4096)}
+    assert want == c.MTU_CODES
 
 
 @pytest.mark.parametrize(("name", "attr"), sorted((n, a) for n, a in LIMITS.items() if a))
