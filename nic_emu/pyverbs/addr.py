@@ -147,11 +147,11 @@ class AH(PyverbsCM):
         if not isinstance(attr, AHAttr):
             # AH from a WC (ibv_create_ah_from_wc) is not modelled.
             raise PyverbsUserError("nic_emu supports AH(pd, attr=AHAttr) only")
-        check_alive(pd.context._machine, "create AH")
+        check_alive(pd.context.machine, "create AH")
         # RoCE: every address handle needs a GRH (the GID is the IP address).
         if not attr.is_global or attr.port_num != 1:
             raise PyverbsRDMAError("Failed to create AH", errno.EINVAL)
-        if not 0 <= attr.sgid_index < len(pd.context._machine.gids):
+        if not 0 <= attr.sgid_index < len(pd.context.machine.gids):
             raise PyverbsRDMAError("Failed to create AH", errno.EINVAL)
         self.pd = pd
         self._attr = attr.copy()

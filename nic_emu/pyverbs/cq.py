@@ -86,7 +86,7 @@ class CompChannel(PyverbsCM):
     __slots__ = ("_closed", "_events", "context")
 
     def __init__(self, context: Context) -> None:
-        check_alive(context._machine, "create a completion channel")
+        check_alive(context.machine, "create a completion channel")
         self.context = context
         self._events: deque[CQ] = deque()
         self._closed = False
@@ -95,7 +95,7 @@ class CompChannel(PyverbsCM):
         self._closed = True
 
     def get_cq_event(self, expected_cq: CQ) -> None:
-        fabric = self.context._machine.fabric
+        fabric = self.context.machine.fabric
         for _ in range(100_000):
             if self._events:
                 break
@@ -130,12 +130,12 @@ class CQ(PyverbsCM):
         channel: CompChannel | None = None,
         comp_vector: int = 0,
     ) -> None:
-        machine = context._machine
+        machine = context.machine
         check_alive(machine, "create CQ")
         self._setup(context, _check_cq_args(context, cqe, comp_vector), channel)
 
     def _setup(self, context: Context, cqe: int, channel: CompChannel | None) -> None:
-        machine = context._machine
+        machine = context.machine
         self.context = context
         self._machine = machine
         self._fabric = machine.fabric
@@ -242,7 +242,7 @@ class CQEX(CQ):
     __slots__ = ("_cur", "_polling", "wc_flags")
 
     def __init__(self, context: Context, init_attr: CqInitAttrEx | None = None) -> None:
-        check_alive(context._machine, "create extended CQ")
+        check_alive(context.machine, "create extended CQ")
         attr = init_attr if init_attr is not None else CqInitAttrEx()
         fail = "Failed to create extended CQ"
         if attr.comp_mask & ~(_CQ_INIT_ATTR_MASK_FLAGS | _CQ_INIT_ATTR_MASK_PD):

@@ -309,6 +309,12 @@ class Context(PyverbsCM):
         return self._fd
 
     @property
+    def machine(self) -> Machine:
+        """The emulated machine whose NIC this context opened (nic_emu only; the rest of the
+        facade reaches the NIC through it)."""
+        return self._machine
+
+    @property
     def num_comp_vectors(self) -> int:
         return 1
 

@@ -53,7 +53,7 @@ class MR(PyverbsCM):
     ) -> None:
         if not isinstance(creator, PD):
             raise PyverbsUserError("nic_emu registers MRs on a PD only")
-        machine = creator.context._machine
+        machine = creator.context.machine
         check_alive(machine, "register MR")
         access = int(access)
         fail = f"Failed to register a MR. length: {length}, access flags: {access}"
@@ -183,7 +183,7 @@ class MW(PyverbsCM):
     __slots__ = ("_bound", "_machine", "_rkey", "mw_type", "pd")
 
     def __init__(self, pd: PD, mw_type: int) -> None:
-        machine = pd.context._machine
+        machine = pd.context.machine
         check_alive(machine, "allocate MW")
         if mw_type not in (e.IBV_MW_TYPE_1, e.IBV_MW_TYPE_2):
             raise PyverbsRDMAError("Failed to allocate MW", errno.EINVAL)

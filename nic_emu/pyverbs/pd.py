@@ -13,9 +13,9 @@ class PD(PyverbsCM):
     __slots__ = ("_closed", "context", "handle")
 
     def __init__(self, creator: Context, **kwargs: object) -> None:
-        check_alive(creator._machine, "alloc PD")
+        check_alive(creator.machine, "alloc PD")
         self.context = creator
-        self.handle = creator._machine.next_handle()
+        self.handle = creator.machine.next_handle()
         self._closed = False
 
     def close(self) -> None:

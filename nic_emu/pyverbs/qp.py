@@ -394,7 +394,7 @@ class QP(PyverbsCM):
         fail = "Failed to create QP"
         if isinstance(creator, Context) and isinstance(init_attr, QPInitAttrEx):
             # ibv_create_qp_ex: the PD (or an XRC domain) comes in the attributes.
-            machine = creator._machine
+            machine = creator.machine
             check_alive(machine, "create QP")
             mask = int(init_attr.comp_mask)
             if init_attr.xrcd is not None or mask & _INIT_ATTR_XRCD:
@@ -407,11 +407,11 @@ class QP(PyverbsCM):
             if ops & ~_SEND_OPS.get(int(init_attr.qp_type), 0):
                 raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
             pd = init_attr.pd
-            if pd.context._machine is not machine:
+            if pd.context.machine is not machine:
                 raise PyverbsRDMAError(fail, errno.EINVAL)
         elif isinstance(creator, PD) and isinstance(init_attr, QPInitAttr):
             pd = creator
-            machine = pd.context._machine
+            machine = pd.context.machine
             check_alive(machine, "create QP")
         else:
             raise PyverbsUserError("QP(PD, QPInitAttr) or QP(Context, QPInitAttrEx)")
@@ -422,7 +422,7 @@ class QP(PyverbsCM):
         scq, rcq = init_attr.send_cq, init_attr.recv_cq
         if scq is None or rcq is None:
             raise PyverbsRDMAError(fail, errno.EINVAL)
-        if scq._machine is not machine or rcq._machine is not machine:
+        if scq.nic_cq.machine is not machine or rcq.nic_cq.machine is not machine:
             raise PyverbsRDMAError(fail, errno.EINVAL)
         cap = init_attr.cap
         if (
