@@ -86,12 +86,6 @@ class BatchBuilder:
         if len(self._entries) >= MAX_COUNT:  # [LIM-1]
             return False
         fallback = needs_fallback(req, shape, self._config.slot_size)  # [FB-1]
-        if fallback and len(req.captured) + len(req.param or b"") > self._config.fallback_limit:
-            raise LocalProtocolError(  # [DEC-8] step 5: a payload the peer would refuse ([FB-2])
-                ErrorCode.OVERSIZE, "FB-2",
-                f"fallback payload of {len(req.captured) + len(req.param or b'')} bytes exceeds the limit "
-                f"{self._config.fallback_limit}",
-            )
         size = 16 if fallback else inline_size(req, shape)
         cid = req.closure_id
         ref = self._table.get(cid)
@@ -192,6 +186,13 @@ def encode_request_batch(
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SLOT-6", "a batch holds at least one request")
     builder = BatchBuilder(config, shapes)
     for i, req in enumerate(requests):
+        shape = builder.shape_of(req)
+        check_request(req, shape)
+        payload = len(req.captured) + len(req.param or b"")
+        if needs_fallback(req, shape, config.slot_size) and payload > config.fallback_limit:
+            raise LocalProtocolError(  # [DEC-8] step 5: a payload the peer would refuse ([FB-2])
+                ErrorCode.OVERSIZE, "FB-2", f"request {i}: fallback payload of {payload} bytes exceeds the limit"
+            )
         if not builder.try_add(req):
             raise LocalProtocolError(
                 ErrorCode.OVERSIZE, "SLOT-4",

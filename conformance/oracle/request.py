@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from .cbor import well_formed
 from .errors import Rejected
 from .frames import KIND_REQUEST, Frame
 from .layout import Shape
@@ -114,6 +115,8 @@ def _check_request(r: Request, shapes: Mapping[int, Shape]) -> Shape:
         raise Rejected("BAD_ARGUMENT", "REQ-4", "a parameter given for none, or none given for one")
     if shape.param.fixed is not None and len(r.param or b"") != shape.param.fixed:
         raise Rejected("BAD_ARGUMENT", "SER-3", f"{len(r.param or b'')} parameter bytes for cbor:{shape.param.fixed}")
+    if r.param is not None and not well_formed(r.param):  # [DEC-8] step 5: senders send one item ([SER-1])
+        raise Rejected("BAD_ARGUMENT", "DEC-8", "the parameter is not one well-formed CBOR item")
     return shape
 
 
@@ -138,14 +141,16 @@ def encode(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], c
         raise Rejected("BAD_ARGUMENT", "SLOT-5", f"slot id {slot_id} is not 16 bits")
     if not requests:
         raise Rejected("BAD_ARGUMENT", "SLOT-6", "a batch holds at least one request")
-    for r in requests:
-        _check_request(r, shapes)
-    if len(requests) > MAX_COUNT:
-        raise Rejected("OVERSIZE", "LIM-1", f"{len(requests)} requests in one batch")
-    out, frames = _build(seq, requests, shapes, config, slot_id)
-    if len(out) > config.slot_size:
-        raise Rejected("OVERSIZE", "SLOT-4", f"{len(out)} bytes do not fit a slot of {config.slot_size}")
-    return out, frames
+    for i, r in enumerate(requests):  # [DEC-8] step 5: each request in order, its checks before its fit
+        shape = _check_request(r, shapes)
+        payload = len(r.captured) + len(r.param or b"")
+        if needs_fallback(shape, r.param, config.slot_size) and payload > config.fallback_limit:
+            raise Rejected("OVERSIZE", "FB-2", f"request {i}: a fallback payload of {payload} bytes")
+        if i >= MAX_COUNT:
+            raise Rejected("OVERSIZE", "LIM-1", f"{i + 1} requests in one batch")
+        if _size(requests[: i + 1], shapes, config) > config.slot_size:
+            raise Rejected("OVERSIZE", "SLOT-4", f"request {i} does not fit a slot of {config.slot_size}")
+    return _build(seq, requests, shapes, config, slot_id)
 
 
 def _build(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config,

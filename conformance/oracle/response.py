@@ -76,7 +76,7 @@ class Batch:
 
 
 def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
-           slot_id: int = 0) -> tuple[bytes, list[bytes]]:
+           slot_id: int = 0, fallback_limit: int = 2**32 - 1) -> tuple[bytes, list[bytes]]:
     """The response image and response frames of an accepted batch ([RSP-2], [RSP-4])."""
     if not 1 <= seq <= SEQ_MAX:
         raise Rejected("BAD_ARGUMENT", "RSP-1", f"seq {seq} names no batch")
@@ -98,10 +98,14 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
         body = bytes(r["body"]) if r.get("body") is not None else b""
         if status == codes.FALLBACK or status not in codes.ENTRY_VALUES:
             raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not an entry code")
+        if status != codes.OK and result:  # [DEC-8] step 5, [RSP-8]: only an OK entry carries a result
+            raise Rejected("BAD_ARGUMENT", "RSP-8", f"entry {i}: an error entry with result bytes")
         inline = entry(status, result if status == codes.OK else b"", body)
         # [RSP-4] inline iff 16 + (bytes so far, with entry i inline) + 8 * (count - 1 - i) <= S
         if 16 + placed + len(inline) + 8 * (count - 1 - i) <= slot_size:
             e = inline
+        elif status == codes.OK and len(result + body) > fallback_limit:
+            e = entry(codes.value("OVERSIZE"), n=0)  # [RSP-8]: a payload no frame may carry
         elif status == codes.OK:
             payload = result + body
             e = entry(codes.FALLBACK, n=len(payload))

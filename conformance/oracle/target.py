@@ -38,6 +38,10 @@ class OracleTarget:
         fn = getattr(self, f"op_{op}", None) if op in OPS else None
         if fn is None:
             return {"error": "UNSUPPORTED"}
+        for key, lo, hi in (("expected_seq", 1, 2**32 - 1), ("imm_seq16", 0, 0xFFFF)):  # [ADPT-19]
+            v = args.get(key)
+            if v is not None and not (isinstance(v, int) and lo <= v <= hi):
+                return {"error": "BAD_ARGUMENT"}
         try:
             return {"ok": fn(args)}
         except Rejected as e:
@@ -92,8 +96,9 @@ class OracleTarget:
         return {"captured": captured, "param": param}
 
     def op_encode_response_batch(self, a: Mapping[str, Any]) -> Any:
-        img, frs = response.encode(a["seq"], a["responses"], slot.Config.of(a.get("config")).slot_size,
-                                   a.get("slot_id", 0))
+        config = slot.Config.of(a.get("config"))
+        img, frs = response.encode(a["seq"], a["responses"], config.slot_size, a.get("slot_id", 0),
+                                   config.fallback_limit)
         return {"image": img, "frames": frs}
 
     def op_encode_error_response(self, a: Mapping[str, Any]) -> Any:
