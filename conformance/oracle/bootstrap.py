@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from .cbor import dumps, loads
+from .cbor import dumps, loads, map_pairs
 from .errors import Rejected
 from .slot import U32, Config, check_config
 
@@ -61,6 +61,8 @@ def body_map(body: bytes) -> dict[str, Any]:
     m = loads(body, "DEC-5")
     if not isinstance(m, dict):
         raise Rejected("MALFORMED_CBOR", "DEC-5", "a bootstrap message is a map")
+    if map_pairs(body) != len(m):  # 5: a key twice is refused, neither first nor last wins
+        raise Rejected("MALFORMED_CBOR", "DEC-5", "a key occurs twice in the bootstrap map")
     return m
 
 
@@ -109,8 +111,10 @@ class Hello:
             if not _is_uint(m[k]):
                 raise Rejected("BAD_HEADER", "DEC-5", f"{k} {m[k]!r:.40} is not a non-negative integer")
         check_config(m["slot_size"], m["table_k"])  # 9
-        if m["machine"] > 0xFFFF or m["threads"] > 0xFFFF:
-            raise Rejected("BAD_HEADER", "DEC-5", "machine or threads is not a u16")
+        if m["machine"] > 0xFFFF or not 1 <= m["threads"] <= 0xFFFF:
+            raise Rejected("BAD_HEADER", "DEC-5", "machine is not a u16, or threads not 1 .. 0xFFFF")
+        if m["fallback_timeout_ms"] > 0xFFFFFFFF or m["fallback_limit"] > 0xFFFFFFFF:
+            raise Rejected("BAD_HEADER", "DEC-5", "the fallback timeout or limit is not a u32")
         config = Config(m["slot_size"], m["table_k"], m["fallback_limit"], m["fallback_timeout_ms"])
         return cls(m["machine"], m["threads"], config, (v[0], v[1]),
                    {k: val for k, val in m.items() if k not in REQUIRED})

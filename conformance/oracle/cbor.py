@@ -49,6 +49,21 @@ def loads(data: bytes, clause: str = "SER-2") -> Any:
         raise Rejected("MALFORMED_CBOR", clause, f"cbor2 cannot decode it: {e}") from None
 
 
+def map_pairs(data: bytes) -> int:
+    """How many key/value pairs the top-level map of `data` (one well-formed map) holds, duplicates included."""
+    b = bytes(data)
+    major, _, arg, i = _head(b, 0)
+    if major != 5:
+        raise ValueError("not a map")
+    if arg is not None:
+        return arg
+    pairs = 0
+    while b[i] != 0xFF:
+        i = _item(b, _item(b, i, 2), 2)
+        pairs += 1
+    return pairs
+
+
 def well_formed(data: bytes) -> bool:
     try:
         check(data)
