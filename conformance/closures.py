@@ -79,6 +79,32 @@ def _big(value: Any, n: Any) -> bytes:
     return bytes(int(n))
 
 
+#: name -> (behaviour, errors of its own): the normative description of each catalogue closure, rendered
+#: into SPEC.md's Appendix A by `conformance.appendix` (a test fails when the two drift apart), which adds
+#: the errors every closure of that shape can meet (BAD_PROPERTY, BAD_CAPTURE for a bool, MALFORMED_CBOR
+#: for a parameter).
+SEMANTICS: dict[str, tuple[str, str]] = {
+    ENTRUST.name: ("sent with pointer 0: creates a property whose value is the parameter's item and whose "
+                   "trust-id set is {the captured id}; returns its new pointer ([TRUST-3], [TRUST-8])",
+                   "BAD_PROPERTY when its pointer is not 0 (nothing created); OVERSIZE when no fresh pointer is left"),
+    TOGGLE.name: ("toggles the captured id in the property's set ([TRUST-2]); returns 1 when that emptied the "
+                  "set (the property is dropped, [TRUST-5]), else 0", ""),
+    ADD.name: ("the property's value is an array whose element 0 is an unsigned integer: adds the captured "
+               "value to element 0, modulo 2^64, and returns the new element 0", ""),
+    PAIR.name: ("returns `(a + b + 8) mod 2^64` for the captured `a`, `b` (u64) and the 8-byte field; the "
+                "f64 is not used", ""),
+    ECHO.name: ("returns its parameter's item, encoded in core deterministic encoding ([SER-1])", ""),
+    FIXED.name: ("returns the captured u32 `& 0xFF`; its parameter (exactly 5 bytes of CBOR) is not used", ""),
+    NOP.name: ("does nothing; its result is the empty layout (an `OK` entry with no bytes)", ""),
+    FLAG.name: ("returns the captured bool", ""),
+    GET.name: ("returns element 0 of the property's array value, as a CBOR item", ""),
+    RAISE.name: ("always fails", "CLOSURE_RAISED, always"),
+    BIG.name: ("its parameter is an unsigned integer `n`: returns a byte string of `n` zero bytes (a result "
+               "that can be larger than the response slot, [RSP-4])", ""),
+    **{k.name: (f"as `{ADD.name}` (forty closures `conformance:k0` .. `k39` with distinct ids, for lookup "
+                "tables that overflow `K`)", "") for k in K[:1]},
+}
+
 #: name -> fn(property value, *captured, [param]) for the `execute` op ([ADPT-9]).
 BEHAVIOUR: dict[str, Any] = {
     ADD.name: _add,
