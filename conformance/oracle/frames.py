@@ -42,7 +42,7 @@ class Frame:
         if not (0 <= self.slot_id <= 0xFFFF and 0 <= self.index <= 0xFFFF and 0 <= self.seq <= 0xFFFF_FFFF):
             raise Rejected("BAD_ARGUMENT", "FB-3", "slot id, index or seq out of range")
         if len(self.payload) > 0xFFFF_FFFF:
-            raise Rejected("OVERSIZE", "FB-3", "payload longer than a u32 length")
+            raise Rejected("BAD_ARGUMENT", "FB-3", "payload longer than a u32 length")
         return forge(self.kind, self.slot_id, self.seq, self.index, self.payload)
 
     def as_map(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ _FIXED = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "i8": "b", "i16": "h", 
           "f32": "f", "f64": "d", "bool": "B"}
 _BYTES = re.compile(r"bytes([1-9][0-9]*)")
 MAX_BYTES = 65536
+MAX_LAYOUT = 1 << 20  #: [DEC-7] a capture or result layout adds up to at most 1 MiB
 
 
 @attrs.frozen
@@ -42,6 +43,8 @@ class Layout:
             if m is None or int(m.group(1)) > MAX_BYTES:
                 raise Rejected("NOREF", "LAYOUT-3", f"field {f!r} of {spec!r} is not a fixed-size plain value")
             size += int(m.group(1))
+        if size > MAX_LAYOUT:
+            raise Rejected("NOREF", "DEC-7", f"layout {spec[:40]!r} adds up to {size} bytes, more than 2^20")
         return cls(spec, fields, size)
 
     def pack(self, values: Sequence[Any]) -> bytes:
@@ -50,10 +53,10 @@ class Layout:
         out = bytearray()
         for f, v in zip(self.fields, values, strict=True):
             if f in _FIXED:
-                if f == "bool":
-                    if not isinstance(v, bool) and v not in (0, 1):
+                if f == "bool":  # [ADPT-9] true or false, not 0 or 1
+                    if not isinstance(v, bool):
                         raise Rejected("BAD_ARGUMENT", "LAYOUT-1", f"bool field given {v!r}")
-                    v = int(bool(v))
+                    v = int(v)
                 elif f[0] == "f":
                     if isinstance(v, bool) or not isinstance(v, (int, float)):
                         raise Rejected("BAD_ARGUMENT", "LAYOUT-1", f"{f} field given {v!r}")

@@ -104,6 +104,7 @@ def needs_fallback(shape: Shape, param: bytes | None, slot_size: int) -> bool:
 
 
 def _check_request(r: Request, shapes: Mapping[int, Shape]) -> Shape:
+    """[DEC-8] step 5, the argument checks of one request."""
     shape = shapes.get(r.closure_id)
     if shape is None:
         raise Rejected("UNKNOWN_CLOSURE", "VT-5", f"closure {r.closure_id:#x} is not registered")
@@ -115,8 +116,8 @@ def _check_request(r: Request, shapes: Mapping[int, Shape]) -> Shape:
         raise Rejected("BAD_ARGUMENT", "REQ-4", "a parameter given for none, or none given for one")
     if shape.param.fixed is not None and len(r.param or b"") != shape.param.fixed:
         raise Rejected("BAD_ARGUMENT", "SER-3", f"{len(r.param or b'')} parameter bytes for cbor:{shape.param.fixed}")
-    if r.param is not None and not well_formed(r.param):  # [DEC-8] step 5: senders send one item ([SER-1])
-        raise Rejected("BAD_ARGUMENT", "DEC-8", "the parameter is not one well-formed CBOR item")
+    if r.param is not None and not well_formed(r.param):
+        raise Rejected("BAD_ARGUMENT", "SER-1", "the parameter is not one well-formed CBOR item")
     return shape
 
 
@@ -133,23 +134,23 @@ def _table(requests: Sequence[Request], k: int) -> list[int]:
 
 def encode(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config,
            slot_id: int = 0) -> tuple[bytes, list[bytes]]:
-    """The image and the request frames ([FB-4], entry order) of one batch; OVERSIZE if it does
-    not fit one slot ([SLOT-4]) or holds more than 255 requests ([LIM-1])."""
-    if not 1 <= seq <= SEQ_MAX:
+    """[DEC-8]: the image and the request frames ([FB-4], entry order) of one batch, checks in order."""
+    if not 1 <= seq <= SEQ_MAX:  # 2
         raise Rejected("BAD_ARGUMENT", "LAND-4", f"seq {seq} names no batch")
-    if not 0 <= slot_id <= SLOT_ID_MAX:
+    if not 0 <= slot_id <= SLOT_ID_MAX:  # 3
         raise Rejected("BAD_ARGUMENT", "SLOT-5", f"slot id {slot_id} is not 16 bits")
-    if not requests:
+    if not requests:  # 4
         raise Rejected("BAD_ARGUMENT", "SLOT-6", "a batch holds at least one request")
-    for i, r in enumerate(requests):  # [DEC-8] step 5: each request in order, its checks before its fit
+    for i, r in enumerate(requests):  # 5, each request in order
         shape = _check_request(r, shapes)
-        payload = len(r.captured) + len(r.param or b"")
-        if needs_fallback(shape, r.param, config.slot_size) and payload > config.fallback_limit:
-            raise Rejected("OVERSIZE", "FB-2", f"request {i}: a fallback payload of {payload} bytes")
+        if needs_fallback(shape, r.param, config.slot_size) and \
+                len(r.captured) + len(r.param or b"") > config.fallback_limit:
+            raise Rejected("OVERSIZE", "FB-2", f"request {i}: a fallback payload above the limit")
         if i >= MAX_COUNT:
-            raise Rejected("OVERSIZE", "LIM-1", f"{i + 1} requests in one batch")
-        if _size(requests[: i + 1], shapes, config) > config.slot_size:
-            raise Rejected("OVERSIZE", "SLOT-4", f"request {i} does not fit a slot of {config.slot_size}")
+            raise Rejected("OVERSIZE", "LIM-1", f"request {i}: more than {MAX_COUNT} requests in one batch")
+        size = len(_build(seq, requests[: i + 1], shapes, config, slot_id)[0])
+        if size > config.slot_size:
+            raise Rejected("OVERSIZE", "SLOT-4", f"request {i}: {size} bytes do not fit a slot of {config.slot_size}")
     return _build(seq, requests, shapes, config, slot_id)
 
 
@@ -164,8 +165,6 @@ def _build(seq: int, requests: Sequence[Request], shapes: Mapping[int, Shape], c
         inline_id = r.closure_id if ref == INLINE else None
         if needs_fallback(shape, r.param, config.slot_size):
             payload = r.captured + (r.param or b"")
-            if len(payload) > config.fallback_limit:
-                raise Rejected("OVERSIZE", "FB-6", f"a payload of {len(payload)} bytes")
             entries.append(stub(r.property, ref, len(payload), inline_id=inline_id))
             frames.append(Frame(KIND_REQUEST, slot_id, seq, i, payload).encode())
         else:
@@ -192,7 +191,7 @@ def pack(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Confi
 
 def _size(requests: Sequence[Request], shapes: Mapping[int, Shape], config: Config) -> int:
     """The image size alone (packing is about sizes: the fallback limit is the encoder's business)."""
-    return len(_build(1, requests, shapes, attrs.evolve(config, fallback_limit=1 << 64), 0)[0])
+    return len(_build(1, requests, shapes, config, 0)[0])
 
 
 # -- decoding ------------------------------------------------------------------------------------

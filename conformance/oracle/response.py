@@ -75,20 +75,23 @@ class Batch:
 # -- encoding ------------------------------------------------------------------------------------
 
 
-def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
-           slot_id: int = 0, fallback_limit: int = 2**32 - 1) -> tuple[bytes, list[bytes]]:
-    """The response image and response frames of an accepted batch ([RSP-2], [RSP-4])."""
-    if not 1 <= seq <= SEQ_MAX:
+def encode(seq: int, responses: Sequence[Mapping[str, Any]], config: Config,
+           slot_id: int = 0) -> tuple[bytes, list[bytes]]:
+    """[DEC-8], [RSP-4], [RSP-8]: the response image and response frames of an accepted batch."""
+    slot_size = config.slot_size
+    if not 1 <= seq <= SEQ_MAX:  # 2
         raise Rejected("BAD_ARGUMENT", "RSP-1", f"seq {seq} names no batch")
-    if not 0 <= slot_id <= SLOT_ID_MAX:
+    if not 0 <= slot_id <= SLOT_ID_MAX:  # 3
         raise Rejected("BAD_ARGUMENT", "SLOT-5", f"slot id {slot_id} is not 16 bits")
-    if not responses:
-        raise Rejected("BAD_ARGUMENT", "RSP-2", "an accepted batch has at least one request")
-    if len(responses) > MAX_COUNT:
-        raise Rejected("BAD_ARGUMENT", "RSP-2", f"{len(responses)} responses")
     count = len(responses)
-    if 16 + 8 * count > slot_size:  # not even as 8-byte entries: no request batch had that many requests
-        raise Rejected("BAD_ARGUMENT", "RSP-4", f"{count} responses cannot fit a slot of {slot_size}")
+    if not responses or count > MAX_COUNT or 16 + 8 * count > slot_size:  # 4
+        raise Rejected("BAD_ARGUMENT", "RSP-2", f"{count} responses for a slot of {slot_size}")
+    for i, r in enumerate(responses):  # 5
+        status = int(r["status"])
+        if status == codes.FALLBACK or status not in codes.ENTRY_VALUES:
+            raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not an entry code")
+        if status != codes.OK and r.get("result"):
+            raise Rejected("BAD_ARGUMENT", "RSP-8", f"entry {i}: an error status with a result")
     placed = 0
     entries: list[bytes] = []
     frames: list[bytes] = []
@@ -96,20 +99,16 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
         status = int(r["status"])
         result = bytes(r.get("result") or b"")
         body = bytes(r["body"]) if r.get("body") is not None else b""
-        if status == codes.FALLBACK or status not in codes.ENTRY_VALUES:
-            raise Rejected("BAD_ARGUMENT", "RSP-4", f"entry {i}: status {status:#04x} is not an entry code")
-        if status != codes.OK and result:  # [DEC-8] step 5, [RSP-8]: only an OK entry carries a result
-            raise Rejected("BAD_ARGUMENT", "RSP-8", f"entry {i}: an error entry with result bytes")
-        inline = entry(status, result if status == codes.OK else b"", body)
+        inline = entry(status, result, body)
         # [RSP-4] inline iff 16 + (bytes so far, with entry i inline) + 8 * (count - 1 - i) <= S
         if 16 + placed + len(inline) + 8 * (count - 1 - i) <= slot_size:
             e = inline
-        elif status == codes.OK and len(result + body) > fallback_limit:
-            e = entry(codes.value("OVERSIZE"), n=0)  # [RSP-8]: a payload no frame may carry
-        elif status == codes.OK:
+        elif status == codes.OK and len(result) + len(body) <= config.fallback_limit:
             payload = result + body
             e = entry(codes.FALLBACK, n=len(payload))
             frames.append(Frame(KIND_RESPONSE, slot_id, seq, i, payload).encode())
+        elif status == codes.OK:  # [RSP-8] a payload over the fallback limit cannot be sent
+            e = entry(codes.value("OVERSIZE"), n=0)
         else:
             e = entry(status, n=0)  # the status is never lost; the detail is
         entries.append(e)
@@ -117,16 +116,20 @@ def encode(seq: int, responses: Sequence[Mapping[str, Any]], slot_size: int,
     return image(seq, entries), frames
 
 
-def encode_error(seq: int, code: str, detail: str, slot_size: int) -> bytes:
-    """[RSP-5] the answer to a rejected batch (any u32 seq: that of the header it rejects)."""
+def encode_error(seq: int, code: str, detail: str | None, slot_size: int) -> bytes:
+    """[RSP-5] the answer to a rejected batch (any u32 seq: that of the header it rejects); no
+    detail (None) is `n = 0`; a text too long for the slot is dropped (how to cut it is free)."""
     if not 0 <= seq <= SEQ_MAX:
         raise Rejected("BAD_ARGUMENT", "DEC-8", f"seq {seq} is not a u32")
+    if detail is not None and not isinstance(detail, str):
+        raise Rejected("BAD_ARGUMENT", "ADPT-7", "a detail is a text or absent")
     if code not in codes.BATCH_LEVEL:
         raise Rejected("BAD_ARGUMENT", "RSP-5", f"{code} is not a batch-level code")
+    empty = raw_image(seq, 0, codes.value(code), pad8(U32.pack(0)))
+    if detail is None:
+        return empty
     out = error_image(seq, codes.value(code), detail)
-    if len(out) > slot_size:
-        out = raw_image(seq, 0, codes.value(code), pad8(U32.pack(0)))
-    return out
+    return out if len(out) <= slot_size else empty
 
 
 # -- decoding ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def parse(text: str) -> dict[str, dict[tuple[str, str], str]]:
 
 
 TABLE = parse(spec_path().read_text(encoding="utf-8"))
+EVENTS = frozenset(ev for table in TABLE.values() for (_, ev) in table)
 
 
 def initial(role: str) -> str:

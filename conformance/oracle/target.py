@@ -27,6 +27,31 @@ def _reqs(a: Mapping[str, Any]) -> list[request.Request]:
     return [request.Request.of(r) for r in a["requests"]]
 
 
+def _uint(v: Any, top: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= top
+
+
+def _arg(ok: bool, what: str) -> None:
+    """[ADPT-19]: an argument outside its range is BAD_ARGUMENT, before every other step."""
+    if not ok:
+        raise Rejected("BAD_ARGUMENT", "ADPT-19", what)
+
+
+def _config(a: Mapping[str, Any]) -> slot.Config:
+    c = slot.Config.of(a.get("config"))
+    _arg(c.slot_size % 64 == 0 and slot.MIN_SLOT <= c.slot_size <= slot.MAX_SLOT, f"slot_size {c.slot_size}")
+    _arg(0 <= c.table_k <= slot.MAX_K, f"table_k {c.table_k}")
+    _arg(0 <= c.fallback_limit <= 0xFFFF_FFFF, f"fallback_limit {c.fallback_limit}")
+    return c
+
+
+def _seqs(a: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    e, i = a.get("expected_seq"), a.get("imm_seq16")
+    _arg(e is None or (_uint(e, slot.SEQ_MAX) and e >= 1), f"expected_seq {e}")
+    _arg(i is None or _uint(i, 0xFFFF), f"imm_seq16 {i}")
+    return e, i
+
+
 class OracleTarget:
     name = "oracle"
 
@@ -78,52 +103,61 @@ class OracleTarget:
         return {}
 
     def op_encode_request_batch(self, a: Mapping[str, Any]) -> Any:
-        img, frs = request.encode(a["seq"], _reqs(a), layout.shapes(a["closures"]), slot.Config.of(a.get("config")),
-                                  a.get("slot_id", 0))
+        config = _config(a)
+        img, frs = request.encode(a["seq"], _reqs(a), layout.shapes(a["closures"]), config, a.get("slot_id", 0))
         return {"image": img, "frames": frs}
 
     def op_pack_requests(self, a: Mapping[str, Any]) -> Any:
-        return {"counts": request.pack(_reqs(a), layout.shapes(a["closures"]), slot.Config.of(a.get("config")))}
+        config = _config(a)
+        return {"counts": request.pack(_reqs(a), layout.shapes(a["closures"]), config)}
 
     def op_decode_request_batch(self, a: Mapping[str, Any]) -> Any:
-        b = request.decode(a["image"], layout.shapes(a["closures"]), slot.Config.of(a.get("config")),
-                           a.get("expected_seq"), a.get("imm_seq16"))
+        config = _config(a)
+        e, i = _seqs(a)
+        b = request.decode(a["image"], layout.shapes(a["closures"]), config, e, i)
         return {"seq": b.seq, "table": list(b.table), "requests": [r.as_map() for r in b.requests]}
 
     def op_attach_payload(self, a: Mapping[str, Any]) -> Any:
-        shape = layout.shapes(a["closures"])[a["closure_id"]]
+        shape = layout.shapes(a["closures"]).get(a["closure_id"])
+        if shape is None:
+            raise Rejected("UNKNOWN_CLOSURE", "ADPT-19", f"closure {a['closure_id']:#x} is not in closures")
         captured, param = request.attach(shape, a["fallback_len"], bytes(a["payload"]))
         return {"captured": captured, "param": param}
 
     def op_encode_response_batch(self, a: Mapping[str, Any]) -> Any:
-        config = slot.Config.of(a.get("config"))
-        img, frs = response.encode(a["seq"], a["responses"], config.slot_size, a.get("slot_id", 0),
-                                   config.fallback_limit)
+        img, frs = response.encode(a["seq"], a["responses"], _config(a), a.get("slot_id", 0))
         return {"image": img, "frames": frs}
 
     def op_encode_error_response(self, a: Mapping[str, Any]) -> Any:
-        return {"image": response.encode_error(a["seq"], a["code"], a.get("detail", ""),
-                                               slot.Config.of(a.get("config")).slot_size)}
+        config = _config(a)
+        return {"image": response.encode_error(a["seq"], a["code"], a.get("detail"), config.slot_size)}
 
     def op_decode_response_batch(self, a: Mapping[str, Any]) -> Any:
+        config = _config(a)
+        e, i = _seqs(a)
         results = [layout.Result.parse(s) for s in a["results"]]
-        b = response.decode(a["image"], results, slot.Config.of(a.get("config")), a.get("expected_seq"),
-                            a.get("imm_seq16"))
+        b = response.decode(a["image"], results, config, e, i)
         return {"seq": b.seq, "status": b.status, "responses": [r.as_map() for r in b.responses],
                 "detail": b.detail}
 
     def op_encode_frame(self, a: Mapping[str, Any]) -> Any:
+        _arg(a.get("kind") in (1, 2) and _uint(a.get("slot_id"), 0xFFFF) and _uint(a.get("index"), 0xFFFF)
+             and _uint(a.get("seq"), slot.SEQ_MAX), "a frame field out of range")
         f = frames.Frame(a["kind"], a["slot_id"], a["seq"], a["index"], bytes(a["payload"]))
         return {"frame": f.encode()}
 
     def op_decode_frames(self, a: Mapping[str, Any]) -> Any:
+        _arg(("data" in a) != ("chunks" in a), "exactly one of data and chunks")
+        _arg(_uint(a.get("limit", frames.DEFAULT_LIMIT), 0xFFFF_FFFF), "limit")
         reader = frames.Reader(a.get("limit", frames.DEFAULT_LIMIT))
         got: list[frames.Frame] = []
-        for chunk in a.get("chunks") or [a["data"]]:
+        for chunk in a["chunks"] if "chunks" in a else [a["data"]]:
             got += reader.feed_all(bytes(chunk))
         return {"frames": [f.as_map() for f in got], "buffered": reader.buffered}
 
     def op_mint(self, a: Mapping[str, Any]) -> Any:
+        _arg(_uint(a.get("machine"), 0xFFFF) and _uint(a.get("thread"), 0xFFFF)
+             and _uint(a.get("counter"), 0xFFFF_FFFF), "machine, thread or counter out of range")
         return {"id": ids.mint_after(a["machine"], a["thread"], a["counter"])}
 
     def op_toggle(self, a: Mapping[str, Any]) -> Any:
@@ -136,12 +170,16 @@ class OracleTarget:
         return {"emptied": out}
 
     def op_negotiate(self, a: Mapping[str, Any]) -> Any:
+        for r in (a.get("ours"), a.get("theirs")):
+            _arg(isinstance(r, (list, tuple)) and len(r) == 2 and all(_uint(x, 1 << 64) for x in r) and r[0] <= r[1],
+                 f"version range {r!r}")
         return {"version": bootstrap.negotiate(tuple(a["ours"]), tuple(a["theirs"]))}
 
     def op_decode_hello(self, a: Mapping[str, Any]) -> Any:
         return bootstrap.decode_hello(bytes(a["data"])).required()
 
     def op_next_seq(self, a: Mapping[str, Any]) -> Any:
+        _arg(_uint(a.get("seq"), slot.SEQ_MAX), "seq")
         return {"seq": slot.next_seq(a["seq"])}
 
     def op_make_imm(self, a: Mapping[str, Any]) -> Any:
@@ -149,11 +187,15 @@ class OracleTarget:
         return {"imm": imm, "parsed": list(slot.parse_imm(imm))}
 
     def op_slot_events(self, a: Mapping[str, Any]) -> Any:
+        _arg(a.get("role") in states.TABLE and all(e in states.EVENTS for e in a.get("events", [None])),
+             "role or event unknown")
         return {"results": states.run(a["role"], list(a["events"]))}
 
     def op_land(self, a: Mapping[str, Any]) -> Any:
         """One trustee slot from seq 1 ([LAND-5], [FLOW-5], [RSP-5])."""
-        config = slot.Config.of(a.get("config"))
+        config = _config(a)
+        for landing in a["landings"]:
+            _arg(_uint(landing.get("imm"), 0xFFFF_FFFF), "imm")
         shapes = layout.shapes(a["closures"])
         expected = 1
         out: list[dict[str, Any]] = []

@@ -127,7 +127,7 @@ def test_vectors_response_batch() -> None:
         rs: list[dict[str, Any]] = [
             {"status": codes.value(r["status"]), "result": _h(r["result"]) or b"", "body": _h(r["body"])}
             for r in v["responses"]]
-        out, frs = response.encode(v["seq"], rs, config.slot_size, v["slot_id"])
+        out, frs = response.encode(v["seq"], rs, config, v["slot_id"])
         assert out == img, v["id"]
         assert [x.hex() for x in frs] == v["frames"], v["id"]
         results = [layout.Result.parse(by[n]["result"]) for n in v["closures"]]
