@@ -5,6 +5,12 @@ section 10 ([BOOT-5] .. [BOOT-9]) and drives it with crafted batch images throug
 the local device (`--device`, GID index `--gid-index`), over `nic_emu.provider.verbs()`: real
 pyverbs when `GOSSAMER_VERBS=pyverbs`. Only the trustee ops run; codec ops answer UNSUPPORTED
 (check a codec with an adapter, SPEC.md section 11), so they are skipped, never passed.
+
+Opening the target is itself a check ([ADPT-12], [ADPT-13]): the trustee's hello must pass
+`live_hello.check_trustee_hello` (else `HelloViolation`, exit 1), its `T`, `S` and `K` must be
+those the catalogue drives (else `Undrivable`, exit 2: never a run passed with the cases skipped),
+and one opening batch must come back with a proper immediate (else `LiveViolation`, exit 1,
+naming a byte-swapped immediate, [GEN-1]).
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ Sessions come from a factory: `emulated_reference_session` (the reference runtim
 the emulated NIC, in this process, bootstrapped with the same hello bytes as over TCP) or
 `tcp_session` (any trustee listening for the bootstrap of section 10, over the verbs provider).
 
+`nic_live` (`live_ops.py`) drives the live cases of `cases/live.py`: batches on any slot with the
+facts of each landing; `nic_bootstrap` opens bootstrap connections only, to hand the trustee bad
+hellos ([BOOT-5]).
+
 What does not cross the slots:
 - `execute` properties are seeded by entrusting them ([TRUST-3]) through a second client thread's
   slot, and the case's images are rewritten to the pointers the trustee chose (an 8-byte-aligned
