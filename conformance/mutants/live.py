@@ -188,6 +188,22 @@ class SlotByPosition(WrongTrustee):
         net.read_slot = read_slot
 
 
+class ResponseSlotsTransposed(WrongTrustee):
+    description = "reads the client's response_slots table as [trustee thread][client thread]"
+    caught_by = ("live.slot-addresses", "live.response-qp")
+    clause = "BOOT-6"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        real = net.response_slot_at
+
+        def response_slot_at(peer: int, client_thread: int, trustee_thread: int) -> int:
+            return int(real(peer, trustee_thread, client_thread))
+
+        net.response_slot_at = response_slot_at
+
+
 class OneReceive(WrongTrustee):
     description = "keeps one receive posted per QP instead of 2T"
     caught_by = ("nic.receive-credits",)
@@ -471,6 +487,7 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "imm-byte-swapped": ImmByteSwapped,
     "peer-versions-unchecked": PeerVersionsUnchecked,
     "slot-by-position": SlotByPosition,
+    "response-slots-transposed": ResponseSlotsTransposed,
     "one-receive": OneReceive,
     "answers-on-client-qp": AnswersOnClientQp,
     "answers-twice": AnswersTwice,

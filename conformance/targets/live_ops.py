@@ -181,7 +181,8 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
                 finally:
                     timer.join()
                 if late is None:
-                    raise TargetBroken(f"no response to the batch in slot {real} within {wait:.0f} s ([FLOW-2])")
+                    raise TargetBroken(f"no response to the batch in slot {real} within {wait:.0f} s ([FLOW-2])"
+                                       + peer.misdirected(peer.response_slot(c, t)))
                 if late.swapped:
                     raise TargetBroken(peer.imm_faults[-1])
                 got = late

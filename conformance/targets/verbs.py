@@ -137,6 +137,7 @@ class VerbsTrusteeTarget:
         if got is None:
             raise TargetBroken(f"no response to the batch in slot {slot} within {s.timeout:.0f} s "
                                "([FLOW-2]: exactly one response per request batch)"
+                               + peer.misdirected(peer.response_slot(c, t))
                                + (f"; {peer.imm_faults[-1]}" if peer.imm_faults else ""))
         if got.swapped:  # [GEN-1]: say so at once instead of timing out case after case
             raise TargetBroken(peer.imm_faults[-1])

@@ -397,9 +397,12 @@ class VerbsPeer(RcEndpoint):
 
     def wait(self, slot_id: int, timeout: float, pump: Callable[[], object] | None = None) -> Landed | None:
         """The response landing in our response slot `slot_id`, or None after `timeout` seconds
-        (with `pump`, the in-process trustee's step, at most `timeout * 10000` rounds)."""
+        (with `pump`, the in-process trustee's step, at most `timeout * 10000` rounds), or at once
+        when, meanwhile, a response lands in a slot of ours that no batch is waiting on (a trustee
+        answering into the wrong response slot: `misdirected` says where)."""
         deadline = time.monotonic() + timeout
         spins = 0
+        stray = len(self.unsolicited)
         while True:
             got = self.landed.pop(slot_id, None)
             if got is not None:
@@ -407,11 +410,23 @@ class VerbsPeer(RcEndpoint):
             if pump is not None:
                 pump()
             progressed = self.poll()
+            if len(self.unsolicited) > stray and slot_id not in self.landed:
+                return None
             spins += 1
             if not progressed and time.monotonic() > deadline:
                 return None
             if pump is not None and spins > timeout * 10000:
                 return None
+
+    def misdirected(self, slot_id: int) -> str:
+        """Why no response came to our slot `slot_id`, when responses landed in slots nobody asked
+        ([BOOT-6], [FLOW-2]); "" otherwise."""
+        if not self.unsolicited:
+            return ""
+        where = ", ".join(f"slot {s} (immediate {imm:#010x})" for s, imm in self.unsolicited[-3:])
+        return (f"; instead a response landed in {where}, which no batch of ours was waiting on: our hello's "
+                f"response_slots[c][t] names the slot trustee thread t answers client thread c in, here "
+                f"{slot_id} ([BOOT-6]), and each batch gets exactly one response ([FLOW-2])")
 
     def close(self) -> None:
         for lk in self.links.values():
