@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from conformance.mutation.cli import DEFAULT_TARGET
 from conformance.mutation.cli import main as mutation_main
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=None, help="a seeded sample instead of every mutant")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--target", default="reference")
+    ap.add_argument("--target", default=DEFAULT_TARGET)
     ap.add_argument("--module", action="append", default=[])
     ap.add_argument("--json-out", help="also keep the full outcome file here")
     a = ap.parse_args()

@@ -33,9 +33,10 @@ import resource
 import select
 import signal
 import sys
+import threading
 import time
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +167,12 @@ def order_cases(cases: Iterable[Case]) -> list[Case]:
            [c for c in cs if c.op in RUNTIME_OPS or c.op.startswith("nic_")]
 
 
-def _open(point: Point | None, target: str) -> tuple[Any, dict[str, Any] | None]:
+def _open(point: Point | None, target: str, *, fresh: bool = True) -> tuple[Any, dict[str, Any] | None]:
     from ..targets import open_target
 
     try:
-        install(point)
+        if fresh:
+            install(point)
         return open_target(target), None
     except BaseException as e:  # the mutant does not even import: the suite cannot run on it
         return None, {"status": "crash", "message": f"{type(e).__name__}: {e}"[:300]}
@@ -183,25 +185,32 @@ def _close(t: Any) -> None:
         pass
 
 
-def run_in_child(point: Point | None, target: str, cases: Sequence[Case]) -> dict[str, Any]:
-    """Body of a child: the suite against one mutant (None: the unmutated reference)."""
+Plan = Sequence[tuple[str, Sequence[Case]]]  #: (target, its cases), run in this order
+
+
+def run_in_child(point: Point | None, plan: Plan) -> dict[str, Any]:
+    """Body of a child: the suite against one mutant (None: the unmutated reference), target by
+    target, until a case fails."""
     from ..runner import run_case
 
-    t, failed = _open(point, target)
-    if failed is not None:
-        return failed
     passed = 0
-    try:
-        for c in cases:
-            try:
-                r = run_case(t, c)
-            except BaseException as e:  # the runner itself broke on this mutant's answer
-                return {"status": "killed", "case": c.id, "message": f"runner raised {type(e).__name__}: {e}"[:300]}
-            if r.verdict in (Verdict.FAIL, Verdict.ERROR):
-                return {"status": "killed", "case": c.id, "message": r.message[:300]}
-            passed += r.verdict is Verdict.PASS
-    finally:
-        _close(t)
+    for n, (target, cases) in enumerate(plan):
+        t, failed = _open(point, target, fresh=n == 0)
+        if failed is not None:
+            return failed
+        where = f"[{target}] " if n else ""
+        try:
+            for c in cases:
+                try:
+                    r = run_case(t, c)
+                except BaseException as e:  # the runner itself broke on this mutant's answer
+                    return {"status": "killed", "case": c.id,
+                            "message": f"{where}runner raised {type(e).__name__}: {e}"[:300]}
+                if r.verdict in (Verdict.FAIL, Verdict.ERROR):
+                    return {"status": "killed", "case": c.id, "message": (where + r.message)[:300]}
+                passed += r.verdict is Verdict.PASS
+        finally:
+            _close(t)
     return {"status": "survived", "message": f"{passed} cases passed"}
 
 
@@ -233,10 +242,12 @@ def coverage_in_child(target: str, cases: Sequence[Case], files: Sequence[str]) 
             hits.clear()
             t0 = time.perf_counter()
             sys.settrace(tracer)
+            threading.settrace(tracer)  # (a target may serve from a thread of its own)
             try:
                 r = run_case(t, c)
             finally:
                 sys.settrace(None)
+                threading.settrace(None)
             if r.verdict in (Verdict.FAIL, Verdict.ERROR):
                 return {"status": "failed", "case": c.id, "message": r.message[:300]}
             lines: dict[str, list[int]] = {}
@@ -386,29 +397,43 @@ def coverage(target: str, cases: Sequence[Case], modules: Iterable[str], timeout
                     lines={k: {f: frozenset(ns) for f, ns in v["lines"].items()} for k, v in answer["cases"].items()})
 
 
+def targets_of(target: str) -> list[str]:
+    """`reference+reference-sansio`: a mutant must survive on every one of them to survive."""
+    return [t for t in target.split("+") if t]
+
+
 def run_mutants(points: Sequence[Point | None], target: str, cases: Sequence[Case], *, jobs: int = 2,
-                timeout: float = 10.0, cover: Coverage | None = None,
+                timeout: float = 10.0, cover: Mapping[str, Coverage] | None = None,
                 progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Every point's outcome, in the order of `points` (None runs the unmutated reference).
 
-    With `cover`, each mutant runs only the cases that execute its lines on the reference (a
-    mutant no case reaches survives without a run), and its deadline is `timeout` plus three
-    times those cases' traced time; without, every case and `timeout` flat.
+    `target` may join several targets with `+`: a mutant killed on any of them is killed (the
+    sans-I/O target reaches code the default one does not, and the other way round). With
+    `cover` (per target), each mutant runs only the cases that execute its lines on the
+    reference (a mutant no case reaches survives without a run), and its deadline is `timeout`
+    plus three times those cases' traced time; without, every case and `timeout` flat.
     """
     ordered = order_cases(cases)
-    warm(target)
+    targets = targets_of(target)
+    for t in targets:
+        warm(t)
     tasks: list[Task] = []
     slots: list[int] = []
     outcomes: dict[int, Outcome] = {}
     for i, p in enumerate(points):
-        todo = ordered if (cover is None or p is None) else cover.cases_for(p, ordered)
-        if not todo and p is not None:
+        plan: list[tuple[str, Sequence[Case]]] = []
+        deadline = timeout
+        for t in targets:
+            todo = ordered if (cover is None or p is None) else cover[t].cases_for(p, ordered)
+            if todo:
+                plan.append((t, todo))
+                deadline += 3 * cover[t].time_for(todo) if cover is not None else 0.0
+        if not plan and p is not None:
             outcomes[i] = Outcome(point=p, status="survived", message="no case executes this line")
             if progress is not None:
                 progress(outcomes[i])
             continue
-        deadline = timeout + (3 * cover.time_for(todo) if cover is not None else 0.0)
-        tasks.append(Task(functools.partial(run_in_child, p, target, todo), deadline))
+        tasks.append(Task(functools.partial(run_in_child, p, plan), deadline))
         slots.append(i)
 
     def done(k: int, answer: dict[str, Any] | None, seconds: float) -> None:
