@@ -234,6 +234,13 @@ def closed_extra(c: Case, out: dict[str, Any]) -> str | None:
     return None
 
 
+def isolated_extra(c: Case, out: dict[str, Any]) -> str | None:
+    why = closed_extra(c, out)
+    if why is None and not all(out.get("links_open", [False, False])[1:]):
+        return "the trustee closed client thread 1's fallback connection too ([FB-6]: only the broken one)"
+    return why
+
+
 def hello_check(c: Case, got: Outcome) -> str | None:
     if "ok" not in got:
         return f"expected the trustee's hello, got {got}"
@@ -351,6 +358,20 @@ def cases() -> list[Case]:
                 frames=[bad])],
             [ok_((code, None), ("OK", u64(11)))], closed_extra, watch_links=True,
             _hint="a stream that stops parsing fails the entries waiting on it with that code ([FB-6])")
+    # [FB-6] "... and only those (entries waiting on other connections are unaffected)": client thread
+    # 0's stream breaks, then client thread 1's batch waits for its frame on its own connection
+    y = 0x5000_0000_2000
+    add("live.frame-broken-stream-isolated", "a broken fallback stream fails only the entries waiting on it; "
+        "another client thread's connection keeps working", ["FB-6", "ERR-1", "FB-8"],
+        [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
+            frames=[frame(1, 0, 1, 0, BIGP, magic=MAGIC ^ 1)]),
+         bt(1, 1, [stub(y, 0, len(BIGP)), req_entry(y, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
+            frames=[frame(1, 0, 1, 0, BIGP)])],
+        [ok_(("BAD_FRAME", None), ("OK", u64(11))), ok_(("OK", bytes(986)), ("OK", u64(21)))], isolated_extra,
+        properties=[*props, {"pointer": y, "value": [20], "first": 0x0001_0001_0000_0003, "trustee": 1}],
+        watch_links=True,
+        _hint="only the entries waiting on the broken connection fail; client thread 1's frame came on its own "
+              "connection ([FB-6], [ERR-1])")
     out.append(case("live.hello", "the trustee's hello: versions, required keys, RDMA keys, slot tables",
                     ["BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9"], "nic_live",
                     {"config": cfg(), "closures": standard(), "properties": [], "batches": []},

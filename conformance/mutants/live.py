@@ -456,6 +456,24 @@ class BadFrameIgnored(WrongTrustee):
         self.rack.fallback.broken = _Forgetful()
 
 
+class BrokenStreamFailsAll(WrongTrustee):
+    description = "a fallback stream that stops parsing fails every entry of the machine waiting for a frame"
+    caught_by = ("live.frame-broken-stream-isolated",)
+    clause = "FB-6"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        hub = self.rack.fallback
+        real = hub.take
+
+        def take(machine: int, key: Any, link: Any) -> Any:
+            if hub.broken:  # the bug: any broken link, not the entry's own
+                return next(iter(hub.broken.values())).code
+            return real(machine, key, link)
+
+        hub.take = take  # type: ignore[method-assign]
+
+
 class BadFrameKeptOpen(WrongTrustee):
     description = "fails the entry after a frame it cannot parse, but keeps the connection open"
     caught_by = ("live.frame-bad-magic", "live.frame-over-limit")
@@ -505,4 +523,5 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "unknown-closure-as-bad-header": UnknownClosureAsBadHeader,
     "bad-frame-ignored": BadFrameIgnored,
     "bad-frame-kept-open": BadFrameKeptOpen,
+    "broken-stream-fails-all": BrokenStreamFailsAll,
 }

@@ -211,6 +211,6 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
                            "hello": getattr(s, "hello_map", None)}
     if a.get("watch_links"):
         grace = max(0.5, 2 * peer.config.fallback_timeout_ms / 1000.0)
-        out["links_open"] = [not peer.links[i].wait_closed(grace if i == 0 else 0.0, s.pump)
+        out["links_open"] = [not peer.links[i].wait_closed(grace if i == 0 else 0.05, s.pump)
                              for i in sorted(peer.links)]
     return out
