@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ..closures import Registry, default_registry
-from ..errors import DelegationError, ErrorCode
+from ..errors import DelegationError, ErrorCode, GossamerError
 from ..slot import SlotConfig
 from ..trust_ids import TrustIdMinter
 from . import context
@@ -126,10 +126,14 @@ class KThread:
             for slot_id, imm in arrived:
                 if self.rack.stopping:  # fate sharing: nothing more is processed
                     return True
-                if slot_id < requests:
-                    self.trustee.on_landed(slot_id, imm)
-                else:
-                    self.client.on_response(slot_id, imm)
+                try:
+                    if slot_id < requests:
+                        self.trustee.on_landed(slot_id, imm)
+                    else:
+                        self.client.on_response(slot_id, imm)
+                except GossamerError as exc:  # a peer broke the protocol: fate sharing, not a raw raise
+                    self.rack.crash(f"a peer's write into slot {slot_id} of {self.label} broke the protocol", exc)
+                    return True
         if not self.rack.stopping and self.client.flush():
             did = True
         return did

@@ -67,3 +67,36 @@ def test_a_deadlocked_program_is_reported_not_hung() -> None:
     with pytest.raises(RackFailure) as info:
         launch(main)
     assert "deadlock" in info.value.report
+
+
+@pytest.mark.clause("RSP-6")
+def test_a_response_in_an_unused_slot_brings_the_rack_down_through_fate_sharing() -> None:
+    """A peer that writes a response into a slot this thread never used breaks the protocol
+    ([RSP-6]); the rack goes down with a report (fate sharing) instead of letting the raw
+    RemoteProtocolError escape `Rack.step()`."""
+    from gossamer.errors import RemoteProtocolError
+    from gossamer.runtime import Rack, yield_now
+    from gossamer.slot import make_imm
+
+    rack = Rack(2, 1, seed=3)
+    net = rack.machines[0].net
+    unused = rack.smap.response_slot(0, 1, 0)  # client m0.t0 <- trustee m1.t0: never used below
+
+    async def main() -> None:
+        for _ in range(5):
+            await yield_now()
+
+    def hostile(r: Rack) -> None:
+        if r.rounds == 2:
+            net.inbox[0].append((unused, make_imm(unused, 1)))
+
+    rack.round_hooks.append(hostile)
+    rack.start(main)
+    try:
+        with pytest.raises(RackFailure) as info:
+            while not rack.step():
+                pass
+    finally:
+        rack.close()
+    assert "RSP-6" in info.value.report
+    assert any(isinstance(e, RemoteProtocolError) for e in info.value.errors)
