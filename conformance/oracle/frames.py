@@ -96,22 +96,3 @@ class Reader:
         if self.broken is not None:
             raise self.broken
         return out
-
-
-class Waiting:
-    """A receiver's table of entries waiting for frames ([FB-5], [FB-7]): a frame attaches only to
-    the entry with its kind, slot id, seq and index; any other is discarded and counted."""
-
-    def __init__(self, kind: int, keys: set[tuple[int, int, int]]) -> None:
-        self.kind = kind
-        self.keys = set(keys)
-        self.got: dict[tuple[int, int, int], bytes] = {}
-        self.discarded = 0
-
-    def offer(self, f: Frame) -> bool:
-        key = (f.slot_id, f.seq, f.index)
-        if f.kind != self.kind or key not in self.keys or key in self.got:
-            self.discarded += 1
-            return False
-        self.got[key] = f.payload
-        return True
