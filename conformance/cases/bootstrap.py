@@ -93,6 +93,8 @@ def cases() -> list[Case]:
     dup = bytes([base[0] + 1]) + base[1:] + cbor("slot_size") + cbor(2048)  # one more pair: slot_size again
     add("boot.hello-duplicate-key", "a hello naming slot_size twice is MALFORMED_CBOR (neither first nor last wins)",
         ["DEC-5"], "decode_hello", {"data": struct.pack("<I", len(dup)) + dup}, err("MALFORMED_CBOR"))
+    add("boot.negotiate-from-zero", "a range may start at version 0", ["ADPT-19", "BOOT-1"], "negotiate",
+        {"ours": [0, 1], "theirs": [1, 2]}, ok({"version": 1}))
     add("boot.negotiate-min-over-max", "a version range whose min exceeds its max is BAD_ARGUMENT",
         ["ADPT-19", "BOOT-1"], "negotiate", {"ours": [2, 1], "theirs": [1, 3]}, err("BAD_ARGUMENT"))
     return out
