@@ -272,10 +272,10 @@ static uint64_t closure_id(const u8 *s, size_t n) {
 /* ------------------------------------------------------------------ layouts ([LAYOUT-1] .. [LAYOUT-3]) */
 enum { K_U, K_I, K_F, K_BOOL, K_BYTES };
 typedef struct { int kind, size; } field;
-typedef struct { int n; field f[64]; int size; } layout;
+typedef struct { int n; field *f; long size; } layout; /* no limit on the number of fields */
 
 static void parse_layout(const u8 *s, size_t n, layout *L) {
-    L->n = 0; L->size = 0;
+    L->n = 0; L->size = 0; L->f = amalloc(sizeof(field) * (n / 2 + 1)); /* each field takes >= 2 characters */
     size_t i = 0;
     while (i < n) {
         while (i < n && s[i] == ' ') i++;
@@ -297,7 +297,6 @@ static void parse_layout(const u8 *s, size_t n, layout *L) {
             if (v < 1 || v > 65536) fail("NOREF");
             f = (field){K_BYTES, (int)v};
         } else fail("NOREF"); /* [LAYOUT-3]: anything but a fixed-size plain value */
-        if (L->n >= 64) fail("NOREF");
         L->f[L->n++] = f; L->size += f.size;
         i = j;
     }

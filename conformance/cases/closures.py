@@ -80,6 +80,10 @@ def cases() -> list[Case]:
         {"closures": one(capture=" ".join(["bytes65536"] * 16) + " u8")}, err("NOREF"))
     add("layout.result-over-1mib", "a result layout over 1 MiB is NOREF", ["DEC-7", "LAYOUT-2"], "register",
         {"closures": one(result=" ".join(["bytes65536"] * 16) + " u8")}, err("NOREF"))
+    many = " ".join(["u8"] * 100)
+    add("layout.many-fields", "a layout has no limit on its number of fields (100 u8 fields pack to 100 bytes)",
+        ["LAYOUT-1", "DEC-7"], "pack_capture", {"capture": many, "values": list(range(100))},
+        ok({"data": bytes(range(100))}))
     # [ADPT-9] value types of pack_capture
     packs: list[tuple[str, str, str, list[object], bytes | None]] = [
         ("layout.pack-bool-int", "an integer for a bool field", "bool", [1], None),
