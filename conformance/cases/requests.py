@@ -222,6 +222,11 @@ def cases() -> list[Case]:
     add("req.encode.fallback-over-limit", "a fallback payload over the fallback limit is OVERSIZE on the sender",
         ["DEC-8", "FB-2"], "encode_request_batch",
         enc(1, 0, [req(P, ECHO.id, b"", cbor(bytes(986)))], cfg(fallback_limit=500)), err("OVERSIZE"))
+    given = [{"name": "t:given-id", "id": 12345, "capture": "", "result": "", "param": None}]
+    add("req.encode.id-as-given", "the closure id is the one given, not recomputed from the name",
+        ["ADPT-20", "ADPT-5"], "encode_request_batch",
+        {"config": cfg(), "closures": given, "seq": 1, "slot_id": 0, "requests": [req(P, 12345)]},
+        ok({"image": batch(1, [12345], [req_entry(P, 0)]), "frames": []}))
     img_ok = batch(1, [ADD.id], [req_entry(P, 0, u64(7))])
     extras: list[tuple[str, str, dict[str, Any]]] = [
         ("req.decode.expected-seq-zero", "expected_seq 0", {"expected_seq": 0}),
