@@ -526,6 +526,14 @@ def _bootstrap() -> list[dict[str, Any]]:
     bad("boot-hello-missing-beats-range", "a missing key and slot_size 100: MALFORMED_CBOR first", ["BOOT-2"],
         msg({**{k: v for k, v in base.items() if k != "threads"}, "slot_size": 100}))
     bad("boot-hello-machine-17-bits", "machine 0x10000: BAD_HEADER", ["BOOT-2"], msg({**base, "machine": 0x10000}))
+    bad("boot-hello-threads-zero", "threads 0: BAD_HEADER (a side runs at least one thread)", ["BOOT-2"],
+        msg({**base, "threads": 0}))
+    bad("boot-hello-limit-33-bits", "fallback_limit 2^32: BAD_HEADER (payload_len is a u32)", ["BOOT-2"],
+        msg({**base, "fallback_limit": 1 << 32}))
+    body = serial.dumps(base)
+    dup = bytes([body[0] + 1]) + body[1:] + serial.dumps("slot_size") + serial.dumps(2048)
+    bad("boot-hello-duplicate-key", "slot_size twice: MALFORMED_CBOR (neither first nor last wins)", ["BOOT-2"],
+        U32.pack(len(dup)) + dup)
     return out
 
 
