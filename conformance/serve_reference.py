@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from gossamer.bootstrap import SUPPORTED_VERSIONS, BootstrapReader, Hello, hello_from_map, negotiate
+from gossamer.bootstrap import SUPPORTED_VERSIONS, BootstrapReader, Hello, accept_hello, check_rdma
 from gossamer.closures import Registry
 from gossamer.errors import GossamerError
 from gossamer.runtime.rack import Rack
@@ -78,8 +78,10 @@ class ReferenceTrustee:
     def check_peer(self, m: Any) -> Hello:
         """The peer's hello, validated ([DEC-5] steps 5 .. 10): raises GossamerError with the code
         to answer with ([BOOT-5]); a version range without ours is VERSION_MISMATCH ([BOOT-1])."""
-        hello = hello_from_map(m)
-        negotiate(SUPPORTED_VERSIONS, hello.versions)
+        hello = accept_hello(m, self.rack.threads, SUPPORTED_VERSIONS)  # with [BOOT-10]'s same T
+        # [SEC-2]: every RDMA value of the hello checked before connect uses it (it raised KeyError,
+        # IndexError or a verbs error out of the session without an answer)
+        check_rdma(hello, self.rack.threads, self.rack.config.slot_size)
         return hello
 
     def connect(self, peer_hello: bytes) -> Hello:

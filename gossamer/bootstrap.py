@@ -12,7 +12,7 @@ import attrs
 
 from . import serial
 from .buffer import U32
-from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError, show
 from .slot import MAX_SLOT_SIZE, MAX_TABLE_K, MIN_SLOT_SIZE, SlotConfig
 
 PROTOCOL_VERSION = 1
@@ -25,12 +25,14 @@ def negotiate(ours: tuple[int, int], theirs: tuple[int, int]) -> int:
     """Highest version in both ranges, else VERSION_MISMATCH ([BOOT-1])."""
     for lo_hi in (ours, theirs):  # [ADPT-19]: a range is [min, max] with min <= max
         if not (0 <= lo_hi[0] <= lo_hi[1]):
-            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"version range {lo_hi!r} is not [min, max]")
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19",
+                                     f"version range {show(lo_hi)} is not [min, max]")
     lo, hi = max(ours[0], theirs[0]), min(ours[1], theirs[1])
     if lo > hi:
         raise RemoteProtocolError(
             ErrorCode.VERSION_MISMATCH, "BOOT-1",
-            f"no common protocol version: we speak {ours[0]}..{ours[1]}, the peer {theirs[0]}..{theirs[1]}",
+            f"no common protocol version: we speak {show(ours[0])}..{show(ours[1])}, "
+            f"the peer {show(theirs[0])}..{show(theirs[1])}",
         )
     return hi
 
@@ -73,16 +75,17 @@ def hello_from_map(m: Any) -> Hello:
     v = m["versions"]
     ints_ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v)
     if not (ints_ok and len(v) == 2 and v[0] <= v[1]):
-        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-1", f"versions must be [min, max], got {v!r}")
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-1", f"versions must be [min, max], got {show(v)}")
     ints = {k: m[k] for k in _REQUIRED[1:]}
     for k, x in ints.items():
         if not isinstance(x, int) or isinstance(x, bool) or x < 0:
-            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"{k} must be a non-negative integer, got {x!r}")
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2",
+                                      f"{k} must be a non-negative integer, got {show(x)}")
     s, k = ints["slot_size"], ints["table_k"]
     if not (MIN_SLOT_SIZE <= s <= MAX_SLOT_SIZE and s % 64 == 0):
-        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"slot_size {s} breaks SLOT-3")
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"slot_size {show(s)} breaks SLOT-3")
     if k > MAX_TABLE_K:
-        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"table_k {k} breaks VT-1")
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", f"table_k {show(k)} breaks VT-1")
     if ints["machine"] > 0xFFFF or not 1 <= ints["threads"] <= 0xFFFF:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "machine is 16-bit, threads 1..0xFFFF")
     if ints["fallback_timeout_ms"] > 0xFFFFFFFF or ints["fallback_limit"] > 0xFFFFFFFF:  # [DEC-5] step 9
@@ -109,6 +112,66 @@ def accept_hello(m: Any, threads: int, versions: tuple[int, int] = SUPPORTED_VER
             ErrorCode.BAD_HEADER, "BOOT-10", f"the peer runs {h.threads} threads, this side {threads} ([BOOT-8])"
         )
     return h
+
+
+_RDMA_KEYS = ("gid", "qpns", "psn", "slots", "request_slots", "response_slots", "fallback_port")
+
+
+def _uint(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def check_rdma(h: Hello, threads: int, slot_size: int) -> None:
+    """Validate a hello's RDMA keys before any of them is used ([BOOT-3], [BOOT-6], [BOOT-8], [SEC-2]).
+
+    `threads` is `T` of the connection and `slot_size` the `S` in effect (the acceptor's). In
+    [ADPT-12]'s order: a key absent is MALFORMED_CBOR; `gid` not 16 bytes, `psn` not 24-bit,
+    `fallback_port` not 1..65535, `qpns` not T 24-bit numbers, `slots` not {base u64, rkey u32, ids:
+    distinct u16} with every slot inside the 64-bit address space, a slot table not T rows each
+    empty or of T ids of `ids` (request slots distinct): BAD_HEADER.
+    """
+    r = h.rdma
+    missing = [k for k in _RDMA_KEYS if k not in r]
+    if missing:  # [BOOT-3] "a side MUST reject a hello that lacks one of these keys ... with MALFORMED_CBOR"
+        raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "BOOT-3", f"hello lacks {', '.join(missing)}")
+
+    def bad(clause: str, why: str) -> RemoteProtocolError:
+        return RemoteProtocolError(ErrorCode.BAD_HEADER, clause, why)
+
+    if not isinstance(r["gid"], bytes) or len(r["gid"]) != 16:
+        raise bad("BOOT-3", "gid is not 16 bytes")
+    if not (_uint(r["psn"]) and r["psn"] < 1 << 24):
+        raise bad("BOOT-3", f"psn {show(r['psn'])} is not 24-bit")
+    # a side without trustee threads (empty request_slots rows, like the suite's verbs peer) has no
+    # fallback listener and announces port 0; anyone else must name a TCP port
+    serves = isinstance(r["request_slots"], list) and any(row for row in r["request_slots"])
+    if not (_uint(r["fallback_port"]) and (1 if serves else 0) <= r["fallback_port"] <= 0xFFFF):
+        raise bad("BOOT-3", f"fallback_port {show(r['fallback_port'])} is not a TCP port")
+    q = r["qpns"]
+    if not (isinstance(q, list) and len(q) == threads and all(_uint(x) and x < 1 << 24 for x in q)):
+        raise bad("BOOT-8", f"qpns must be {threads} 24-bit QP numbers, got {show(q)}")
+    sl = r["slots"]
+    if not (isinstance(sl, dict) and set(sl) == {"base", "rkey", "ids"}):
+        raise bad("BOOT-6", f"slots must be {{base, rkey, ids}}, got {show(sl)}")
+    base, rkey, ids = sl["base"], sl["rkey"], sl["ids"]
+    if not (_uint(base) and base < 1 << 64 and _uint(rkey) and rkey < 1 << 32):
+        raise bad("BOOT-6", "slots.base must be u64 and slots.rkey u32")
+    if not (isinstance(ids, list) and all(_uint(i) and i <= 0xFFFF for i in ids) and len(set(ids)) == len(ids)):
+        raise bad("BOOT-6", "slots.ids must be distinct u16 slot ids")
+    if ids and base + (max(ids) + 1) * slot_size > 1 << 64:
+        raise bad("BOOT-6", "a slot lies outside the 64-bit address space")
+    known = set(ids)
+    for key in ("request_slots", "response_slots"):
+        table = r[key]
+        rows_ok = isinstance(table, list) and len(table) == threads and all(
+            isinstance(row, list) and len(row) in (0, threads) and all(_uint(i) and i in known for i in row)
+            for row in table
+        )
+        if not rows_ok:
+            raise bad("BOOT-6", f"{key} must be {threads} rows, each empty or {threads} ids of slots.ids")
+    used = [i for row in r["request_slots"] for i in row]
+    if len(set(used)) != len(used):
+        raise bad("BOOT-6", "request_slots names a slot twice")
 
 
 def decode_message(data: bytes) -> Any:

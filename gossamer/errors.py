@@ -8,6 +8,7 @@ never lets a bare `ValueError` or `struct.error` escape ([ERR-1]).
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 
 class ErrorCode(enum.IntEnum):
@@ -92,3 +93,18 @@ class RemoteProtocolError(GossamerError):
 
 class DelegationError(GossamerError):
     """A delegated request failed on its trustee; raised to the caller of apply."""
+
+
+def show(value: Any, limit: int = 80) -> str:
+    """A peer's value for an error message, never raising and at most about `limit` characters.
+
+    `repr` of an integer above 4300 digits raises ValueError (Python's int-to-str limit), and a
+    1 MiB value would make a 1 MiB message: every message built from peer bytes goes through here.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"<integer of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception as e:  # a nested huge integer, a hostile __repr__: say what it is instead
+        return f"<{type(value).__name__}: {type(e).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError, show
 
 _FIXED: dict[str, str] = {
     "u8": "B", "u16": "H", "u32": "I", "u64": "Q",
@@ -154,12 +154,16 @@ def _check_value(kind: str, v: Any, spec: str) -> None:
             raise bad(f"expected int, got {type(v).__name__}")
         lo, hi = _RANGES[kind]
         if not lo <= v <= hi:
-            raise bad(f"{v} out of range {lo}..{hi}")
+            raise bad(f"{show(v)} out of range {lo}..{hi}")
     elif kind in ("f32", "f64"):
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             raise bad(f"expected float, got {type(v).__name__}")
-        if kind == "f32" and math.isfinite(v) and abs(v) > 3.4028234663852886e38:
-            raise bad(f"{v} overflows f32")
+        try:  # an integer above the float range raises OverflowError here, not out of the trustee
+            f = float(v)
+        except OverflowError:
+            raise bad(f"{show(v)} overflows {kind}") from None
+        if kind == "f32" and math.isfinite(f) and abs(f) > 3.4028234663852886e38:
+            raise bad(f"{show(v)} overflows f32")
     else:  # bytesN
         n = int(kind[5:])
         if not isinstance(v, (bytes, bytearray)) or len(v) != n:

@@ -14,7 +14,7 @@ import attrs
 from . import serial
 from .batch import EncodedBatch, read_header
 from .buffer import HEADER, RESP_HEAD, U32, U64, align8
-from .errors import BATCH_LEVEL, ENTRY_STATUSES, ErrorCode, LocalProtocolError, RemoteProtocolError
+from .errors import BATCH_LEVEL, ENTRY_STATUSES, ErrorCode, LocalProtocolError, RemoteProtocolError, show
 from .fallback import Frame, FrameKind
 from .layout import ResultSpec
 from .slot import FRAMING, HEADER_SIZE, MAX_COUNT, SlotConfig
@@ -47,7 +47,7 @@ class Response(NamedTuple):
             text = serial.loads(self.body)
         except RemoteProtocolError as e:
             return f"<undecodable detail: {e.message}>"
-        return text if isinstance(text, str) else repr(text)
+        return text if isinstance(text, str) else show(text)
 
 
 @attrs.frozen(slots=True)

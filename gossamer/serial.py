@@ -5,6 +5,11 @@ never reads past the bytes given, then cbor2 for the value ([DEC-6]). Invalid UT
 is `MALFORMED_CBOR`; a tag whose content cbor2's semantic decoder refuses (tag 2 on a text string,
 a dangling shared reference) is still a well-formed item and is accepted, decoded as a plain
 `CBORTag`. No cbor2 exception escapes.
+
+Reference tags are never resolved ([SER-4]): 28/29 (shared values) and 25/256 (string references)
+decode as plain `CBORTag`s, so a decoded item has at most as many nodes as its encoding has bytes.
+Resolved, 223 bytes of tags 28/29 make a DAG whose walk (repr, re-encoding, an echo) visits 2^25
+nodes inside cbor2's C code, where no timer interrupts it.
 """
 
 from __future__ import annotations
@@ -124,6 +129,10 @@ def _raw_tag(tag: int) -> Any:
     return lambda value, _immutable=False: cbor2.CBORTag(tag, value)
 
 
+#: [SER-4] tags whose semantic decoding refers to other items: kept opaque, never resolved.
+REFERENCE_TAGS = (25, 28, 29, 256)
+_OPAQUE: dict[int, Any] = {t: _raw_tag(t) for t in REFERENCE_TAGS}
+
 #: Every tag below 2^16 decoded as a plain CBORTag: the retry for items whose tag content a cbor2
 #: semantic decoder refuses ([DEC-6]: any tag with any content is accepted). Built on first use.
 _RAW_TAGS: dict[int, Any] = {}
@@ -136,7 +145,7 @@ def loads(data: bytes | memoryview) -> Any:
         raise _malformed(f"{len(data) - end} trailing bytes after the item")
     raw = bytes(data)
     try:
-        return cbor2.loads(raw)
+        return cbor2.loads(raw, semantic_decoders=_OPAQUE)  # [SER-4]
     except Exception as e:  # cbor2 raises several types; all mean the same here
         first = e
     if not _RAW_TAGS:

@@ -16,7 +16,7 @@ import attrs
 from . import serial
 from .buffer import MASK48, U8, U64
 from .closures import Closure, Registry
-from .errors import ErrorCode, GossamerError, LocalProtocolError
+from .errors import ErrorCode, GossamerError, LocalProtocolError, show
 from .layout import ResultSpec
 from .request import Request
 from .response import Response
@@ -69,7 +69,8 @@ def pack_result(spec: ResultSpec, value: Any) -> tuple[bytes, bytes | None]:
     n = len(spec.layout.kinds)
     if n == 0:
         if value is not None:
-            raise LocalProtocolError(ErrorCode.BAD_RESULT, "LAYOUT-2", f"closure has no result but returned {value!r}")
+            raise LocalProtocolError(ErrorCode.BAD_RESULT, "LAYOUT-2",
+                                     f"closure has no result but returned {show(value)}")
         return b"", None
     values = (value,) if n == 1 else value
     if not isinstance(values, (tuple, list)):
@@ -152,7 +153,11 @@ class Trustee:
     def _raised(c: Closure, e: BaseException) -> Response:
         tb = traceback.extract_tb(e.__traceback__)
         where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
-        return Response.error(ErrorCode.CLOSURE_RAISED, f"{c.name} raised {type(e).__name__}: {e}{where}")
+        try:  # str() of an exception holding a 5000-digit integer raises ValueError itself
+            text = str(e)
+        except Exception:
+            text = "<unprintable>"
+        return Response.error(ErrorCode.CLOSURE_RAISED, f"{c.name} raised {type(e).__name__}: {text}{where}")
 
     def call(self, c: Closure, value: Any, args: tuple[Any, ...]) -> Any:
         """Run the closure itself; a runtime overrides this to mark "inside a delegated closure"."""

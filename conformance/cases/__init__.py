@@ -26,13 +26,15 @@ from . import (
     receive,
     requests,
     responses,
+    security,
     trust_ids,
     trustee,
     vectors,
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
-         client, limits, decoder_paths, cbor_items, receive, vectors, live)
+         client, limits, decoder_paths, cbor_items, receive, vectors, live,
+         security)
 
 
 @functools.cache

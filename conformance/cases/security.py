@@ -1,0 +1,113 @@
+"""Security considerations (SPEC.md section 15): what a receiver does with a hostile peer's bytes.
+
+Shared-reference CBOR ([SER-4], [SEC-5]) is checked both as a bare item and as a parameter a trustee
+echoes: the echo must be the item's own bytes (core deterministic encoding, references kept), and it
+must come at once (the case's deadline catches a receiver that resolves 2^39 references). Hello
+integers of 5000 digits ([SEC-1], [SEC-2]) must be refused with their code, not crash the decoder.
+The response is judged by its bytes, never by resolving the item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..closures import ECHO, GET, standard
+from ..model import Case, Outcome, err, ok
+from ..oracle import codes, layout, response, slot
+from ..oracle.errors import Rejected
+from ._wire import case, cfg, req_entry
+from .bootstrap import hello, msg
+from .trust_ids import A1, A2
+from .trustee import X, b, entry, execute_check
+
+BIG = 10**5000  # repr() of it raises ValueError in Python: more than 4300 digits
+
+
+def _head(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    width = next(w for w in (1, 2, 4, 8) if arg < 1 << (8 * w))
+    return bytes([major << 5 | {1: 24, 2: 25, 4: 26, 8: 27}[width]]) + arg.to_bytes(width, "big")
+
+
+def shared_refs(n: int) -> bytes:
+    """n shared values, each [ref(i-1), ref(i-1)]: 2^(n-1) leaves if resolved; deterministic encoding."""
+    out = bytearray(_head(4, n)) + b"\xd8\x1c\x82\x00\x00"
+    for i in range(1, n):
+        ref = b"\xd8\x1d" + _head(0, i - 1)
+        out += b"\xd8\x1c\x82" + ref + ref
+    return bytes(out)
+
+
+ITEM = shared_refs(40)
+
+
+def echo_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected responses, got {str(got)[:200]}"
+    have = got["ok"].get("responses")
+    if not isinstance(have, list) or len(have) != 1:
+        return f"expected 1 response image, got {str(have)[:200]}"
+    try:
+        rb = response.decode(have[0]["image"], [layout.Result.parse("cbor")], slot.Config.of(c.args["config"]), 1)
+    except Rejected as e:
+        return f"the response image does not decode: {e}"
+    if rb.status or len(rb.responses) != 1 or rb.responses[0].status != codes.OK:
+        return f"expected one OK entry, got batch status {rb.status:#04x}, entries {[r.status for r in rb.responses]}"
+    if rb.responses[0].body != ITEM:
+        return ("the echo is not the item's own bytes ([SER-4]: references are kept as tags, so the "
+                "deterministic re-encoding of the item is the item)")
+    return None
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    out.append(case("sec.cbor-shared-refs", "2^39 leaves' worth of shared references is one well-formed item",
+                    ["SER-4", "SEC-5", "DEC-6"], "check_cbor", {"data": ITEM}, ok({}), tags=("codec", "cbor")))
+    args: dict[str, Any] = {"config": cfg(), "closures": standard(),
+                            "properties": [{"pointer": X, "value": [0], "first": A1}],
+                            "batches": [b(1, [req_entry(X, 0, b"", ITEM)], [ECHO.id])]}
+    out.append(case("sec.echo-shared-refs", "a trustee echoes a shared-reference item as its bytes, at once",
+                    ["SER-4", "SEC-5", "SEC-1"], "execute", args, ok({"responses": "(checked by bytes)"}),
+                    tags=("trustee",), check=echo_check))
+    for key in ("slot_size", "machine", "fallback_limit"):
+        out.append(case(f"sec.hello-5000-digit-{key.replace('_', '-')}",
+                        f"a hello whose {key} has 5000 digits is BAD_HEADER, not a crash",
+                        ["SEC-1", "SEC-2", "BOOT-2"], "decode_hello", {"data": msg(hello(**{key: BIG}))},
+                        err("BAD_HEADER"), tags=("codec", "bootstrap")))
+    # [SEC-7]: a pointer is a name; a property entrusted by another machine's thread (trust id A2) runs
+    # a request from whoever names its pointer
+    out.append(case("sec.pointer-is-a-name", "a request naming a live pointer runs whoever entrusted it",
+                    ["SEC-7", "REQ-1"], "execute",
+                    {"config": cfg(), "closures": standard(),
+                     "properties": [{"pointer": X, "value": [10], "first": A2}],
+                     "batches": [b(1, [req_entry(X, 0)], [GET.id])],
+                     "_want": [{"results": ["cbor"], "entries": [entry("OK", b"", 10)]}], "_live": None},
+                    ok({"responses": "(checked by decoding)"}), tags=("trustee",), check=execute_check))
+    from . import landing, live, nic
+
+    return out + also([*landing.cases(), *nic.cases(), *live.cases()])
+
+
+#: Checks of other areas that are also section 15's checks on one peer (the only peer a target
+#: offers): each runs again under a sec.* id naming the security clause. A landing or frame from a
+#: *second* machine needs a rack; tests/hostile/ checks that part on the runtime.
+ALSO: dict[str, tuple[str, str]] = {
+    "flow.client-idle-response-discarded": ("sec.client-idle-response", "SEC-4"),
+    "flow.client-unsolicited": ("sec.client-unsolicited", "SEC-4"),
+    "nic.fallback-stranger-refused": ("sec.fallback-stranger", "SEC-6"),
+    "nic.fallback-own-connection": ("sec.fallback-own-connection", "SEC-6"),
+    "live.slot-addresses": ("sec.slots-as-announced", "SEC-3"),
+}
+
+
+def also(found: list[Case]) -> list[Case]:
+    """sec.* copies of the cases of ALSO found in `found` (the rest of the catalogue)."""
+    out = []
+    for c in found:
+        if c.id in ALSO:
+            cid, clause = ALSO[c.id]
+            out.append(attrs.evolve(c, id=cid, clauses=(clause, *c.clauses)))
+    return out

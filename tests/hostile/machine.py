@@ -1,0 +1,58 @@
+"""A hostile machine on an emulated rack ([SEC-1], [SEC-3], [SEC-4]).
+
+`HostileMachine` takes one machine of a `Rack` (it runs no fibers of its own) and uses its QPs the
+way an attacker with verbs can: WRITE WITH IMMEDIATE of any image to any slot address it can reach
+on a peer, naming any slot in the immediate. It knows what every machine of the rack knows from the
+bootstrap: the slot map, base addresses and rkeys.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gossamer.batch import encode_request_batch
+from gossamer.errors import ErrorCode
+from gossamer.request import Request
+from gossamer.response import Response, encode_response_batch
+from gossamer.runtime import Rack
+from gossamer.slot import make_imm
+
+
+class HostileMachine:
+    def __init__(self, rack: Rack, index: int) -> None:
+        self.rack = rack
+        self.index = index
+        self.net = rack.machines[index].net
+        self.writes = 0
+
+    def write(self, dst: int, addr_slot: int, image: bytes, imm_slot: int | None = None, seq: int = 1,
+              imm: int | None = None) -> None:
+        """WRITE WITH IMMEDIATE `image` at slot `addr_slot` of machine `dst`; the immediate names
+        `imm_slot` (default: the same slot) with `seq`, or is `imm` exactly."""
+        if imm is None:
+            imm = make_imm(addr_slot if imm_slot is None else imm_slot, seq)
+        self.net.write(0, dst, addr_slot, image, imm, 0)
+        self.writes += 1
+
+    def request_batch(self, seq: int, requests: Sequence[Request], slot_id: int) -> bytes:
+        return encode_request_batch(seq, requests, self.rack.registry.shapes, self.rack.config, slot_id).image
+
+    def response_batch(self, seq: int, results: Sequence[bytes], slot_id: int) -> bytes:
+        rs = [Response(int(ErrorCode.OK), r) for r in results]
+        return encode_response_batch(seq, rs, self.rack.config, slot_id).image
+
+
+def u64(v: int) -> bytes:
+    return struct.pack("<Q", v)
+
+
+def run_with(rack: Rack, main: Callable[..., Any], hook: Callable[[Rack], None], limit: int = 20000) -> None:
+    """Run `main` on machine 0 with `hook` called at the start of each round, until quiet."""
+    rack.round_hooks.append(hook)
+    rack.start(main)
+    for _ in range(limit):
+        if rack.step():
+            return
+    raise AssertionError("the rack did not go quiet")
