@@ -32,7 +32,7 @@ from nic_emu.transport.execute import tick
 if TYPE_CHECKING:
     from nic_emu.transport.placement import Landing, StreamKey
     from nic_emu.transport.queues import Completion, QueuePair, Region
-    from nic_emu.transport.unreliable import InFlight
+    from nic_emu.transport.wire import InFlight
 
 #: Where emulated memory starts, and how far apart machines' address spaces are (so that an
 #: address names its machine, which SGE.read needs; real processes may overlap, nothing relies

@@ -18,7 +18,8 @@ only the ones above it):
 * ``rc_responder``: RC at the responder: WRITE, SEND, READ, atomics, RNR and class C NAKs.
 * ``rc``: RC at the requester (``exec_rc``: one WQE is request and response in one step), and
   the fused run of plain WRITEs.
-* ``unreliable``: UC and UD, the wire with its faults (``InFlight``), delivery.
+* ``wire``: the wire under UC and UD: reachability and the fault plan (``InFlight``).
+* ``unreliable``: UC and UD: send, and delivery at the responder.
 * ``execute``: one tick of the fabric, and running one send queue.
 
 ``nic_emu.qp_states`` (the modify table and ``modify_qp``) sits on top of this package.

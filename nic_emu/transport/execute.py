@@ -12,7 +12,8 @@ from nic_emu.constants import RC, RTS, UC
 from nic_emu.transport.completions import release_held
 from nic_emu.transport.placement import place_chunks
 from nic_emu.transport.rc import exec_rc, rc_write_burst
-from nic_emu.transport.unreliable import deliver_due, exec_uc, exec_ud
+from nic_emu.transport.unreliable import exec_uc, exec_ud
+from nic_emu.transport.wire import deliver_due
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Fabric

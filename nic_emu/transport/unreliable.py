@@ -1,7 +1,7 @@
 """Unreliable connection (UC) and unreliable datagram (UD): send, wire, delivery.
 
 The requester completes as soon as the message leaves; delivery happens now or, with faults,
-later (``InFlight``).  A problem at the responder drops the message silently (IB spec 9.9.2 for
+later (``wire``).  A problem at the responder drops the message silently (IB spec 9.9.2 for
 UC, 9.8.3 for UD), except a receive that cannot take it (too short, bad lkey), which fails with
 LOC_QP_OP_ERR and takes the responder QP to ERR, as on rxe.
 """
@@ -9,7 +9,6 @@ LOC_QP_OP_ERR and takes the responder QP to ERR, as on rxe.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from nic_emu.constants import (
@@ -34,9 +33,10 @@ from nic_emu.constants import (
 from nic_emu.transport.completions import complete_send, fail_recv, fail_send, push, to_error
 from nic_emu.transport.memory import gather, mr_for, place, scatter
 from nic_emu.transport.queues import PSN_MASK, completion, npkts
+from nic_emu.transport.wire import send_unreliable
 
 if TYPE_CHECKING:
-    from nic_emu.fabric import Fabric, Machine
+    from nic_emu.fabric import Machine
     from nic_emu.transport.queues import QueuePair, Wqe
 
 GRH_LEN = 40
@@ -44,18 +44,6 @@ GRH_LEN = 40
 #: WRITE not on UD (READ and atomics only on RC).
 UC_OPCODES = frozenset((WR_WRITE, WR_WRITE_IMM, WR_SEND, WR_SEND_IMM))
 UD_OPCODES = frozenset((WR_SEND, WR_SEND_IMM))
-
-
-class InFlight:
-    """A UC/UD message held back by a fault plan until tick ``at``."""
-
-    __slots__ = ("at", "deliver", "dst", "seq")
-
-    def __init__(self, at: int, seq: int, dst: Machine, deliver: Callable[[], None]) -> None:
-        self.at = at
-        self.seq = seq
-        self.dst = dst
-        self.deliver = deliver
 
 
 def exec_uc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
@@ -228,46 +216,3 @@ def _deliver_ud(
     push(peer.rcq, completion(r_id, S_OK, WC_RECV, total, peer.qp_num, src_qpn, imm or 0,
                               flags), peer)
     peer.bytes_received += len(data)
-
-
-def send_unreliable(
-    fabric: Fabric, src: Machine, dst: Machine, deliver: Callable[[], None]
-) -> None:
-    """Put a UC/UD message on the wire: unreachable or dropped messages vanish; with a fault
-    plan, some are held back a few ticks (and so may overtake each other)."""
-    if not fabric.reachable(src, dst):
-        dst.messages_dropped += 1
-        return
-    faults = fabric.faults
-    if faults.any:
-        rng = fabric.rng
-        if faults.drop and rng.random() < faults.drop:
-            dst.messages_dropped += 1
-            return
-        at = fabric.now
-        if faults.delay and rng.random() < faults.delay:
-            at += rng.randint(1, faults.max_delay)
-        if at > fabric.now or faults.reorder:
-            fabric.seq += 1
-            fabric.in_flight.append(InFlight(at + 1 if faults.reorder else at, fabric.seq,
-                                             dst, deliver))
-            fabric.pending = True
-            return
-    deliver()
-
-
-def deliver_due(fabric: Fabric, now: int) -> None:
-    """Deliver the held-back messages due at tick ``now`` (shuffled if the plan reorders)."""
-    due = [f for f in fabric.in_flight if f.at <= now]
-    if not due:
-        return
-    fabric.in_flight = [f for f in fabric.in_flight if f.at > now]
-    due.sort(key=lambda f: (f.at, f.seq))
-    faults = fabric.faults
-    if faults.reorder and len(due) > 1 and fabric.rng.random() < faults.reorder:
-        fabric.rng.shuffle(due)
-    for f in due:
-        if fabric.reachable(f.dst, f.dst):
-            f.deliver()
-        else:
-            f.dst.messages_dropped += 1
