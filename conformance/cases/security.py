@@ -17,7 +17,7 @@ from ..closures import ECHO, GET, standard
 from ..model import Case, Outcome, err, ok
 from ..oracle import codes, layout, response, slot
 from ..oracle.errors import Rejected
-from ._wire import case, cfg, req_entry
+from ._wire import case, cbor, cfg, frame, req_entry, stub
 from .bootstrap import hello, msg
 from .trust_ids import A1, A2
 from .trustee import X, b, entry, execute_check
@@ -86,6 +86,20 @@ def cases() -> list[Case]:
                      "batches": [b(1, [req_entry(X, 0)], [GET.id])],
                      "_want": [{"results": ["cbor"], "entries": [entry("OK", b"", 10)]}], "_live": None},
                     ok({"responses": "(checked by decoding)"}), tags=("trustee",), check=execute_check))
+    # [FB-6] with [DEC-4]: one mis-sized frame fails its own entry; the other stub of the batch, whose
+    # frame is right, runs (the execute op once failed every waiting entry for it)
+    big = cbor(bytes(986))  # needs the fallback ([FB-1])
+    out.append(case("sec.frame-wrong-length-own-entry", "a mis-sized frame fails only its own stub",
+                    ["FB-6", "DEC-4", "SEC-1"], "execute",
+                    {"config": cfg(), "closures": standard(),
+                     "properties": [{"pointer": X, "value": [10], "first": A1}],
+                     "batches": [b(1, [stub(X, 0, len(big) + 8), stub(X, 0, len(big))], [ECHO.id],
+                                   frames=(frame(1, 0, 1, 0, big), frame(1, 0, 1, 1, big)))],
+                     "_want": [{"results": ["cbor", "cbor"], "entries": [entry("BAD_FRAME"),
+                                                                         entry("OK", b"", bytes(986))]}],
+                     "_live": None},
+                    ok({"responses": "(checked by decoding)"}), tags=("trustee", "fallback"),
+                    check=execute_check))
     from . import landing, live, nic
 
     return out + also([*landing.cases(), *nic.cases(), *live.cases()])
