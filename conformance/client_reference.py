@@ -27,9 +27,7 @@ from typing import Any
 
 from gossamer.bootstrap import Hello, hello_from_map
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
-from gossamer.runtime.api import NO_ARG, _request
-from gossamer.runtime.client import Pending
-from gossamer.runtime.rack import Rack, RackFailure
+from gossamer.runtime import NO_ARG, Pending, Rack, RackFailure, make_request
 
 from .closures import cid
 from .live_bootstrap import READY, BootstrapFailed, Channel, encode
@@ -150,8 +148,8 @@ class ReferenceClient:
             try:
                 if closure is None:
                     raise LocalProtocolError(ErrorCode.UNKNOWN_CLOSURE, "VT-5", f"no closure {call['closure']!r}")
-                req = _request(self.registry, int(call["pointer"]), closure, tuple(call.get("captured", ())),
-                               call.get("arg", NO_ARG))
+                req = make_request(self.registry, int(call["pointer"]), closure, tuple(call.get("captured", ())),
+                                   call.get("arg", NO_ARG))
             except GossamerError as e:
                 self._done(i, None, e)
                 continue

@@ -5,20 +5,28 @@ Module map:
 
 * `fibers`   - Future, Fiber, yield_now: fibers are coroutines run by the rack's own scheduler
 * `rack`     - Rack, KThread, launch, RackFailure: the seeded loop, pollers, fate sharing
+* `env`      - ThreadEnv (what a thread's sides are built from) and Send (what they return)
 * `client`   - pending queues, batching per request slot, matching responses
 * `trustee`  - property table, running batches in order, trust-id sets, responses
+* `network`  - the Network protocol: the only seam to the NIC (constructors: gossamer.networks)
 * `verbs`    - slot region, one RC QP per (thread, remote machine), WRITE WITH IMMEDIATE
 * `tcp`      - the TCP fallback side channel on loopback
 * `slotmap`  - slot ids of every (client thread, trustee thread) pair
-* `context`  - the running thread/fiber, and whether a delegated closure is running
-* `api`      - entrust, Trust.apply / apply_then / clone / drop, spawn
+* `context`  - RunContext: the running rack, thread and fiber, and the delegated closure running
+* `api`      - entrust, Trust.apply / apply_then / clone / drop, spawn, make_request
+
+Ownership runs one way: Rack -> MachineRt -> KThread -> ClientSide / TrusteeSide. The sides see
+only their ThreadEnv and return Send actions; the kernel thread's poller carries them out. The
+import graph is a DAG with no emulator module in it (tests/runtime/test_imports.py).
 """
 
-from .api import NO_ARG, Trust, entrust, here, rack_shape, spawn
+from .api import NO_ARG, Trust, entrust, here, make_request, rack_shape, spawn
+from .client import Pending
 from .fibers import FiberHandle, Future, yield_now
+from .network import Network
 from .rack import DropEvent, Rack, RackFailure, launch
 
 __all__ = [
-    "NO_ARG", "DropEvent", "FiberHandle", "Future", "Rack", "RackFailure", "Trust", "entrust",
-    "here", "launch", "rack_shape", "spawn", "yield_now",
+    "NO_ARG", "DropEvent", "FiberHandle", "Future", "Network", "Pending", "Rack", "RackFailure", "Trust",
+    "entrust", "here", "launch", "make_request", "rack_shape", "spawn", "yield_now",
 ]

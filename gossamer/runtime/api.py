@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .. import serial
-from ..closures import Closure
+from ..closures import Closure, Registry
 from ..errors import ErrorCode, GossamerError, LocalProtocolError
 from ..request import Request, check_request
 from . import context
@@ -35,7 +35,7 @@ NO_ARG: Any = _NoArg()
 
 
 def _check_not_delegated(what: str) -> None:
-    name = context._delegated
+    name = context.delegated_closure()
     if name is not None:
         # The thesis hangs here (3.2.6: "calling apply ... from within a closure ... will cause
         # the system to hang"); we refuse at once instead.
@@ -46,13 +46,16 @@ def _check_not_delegated(what: str) -> None:
         )
 
 
-def _request(rack_registry: Any, pointer: int, fn: Closure, captured: tuple[Any, ...], arg: Any) -> Request:
+def make_request(registry: Registry, pointer: int, fn: Closure, captured: tuple[Any, ...],
+                 arg: Any = NO_ARG) -> Request:
+    """The request `fn(property at pointer, *captured[, arg])`, checked against `registry` and
+    the closure's layouts before anything is queued ([CID-1], [VT-5], [REQ-4], [SER-1])."""
     if not isinstance(fn, Closure):
         raise LocalProtocolError(
             ErrorCode.BAD_ARGUMENT, "CID-1",
             f"{fn!r} is not a registered closure: decorate it with @gossamer.closure(...)",
         )
-    if rack_registry.get(fn.id) is not fn and rack_registry.get(fn.id) is None:
+    if registry.get(fn.id) is None:
         raise LocalProtocolError(
             ErrorCode.UNKNOWN_CLOSURE, "VT-5", f"closure {fn.name!r} is not in this rack's registry"
         )
@@ -125,7 +128,7 @@ class Trust:
         """Delegate `fn(property, *captured[, arg])`; `await` it for the result (blocking apply)."""
         _check_not_delegated("apply")
         th = self._check("apply")
-        req = _request(th.rack.registry, self.pointer, fn, captured, arg)
+        req = make_request(th.rack.registry, self.pointer, fn, captured, arg)
         fut: Future[Any] = Future()
 
         def done(value: Any, error: GossamerError | None) -> None:
@@ -156,7 +159,7 @@ class Trust:
         poller send them as batches.
         """
         th = self._check("apply_then")
-        req = _request(th.rack.registry, self.pointer, fn, captured, arg)
+        req = make_request(th.rack.registry, self.pointer, fn, captured, arg)
 
         def done(value: Any, error: GossamerError | None) -> None:
             if error is not None:
@@ -219,7 +222,7 @@ def entrust(value: Any, *, machine: int | None = None, thread: int | None = None
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{m}.t{t} in this rack")
     builtin = rack.registry.entrust
     tid = th.minter.mint()
-    req = _request(rack.registry, 0, builtin, (tid,), value)  # [TRUST-3]: pointer 0
+    req = make_request(rack.registry, 0, builtin, (tid,), value)  # [TRUST-3]: pointer 0
     fut: Future[Trust] = Future()
 
     def done(ptr: Any, error: GossamerError | None) -> None:
@@ -289,4 +292,4 @@ def rack_shape() -> tuple[int, int]:
     return rack.machines_n, rack.threads
 
 
-__all__ = ["NO_ARG", "Trust", "entrust", "here", "rack_shape", "spawn", "yield_now"]
+__all__ = ["NO_ARG", "Pending", "Trust", "entrust", "here", "make_request", "rack_shape", "spawn", "yield_now"]

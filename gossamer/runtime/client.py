@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .. import serial
 from ..batch import BatchBuilder
 from ..closures import Closure
 from ..errors import DelegationError, ErrorCode, GossamerError, RemoteProtocolError
 from ..fallback import FrameKind
 from ..request import Request
-from ..response import Response, attach_response_payload
+from ..response import attach_response_payload
 from ..slot import make_imm
 from ..slot_state import ClientSlot, State
-
-if TYPE_CHECKING:
-    from .rack import KThread
+from ..trustee import unpack_result
+from .env import Send, ThreadEnv
 
 #: on_done(value, error): exactly one of them is meaningful
 Done = Callable[[Any, GossamerError | None], None]
@@ -52,17 +50,6 @@ class Pending:
         self.on_done = on_done
 
 
-def decode_result(closure: Closure, r: Response) -> Any:
-    """The Python value of an OK response entry, per the closure's result layout."""
-    layout = closure.result.layout
-    if layout is None:
-        return serial.loads(r.body or b"")
-    if not layout.kinds:
-        return None
-    values = layout.unpack(r.result)
-    return values[0] if len(values) == 1 else values
-
-
 class Destination:
     """One (this client thread, trustee thread) pair: its slot, queue and batch in flight."""
 
@@ -79,8 +66,10 @@ class Destination:
 
 
 class ClientSide:
-    def __init__(self, kthread: KThread) -> None:
-        self.k = kthread
+    """The client half of one kernel thread, built from its `ThreadEnv` (no rack, no thread)."""
+
+    def __init__(self, env: ThreadEnv) -> None:
+        self.env = env
         self.dests: dict[tuple[int, int], Destination] = {}
         self.by_resp_slot: dict[int, Destination] = {}
         self.ready: list[Destination] = []  # destinations with queued requests, first-queued first
@@ -88,17 +77,17 @@ class ClientSide:
         self.stray_responses = 0  # responses that landed with no batch in flight ([LAND-8])
         self.batches_sent = 0
         self.requests_sent = 0
+        self.answered = 0  # requests finished (answered or failed)
 
     def dest(self, machine: int, thread: int) -> Destination:
         d = self.dests.get((machine, thread))
         if d is None:
-            k = self.k
-            smap = k.rack.smap
+            env = self.env
             d = Destination(
                 machine, thread,
-                k.machine.net.request_slot_at(machine, k.index, thread),
-                smap.response_slot(k.index, machine, thread),
-                ClientSlot(k.rack.config),
+                env.net.request_slot_at(machine, env.thread, thread),
+                env.smap.response_slot(env.thread, machine, thread),
+                ClientSlot(env.config),
             )
             self.dests[(machine, thread)] = d
             self.by_resp_slot[d.resp_slot] = d
@@ -111,48 +100,46 @@ class ClientSide:
         d.queue.append(p)
         self.outstanding += 1
 
-    def flush(self) -> int:
-        """Send one batch on every idle slot that has queued requests ([FLOW-1], [SLOT-10])."""
+    def flush(self) -> list[Send]:
+        """One batch for every idle slot that has queued requests ([FLOW-1], [SLOT-10]): what
+        to send, in order; the caller sends each one's frames and then its image ([FB-4])."""
         if not self.ready:
-            return 0
-        k = self.k
-        rack = k.rack
-        sent = 0
+            return []
+        env = self.env
+        me = (env.machine, env.thread)
+        out: list[Send] = []
         keep: list[Destination] = []
         for d in self.ready:
             if d.slot.state is not State.IDLE:
                 keep.append(d)
                 continue
-            builder = BatchBuilder(rack.config, rack.registry.shapes)
+            builder = BatchBuilder(env.config, env.registry.shapes)
             q = d.queue
             batch: list[Pending] = []
             while q and builder.try_add(q[0].req):
                 batch.append(q.popleft())
             seq = d.slot.begin_write([p.closure.result for p in batch])
             enc = builder.finish(seq, d.req_slot)
-            for frame in enc.frames:  # [FB-4] frames of a batch, in entry order, before its WRITE
-                rack.fallback.send(frame, (k.machine.index, k.index), d.machine)
             d.inflight = batch
-            k.machine.net.write(k.index, d.machine, d.req_slot, enc.image, make_imm(d.req_slot, seq), d.resp_slot)
+            out.append(Send(tuple((frame, me, d.machine) for frame in enc.frames), d.machine, d.req_slot,
+                            enc.image, make_imm(d.req_slot, seq), d.resp_slot))
             self.batches_sent += 1
             self.requests_sent += len(batch)
-            sent += 1
             if q:
                 keep.append(d)
         self.ready = keep
-        return sent
+        return out
 
     def on_response(self, slot_id: int, imm: int) -> None:
         """A response landed in one of our response slots ([RSP-1], [RSP-6])."""
-        k = self.k
-        rack = k.rack
+        env = self.env
         d = self.by_resp_slot.get(slot_id)
         if d is None:
             raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response in unused slot {slot_id}")
         if d.slot.state is not State.AWAITING:  # [LAND-8]: no batch in flight: discard and count
             self.stray_responses += 1
             return
-        image = k.machine.net.read_slot(slot_id)
+        image = env.net.read_slot(slot_id)
         try:
             rb = d.slot.on_response(image, imm & 0xFFFF)
         except RemoteProtocolError as exc:
@@ -177,11 +164,11 @@ class ClientSide:
             for p in batch:
                 self._finish(p, None, DelegationError(code, "RSP-5", f"batch rejected by its trustee: {rb.detail}"))
             return
-        rack.fallback.discard_stale(k.machine.index, int(FrameKind.RESPONSE), slot_id, rb.seq)
+        env.fallback.discard_stale(env.machine, int(FrameKind.RESPONSE), slot_id, rb.seq)
         for i, (p, r) in enumerate(zip(batch, rb.responses, strict=True)):
             if r.status == ErrorCode.FALLBACK:
-                got = rack.fallback.take(k.machine.index, (int(FrameKind.RESPONSE), slot_id, rb.seq, i),
-                                         (k.machine.index, k.index, d.machine))
+                got = env.fallback.take(env.machine, (int(FrameKind.RESPONSE), slot_id, rb.seq, i),
+                                        (env.machine, env.thread, d.machine))
                 if isinstance(got, ErrorCode):
                     self._finish(p, None, DelegationError(got, ENTRY_CLAUSE.get(got, "FB-5"),
                                                           "the response payload never arrived"))
@@ -195,7 +182,7 @@ class ClientSide:
                     continue
             if r.status == ErrorCode.OK:
                 try:
-                    value = decode_result(p.closure, r)
+                    value = unpack_result(p.closure.result, r)
                 except GossamerError as exc:
                     self._finish(p, None, DelegationError(ErrorCode.BAD_RESULT, exc.clause, exc.message))
                     continue
@@ -206,11 +193,11 @@ class ClientSide:
                                                       f"{p.closure.name}: {r.detail()}"))
 
     def _finish(self, p: Pending, value: Any, error: GossamerError | None) -> None:
-        self.k.rack.answered += 1
+        self.answered += 1
         try:
             p.on_done(value, error)
         except BaseException as exc:  # an apply_then callback raised: the thread "panics"
-            self.k.rack.crash(f"callback of {p.closure.name} on {self.k.label} raised", exc)
+            self.env.on_crash(f"callback of {p.closure.name} on {self.env.label} raised", exc)
 
     def fail_all(self, error: GossamerError) -> int:
         """Fail everything queued or in flight (fate sharing); returns how many failed."""

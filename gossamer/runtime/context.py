@@ -1,11 +1,17 @@
-"""Where the running code is: the current kernel thread and fiber, and whether a delegated
-closure is running (for [NESTED_APPLY]: a blocking apply from inside a closure would hang).
+"""Where the running code is: one `RunContext` per running rack loop (the rack, the kernel thread
+and fiber being run, and the delegated closure running right now, for [NESTED_APPLY]: a blocking
+apply from inside a closure would hang).
 
-The whole rack runs in one OS thread, so these are plain module globals set by the rack loop.
+The context lives in a `contextvars.ContextVar`, set and reset by one context manager,
+`running(rack)`, which `Rack.step` and `Rack.serve_round` enter; the rack loop that entered it
+is the only writer of `thread` and `fiber`, and `delegating(name)` marks a closure's run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from ..errors import ErrorCode, LocalProtocolError
@@ -14,32 +20,76 @@ if TYPE_CHECKING:
     from .fibers import Fiber
     from .rack import KThread, Rack
 
-_rack: Rack | None = None
-_thread: KThread | None = None
-_fiber: Fiber | None = None
-#: name of the delegated closure running right now, or None
-_delegated: str | None = None
+
+class RunContext:
+    """What runs right now, in one rack loop."""
+
+    __slots__ = ("delegated", "fiber", "rack", "thread")
+
+    def __init__(self, rack: Rack) -> None:
+        self.rack = rack
+        self.thread: KThread | None = None
+        self.fiber: Fiber | None = None
+        #: name of the delegated closure running right now, or None
+        self.delegated: str | None = None
+
+
+_current: ContextVar[RunContext | None] = ContextVar("gossamer_run_context", default=None)
+
+
+@contextmanager
+def running(rack: Rack) -> Iterator[RunContext]:
+    """Enter one round of `rack`'s loop: the API functions see this rack until the block ends."""
+    run = RunContext(rack)
+    token = _current.set(run)
+    try:
+        yield run
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def delegating(name: str) -> Iterator[None]:
+    """Mark the delegated closure `name` as running (a blocking apply inside it is refused)."""
+    run = _current.get()
+    if run is None:
+        yield
+        return
+    prev = run.delegated
+    run.delegated = name
+    try:
+        yield
+    finally:
+        run.delegated = prev
+
+
+def current() -> RunContext | None:
+    return _current.get()
 
 
 def current_rack() -> Rack:
-    if _rack is None:
+    run = _current.get()
+    if run is None:
         raise LocalProtocolError(
             ErrorCode.BAD_ARGUMENT, "API", "no Gossamer rack is running: call this from a fiber under launch()"
         )
-    return _rack
+    return run.rack
 
 
 def current_thread() -> KThread:
-    if _thread is None:
+    run = _current.get()
+    if run is None or run.thread is None:
         raise LocalProtocolError(
             ErrorCode.BAD_ARGUMENT, "API", "not on a Gossamer kernel thread: call this from a fiber under launch()"
         )
-    return _thread
+    return run.thread
 
 
 def current_fiber() -> Fiber | None:
-    return _fiber
+    run = _current.get()
+    return None if run is None else run.fiber
 
 
 def delegated_closure() -> str | None:
-    return _delegated
+    run = _current.get()
+    return None if run is None else run.delegated

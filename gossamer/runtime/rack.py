@@ -15,7 +15,6 @@ callback brings the rack down the same way (a panicking thread kills its process
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import traceback
@@ -24,13 +23,16 @@ from typing import Any, TypeVar
 
 import attrs
 
+from .. import networks
 from ..closures import Registry, default_registry
 from ..errors import DelegationError, ErrorCode, GossamerError
 from ..slot import SlotConfig
 from ..trust_ids import TrustIdMinter
 from . import context
 from .client import ClientSide
+from .env import Send, ThreadEnv
 from .fibers import Fiber, Future
+from .network import Network
 from .slotmap import SlotMap
 from .tcp import FallbackHub
 from .trustee import TrusteeSide
@@ -42,21 +44,6 @@ T = TypeVar("T")
 DRAIN_ROUNDS = 200
 #: on real verbs, how long the rack may see no progress at all before it reports a deadlock
 REAL_IDLE_SECONDS = 10.0
-
-
-def _real_devices(v: Any, machines: int) -> list[str]:
-    """Devices for `machines` machines on real verbs: `GOSSAMER_DEVICES` (comma-separated) or
-    every device the host has, reused round-robin when there are fewer devices than machines.
-
-    Two machines on one device are two contexts, each with its own PD, region and QPs, connected
-    through the device's loopback like any other pair (the Soft-RoCE guest has rxe0 and rxe1, and
-    the tests run racks of three machines)."""
-    names = [n for n in os.environ.get("GOSSAMER_DEVICES", "").split(",") if n]
-    if not names:
-        names = [d.name.decode() for d in v.device.get_device_list()]
-    if not names:
-        raise ValueError("no RDMA device found (GOSSAMER_VERBS=pyverbs needs one, e.g. rxe0)")
-    return [names[m % len(names)] for m in range(machines)]
 
 
 class RackFailure(Exception):
@@ -91,8 +78,14 @@ class KThread:
         self.label = f"m{machine.index}.t{index}"
         self.ready: list[Fiber] = []
         self.fibers = 0  # live fibers on this thread
-        self.client = ClientSide(self)
-        self.trustee = TrusteeSide(self)
+        env = ThreadEnv(
+            config=rack.config, registry=rack.registry, smap=rack.smap, net=machine.net, fallback=rack.fallback,
+            machine=machine.index, thread=index, on_crash=rack.crash,
+            on_entrusted=lambda ptr: rack.on_entrusted(self, ptr),
+            on_dropped=lambda ptr, value: rack.on_dropped(self, ptr, value),
+        )
+        self.client = ClientSide(env)
+        self.trustee = TrusteeSide(env)
         self.minter = TrustIdMinter(machine.index, index)
 
     def __repr__(self) -> str:
@@ -101,7 +94,7 @@ class KThread:
     def wake(self, fiber: Fiber) -> None:
         self.ready.append(fiber)
 
-    def run_fibers(self) -> bool:
+    def run_fibers(self, run: context.RunContext) -> bool:
         ready = self.ready
         if not ready:
             return False
@@ -110,15 +103,15 @@ class KThread:
         if len(batch) > 1:
             rng.shuffle(batch)
         for f in batch:
-            self.rack.step_fiber(f)
+            self.rack.step_fiber(f, run)
         return True
 
-    def poll(self) -> bool:
+    def poll(self, run: context.RunContext) -> bool:
         """The poller fiber's body: landed slots first, then send what is queued."""
         net = self.machine.net
         arrived = net.poll(self.index)
-        context._thread = self
-        context._fiber = None
+        run.thread = self
+        run.fiber = None
         did = False
         if arrived:
             did = True
@@ -128,15 +121,27 @@ class KThread:
                     return True
                 try:
                     if slot_id < requests:
-                        self.trustee.on_landed(slot_id, imm)
+                        self.send(self.trustee.on_landed(slot_id, imm))
+                        self.trustee.responded(slot_id)
                     else:
                         self.client.on_response(slot_id, imm)
                 except GossamerError as exc:  # a peer broke the protocol: fate sharing, not a raw raise
                     self.rack.crash(f"a peer's write into slot {slot_id} of {self.label} broke the protocol", exc)
                     return True
-        if not self.rack.stopping and self.client.flush():
-            did = True
+        if not self.rack.stopping:
+            sends = self.client.flush()
+            for out in sends:
+                self.send(out)
+            if sends:
+                did = True
         return did
+
+    def send(self, out: Send) -> None:
+        """Carry out a side's `Send`: its fallback frames, then its WRITE WITH IMMEDIATE ([FB-4])."""
+        hub = self.rack.fallback
+        for frame, client, trustee_machine in out.frames:
+            hub.send(frame, client, trustee_machine)
+        self.machine.net.write(self.index, out.dst, out.slot_id, out.image, out.imm, out.stage_slot)
 
 
 class MachineRt:
@@ -161,19 +166,20 @@ class Rack:
         seed: int = 0,
         config: SlotConfig | None = None,
         registry: Registry | None = None,
+        network: Network | None = None,
         fabric: Any = None,
         lag: float = 0.0,
         verbs: Any = None,
         devices: list[str] | None = None,
         remote: int = 0,
     ) -> None:
-        """`remote`: how many machines (the highest indices) run in other processes; this rack
+        """`network`: the NIC layer (`gossamer.networks.emulated(...)` or `.on_verbs(...)`);
+        without one, `verbs`, `fabric`, `devices` and `lag` choose it (`networks.from_arguments`:
+        the provider `GOSSAMER_VERBS` names, the emulator by default).
+
+        `remote`: how many machines (the highest indices) run in other processes; this rack
         hosts the others, and reaches a remote one through `hello_for` / `connect_remote` (the
         bootstrap of SPEC.md section 10, carried by whoever owns the socket)."""
-        from nic_emu import fabric as emu_fabric
-        from nic_emu.provider import mr_view
-        from nic_emu.provider import verbs as load_verbs
-
         if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
             raise ValueError("machines and threads must be 1..65535")
         if not 0 <= remote < machines:
@@ -187,22 +193,17 @@ class Rack:
         self.config = config or SlotConfig()
         self.registry = registry or default_registry
         self.smap = SlotMap(machines, threads)
-        v = verbs if verbs is not None else load_verbs()
-        emulated = v.__name__.startswith("nic_emu")
-        if fabric is None and emulated:
-            fabric = emu_fabric.Fabric(seed=seed, machines=machines, lag=lag)
-        self.fabric = fabric
-        if devices is None and emulated:
-            devices = [m.name for m in fabric.machines]
-        elif devices is None:
-            devices = _real_devices(v, local)
+        if network is None:
+            network = networks.from_arguments(verbs=verbs, fabric=fabric, devices=devices, seed=seed,
+                                               machines=machines, lag=lag)
+        self.network = network
+        devices = network.device_names(local)
         if len(devices) < local:
             raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
-        prev = emu_fabric.set_fabric(fabric) if emulated else None
-        try:
+        with network.activate():
             nets = [
-                MachineNet(v, mr_view, devices[m], m, machines, threads, self.config,
+                MachineNet(network, devices[m], m, machines, threads, self.config,
                            psn=self.rng.randrange(1 << 24))
                 for m in range(local)
             ]
@@ -211,14 +212,10 @@ class Rack:
                 for b in range(local):
                     if a != b:
                         nets[b].connect(a, nets[a].hello_for(b, self.fallback.port(a)))
-        finally:
-            if emulated:
-                emu_fabric.set_fabric(prev)
         self.machines = [MachineRt(self, m, nets[m]) for m in range(local)]
         self.all_threads = [t for m in self.machines for t in m.threads]
         self.next_fiber = 0
         self.live_fibers = 0
-        self.answered = 0
         self.rounds = 0
         self.failure: LinkFailure | None = None
         self.crashes: list[tuple[str, BaseException]] = []
@@ -242,40 +239,38 @@ class Rack:
 
     def connect_remote(self, machine: int, peer: int, encoded_hello: bytes) -> Any:
         """Connect local `machine`'s QPs to remote `peer` from the peer's hello."""
-        from nic_emu import fabric as emu_fabric
-
-        prev = emu_fabric.set_fabric(self.fabric) if self.fabric is not None else None
-        try:
+        with self.network.activate():
             return self.machines[machine].net.connect(peer, encoded_hello)
-        finally:
-            if self.fabric is not None:
-                emu_fabric.set_fabric(prev)
+
+    @property
+    def fabric(self) -> Any:
+        """The emulated fabric under the rack (fault injection in tests), None on real verbs."""
+        return self.network.fabric
+
+    @property
+    def answered(self) -> int:
+        """Requests finished so far (answered or failed), over every client thread."""
+        return sum(th.client.answered for th in self.all_threads)
 
     def serve_round(self) -> bool:
         """One round without a gsm-main, for a rack that serves remote clients: run the ready
         fibers, poll every thread (run landed batches, answer them). True if anything happened;
         raises RackFailure when the rack goes down (fate sharing, as in `step`)."""
-        prev_rack = context._rack
-        context._rack = self
-        try:
+        with context.running(self) as run:
             progressed = False
             for th in self.all_threads:
-                if th.run_fibers():
+                if th.run_fibers(run):
                     progressed = True
                 if self.stopping:
                     break
                 try:
-                    if th.poll():
+                    if th.poll(run):
                         progressed = True
                 except PeerFailed as pf:
                     self.peer_failed(pf.failure)
             if self.stopping:
                 raise self._failure_report(None)
             return progressed
-        finally:
-            context._rack = prev_rack
-            context._thread = None
-            context._fiber = None
 
     # -- fibers ---------------------------------------------------------------------------
 
@@ -287,12 +282,12 @@ class Rack:
         thread.wake(f)
         return f
 
-    def step_fiber(self, f: Fiber) -> None:
+    def step_fiber(self, f: Fiber, run: context.RunContext) -> None:
         th = f.thread
         if not th.machine.alive:
             return
-        context._thread = th
-        context._fiber = f
+        run.thread = th
+        run.fiber = f
         try:
             y = f.step()
         except StopIteration as stop:
@@ -306,7 +301,7 @@ class Rack:
             self.crash(f"fiber {f.id} ({f.name}) on {th.label} raised", exc)
             return
         finally:
-            context._fiber = None
+            run.fiber = None
         if y is None:
             th.wake(f)
         elif isinstance(y, Future):
@@ -389,16 +384,10 @@ class Rack:
 
     def step(self) -> bool:
         """One round of the rack loop; True when the rack is quiet (see `run`)."""
-        prev_rack = context._rack
-        context._rack = self
-        try:
-            return self._round()
-        finally:
-            context._rack = prev_rack
-            context._thread = None
-            context._fiber = None
+        with context.running(self) as run:
+            return self._round(run)
 
-    def _round(self) -> bool:
+    def _round(self, run: context.RunContext) -> bool:
         self.rounds += 1
         for hook in self.round_hooks:
             hook(self)
@@ -406,12 +395,12 @@ class Rack:
         order = [th for th in self.all_threads if th.machine.alive]
         self.rng.shuffle(order)
         for th in order:
-            if th.run_fibers():
+            if th.run_fibers(run):
                 progressed = True
             if self.stopping:
                 continue
             try:
-                if th.poll():
+                if th.poll(run):
                     progressed = True
             except PeerFailed as pf:
                 self.peer_failed(pf.failure)
@@ -428,11 +417,11 @@ class Rack:
             return False
         if self.main_fiber.done.done and self.live_fibers == 0 and self.outstanding() == 0:
             return True
-        if progressed or self._fabric_busy():
+        if progressed or self.network.busy():
             self._idle = 0
             return False
         self._idle += 1
-        if self.fabric is None:  # real verbs: the network takes real time; judge idleness by the clock
+        if not self.network.settles:  # real verbs: the network takes real time; judge idleness by the clock
             now = time.monotonic()
             if self._idle == 1:
                 self._idle_since = now
@@ -445,10 +434,6 @@ class Rack:
                 f"{self.outstanding()} requests outstanding")))
             raise self._failure_report(self.main_fiber)
         return False
-
-    def _fabric_busy(self) -> bool:
-        f = self.fabric
-        return bool(getattr(f, "_pending", False))
 
     def _failure_report(self, main_fiber: Fiber | None) -> RackFailure:
         lines = ["Gossamer rack failed (fate sharing: the whole program stops)"]
@@ -467,7 +452,7 @@ class Rack:
 
     def close(self) -> None:
         self.fallback.close()
-        if self.fabric is None:  # real verbs: give the devices back now (see MachineNet.__del__)
+        if self.network.releases_on_collect():  # real verbs: give the devices back now (MachineNet.__del__)
             for m in self.machines:
                 m.net.close()
 

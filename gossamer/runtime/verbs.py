@@ -1,8 +1,8 @@
 """The verbs transport: one registered slot region per machine, one RC QP per (thread, remote
 machine), landing by RDMA WRITE WITH IMMEDIATE (SPEC.md section 2).
 
-Written against the pyverbs API only (`nic_emu.provider.verbs()` gives the emulator or the real
-`pyverbs`), so the same code runs over the emulated fabric and over Soft-RoCE.
+Written against the pyverbs API only, reached through the rack's `Network` (network.py: the
+emulator or real `pyverbs`), so the same code runs over the emulated fabric and over Soft-RoCE.
 
 * [LAND-1] every batch image is one RDMA WRITE WITH IMMEDIATE of exactly `L` bytes at offset 0 of
   its slot; [LAND-2] the immediate is `make_imm(slot_id, seq)`.
@@ -27,11 +27,9 @@ from typing import Any
 
 import attrs
 
-from nic_emu.connect import connect_rc
-from nic_emu.provider import roce_v2_gid_index
-
 from ..bootstrap import BootstrapReader, Hello, hello_from_map
 from ..slot import SlotConfig, parse_imm
+from .network import Network
 from .slotmap import SlotMap
 
 _IMM_RECV = 1 << 7  # IBV_WC_RECV: receive completions have this bit in their opcode
@@ -69,10 +67,13 @@ class MachineNet:
     """The NIC side of one machine of the rack."""
 
     def __init__(
-        self, v: Any, view: Any, device: str, index: int, machines: int, threads: int,
+        self, network: Network, device: str, index: int, machines: int, threads: int,
         config: SlotConfig, psn: int,
     ) -> None:
+        v = network.verbs
+        view = network.view
         e = v.enums
+        self.network = network
         self.v = v
         self.index = index
         self.machines = machines
@@ -81,10 +82,9 @@ class MachineNet:
         self.smap = SlotMap(machines, threads)
         self.psn = psn & 0xFFFFFF
         size = config.slot_size
-        self.emulated = v.__name__.startswith("nic_emu")
         self.ctx = v.device.Context(name=device)
         #: the local GID index: RoCE v2, IPv4-mapped, read from the device's GID table
-        self.gid_index = roce_v2_gid_index(device)
+        self.gid_index = network.gid_index(device)
         self.pd = v.pd.PD(self.ctx)
         access = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
         region = self.smap.count * size
@@ -159,7 +159,6 @@ class MachineNet:
 
     def connect(self, peer: int, encoded_hello: bytes) -> Hello:
         """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
-        v = self.v
         msgs = BootstrapReader().feed(encoded_hello)
         hello = hello_from_map(msgs[0])
         rdma = hello.rdma
@@ -170,7 +169,7 @@ class MachineNet:
         gid = _gid_text(bytes(rdma["gid"]))
         for t in range(self.threads):
             qp = self.qps[(t, peer)]
-            connect_rc(v, qp, dest_qpn=int(rdma["qpns"][t]), dest_gid=gid, sq_psn=self.psn,
+            self.network.connect_rc(qp, dest_qpn=int(rdma["qpns"][t]), dest_gid=gid, sq_psn=self.psn,
                        rq_psn=int(rdma["psn"]), sgid_index=self.gid_index, min_rnr_timer=1,
                        rnr_retry=3)  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
             for _ in range(self.recv_depth):
@@ -297,11 +296,12 @@ class MachineNet:
         # Real pyverbs: a rack is a reference cycle (threads <-> rack), so the collector frees it,
         # and it tears a cycle's objects down in any order; a QP or MR freed after its context
         # segfaults (seen on rxe). Finalizers run before that, while every object is intact.
-        if not getattr(self, "emulated", True) and hasattr(self, "qps"):
+        network = getattr(self, "network", None)
+        if network is not None and network.releases_on_collect() and hasattr(self, "qps"):
             self.close()
 
     def counters(self) -> Any:
-        return getattr(self.ctx, "_machine", None) and self.ctx._machine.counters()
+        return self.network.counters(self.ctx)
 
     def qp_count(self) -> int:
         return len(self.qps)

@@ -1,0 +1,135 @@
+"""Where the runtime's `Network` comes from (gossamer.runtime.network): `emulated(...)` over the
+nic_emu fabric and `on_verbs(...)` over real pyverbs (Soft-RoCE, hardware).
+
+This is the composition root: the one module of `gossamer` that names the emulator. The runtime
+package itself asks its `Network` for everything (the verbs namespace, MR views, whether traffic
+is pending) and imports no emulator module; `from_arguments` turns `Rack`'s keyword arguments
+(`verbs=`, `fabric=`, `devices=`, `lag=`) into a network, with the emulator as the default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from nic_emu import fabric as emu_fabric
+from nic_emu.connect import connect_rc
+from nic_emu.provider import mr_view, roce_v2_gid_index
+from nic_emu.provider import verbs as load_verbs
+
+
+class _VerbsBase:
+    """The parts both networks share: the pyverbs helpers, written against the pyverbs API."""
+
+    verbs: Any
+    fabric: Any = None
+    settles = False
+
+    def view(self, mr: Any) -> memoryview:
+        return mr_view(mr)
+
+    def gid_index(self, device: str) -> int:
+        return roce_v2_gid_index(device)
+
+    def connect_rc(self, qp: Any, **attrs: Any) -> None:
+        connect_rc(self.verbs, qp, **attrs)
+
+
+class EmulatedNetwork(_VerbsBase):
+    """A rack on the nic_emu fabric: deterministic, seeded, with fault injection (`fabric`)."""
+
+    settles = True
+
+    def __init__(self, fabric: emu_fabric.Fabric, verbs: Any = None) -> None:
+        self.verbs = verbs if verbs is not None else load_verbs("emu")
+        self.fabric = fabric
+
+    def device_names(self, machines: int) -> list[str]:
+        return [m.name for m in self.fabric.machines]
+
+    def counters(self, ctx: Any) -> Any:
+        return ctx.machine.counters()
+
+    def busy(self) -> bool:
+        return bool(self.fabric.pending)
+
+    @contextmanager
+    def activate(self) -> Iterator[Any]:
+        with emu_fabric.use_fabric(self.fabric) as f:
+            yield f
+
+    def releases_on_collect(self) -> bool:
+        return False
+
+
+class VerbsNetwork(_VerbsBase):
+    """A rack on real verbs: `GOSSAMER_DEVICES` (comma-separated) or every device of the host."""
+
+    def __init__(self, verbs: Any = None, devices: list[str] | None = None) -> None:
+        self.verbs = verbs if verbs is not None else load_verbs("pyverbs")
+        self.devices = devices
+
+    def device_names(self, machines: int) -> list[str]:
+        """Two machines on one device are two contexts, each with its own PD, region and QPs,
+        connected through the device's loopback like any other pair (the Soft-RoCE guest has
+        rxe0 and rxe1, and the tests run racks of three machines)."""
+        names = list(self.devices or ())
+        if not names:
+            names = [n for n in os.environ.get("GOSSAMER_DEVICES", "").split(",") if n]
+        if not names:
+            names = [d.name.decode() for d in self.verbs.device.get_device_list()]
+        if not names:
+            raise ValueError("no RDMA device found (GOSSAMER_VERBS=pyverbs needs one, e.g. rxe0)")
+        return [names[m % len(names)] for m in range(machines)]
+
+    def counters(self, ctx: Any) -> Any:
+        return None
+
+    def busy(self) -> bool:
+        return False
+
+    @contextmanager
+    def activate(self) -> Iterator[Any]:
+        yield None
+
+    def releases_on_collect(self) -> bool:
+        return True
+
+
+def emulated(*, seed: int = 0, machines: int = 1, lag: float = 0.0) -> EmulatedNetwork:
+    """A fresh emulated fabric of `machines` NICs (emu0, emu1, ...)."""
+    return EmulatedNetwork(emu_fabric.Fabric(seed=seed, machines=machines, lag=lag))
+
+
+def on_verbs(devices: list[str] | None = None) -> VerbsNetwork:
+    """Real pyverbs on `devices` (default: `GOSSAMER_DEVICES`, else every device of the host)."""
+    return VerbsNetwork(devices=devices)
+
+
+class _Devices(EmulatedNetwork):
+    """An emulated network whose devices are named by the caller (a rack hosting one machine of
+    a two-machine session on a given emulated device)."""
+
+    def __init__(self, fabric: Any, verbs: Any, devices: list[str]) -> None:
+        super().__init__(fabric, verbs)
+        self.devices = devices
+
+    def device_names(self, machines: int) -> list[str]:
+        return list(self.devices)
+
+
+def from_arguments(*, verbs: Any = None, fabric: Any = None, devices: list[str] | None = None,
+                   seed: int = 0, machines: int = 1, lag: float = 0.0) -> EmulatedNetwork | VerbsNetwork:
+    """The network `Rack(verbs=, fabric=, devices=, lag=)` asks for: the provider chosen by
+    `GOSSAMER_VERBS` unless `verbs` is given; on the emulator, `fabric` or a new one."""
+    emu = load_verbs("emu")
+    v = verbs if verbs is not None else load_verbs()
+    if v is not emu:
+        return VerbsNetwork(v, devices)
+    if fabric is None:
+        fabric = emu_fabric.Fabric(seed=seed, machines=machines, lag=lag)
+    if devices is not None:
+        return _Devices(fabric, v, devices)
+    return EmulatedNetwork(fabric, v)
