@@ -48,7 +48,7 @@ DEFAULT_TARGET = "reference+reference-sansio"
 def points_of(modules: Sequence[str], operators: Sequence[str] = ()) -> list[Point]:
     out: list[Point] = []
     for m in modules:
-        pts = enumerate_points(m, engine.module_path(m).read_text())
+        pts = enumerate_points(m, engine.source_of(engine.module_path(m)))
         out.extend(p for p in pts if not operators or p.operator in operators)
     return out
 
@@ -160,8 +160,7 @@ def cmd_list(a: argparse.Namespace) -> int:
 
 
 def mutant_diff(point: Point) -> str:
-    path = engine.module_path(point.module)
-    src = path.read_text()
+    src = engine.source_of(engine.module_path(point.module))
     mutated = ast.unparse(apply(src, point))
     return "".join(difflib.unified_diff(ast.unparse(ast.parse(src)).splitlines(True), mutated.splitlines(True),
                                         f"a/{point.module}", f"b/{point.key}", n=2))

@@ -74,6 +74,18 @@ class Outcome:
                 "case": self.case, "message": self.message, "seconds": round(self.seconds, 3)}
 
 
+_SOURCES: dict[str, str] = {}
+
+
+def source_of(path: Path | str) -> str:
+    """A file's text as first read by this process: a run enumerates, compiles and mutates one
+    snapshot, even while the checkout changes under it."""
+    key = str(path)
+    if key not in _SOURCES:
+        _SOURCES[key] = Path(key).read_text()
+    return _SOURCES[key]
+
+
 def module_path(module: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
@@ -134,9 +146,15 @@ _COMPILED: dict[str, _Compiled] = {}
 
 
 def warm(target: str) -> None:
-    """Import the target once here and keep its defendant modules compiled for every child."""
+    """Import the target once here and keep its defendant modules compiled for every child (from
+    the snapshot of `source_of`: the target is imported afresh from those same texts first)."""
     from ..targets import open_target
 
+    for name, m in list(sys.modules.items()):  # snapshot what is loaded, then load it from the snapshot
+        spec = getattr(m, "__spec__", None)
+        if _is_defendant(name) and spec is not None and str(spec.origin or "").endswith(".py"):
+            source_of(spec.origin)
+    install(None)
     _close(open_target(target))
     for name, m in list(sys.modules.items()):
         spec = getattr(m, "__spec__", None)
@@ -146,17 +164,25 @@ def warm(target: str) -> None:
             continue
         path = Path(spec.origin)
         search = list(spec.submodule_search_locations) if spec.submodule_search_locations is not None else None
-        _COMPILED[name] = _Compiled(compile(path.read_text(), str(path), "exec"), str(path), search)
+        _COMPILED[name] = _Compiled(compile(source_of(path), str(path), "exec"), str(path), search)
 
 
 def install(point: Point | None) -> None:
     """Forget the defendant and serve it again: the mutated module from its mutated AST."""
     codes = dict(_COMPILED)
+    for name in list(sys.modules):  # modules loaded before the snapshot: served from it too
+        spec = getattr(sys.modules[name], "__spec__", None)
+        if (_is_defendant(name) and name not in codes and spec is not None
+                and str(spec.origin or "").endswith(".py")):
+            path = Path(str(spec.origin))
+            search = list(spec.submodule_search_locations) if spec.submodule_search_locations is not None else None
+            codes[name] = _COMPILED[name] = _Compiled(compile(source_of(path), str(path), "exec"), str(path), search)
     if point is not None:
         path = module_path(point.module)  # (finding it imports its package: forget after)
-        tree: ast.Module = apply(path.read_text(), point)
+        tree: ast.Module = apply(source_of(path), point)
         codes[point.module] = _Compiled(compile(tree, str(path), "exec"), str(path), None)
     forget_defendant()
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _CodeFinder)]
     sys.meta_path.insert(0, _CodeFinder(codes))
 
 
