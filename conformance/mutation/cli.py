@@ -80,10 +80,19 @@ def report(outcomes: Sequence[engine.Outcome], classes: dict[str, survivors.Clas
     t = survivors.tally(outcomes, classes)
     w = max([len(m) for m in t] + [6])
     print(f"{'module':<{w}} {'total':>6} {'killed':>6} {'t/out':>5} {'crash':>5} {'surv':>5} {'equiv':>5} "
-          f"{'free':>5} {'uncl':>5} {'score':>7}", file=out)
+          f"{'free':>5} {'open':>5} {'uncl':>5} {'score':>7}", file=out)
     for m, x in t.items():
         print(f"{m:<{w}} {x.total:>6} {x.killed:>6} {x.timeouts:>5} {x.crashes:>5} {x.survived:>5} "
-              f"{x.equivalent:>5} {x.free_choice:>5} {x.unclassified:>5} {100 * x.score:>6.1f}%", file=out)
+              f"{x.equivalent:>5} {x.free_choice:>5} {x.open:>5} {x.unclassified:>5} {100 * x.score:>6.1f}%",
+              file=out)
+    opened = [o for o in outcomes if not o.killed and classes.get(o.point.key) is not None
+              and classes[o.point.key].kind == "open"]
+    if opened:
+        print(f"\nopen survivors (known, recorded in survivors.toml, no case kills them yet): {len(opened)}", file=out)
+        for o in opened:
+            p = o.point
+            print(f"  {_where(p)} {p.function} [{p.operator}] {p.original}  ->  {p.mutated}\n"
+                  f"      {classes[p.key].reason}", file=out)
     un = survivors.unclassified(outcomes, classes)
     print(f"\nunclassified survivors: {len(un)}", file=out)
     for o in un:

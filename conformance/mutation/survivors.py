@@ -3,11 +3,14 @@
 A survivor the suite cannot kill is either `equivalent` (no input tells it from the reference:
 the change is unobservable, e.g. a bound that a previous check already enforces) or a
 `free-choice` (it changes only something SPEC.md leaves to the implementation: the row of the
-free-choice table is named in `choice`). Each entry is keyed by the mutant's stable key
-(`module:function:operator:hash`, see `operators.py`) and carries a one-line reason; `change`
-repeats the mutation for the reader and is not used for matching.
+free-choice table is named in `choice`). A third class, `open`, records a real survivor that no
+case kills yet, with what the missing case must do (an expectation, as WPT's and BoGo's files
+are): it still counts against the score, but it is no longer *new*. Each entry is keyed by the
+mutant's stable key (`module:function:operator:hash`, see `operators.py`) and carries a one-line
+reason; `change` repeats the mutation for the reader and is not used for matching.
 
-score = killed / (total - equivalent - free-choice), counted over the mutants that ran.
+score = killed / (total - equivalent - free-choice), counted over the mutants that ran; `open`
+survivors stay in the denominator.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ import attrs
 from .engine import Outcome
 
 DEFAULT_FILE = Path(__file__).with_name("survivors.toml")
-CLASSES = ("equivalent", "free-choice")
+CLASSES = ("equivalent", "free-choice", "open")
 
 
 @attrs.frozen(kw_only=True)
 class Classification:
     key: str
-    kind: str  #: "equivalent" or "free-choice"
+    kind: str  #: "equivalent", "free-choice" or "open"
     reason: str
     choice: str = ""  #: for a free choice: the row of SPEC.md's free-choice table
     change: str = ""
@@ -71,6 +74,7 @@ class Tally:
     survived: int = 0  #: every survivor, classified or not
     equivalent: int = 0
     free_choice: int = 0
+    open: int = 0  #: known real survivors (`open` entries): counted as survivors
     unclassified: int = 0
     stale: int = 0  #: classified, yet killed: the classification is out of date
 
@@ -93,6 +97,8 @@ class Tally:
                 d["unclassified"] += 1
             elif c.kind == "equivalent":
                 d["equivalent"] += 1
+            elif c.kind == "open":
+                d["open"] += 1
             else:
                 d["free_choice"] += 1
         return Tally(**d)
