@@ -106,10 +106,10 @@ class Hello:
             raise Rejected("MALFORMED_CBOR", "BOOT-2", f"the hello lacks {missing}")
         v = m["versions"]
         if not (isinstance(v, list) and len(v) == 2 and all(_is_uint(x) for x in v) and v[0] <= v[1]):  # 7
-            raise Rejected("BAD_HEADER", "DEC-5", f"versions {v!r:.40} is not [min, max]")
+            raise Rejected("BAD_HEADER", "DEC-5", f"versions {_show(v)} is not [min, max]")
         for k in REQUIRED[1:]:  # 8
             if not _is_uint(m[k]):
-                raise Rejected("BAD_HEADER", "DEC-5", f"{k} {m[k]!r:.40} is not a non-negative integer")
+                raise Rejected("BAD_HEADER", "DEC-5", f"{k} {_show(m[k])} is not a non-negative integer")
         check_config(m["slot_size"], m["table_k"])  # 9
         if m["machine"] > 0xFFFF or not 1 <= m["threads"] <= 0xFFFF:
             raise Rejected("BAD_HEADER", "DEC-5", "machine is not a u16, or threads not 1 .. 0xFFFF")
@@ -118,6 +118,14 @@ class Hello:
         config = Config(m["slot_size"], m["table_k"], m["fallback_limit"], m["fallback_timeout_ms"])
         return cls(m["machine"], m["threads"], config, (v[0], v[1]),
                    {k: val for k, val in m.items() if k not in REQUIRED})
+
+
+def _show(x: Any) -> str:
+    """A peer's value in a message: repr() of an integer above 4300 digits raises ValueError ([SEC-1])."""
+    try:
+        return repr(x)[:40]
+    except ValueError:
+        return f"<{type(x).__name__} holding an integer too long to print>"
 
 
 def _is_uint(x: Any) -> bool:

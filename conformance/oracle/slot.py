@@ -53,9 +53,9 @@ def parse_imm(imm: int) -> tuple[int, int]:
 
 def check_config(slot_size: int, table_k: int) -> None:
     if slot_size % 64 or not MIN_SLOT <= slot_size <= MAX_SLOT:
-        raise Rejected("BAD_HEADER", "SLOT-3", f"slot size {slot_size}")
+        raise Rejected("BAD_HEADER", "SLOT-3", f"slot size {slot_size if slot_size < 1 << 64 else '>= 2^64'}")
     if not 0 <= table_k <= MAX_K:
-        raise Rejected("BAD_HEADER", "VT-1", f"K = {table_k}")
+        raise Rejected("BAD_HEADER", "VT-1", f"K = {table_k if table_k < 1 << 64 else '>= 2^64'}")
 
 
 @attrs.frozen
