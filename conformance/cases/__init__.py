@@ -24,6 +24,7 @@ from . import (
     live,
     nic,
     receive,
+    rejection_transport,
     requests,
     responses,
     security,
@@ -34,7 +35,7 @@ from . import (
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security)
+         security, rejection_transport)
 
 
 @functools.cache
