@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
+from nic_emu import capture as _capture
 from nic_emu.constants import ERR, MTU_CODES, RTR, RTS, SQD, UD
 from nic_emu.errors import NicError
 from nic_emu.transport.execute import tick
@@ -331,6 +332,8 @@ class Fabric:
         self.streams: dict[StreamKey, collections.deque[Landing]] = {}
         self.held: dict[QueuePair, collections.deque[tuple[Completion, Landing | None, int]]] = {}
         self.draining = False
+        #: Where RC data messages are written as RoCE v2 packets (``capture``), or None.
+        self.pcap: _capture.PcapWriter | None = _capture.default_sink()
         for _ in range(machines):
             self.add_machine()
         self._update_placement()
@@ -361,6 +364,12 @@ class Fabric:
         return self._by_gid.get(gid)
 
     # -- placement ---------------------------------------------------------------------------
+
+    def capture(self, path: str) -> _capture.PcapWriter:
+        """Write this fabric's RC data messages from now on as RoCE v2 packets to a new pcap
+        at ``path`` (``nic_emu.capture``); returns the writer (close it when done)."""
+        self.pcap = _capture.PcapWriter(path)
+        return self.pcap
 
     def set_placement(self, placement: Placement, machine: Machine | str | None = None) -> None:
         """Choose the placement model of the whole fabric, or of one NIC (for data landing in

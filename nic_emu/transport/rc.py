@@ -111,6 +111,11 @@ def exec_rc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
     if type(done) is bool:
         return done
     landing, release_at, moved = done
+    if fabric.pcap is not None and op <= WR_SEND_IMM:
+        fabric.pcap.message(m.ipv4, peer_m.ipv4, src_qpn=qp.qp_num, dest_qp=peer.qp_num,
+                            psn=qp.sq_psn, write=op <= WR_WRITE_IMM, data=bytes(data),
+                            raddr=raddr, rkey=rkey,
+                            imm=imm if op in (WR_WRITE_IMM, WR_SEND_IMM) else None, mtu=qp.mtu)
     if moved != length:  # an atomic moves 8 bytes, whatever the local buffer's length
         length, n = moved, npkts(moved, qp.mtu)
     qp.sq_psn = (qp.sq_psn + n) & PSN_MASK
@@ -134,7 +139,7 @@ def rc_write_burst(qp: QueuePair) -> None:
     if not sq:
         return
     _, op, _, _, _, _, _, _, _, _, _, _ = sq[0]
-    if op != WR_WRITE:  # nothing to fuse (a READ, a SEND, ...): leave it to exec_rc
+    if op != WR_WRITE or qp.fabric.pcap is not None:  # nothing to fuse, or a capture: exec_rc
         return
     m = qp.machine
     peer_m = qp.peer
