@@ -20,7 +20,6 @@ from .requests import u64
 from .trust_ids import A1
 from .trustee import X, b, entry
 
-
 UNKNOWN = 0x0123_4567_89AB_CDEF  #: a closure id no catalogue closure has
 
 
