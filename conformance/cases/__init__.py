@@ -26,6 +26,7 @@ from . import (
     receive,
     rejection_transport,
     requests,
+    run_boundaries,
     responses,
     security,
     trust_ids,
@@ -35,7 +36,7 @@ from . import (
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport)
+         security, rejection_transport, run_boundaries)
 
 
 @functools.cache
