@@ -16,9 +16,32 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from conformance.mutation.cli import DEFAULT_TARGET
 from conformance.mutation.cli import main as mutation_main
+
+
+def rows(data: dict[str, Any]) -> list[tuple[str, float, str]]:
+    """The figures of one run's outcome file (`run --json`)."""
+    tally = data["tally"]
+    overall = tally["overall"]
+    out: list[tuple[str, float, str]] = [
+        ("mutation.total", overall["total"], "mutants"),
+        ("mutation.killed", overall["killed"], "mutants"),
+        ("mutation.survived", overall["survived"], "mutants"),
+        ("mutation.equivalent", overall.get("equivalent", 0), "mutants"),
+        ("mutation.free_choice", overall.get("free_choice", 0), "mutants"),
+        ("mutation.open", overall.get("open", 0), "mutants"),
+        ("mutation.unclassified", overall["unclassified"], "mutants"),
+        ("mutation.timeouts", overall["timeouts"], "mutants"),
+        ("mutation.crashes", overall["crashes"], "mutants"),
+        ("mutation.score", round(100 * overall["score"], 2), "%"),
+    ]
+    out += [(f"mutation.score.{m}", round(100 * t["score"], 2), "%") for m, t in tally.items() if m != "overall"]
+    out.append(("mutation.rate", round(overall["total"] / data["seconds"], 2) if data["seconds"] else 0.0,
+                "mutants/s"))
+    return out
 
 
 def main() -> None:
@@ -29,36 +52,23 @@ def main() -> None:
     ap.add_argument("--target", default=DEFAULT_TARGET)
     ap.add_argument("--module", action="append", default=[])
     ap.add_argument("--json-out", help="also keep the full outcome file here")
+    ap.add_argument("--from-json", help="print the figures of an earlier run's outcome file instead of running")
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(a.json_out or Path(tmp) / "mutation.json")
-        argv = ["run", "--jobs", str(a.jobs), "--target", a.target, "--seed", str(a.seed), "--json", str(out), "-q"]
-        argv += [x for m in a.module for x in ("--module", m)]
-        if a.sample is not None:
-            argv += ["--sample", str(a.sample)]
-        status = mutation_main(argv)
-        if status == 2:
-            sys.exit(2)
-        data = json.loads(out.read_text())
-    tally = data["tally"]
-    overall = tally["overall"]
-    rows = [
-        ("mutation.total", overall["total"], "mutants"),
-        ("mutation.killed", overall["killed"], "mutants"),
-        ("mutation.survived", overall["survived"], "mutants"),
-        ("mutation.equivalent", overall["equivalent"], "mutants"),
-        ("mutation.free_choice", overall["free_choice"], "mutants"),
-        ("mutation.open", overall["open"], "mutants"),
-        ("mutation.unclassified", overall["unclassified"], "mutants"),
-        ("mutation.timeouts", overall["timeouts"], "mutants"),
-        ("mutation.crashes", overall["crashes"], "mutants"),
-        ("mutation.score", round(100 * overall["score"], 2), "%"),
-    ]
-    rows += [(f"mutation.score.{m}", round(100 * t["score"], 2), "%") for m, t in tally.items() if m != "overall"]
-    rows.append(("mutation.rate", round(overall["total"] / data["seconds"], 2) if data["seconds"] else 0.0,
-                 "mutants/s"))
+    if a.from_json:
+        data = json.loads(Path(a.from_json).read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(a.json_out or Path(tmp) / "mutation.json")
+            argv = ["run", "--jobs", str(a.jobs), "--target", a.target, "--seed", str(a.seed), "--json", str(out),
+                    "-q"]
+            argv += [x for m in a.module for x in ("--module", m)]
+            if a.sample is not None:
+                argv += ["--sample", str(a.sample)]
+            if mutation_main(argv) == 2:
+                sys.exit(2)
+            data = json.loads(out.read_text())
     print()
-    for name, value, unit in rows:
+    for name, value, unit in rows(data):
         print(json.dumps({"name": name, "value": value, "unit": unit}))
 
 
