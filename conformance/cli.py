@@ -14,6 +14,7 @@ passed), 1 otherwise, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -21,7 +22,7 @@ from typing import TextIO
 from . import schemas
 from .cases import catalogue, select
 from .expect import Expectations, ExpectationsError
-from .model import CaseResult, Verdict
+from .model import Case, CaseResult, Verdict
 from .report.diff import diff_lines
 from .runner import run, summary_rows
 from .spec import clauses
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--junit", metavar="FILE")
     r.add_argument("--json", metavar="FILE")
     r.add_argument("--html", metavar="FILE")
+    r.add_argument("--pcap", metavar="FILE",
+                   help="emulated targets: write the RDMA traffic of the whole run as RoCE v2 packets to FILE "
+                        "(open it with protocol/wireshark/gossamer.lua)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress, no table: failures and totals only")
     r.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     r.add_argument("--all-clauses", action="store_true", help="summary table lists every clause, not only SPEC order")
@@ -115,8 +119,6 @@ def _deadline(spec: str, timeout: float) -> float:
 
 
 def cmd_run(a: argparse.Namespace, out: TextIO) -> int:
-    from .targets import open_target
-
     cases = select(catalogue(), a.filters)
     if not cases:
         print(f"no case matches {a.filters}", file=sys.stderr)
@@ -131,6 +133,21 @@ def cmd_run(a: argparse.Namespace, out: TextIO) -> int:
     if a.timeout <= 0:
         print("--timeout must be positive", file=sys.stderr)
         return 2
+    if a.pcap and a.target.startswith("live"):
+        print("--pcap records emulated targets only; on a live target capture UDP port 4791 on the "
+              "RDMA interface (tcpdump -w FILE udp port 4791)", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as stack:
+        if a.pcap:
+            from nic_emu.capture import record
+
+            stack.enter_context(record(a.pcap))
+        return _run_cases(a, out, cases, expectations)
+
+
+def _run_cases(a: argparse.Namespace, out: TextIO, cases: list[Case], expectations: Expectations | None) -> int:
+    from .targets import open_target
+
     try:
         target = open_target(a.target, device=a.device, gid_index=a.gid_index, timeout=a.timeout)
     except Exception as e:
