@@ -63,10 +63,9 @@ def check_request(req: Request, shape: ClosureShape) -> None:
             ErrorCode.BAD_ARGUMENT, "SER-3",
             f"fixed parameter cbor:{m} encoded to {len(req.param)} bytes",
         )
-    if req.param is not None:  # [DEC-8] step 5, [SER-1]: a sender sends one well-formed item
+    if req.param is not None:  # [DEC-8] step 5, [SER-1]: a sender sends one valid item ([DEC-6], UTF-8 included)
         try:
-            if serial.item_end(req.param) != len(req.param):
-                raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", "parameter has bytes after its CBOR item")
+            serial.loads(req.param)
         except RemoteProtocolError as e:
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "DEC-8", f"parameter is not CBOR: {e.message}") from None
 
