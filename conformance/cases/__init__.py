@@ -17,6 +17,7 @@ from . import (
     client,
     closures,
     decoder_paths,
+    error_response_seq,
     fallback,
     hostile,
     landing,
@@ -36,7 +37,7 @@ from . import (
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries)
+         security, rejection_transport, run_boundaries, error_response_seq)
 
 
 @functools.cache
