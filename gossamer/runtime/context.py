@@ -4,21 +4,23 @@ apply from inside a closure would hang).
 
 The context lives in a `contextvars.ContextVar`, set and reset by one context manager,
 `running(rack)`, which `Rack.step` and `Rack.serve_round` enter; the rack loop that entered it
-is the only writer of `thread` and `fiber`, and `delegating(name)` marks a closure's run.
+is the only writer of `thread` and `fiber`, and `call_delegated` marks a closure's run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ErrorCode, LocalProtocolError
 
 if TYPE_CHECKING:
     from .fibers import Fiber
     from .rack import KThread, Rack
+
+T = TypeVar("T")
 
 
 class RunContext:
@@ -48,17 +50,16 @@ def running(rack: Rack) -> Iterator[RunContext]:
         _current.reset(token)
 
 
-@contextmanager
-def delegating(name: str) -> Iterator[None]:
-    """Mark the delegated closure `name` as running (a blocking apply inside it is refused)."""
+def call_delegated(name: str, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(*args)` as the delegated closure `name` (a blocking apply inside it is refused).
+    A plain function, not a context manager: it runs once per request on the trustee."""
     run = _current.get()
     if run is None:
-        yield
-        return
+        return fn(*args)
     prev = run.delegated
     run.delegated = name
     try:
-        yield
+        return fn(*args)
     finally:
         run.delegated = prev
 

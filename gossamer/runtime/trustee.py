@@ -27,8 +27,7 @@ class RuntimeTrustee(Trustee):
     closure" mark, so that a blocking apply from inside a closure fails at once (NESTED_APPLY)."""
 
     def call(self, c: Closure, value: Any, args: tuple[Any, ...]) -> Any:
-        with context.delegating(c.name):
-            return c.fn(value, *args)
+        return context.call_delegated(c.name, c.fn, value, *args)
 
 
 class TrusteeSide:
