@@ -653,15 +653,6 @@ gsm:register_heuristic("infiniband.payload", ib_heur)
 -- Fallback frames ([FB-3], [DEC-3]) -------------------------------------------------------------
 local MAGIC = 0x42465347
 
-local function fb_pdu_len(tvb, pinfo, offset)
-  local rest = tvb:len() - offset
-  if rest < 20 then return -DESEGMENT_ONE_MORE_SEGMENT end
-  if tvb(offset, 4):le_uint() ~= MAGIC then return rest end
-  local len = tvb(offset + 16, 4):le_uint()
-  if len > gsm.prefs.fallback_limit then return rest end
-  return 20 + len
-end
-
 local function fb_pdu(tvb, pinfo, tree)
   pinfo.cols.protocol = "Gossamer FB"
   local t = tree:add(gfb, tvb(), "Gossamer fallback frame")
@@ -694,20 +685,40 @@ local function fb_pdu(tvb, pinfo, tree)
 end
 
 local function fb_stream(tvb, pinfo, tree)
-  local off = 0
+  local off, len = 0, tvb:len()
   -- [FB-8]: the client's first 4 bytes (machine, thread) on a connection it opened
   local seq = f_tcp_seq()
-  if seq ~= nil and seq.value == 1 and tvb:len() >= 4 and (tvb:len() == 4 or tvb(4, math.min(4, tvb:len() - 4)):len() >= 4 and tvb(4, 4):le_uint() == MAGIC) and tvb(0, 4):le_uint() ~= MAGIC then
+  if seq ~= nil and seq.value == 1 and len >= 4 and tvb(0, 4):le_uint() ~= MAGIC
+     and (len == 4 or (len >= 8 and tvb(4, 4):le_uint() == MAGIC)) then
     local t = tree:add(gfb, tvb(0, 4), "Gossamer fallback connection: client id")
     t:add_le(FB.client_machine, tvb(0, 2)); t:add_le(FB.client_thread, tvb(2, 2))
     pinfo.cols.protocol = "Gossamer FB"
     pinfo.cols.info:append(string.format(" GSFB client m%d.t%d", tvb(0, 2):le_uint(), tvb(2, 2):le_uint()))
     off = 4
-    if tvb:len() == 4 then return 4 end
   end
-  local sub = tvb(off):tvb()
-  dissect_tcp_pdus(sub, tree, 20, fb_pdu_len, fb_pdu)
-  return tvb:len()
+  -- [DEC-3]: frames one after the other; a header is judged once its 20 bytes are there
+  while off < len do
+    local rest = len - off
+    if rest < 20 then
+      pinfo.desegment_offset = off
+      pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+      return len
+    end
+    local plen = tvb(off + 16, 4):le_uint()
+    local good = tvb(off, 4):le_uint() == MAGIC and plen <= gsm.prefs.fallback_limit
+    if good and rest < 20 + plen then
+      pinfo.desegment_offset = off
+      pinfo.desegment_len = 20 + plen - rest
+      return len
+    end
+    if not good then  -- the stream is broken: the rest is not read
+      fb_pdu(tvb(off):tvb(), pinfo, tree)
+      return len
+    end
+    fb_pdu(tvb(off, 20 + plen):tvb(), pinfo, tree)
+    off = off + 20 + plen
+  end
+  return len
 end
 
 function gfb.dissector(tvb, pinfo, tree) return fb_stream(tvb, pinfo, tree) end
