@@ -126,7 +126,7 @@ def test_emulator_capture_of_a_run(tmp_path: Path) -> None:
                                    "gossamer.imm.slot", "gossamer.closure", "gossamer.error.code"])
     kinds = [r[0] for r in rows]
     assert kinds.count("request") == kinds.count("response") >= 6
-    for kind, seq, seq16, _slot, _names, err in rows:
+    for _kind, seq, seq16, _slot, _names, err in rows:
         assert int(seq) & 0xFFFF == int(seq16)
         assert err == "", rows  # a conforming run: no expert error
     names = ",".join(r[4] for r in rows)
@@ -246,7 +246,8 @@ def test_fallback_frames_and_bootstrap_on_tcp(tmp_path: Path) -> None:
         capture.tcp_frame(B, A, 40000, 47000, 1, struct.pack("<HH", 1, 0) + fr1),
         capture.tcp_frame(A, B, 47000, 40000, 1, fr2[:25]),
         capture.tcp_frame(A, B, 47000, 40000, 26, fr2[25:]),
-        capture.tcp_frame(B, A, 40001, 47000, 1, struct.pack("<HH", 1, 1) + frames.forge(1, 4, 9, 0, b"x", magic=0x1234)),
+        capture.tcp_frame(B, A, 40001, 47000, 1,
+                          struct.pack("<HH", 1, 1) + frames.forge(1, 4, 9, 0, b"x", magic=0x1234)),
         capture.tcp_frame(A, B, 6000, 41000, 1, boot),
         capture.tcp_frame(B, A, 41000, 6000, 1, boot_bad),
     ]
