@@ -24,6 +24,7 @@ from .cases import catalogue, select
 from .expect import Expectations, ExpectationsError
 from .model import Case, CaseResult, Verdict
 from .report.diff import diff_lines
+from .report.fields import field_lines
 from .runner import run, summary_rows
 from .spec import clauses
 
@@ -103,6 +104,10 @@ def _failure_detail(r: CaseResult, brief: bool) -> list[str]:
             if brief and len(diff) > BRIEF_LINES:
                 diff = [*diff[:BRIEF_LINES], f"... {len(diff) - BRIEF_LINES} more lines (-v, --json or --html: all)"]
             lines += [f"  {d}" for d in diff]
+        fields = field_lines(r)
+        if fields:
+            lines.append("differing fields (decoded by SPEC.md's layouts):")
+            lines += [f"  {f}" for f in fields]
     if r.stderr:
         err = r.stderr.rstrip("\n").splitlines()
         lines.append("adapter stderr:")

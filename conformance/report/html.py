@@ -14,6 +14,7 @@ from ..model import CaseResult, Verdict
 from ..runner import Run
 from ..spec import clauses
 from .diff import diff_lines
+from .fields import field_lines
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fff}
@@ -86,6 +87,10 @@ def _detail(r: CaseResult, known: str | None = None) -> str:
             note = " (the case's own check judged it; fields it leaves free may differ)" if c.check else ""
             parts.append(f'<div class="label">difference from the expected answer{note}</div>'
                          f'<pre class="diff">{html.escape(chr(10).join(lines))}</pre>')
+        fields = field_lines(r)
+        if fields:
+            parts.append('<div class="label">differing fields (decoded by SPEC.md\'s layouts)</div>'
+                         f'<pre class="diff">{html.escape(chr(10).join(fields))}</pre>')
     parts.append(f'<div class="label">op <code>{html.escape(c.op)}</code>, request</div>'
                  f'<pre class="hex">{_outcome(r.request)}</pre>')
     if c.sent is not None:

@@ -14,6 +14,7 @@ from ..model import CaseResult, Verdict
 from ..runner import Run
 from ..spec import clauses
 from .diff import diff_lines
+from .fields import field_lines
 
 
 def _plain(v: Any) -> Any:
@@ -38,6 +39,7 @@ def case_json(r: CaseResult, expectations: Expectations | None = None) -> dict[s
     }
     if r.verdict in (Verdict.FAIL, Verdict.ERROR) and r.received is not None:
         out["diff"] = diff_lines(c.expect, r.received)
+        out["fields"] = field_lines(r)  # the differing fields by name (report.fields)
         if c.check is not None:
             out["diff_note"] = "the case's own check judged this answer; fields it leaves free may differ"
     if r.received is not None:
