@@ -60,8 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="FILE")
     r.add_argument("--html", metavar="FILE")
     r.add_argument("--pcap", metavar="FILE",
-                   help="emulated targets: write the RDMA traffic of the whole run as RoCE v2 packets to FILE "
-                        "(open it with protocol/wireshark/gossamer.lua)")
+                   help="write the run's traffic to FILE as a pcap (open it with protocol/wireshark/gossamer.lua): "
+                        "emulated targets, the RDMA traffic of the whole run as RoCE v2 packets; live targets, "
+                        "everything on the network interface of --device (AF_PACKET, root)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress, no table: failures and totals only")
     r.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     r.add_argument("--all-clauses", action="store_true", help="summary table lists every clause, not only SPEC order")
@@ -138,15 +139,19 @@ def cmd_run(a: argparse.Namespace, out: TextIO) -> int:
     if a.timeout <= 0:
         print("--timeout must be positive", file=sys.stderr)
         return 2
-    if a.pcap and a.target.startswith("live"):
-        print("--pcap records emulated targets only; on a live target capture UDP port 4791 on the "
-              "RDMA interface (tcpdump -w FILE udp port 4791)", file=sys.stderr)
-        return 2
     with contextlib.ExitStack() as stack:
         if a.pcap:
-            from nic_emu.capture import record
+            from nic_emu import capture
 
-            stack.enter_context(record(a.pcap))
+            if a.target.startswith("live"):  # the device's network interface, as on the wire
+                try:
+                    stack.enter_context(capture.sniff(capture.netdev_of(a.device, a.gid_index), a.pcap))
+                except OSError as e:
+                    print(f"--pcap: cannot capture the interface of {a.device or 'the first device'}: {e}",
+                          file=sys.stderr)
+                    return 2
+            else:  # every emulated fabric of the run
+                stack.enter_context(capture.record(a.pcap))
         return _run_cases(a, out, cases, expectations)
 
 

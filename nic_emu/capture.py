@@ -14,6 +14,9 @@ Three ways to ask for one:
   (what ``gossamer-conformance run --pcap`` uses: one file for the whole suite);
 * ``NIC_EMU_PCAP=run.pcap``: every fabric of the process.
 
+Live runs on real RoCE are recorded with ``sniff(netdev_of("rxe0"), "live.pcap")`` (AF_PACKET,
+root): ``gossamer-conformance run --target live:... --pcap FILE`` does it.
+
 Open the file with Wireshark and the Gossamer dissector (``protocol/wireshark/``).  The
 no-capture path costs one attribute test per RC work request.
 """
@@ -180,6 +183,68 @@ class PcapWriter:
         with self._lock:
             if not self._f.closed:
                 self._f.close()
+
+
+def netdev_of(device: str | None, gid_index: int = 1) -> str:
+    """The network interface under an RDMA device's GID (RoCE: rxe0 on veth0), from sysfs;
+    ``device`` None: the first device."""
+    root = Path("/sys/class/infiniband")
+    if device is None:
+        devices = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+        if not devices:
+            raise OSError("no RDMA device in /sys/class/infiniband")
+        device = devices[0]
+    return (root / device / "ports" / "1" / "gid_attrs" / "ndevs" / str(gid_index)).read_text().strip()
+
+
+class Sniffer:
+    """Every Ethernet frame sent or received on a network interface, written to a pcap by a
+    thread (an AF_PACKET socket: Linux, root).  For live runs on real RoCE: RDMA packets (UDP
+    4791) and the TCP side channels of the interface together."""
+
+    def __init__(self, ifname: str, path: str | os.PathLike[str]) -> None:
+        import socket
+
+        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL
+        self._sock.bind((ifname, 0))
+        self._sock.settimeout(0.1)
+        #: loopback shows each frame twice (sent and received): keep the received copy
+        self._skip_outgoing = ifname == "lo"
+        self.writer = PcapWriter(path)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"pcap-{ifname}", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                frame, addr = self._sock.recvfrom(65536)
+            except TimeoutError:
+                if self._stop.is_set():
+                    return
+                continue
+            except OSError:
+                return
+            if self._skip_outgoing and addr[2] == 4:  # PACKET_OUTGOING
+                continue
+            self.writer.write(frame)
+
+    def close(self) -> None:
+        time.sleep(0.2)  # the last packets of the run
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+        self.writer.close()
+
+
+@contextlib.contextmanager
+def sniff(ifname: str, path: str | os.PathLike[str]) -> Iterator[Sniffer]:
+    """Capture ``ifname`` to ``path`` while the block runs."""
+    s = Sniffer(ifname, path)
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 _default: PcapWriter | None = None

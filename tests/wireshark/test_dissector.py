@@ -267,3 +267,30 @@ def test_fallback_frames_and_bootstrap_on_tcp(tmp_path: Path) -> None:
     assert rows[0][:2] == ["5", str(len(msg))]
     assert "slot_size" in rows[0][2] and rows[0][3] == ""
     assert rows[1][3:] == ["0x18", "SLOT-3"]
+
+
+@needs_tshark
+def test_sniffer_records_an_interface(tmp_path: Path) -> None:
+    """Live captures (`run --target live:... --pcap`): an AF_PACKET sniffer on an interface; here
+    loopback, carrying a fallback connection's client id and one frame over real TCP."""
+    import os
+    import socket
+
+    if os.geteuid() != 0:
+        pytest.skip("AF_PACKET needs root")
+    pcap = tmp_path / "lo.pcap"
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    with capture.sniff("lo", pcap):
+        cli = socket.create_connection(("127.0.0.1", port))
+        conn, _ = srv.accept()
+        cli.sendall(struct.pack("<HH", 0, 1) + frames.forge(1, 7, 3, 0, b"hello"))
+        got = b""
+        while len(got) < 29:
+            got += conn.recv(64)
+        cli.close()
+        conn.close()
+    srv.close()
+    rows = fields(pcap, tmp_path, ["gossamer_fb.client.thread", "gossamer_fb.slot", "gossamer_fb.payload"],
+                  display="gossamer_fb", options=("-o", f"gossamer_fb.ports:{port}"))
+    assert ["1", "7", "68656c6c6f"] in rows, rows
