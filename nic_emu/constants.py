@@ -28,6 +28,9 @@ WC_SEND, WC_RDMA_WRITE, WC_RDMA_READ, WC_COMP_SWAP, WC_FETCH_ADD = 0, 1, 2, 3, 4
 WC_RECV, WC_RECV_RDMA_WITH_IMM = 128, 129
 WC_GRH, WC_WITH_IMM = 1, 2
 
+# -- async events (enum ibv_event_type) -------------------------------------------------------
+EVENT_SRQ_LIMIT_REACHED = 15
+
 # -- ibv_modify_qp attribute mask bits (enum ibv_qp_attr_mask) --------------------------------
 M_STATE, M_CUR_STATE, M_EN_SQD_ASYNC_NOTIFY, M_ACCESS_FLAGS = 1, 2, 4, 8
 M_PKEY_INDEX, M_PORT, M_QKEY, M_AV, M_PATH_MTU, M_TIMEOUT = 16, 32, 64, 128, 256, 512
@@ -40,7 +43,7 @@ MTU_CODES = {256: 1, 512: 2, 1024: 3, 2048: 4, 4096: 5}
 
 #: Limits of rxe (drivers/infiniband/sw/rxe/rxe_param.h, Linux 6.1), which the emulator enforces.
 MAX_QP = 0x10000
-MAX_QP_WR = 0x4000
+MAX_QP_WR = 1 << 20  # measured on rxe0 (Debian 6.1.0-57): ibv_query_device max_qp_wr
 MAX_SGE = 32
 MAX_CQ = 0x4000
 MAX_CQE = (1 << 15) - 1
@@ -50,3 +53,6 @@ MAX_INLINE_DATA = 512
 MAX_QP_RD_ATOM = 128
 MAX_MR_SIZE = 1 << 32
 MAX_MW = 0x1000
+MAX_SRQ = 917503
+MAX_SRQ_WR = 1 << 20
+MAX_SRQ_SGE = 27

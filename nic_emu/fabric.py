@@ -185,6 +185,8 @@ class Machine:
         self.peak_connected = 0
         self.messages_dropped = 0
         self.cq_overflows = 0
+        #: Affiliated async events not yet read (``Context.get_async_event``): (type, object).
+        self.async_events: collections.deque[tuple[int, object]] = collections.deque()
 
     def __repr__(self) -> str:
         return f"<Machine {self.name} alive={self.alive} link_up={self.link_up}>"

@@ -26,7 +26,7 @@ from typing import Any
 
 ENV_VAR = "GOSSAMER_VERBS"
 _SUBMODULES = ("pyverbs_error", "enums", "libibverbs_enums", "base", "addr", "device", "pd",
-               "mr", "cq", "wr", "qp")
+               "mr", "cq", "wr", "qp", "srq")
 
 
 def provider_name() -> str:
@@ -42,7 +42,8 @@ def verbs(name: str | None = None) -> ModuleType:
     name = name or provider_name()
     if name == "pyverbs":
         pkg = importlib.import_module("pyverbs")
-        for sub in ("pyverbs_error", "enums", "addr", "device", "pd", "mr", "cq", "wr", "qp"):
+        for sub in ("pyverbs_error", "enums", "addr", "device", "pd", "mr", "cq", "wr", "qp",
+                    "srq"):
             importlib.import_module(f"pyverbs.{sub}")
         return pkg
     pkg = importlib.import_module("nic_emu.pyverbs")

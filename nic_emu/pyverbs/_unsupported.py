@@ -1,6 +1,6 @@
 """Classes for verbs the emulated device does not have.
 
-An emulated device is a RoCE NIC without SRQ, XRC, WQs/RSS, flow steering, device memory,
+An emulated device is a RoCE NIC without XRC (nor XRC SRQs), WQs/RSS, flow steering, device memory,
 dmabuf, parent domains, or any vendor's direct-verbs provider.  pyverbs code that uses those
 must still import; constructing one of these objects then fails the way it fails on a device
 without the feature: ``PyverbsRDMAError`` with ``EOPNOTSUPP`` (which rdma-core's tests turn

@@ -18,6 +18,9 @@ from nic_emu.constants import (  # rxe's limits (rxe_param.h), which the emulato
     MAX_QP_RD_ATOM,
     MAX_QP_WR,
     MAX_SGE,
+    MAX_SRQ,
+    MAX_SRQ_SGE,
+    MAX_SRQ_WR,
 )
 from nic_emu.fabric import current_fabric
 from nic_emu.pyverbs import enums as e
@@ -128,9 +131,9 @@ class DeviceAttr(PyverbsObject):
     max_ah = 0x7FFF
     max_fmr = 0
     max_map_per_fmr = 0
-    max_srq = 0
-    max_srq_wr = 0
-    max_srq_sge = 0
+    max_srq = MAX_SRQ
+    max_srq_wr = MAX_SRQ_WR
+    max_srq_sge = MAX_SRQ_SGE
     max_pkeys = 64
     local_ca_ack_delay = 15
     phys_port_cnt = 1
@@ -273,6 +276,18 @@ class GIDEntry(PyverbsObject):
         return ":".join(h[i : i + 4] for i in range(0, 32, 4))
 
 
+class AsyncEvent(PyverbsObject):
+    """ibv_async_event: ``event_type``; ``ack()`` (ibv_ack_async_event) has nothing to do."""
+
+    __slots__ = ("event_type",)
+
+    def __init__(self, event_type: int) -> None:
+        self.event_type = event_type
+
+    def ack(self) -> None:
+        return None
+
+
 class Context(PyverbsCM):
     """An opened device: ``Context(name='emu0')`` finds that machine on the current fabric."""
 
@@ -293,6 +308,20 @@ class Context(PyverbsCM):
         self._machine: Machine = machine
         self._closed = False
         check_alive(machine, "open device")
+
+    def get_async_event(self) -> AsyncEvent:
+        """ibv_get_async_event(3): the oldest event of this device.  Modelled: the SRQ limit
+        event (``nic_emu.pyverbs.srq``).  Where libibverbs would block with no event queued,
+        this lets the fabric run until idle and then fails with EAGAIN (a single-threaded
+        emulator cannot wait for another thread's event)."""
+        machine = self._machine
+        check_alive(machine, "get async event")
+        if not machine.async_events:
+            machine.fabric.run_until_idle()
+        if not machine.async_events:
+            raise PyverbsRDMAError("Failed to get async event", errno.EAGAIN)
+        event_type, _element = machine.async_events.popleft()
+        return AsyncEvent(event_type)
 
     def close(self) -> None:
         self._closed = True

@@ -25,12 +25,17 @@ from nic_emu.pyverbs.wr import SGE, RecvWR, SendWR
 from nic_emu.qp_states import modify_qp, state_name
 from nic_emu.transport.completions import push, to_error
 from nic_emu.transport.posting import post_recv_one, post_send_one
-from nic_emu.transport.queues import QueuePair, UdDest, completion
+from nic_emu.transport.queues import QueuePair, UdDest, completion, rounded_caps
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Machine
     from nic_emu.pyverbs.addr import AH
     from nic_emu.pyverbs.mr import MW, MWBind, MWBindInfo
+
+
+def _pow2(n: int) -> int:
+    """roundup_pow_of_two, 0 staying 0."""
+    return 1 << (n - 1).bit_length() if n > 0 else 0
 
 
 class QPCap(PyverbsObject):
@@ -372,6 +377,7 @@ class QP(PyverbsCM):
 
     __slots__ = (
         "_attr",
+        "_cap",
         "_machine",
         "context",
         "init_attr",
@@ -417,14 +423,21 @@ class QP(PyverbsCM):
             raise PyverbsUserError("QP(PD, QPInitAttr) or QP(Context, QPInitAttrEx)")
         if init_attr.qp_type not in _SUPPORTED_TYPES:
             raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
-        if init_attr.srq is not None:
-            raise PyverbsRDMAError(fail, errno.EOPNOTSUPP)
+        srq = init_attr.srq
+        nic_srq = None
+        if srq is not None:
+            nic_srq = getattr(srq, "nic_srq", None)
+            if nic_srq is None or nic_srq.machine is not machine:
+                raise PyverbsRDMAError(fail, errno.EINVAL)
         scq, rcq = init_attr.send_cq, init_attr.recv_cq
         if scq is None or rcq is None:
             raise PyverbsRDMAError(fail, errno.EINVAL)
         if scq.nic_cq.machine is not machine or rcq.nic_cq.machine is not machine:
             raise PyverbsRDMAError(fail, errno.EINVAL)
         cap = init_attr.cap
+        if nic_srq is not None:
+            # rxe_qp_chk_cap skips the receive caps of a QP with an SRQ; a query reports 0.
+            cap.max_recv_wr = cap.max_recv_sge = 0
         if (
             not 0 <= cap.max_send_wr <= MAX_QP_WR
             or not 0 <= cap.max_recv_wr <= MAX_QP_WR
@@ -441,10 +454,18 @@ class QP(PyverbsCM):
         self.qp_type = int(init_attr.qp_type)
         self.sq_sig_all = 1 if init_attr.sq_sig_all else 0
         self.init_attr = init_attr
+        # rxe rounds the capabilities up (rounded_caps) and a query reports them.  Linux 6.1
+        # writes the send SGE count and the inline size back into the caller's init attributes
+        # (rxe_qp_init_req: "qp->sq.max_sge = init->cap.max_send_sge = ..."), not the WR
+        # counts (measured on rxe0: max_send_wr=5 stays 5 there, queries as 7).
+        send_wr, recv_wr, send_sge, recv_sge, inline = rounded_caps(
+            cap.max_send_wr, cap.max_recv_wr, cap.max_send_sge, cap.max_recv_sge,
+            cap.max_inline_data)
+        self._cap = QPCap(send_wr, recv_wr, send_sge, recv_sge, inline)
+        init_attr.cap = QPCap(cap.max_send_wr, cap.max_recv_wr, send_sge, recv_sge, inline)
         self.nic_qp = QueuePair(
             machine, self.qp_type, pd, scq.nic_cq, rcq.nic_cq, bool(self.sq_sig_all),
-            cap.max_send_wr, cap.max_recv_wr, cap.max_send_sge, cap.max_recv_sge,
-            cap.max_inline_data,
+            send_wr, recv_wr, send_sge, recv_sge, inline, nic_srq,
         )
         self._reset_attr()
         self.qp_num = machine.add_qp(self.nic_qp)
@@ -469,7 +490,8 @@ class QP(PyverbsCM):
             nic = self.nic_qp
             self._machine.remove_qp(nic)
             nic.sq.clear()
-            nic.rq.clear()
+            if nic.srq is None:
+                nic.rq.clear()
             self.qp_num = nic.qp_num = -1
 
     # -- state changes ---------------------------------------------------------------------
@@ -532,13 +554,16 @@ class QP(PyverbsCM):
             self.qp_state = nic.state
         attr.sq_psn = nic.sq_psn
         attr.rq_psn = nic.rq_psn
-        attr.cap = self.init_attr.cap
+        attr.cap = self._cap
+        # rxe_qp_from_attr keeps roundup_pow_of_two of both, which a query reports
+        attr.max_rd_atomic = _pow2(attr.max_rd_atomic)
+        attr.max_dest_rd_atomic = _pow2(attr.max_dest_rd_atomic)
         init = QPInitAttr(
             qp_type=self.qp_type,
             qp_context=self.init_attr.qp_context,
             scq=self.scq,
             rcq=self.rcq,
-            cap=self.init_attr.cap,
+            cap=self._cap,
             sq_sig_all=self.sq_sig_all,
         )
         return attr, init

@@ -24,6 +24,7 @@ from nic_emu.constants import (
     WC_RDMA_WRITE,
     WC_RECV,
     WC_SEND,
+    WC_WITH_IMM,
     WR_CAS,
     WR_FAA,
     WR_READ,
@@ -50,6 +51,12 @@ WC_OPCODE = {
     WR_CAS: WC_COMP_SWAP,
     WR_FAA: WC_FETCH_ADD,
 }
+
+#: wc_flags of a successful send completion, by opcode: rxe sets IBV_WC_WITH_IMM on the
+#: requester's completion of SEND_WITH_IMM and RDMA_WRITE_WITH_IMM too (rxe_comp.c
+#: make_send_cqe: "if (wqe->wr.opcode == IB_WR_RDMA_WRITE_WITH_IMM || wqe->wr.opcode ==
+#: IB_WR_SEND_WITH_IMM) uwc->wc_flags = IB_WC_WITH_IMM"; imm_data stays 0 there).
+SEND_WC_FLAGS = {WR_SEND_IMM: WC_WITH_IMM, WR_WRITE_IMM: WC_WITH_IMM}
 
 
 def push(cq: CompletionQueue, c: Completion, qp: QueuePair) -> None:
@@ -86,7 +93,8 @@ def complete_send(qp: QueuePair, status: int, byte_len: int) -> None:
     wr_id, op, signaled, _, _, _, _, _, _, _, _, _ = qp.sq.popleft()
     qp.tries = qp.rnr_tries = 0
     if status or signaled:
-        c = (wr_id, status, WC_OPCODE.get(op, 0), 0, byte_len, qp.qp_num, 0, 0, 0)
+        c = (wr_id, status, WC_OPCODE.get(op, 0), 0, byte_len, qp.qp_num, 0, 0,
+             0 if status else SEND_WC_FLAGS.get(op, 0))
         fabric = qp.fabric
         held = fabric.held.get(qp) if fabric.held else None
         if held:
@@ -106,8 +114,8 @@ def hold_send(qp: QueuePair, byte_len: int, landing: Landing, release_at: int) -
         held = fabric.held.get(qp)
         if held is None:
             held = fabric.held[qp] = deque()
-        held.append((completion(wr_id, S_OK, WC_OPCODE[op], byte_len, qp.qp_num), landing,
-                     release_at))
+        held.append((completion(wr_id, S_OK, WC_OPCODE[op], byte_len, qp.qp_num,
+                                wc_flags=SEND_WC_FLAGS.get(op, 0)), landing, release_at))
         release(fabric, qp)
 
 
@@ -173,6 +181,8 @@ def flush_sq(qp: QueuePair) -> None:
 
 
 def flush_rq(qp: QueuePair) -> None:
+    if qp.srq is not None:
+        return  # an SRQ's WQEs stay for the other QPs (rxe flushes only a QP's own RQ)
     rq = qp.rq
     while rq:
         wr_id, _, _ = rq.popleft()

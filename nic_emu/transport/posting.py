@@ -116,8 +116,9 @@ def post_send_one(
 
 def post_recv_one(qp: QueuePair, wr_id: int, sges: tuple[Sge, ...]) -> int:
     """Checks that rxe makes at ibv_post_recv time; 0 or an errno."""
-    # rxe_post_recv: "see C10-97.2.1": no receives in RESET.
-    if qp.state == RESET:
+    # rxe_post_recv: "see C10-97.2.1": no receives in RESET; and none on a QP with an SRQ
+    # (it has no receive queue: "if (!rq || !recv_wr || !rq->queue) return EINVAL").
+    if qp.state == RESET or qp.srq is not None:
         return errno.EINVAL
     if len(sges) > qp.max_recv_sge:
         return errno.EINVAL

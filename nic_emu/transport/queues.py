@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from nic_emu.constants import RESET
+from nic_emu.constants import EVENT_SRQ_LIMIT_REACHED, RESET
 
 if TYPE_CHECKING:
     from nic_emu.fabric import Fabric, Machine
@@ -32,6 +32,30 @@ PSN_MASK = 0xFFFFFF
 def npkts(length: int, mtu: int) -> int:
     """Packets of a message (one for an empty one)."""
     return (length + mtu - 1) // mtu if length > mtu else 1
+
+#: sizeof(struct ib_sge): rxe sizes a send WQE's data area in SGEs of this many bytes
+SGE_BYTES = 16
+
+
+def queue_slots(n: int) -> int:
+    """The WRs a queue asked for ``n`` holds on rxe: ``roundup_pow_of_two(n + 1) - 1``
+    (rxe_queue.c rxe_queue_init: one slot stays free, "num_slots = roundup_pow_of_two(*num_elem
+    + 1)", and "*num_elem = num_slots - 1")."""
+    return (1 << n.bit_length()) - 1
+
+
+def rounded_caps(
+    max_send_wr: int, max_recv_wr: int, max_send_sge: int, max_recv_sge: int, max_inline: int
+) -> tuple[int, int, int, int, int]:
+    """The capabilities rxe gives a QP asked for these (rxe_qp.c rxe_init_sq / rxe_init_rq):
+    the send WQE's data area is ``max(max_send_sge * 16, max_inline_data)`` bytes, which is both
+    the inline limit and, in 16-byte SGEs, the SGE limit; each WR count becomes
+    ``queue_slots``; the receive SGE count stays as asked.  ``ibv_create_qp`` returns these in
+    the init attributes and ``ibv_query_qp`` reports them."""
+    area = max(max_send_sge * SGE_BYTES, max_inline)
+    return (queue_slots(max_send_wr), queue_slots(max_recv_wr), area // SGE_BYTES, max_recv_sge,
+            area)
+
 
 class UdDest(NamedTuple):
     """Where a UD send goes (from its address handle and the WR's remote QPN and Q_Key)."""
@@ -81,6 +105,35 @@ class CompletionQueue:
         self.notify: Callable[[], None] | None = None
         #: Set when a completion arrived with the queue full (ibv_poll_cq(3) "CQ overrun").
         self.overflowed = False
+
+
+class SharedReceiveQueue(deque[Rqe]):
+    """An SRQ: one receive queue several QPs take from, in posting order whoever consumes.
+
+    A QP created with it uses it as its ``rq``, so every responder path takes from it unchanged.
+    ``limit`` is the armed limit (0: disarmed).  As on rxe (rxe_resp.c get_srq_wqe), the limit
+    is checked only when a responder takes a WQE: if fewer than ``limit`` remain, the limit is
+    disarmed (set to 0) and IBV_EVENT_SRQ_LIMIT_REACHED goes on the machine's async event
+    queue; arming a limit above the current count raises nothing until the next WQE is taken.
+    """
+
+    __slots__ = ("limit", "machine", "max_sge", "max_wr", "srq_num")
+
+    def __init__(self, machine: Machine, max_wr: int, max_sge: int, limit: int) -> None:
+        super().__init__()
+        self.machine = machine
+        self.max_wr = max_wr
+        self.max_sge = max_sge
+        self.limit = limit
+        self.srq_num = -1
+
+    def popleft(self) -> Rqe:
+        rqe = super().popleft()
+        limit = self.limit
+        if limit and len(self) < limit:
+            self.limit = 0
+            self.machine.async_events.append((EVENT_SRQ_LIMIT_REACHED, self))
+        return rqe
 
 
 class Region:
@@ -150,6 +203,7 @@ class QueuePair:
         "sig_all",
         "sq",
         "sq_psn",
+        "srq",
         "state",
         "tries",
     )
@@ -167,6 +221,7 @@ class QueuePair:
         max_send_sge: int,
         max_recv_sge: int,
         max_inline: int,
+        srq: SharedReceiveQueue | None = None,
     ) -> None:
         self.machine = machine
         self.fabric: Fabric = machine.fabric
@@ -181,7 +236,9 @@ class QueuePair:
         self.max_recv_sge = max_recv_sge
         self.max_inline = max_inline
         self.sq: deque[Wqe] = deque()
-        self.rq: deque[Rqe] = deque()
+        #: with an SRQ, ``rq`` is the SRQ itself (shared, never flushed or cleared by this QP)
+        self.srq = srq
+        self.rq: deque[Rqe] = deque() if srq is None else srq
         self.scheduled = False
         self.qp_num = -1
         self.send_wrs = self.recv_wrs = self.bytes_sent = self.bytes_received = 0
@@ -206,7 +263,8 @@ class QueuePair:
         self.rnr_tries = 0
         self.retry_at = 0
         self.sq.clear()
-        self.rq.clear()
+        if self.srq is None:
+            self.rq.clear()
 
     def counts(self) -> tuple[int, int, int, int, int, int]:
         """(send WRs, receive WRs, bytes sent, bytes received, completions, error completions)."""

@@ -22,6 +22,7 @@ from nic_emu.constants import (
     S_REM_INV_REQ,
     S_REM_OP,
     S_RNR_RETRY_EXC,
+    WC_GRH,
     WC_RECV,
     WC_RECV_RDMA_WITH_IMM,
     WC_WITH_IMM,
@@ -94,7 +95,8 @@ def write(
     if op == WR_WRITE_IMM:
         r_id, _, _ = rq.popleft()
         # src_qp 0: no DETH on RC (rxe_resp.c do_complete; measured on rxe)
-        rwc = (r_id, S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, 0, imm, WC_WITH_IMM)
+        rwc = (r_id, S_OK, WC_RECV_RDMA_WITH_IMM, 0, length, peer.qp_num, 0, imm,
+               WC_GRH | WC_WITH_IMM)
     if model is None:
         if rwc is not None:
             push(peer.rcq, rwc, peer)
@@ -133,8 +135,11 @@ def send(
     with_imm = op == WR_SEND_IMM
     # src_qp stays 0 on RC and UC: rxe's do_complete fills it only from a DETH
     # ("if (pkt->mask & RXE_DETH_MASK) uwc->src_qp = deth_sqp(pkt)"), which only UD carries.
+    # IBV_WC_GRH on every successful receive completion of a user QP, RC and UC included
+    # (rxe_resp.c do_complete: "uwc->wc_flags = IB_WC_GRH"; RoCE always carries the network
+    # header, and rxe reports it whatever the QP type).
     rwc: Completion = (r_id, S_OK, WC_RECV, 0, length, peer.qp_num, 0, imm if with_imm else 0,
-                       WC_WITH_IMM if with_imm else 0)
+                       WC_GRH | WC_WITH_IMM if with_imm else WC_GRH)
     if model is None:
         push(peer.rcq, rwc, peer)
         return None, 0, length

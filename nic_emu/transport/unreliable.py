@@ -105,7 +105,7 @@ def _deliver_uc(
             r_id, _, _ = rq.popleft()
             # src_qp 0: no DETH on UC either (rxe_resp.c do_complete)
             push(peer.rcq, completion(r_id, S_OK, WC_RECV_RDMA_WITH_IMM, length, peer.qp_num,
-                                      0, imm, WC_WITH_IMM), peer)
+                                      0, imm, WC_GRH | WC_WITH_IMM), peer)
     else:
         if not rq:
             m.messages_dropped += 1
@@ -121,7 +121,8 @@ def _deliver_uc(
             return
         with_imm = op == WR_SEND_IMM
         push(peer.rcq, completion(r_id, S_OK, WC_RECV, length, peer.qp_num, 0,
-                                  imm if with_imm else 0, WC_WITH_IMM if with_imm else 0), peer)
+                                  imm if with_imm else 0,
+                                  WC_GRH | WC_WITH_IMM if with_imm else WC_GRH), peer)
     peer.bytes_received += length
 
 

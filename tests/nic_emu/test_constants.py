@@ -38,6 +38,7 @@ COPIES = {
     "S_REM_OP": "IBV_WC_REM_OP_ERR",
     "S_RETRY_EXC": "IBV_WC_RETRY_EXC_ERR",
     "S_RNR_RETRY_EXC": "IBV_WC_RNR_RETRY_EXC_ERR",
+    "EVENT_SRQ_LIMIT_REACHED": "IBV_EVENT_SRQ_LIMIT_REACHED",
     **{f"WC_{w}": f"IBV_WC_{w}" for w in (
         "SEND", "RDMA_WRITE", "RDMA_READ", "COMP_SWAP", "FETCH_ADD", "RECV", "RECV_RDMA_WITH_IMM",
         "GRH", "WITH_IMM")},
@@ -59,6 +60,9 @@ LIMITS = {
     "MAX_QP_RD_ATOM": "max_qp_rd_atom",
     "MAX_MR_SIZE": "max_mr_size",
     "MAX_MW": "max_mw",
+    "MAX_SRQ": "max_srq",
+    "MAX_SRQ_WR": "max_srq_wr",
+    "MAX_SRQ_SGE": "max_srq_sge",
     "MAX_INLINE_DATA": None,  # not in ibv_device_attr; QPCap.max_inline_data's bound
 }
 

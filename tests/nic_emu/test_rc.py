@@ -176,8 +176,10 @@ def test_limits_are_enforced_at_post(v: ModuleType, nodes: tuple[Node, Node]) ->
     with pytest.raises(err) as ei:
         p.recv(2)
     assert ei.value.error_code == errno.ENOMEM
-    # A full send queue: ENOMEM.  (Posting two without polling is enough on the emulator,
-    # which runs nothing before a poll; real NICs may have finished the first one already.)
+    # A full send queue: ENOMEM.  max_send_wr=2 holds 3 WRs (rxe rounds it up to 2^k - 1).
+    # (Posting three without polling is enough on the emulator, which runs nothing before a
+    # poll; real NICs may have finished the first ones already.)
+    p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE, flags=0))
     p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE, flags=0))
     p.qa.post_send(p.wr(e.IBV_WR_RDMA_WRITE))
     from tests.nic_emu.conftest import EMULATED
