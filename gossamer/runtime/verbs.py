@@ -33,6 +33,13 @@ from .network import Network
 from .slotmap import SlotMap
 
 _IMM_RECV = 1 << 7  # IBV_WC_RECV: receive completions have this bit in their opcode
+_RECV_RDMA_WITH_IMM = 129  # IBV_WC_RECV_RDMA_WITH_IMM: the only receive that names a batch
+
+
+def names_a_batch(opcode: int) -> bool:
+    """Whether a receive completion is a landing: only a WRITE WITH IMMEDIATE's ([LAND-8]); a
+    SEND (with or without an immediate) is reposted, counted and otherwise ignored."""
+    return opcode == _RECV_RDMA_WITH_IMM
 
 
 @attrs.frozen(slots=True)
@@ -252,6 +259,9 @@ class MachineNet:
                     raise PeerFailed(LinkFailure(self.index, thread, peer, f"completion error {what}"))
                 if wc.opcode & _IMM_RECV and key is not None:
                     self._post_recv(self.qps[key])  # [FLOW-4] one repost per receive completion
+                    if not names_a_batch(wc.opcode):  # [LAND-8] a SEND names no batch: ignored
+                        self.unknown_slot_imms += 1
+                        continue
                     slot_id, _ = parse_imm(wc.imm_data)
                     if slot_id >= self.smap.count:  # [ERR-1] names no slot of ours: ignored
                         self.unknown_slot_imms += 1
