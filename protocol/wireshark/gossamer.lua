@@ -344,11 +344,10 @@ local partial = {}      -- destqp key -> { data = ByteArray, frames = {...} }
 local images = {}       -- frame number -> ByteArray of a reassembled image
 local fragment_of = {}  -- frame number -> frame number of the image it belongs to
 local pending = {}      -- "dst|src|seq" -> queue of the closures (idhex, ...) of requests not yet answered
-local kind_of = {}      -- frame number -> "request" / "response"
 local results_of = {}   -- frame number -> the request's closures (response frames)
 
 function gsm.init()
-  partial, images, fragment_of, pending, kind_of, results_of = {}, {}, {}, {}, {}, {}
+  partial, images, fragment_of, pending, results_of = {}, {}, {}, {}, {}
 end
 
 -- [DEC-1]: the request batch image -------------------------------------------------------------
@@ -552,6 +551,19 @@ local function dissect_response(tvb, pinfo, tree, imm_seq16, closures)
   if off ~= endo then return fail(pinfo, tree, tvb(off, endo - off), "BAD_HEADER", "RSP-6", "DEC-2 step 6", (endo - off) .. " bytes left before the trailer") end
 end
 
+-- The kind of an image from its header ([SLOT-6], [VT-1], [RSP-5], [RSP-8]): byte 7 is a
+-- request's table_len (0..32) or a response's status; count 0 with a batch code is an error
+-- response; with byte 7 = 0 a request's first entry names its closure inline (ref 0xFF at byte
+-- 14) where a response's first entry has the high bytes of its n there (0).
+local function classify(image)
+  local B = image:len()
+  if B < 8 then return "request" end
+  local b7, count = image(7, 1):uint(), image(6, 1):uint()
+  if b7 > 32 or (count == 0 and BATCH_CODES[b7]) then return "response" end
+  if b7 == 0 and count > 0 and not (B > 14 and image(14, 1):uint() == 0xFF) then return "response" end
+  return "request"
+end
+
 -- The heuristic on InfiniBand payloads ---------------------------------------------------------
 local function ib_heur(tvb, pinfo, tree)
   local op = f_opcode()
@@ -600,32 +612,16 @@ local function ib_heur(tvb, pinfo, tree)
   if not gsm.prefs.claim_all then
     if B < 16 or (image(0, 4):le_uint() % 65536) ~= seq16 then return false end
   end
-  -- request or response: a response answers a request seen in the other direction with its seq
-  if not pinfo.visited then
-    local kind, closures = "request", nil
-    if B >= 8 then
-      local seq = image(0, 4):le_uint()
-      local back = tostring(pinfo.src) .. "|" .. tostring(pinfo.dst) .. "|" .. seq
-      -- The kind from the header ([SLOT-6], [VT-1], [RSP-5], [RSP-8]): byte 7 is a request's
-      -- table_len (0..32) or a response's status; count 0 with a batch code is an error
-      -- response; with byte 7 = 0 a request's first entry names its closure inline (ref 0xFF
-      -- at byte 14) where a response's first entry has the high byte of its n (0).
-      local b7, count = image(7, 1):uint(), image(6, 1):uint()
-      if b7 > 32 or (count == 0 and BATCH_CODES[b7]) then
-        kind = "response"
-      elseif b7 == 0 and count > 0 and not (B > 14 and image(14, 1):uint() == 0xFF) then
-        kind = "response"
-      end
-      -- its request: the newest one seen the other way with that seq (older ones are of
-      -- earlier sessions between the same addresses)
-      local queue = pending[back]
-      if kind == "response" and queue ~= nil and #queue > 0 then
-        closures = table.remove(queue)
-      end
-    end
-    kind_of[n], results_of[n] = kind, closures
+  -- request or response, from the header alone (the same on every pass); a response is decoded
+  -- with the closures of the request it answers (remembered on the first pass)
+  local kind = classify(image)
+  if not pinfo.visited and kind == "response" and B >= 8 then
+    -- its request: the newest one seen the other way with that seq (older ones are of earlier
+    -- sessions between the same addresses)
+    local back = tostring(pinfo.src) .. "|" .. tostring(pinfo.dst) .. "|" .. image(0, 4):le_uint()
+    local queue = pending[back]
+    if queue ~= nil and #queue > 0 then results_of[n] = table.remove(queue) end
   end
-  local kind = kind_of[n] or "request"
   pinfo.cols.protocol = "Gossamer"
   local t = tree:add(gsm, image(), "Gossamer " .. kind .. " batch")
   t:add(F.kind, kind):set_generated()
@@ -736,6 +732,7 @@ end
 gfb:register_heuristic("tcp", fb_heur)
 
 -- Bootstrap messages ([BOOT-*], [DEC-5]) ------------------------------------------------------
+local learned_ports = {}  -- fallback ports announced in hellos ([BOOT-3])
 local REQUIRED = { "versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit" }
 
 local function boot_pdu_len(tvb, pinfo, offset)
@@ -772,6 +769,14 @@ local function boot_pdu(tvb, pinfo, tree)
     return
   end
   pinfo.cols.info:append(" Gossamer hello")
+  -- [BOOT-3]: the fallback port this side announces; its connections are fallback streams
+  local fp = get("fallback_port")
+  if fp ~= nil and fp.kind == "uint" and type(fp.value) == "number" and fp.value >= 1 and fp.value <= 65535 then
+    if learned_ports[fp.value] == nil then
+      learned_ports[fp.value] = true
+      DissectorTable.get("tcp.port"):add(fp.value, gfb)
+    end
+  end
   for _, k in ipairs(REQUIRED) do
     if get(k) == nil then return bfail(tvb(4, n), "MALFORMED_CBOR", "BOOT-2", "DEC-5 step 6", "required key \"" .. k .. "\" absent") end
   end

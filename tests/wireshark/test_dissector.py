@@ -25,6 +25,9 @@ from nic_emu import capture
 ROOT = Path(__file__).resolve().parents[2]
 LUA = ROOT / "protocol" / "wireshark" / "gossamer.lua"
 FIXTURE = ROOT / "protocol" / "wireshark" / "fixtures" / "emulator-exec.pcap"
+#: recorded on Soft-RoCE (rxe0 -> rxe1 over veth0 in the nic_emu.softroce guest) by
+#: tests/wireshark/record_rxe.py: the same six exec.* cases on the live target, AF_PACKET capture
+RXE_FIXTURE = ROOT / "protocol" / "wireshark" / "fixtures" / "rxe-live.pcap"
 TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(
     TSHARK is None, reason="tshark is not installed (Debian package tshark; tox's tests env installs it "
@@ -294,3 +297,41 @@ def test_sniffer_records_an_interface(tmp_path: Path) -> None:
     rows = fields(pcap, tmp_path, ["gossamer_fb.client.thread", "gossamer_fb.slot", "gossamer_fb.payload"],
                   display="gossamer_fb", options=("-o", f"gossamer_fb.ports:{port}"))
     assert ["1", "7", "68656c6c6f"] in rows, rows
+
+
+@needs_tshark
+def test_rxe_fixture(tmp_path: Path) -> None:
+    """The capture recorded on rxe: bootstrap hellos (their fallback_port makes the dissector
+    take that port's connections as fallback streams), the [FB-8] client id, batches with
+    their closures and results, the UNKNOWN_CLOSURE and TORN rejections, a request frame."""
+    rows = {int(r[0]): r[1:] for r in fields(
+        RXE_FIXTURE, tmp_path, ["frame.number", "gossamer.kind", "gossamer.header.seq", "gossamer.header.count",
+                                "gossamer.imm.slot", "gossamer.entry.result", "gossamer.cbor", "gossamer.error.code",
+                                "gossamer.closure", "gossamer_fb.client.machine", "gossamer_fb.kind",
+                                "gossamer_fb.payload_len", "gossamer_boot.key"],
+        display="gossamer || gossamer_fb || gossamer_boot")}
+    assert "fallback_port" in rows[6][11] and "request_slots" in rows[6][11]
+    assert rows[16][8] == "1"  # client machine 1 on its fallback connection
+    assert rows[63][:4] == ["request", "1", "3", "4"]
+    assert rows[63][7] == ("conformance:add,conformance:get,conformance:add,conformance:add,"
+                           "conformance:get")
+    assert rows[65][:6] == ["response", "1", "3", "0", "0f00000000000000,1600000000000000", "22"]
+    assert rows[105][6] == "0x10"
+    assert rows[108][5] == '"entry 1 names unregistered closure 0x0000000000000bad"'
+    assert rows[152][6] == "0x17"
+    assert rows[236][9:11] == ["1", "989"]
+
+
+@pytest.mark.parametrize("pcap", [FIXTURE, RXE_FIXTURE], ids=["emulator", "rxe"])
+@needs_tshark
+def test_check_capture(pcap: Path) -> None:
+    """tests/wireshark/check_capture.py (what `tox -e rxe` runs on its fresh capture) passes on
+    both fixtures, and fails when asked for more batches than there are."""
+    script = str(ROOT / "tests" / "wireshark" / "check_capture.py")
+    ok = subprocess.run(["python", script, str(pcap), "--min-batches", "19"], capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "19 requests" in ok.stdout or "20 requests" in ok.stdout
+    too_many = subprocess.run(["python", script, str(pcap), "--min-batches", "100"], capture_output=True,
+                              text=True, check=False)
+    assert too_many.returncode == 1 and "fewer than 100" in too_many.stdout
