@@ -199,42 +199,65 @@ def netdev_of(device: str | None, gid_index: int = 1) -> str:
 
 class Sniffer:
     """Every Ethernet frame sent or received on a network interface, written to a pcap by a
-    thread (an AF_PACKET socket: Linux, root).  For live runs on real RoCE: RDMA packets (UDP
-    4791) and the TCP side channels of the interface together."""
+    child process (``python -m nic_emu.capture sniff IFACE FILE``: an AF_PACKET socket, Linux,
+    root), so that recording takes nothing from the run's own process.  For live runs on real
+    RoCE: RDMA packets (UDP 4791) and the TCP side channels of the interface together."""
 
     def __init__(self, ifname: str, path: str | os.PathLike[str]) -> None:
-        import socket
+        import subprocess
+        import sys
 
-        self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL
-        self._sock.bind((ifname, 0))
-        self._sock.settimeout(0.1)
-        #: loopback shows each frame twice (sent and received): keep the received copy
-        self._skip_outgoing = ifname == "lo"
-        self.writer = PcapWriter(path)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"pcap-{ifname}", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                frame, addr = self._sock.recvfrom(65536)
-            except TimeoutError:
-                if self._stop.is_set():
-                    return
-                continue
-            except OSError:
-                return
-            if self._skip_outgoing and addr[2] == 4:  # PACKET_OUTGOING
-                continue
-            self.writer.write(frame)
+        self.path = Path(path)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "nic_emu.capture", "sniff", ifname, str(path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()  # "ready" once the socket is bound
+        if line.strip() != "ready":
+            self._proc.wait(5)
+            err = self._proc.stderr.read() if self._proc.stderr else ""
+            last = err.strip().splitlines()[-1] if err.strip() else line.strip()
+            raise OSError(f"cannot capture {ifname}: {last}")
 
     def close(self) -> None:
+        import signal
+        import subprocess
+
         time.sleep(0.2)  # the last packets of the run
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
-        self.writer.close()
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _sniff_main(ifname: str, path: str) -> int:
+    """The child of ``Sniffer``: record ``ifname`` into ``path`` until SIGTERM."""
+    import signal
+    import socket
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL
+    sock.bind((ifname, 0))
+    sock.settimeout(0.1)
+    skip_outgoing = ifname == "lo"  # loopback shows each frame twice: keep the received copy
+    writer = PcapWriter(path)
+    print("ready", flush=True)
+    try:
+        while not stop.is_set():
+            try:
+                frame, addr = sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            if skip_outgoing and addr[2] == 4:  # PACKET_OUTGOING
+                continue
+            writer.write(frame)
+    finally:
+        writer.close()
+        sock.close()
+    return 0
 
 
 @contextlib.contextmanager
@@ -272,3 +295,11 @@ def record(path: str | os.PathLike[str]) -> Iterator[PcapWriter]:
     finally:
         _default = prev
         writer.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "sniff":
+        sys.exit(_sniff_main(sys.argv[2], sys.argv[3]))
+    sys.exit("usage: python -m nic_emu.capture sniff IFACE FILE")
