@@ -1,6 +1,25 @@
 """Gossamer: the reference implementation of the Gossamer delegation protocol (protocol/SPEC.md).
 
 The modules below are the sans-I/O core: pure code over bytes and values, no sockets, no NIC.
+
+SPEC section -> module:
+
+* 0 Conventions (byte order, alignment, CBOR) - `buffer` (precompiled structs), CBOR in `serial`
+* 1 Request slots, 1.1 batch image             - `slot` (parameters, seq, immediate), `batch`
+* 2 Landing detection and flow control          - `slot_state` (2.2's table); the NIC side: `runtime.verbs`
+* 3 The closure lookup table, closure identity  - `vtable` (the table), `closures` (ids, registry)
+* 4 Request entries, 4.1 layouts, 4.2 CBOR      - `request`, `layout`, `serial`
+* 5 Responses                                   - `response`; the client's unpacking: `trustee.unpack_result`
+* 6 Reference counting by trust-id sets         - `trust_ids`, `trustee` (property table, execution)
+* 7 TCP fallback                                - `fallback` (frames, reader, waiter); sockets: `runtime.tcp`
+* 8 Limits                                      - the checks sit where each value is decoded
+* 9 Errors                                      - `errors`
+* 10 Bootstrap and version negotiation          - `bootstrap` (hello, u32-length-prefixed CBOR messages)
+* 11 Conformance codec adapter                  - conformance/ (not this package)
+* 12 Decoding algorithms                        - `batch`, `response`, `bootstrap`, `serial`
+* thesis 3.2 runtime (entrust, apply, fibers)   - `runtime` (its own module map); its NICs: `networks`
+
+`vectors` generates protocol/vectors/ and `protocol_files` finds them; neither answers a peer.
 """
 
 from .batch import BatchBuilder, EncodedBatch, RequestBatch, decode_request_batch, encode_request_batch, pack_requests

@@ -1,6 +1,7 @@
 """Request batches: packing, encoding into a slot image, and decoding it back.
 
-Implements [SLOT-4] .. [SLOT-10], [VT-2] .. [VT-5], [REQ-2] .. [REQ-6], [LAND-5], [FB-1], [FB-2].
+Implements [SLOT-4] .. [SLOT-10], [REQ-2] .. [REQ-6], [LAND-5], [FB-1], [FB-2]; the closure lookup
+table ([VT-2] .. [VT-5]) is vtable.py's, called from here.
 Pure code over bytes: no slot, NIC or socket here.
 """
 
@@ -25,6 +26,7 @@ from .slot import (
     SEQ_MASK,
     SlotConfig,
 )
+from .vtable import ENTRY_SIZE, assign_ref, check_table_len, read_table, write_table
 
 _unpack_u64 = U64.unpack_from
 _unpack_u32 = U32.unpack_from
@@ -91,8 +93,8 @@ class BatchBuilder:
         ref = self._table.get(cid)
         extra = 0
         if ref is None:
-            extra = 8  # a new table entry, or the inline id ([VT-3])
-            ref = len(self._table) if len(self._table) < self._config.table_k else INLINE_REF
+            extra = ENTRY_SIZE  # a new table entry, or the inline id ([VT-3])
+            ref = assign_ref(self._table, self._config.table_k)
         if self._used + extra + size > self._config.slot_size:
             return False
         if ref != INLINE_REF and cid not in self._table:
@@ -114,10 +116,7 @@ class BatchBuilder:
         image = bytearray(length)
         header = HEADER.pack(seq, length // 8, len(self._entries), len(self._table))
         image[0:HEADER_SIZE] = header
-        off = HEADER_SIZE
-        for cid in self._table:
-            U64.pack_into(image, off, cid)
-            off += 8
+        off = write_table(image, HEADER_SIZE, self._table)
         frames: list[Frame] = []
         for index, (req, ref, fallback) in enumerate(self._entries):
             start = off
@@ -203,7 +202,6 @@ def encode_request_batch(
 
 
 _NO_RUN = struct.Struct("<Q")
-_TABLE_STRUCTS = [struct.Struct(f"<{n}Q") for n in range(256)]
 _RUN_STRUCTS: dict[int, struct.Struct] = {}
 
 
@@ -264,21 +262,11 @@ def decode_request_batch(
     seq, length, count, table_len = read_header(mv, config, expected_seq, imm_seq16)
     if count == 0:
         raise _bad(ErrorCode.BAD_HEADER, "SLOT-6", "request batch with count 0")
-    if table_len > config.table_k:
-        raise _bad(ErrorCode.BAD_HEADER, "VT-2", f"table_len {table_len} exceeds K={config.table_k}")
+    check_table_len(table_len, config.table_k)
     end = length - 8
     if _unpack_u64(mv, end)[0] != _unpack_u64(mv, 0)[0]:
         raise _bad(ErrorCode.TORN, "SLOT-7", "trailer differs from header")
-    off = 8 + 8 * table_len
-    if off > end:
-        raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"table of {table_len} ids runs past the trailer")
-    table: tuple[int, ...] = _TABLE_STRUCTS[table_len].unpack_from(mv, 8)
-    table_shapes = []
-    for cid in table:
-        shape = shapes.get(cid)
-        if shape is None:
-            raise _bad(ErrorCode.UNKNOWN_CLOSURE, "VT-5", f"table names unregistered closure {cid:#018x}")
-        table_shapes.append(shape)
+    table, table_shapes, off = read_table(mv, table_len, end, shapes)
     slot_size = config.slot_size
     requests: list[Request] = []
     append = requests.append

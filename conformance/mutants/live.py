@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-import gossamer.runtime.trustee
+import gossamer.runtime.trustee_side
 import gossamer.runtime.verbs
 import gossamer.slot_state
 from gossamer.bootstrap import BootstrapReader
@@ -275,8 +275,8 @@ class DirtyPadding(WrongTrustee):
 
     @classmethod
     def patches(cls) -> dict[tuple[object, str], Any]:
-        real = vars(gossamer.runtime.trustee)["encode_response_batch"]
-        return {(gossamer.runtime.trustee, "encode_response_batch"): _dirty(real)}
+        real = vars(gossamer.runtime.trustee_side)["encode_response_batch"]
+        return {(gossamer.runtime.trustee_side, "encode_response_batch"): _dirty(real)}
 
 
 class FramesAfterWrite(WrongTrustee):

@@ -36,7 +36,8 @@ from .operators import OPERATORS, Point, apply, enumerate_points
 MODULES = (
     "gossamer.batch", "gossamer.bootstrap", "gossamer.buffer", "gossamer.closures", "gossamer.errors",
     "gossamer.fallback", "gossamer.layout", "gossamer.request", "gossamer.response", "gossamer.serial",
-    "gossamer.slot", "gossamer.slot_state", "gossamer.trust_ids", "gossamer.trustee", "gossamer.runtime.trustee",
+    "gossamer.slot", "gossamer.slot_state", "gossamer.trust_ids", "gossamer.trustee", "gossamer.vtable",
+    "gossamer.runtime.trustee_side",
 )
 #: modules a `--module` glob may also name (the runtime's fallback transport, shared with its client side)
 OPTIONAL = ("gossamer.runtime.tcp",)

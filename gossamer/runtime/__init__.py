@@ -6,8 +6,8 @@ Module map:
 * `fibers`   - Future, Fiber, yield_now: fibers are coroutines run by the rack's own scheduler
 * `rack`     - Rack, KThread, launch, RackFailure: the seeded loop, pollers, fate sharing
 * `env`      - ThreadEnv (what a thread's sides are built from) and Send (what they return)
-* `client`   - pending queues, batching per request slot, matching responses
-* `trustee`  - property table, running batches in order, trust-id sets, responses
+* `client_side`  - pending queues, batching per request slot, matching responses
+* `trustee_side` - property table, running batches in order, trust-id sets, responses
 * `network`  - the Network protocol: the only seam to the NIC (constructors: gossamer.networks)
 * `verbs`    - slot region, one RC QP per (thread, remote machine), WRITE WITH IMMEDIATE
 * `tcp`      - the TCP fallback side channel on loopback
@@ -21,7 +21,7 @@ import graph is a DAG with no emulator module in it (tests/runtime/test_imports.
 """
 
 from .api import NO_ARG, Trust, entrust, here, make_request, rack_shape, spawn
-from .client import Pending
+from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .network import Network
 from .rack import DropEvent, Rack, RackFailure, launch

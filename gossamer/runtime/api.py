@@ -20,7 +20,7 @@ from ..closures import Closure, Registry
 from ..errors import ErrorCode, GossamerError, LocalProtocolError
 from ..request import Request, check_request
 from . import context
-from .client import Pending
+from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .rack import KThread
 

@@ -29,13 +29,13 @@ from ..errors import DelegationError, ErrorCode, GossamerError
 from ..slot import SlotConfig
 from ..trust_ids import TrustIdMinter
 from . import context
-from .client import ClientSide
+from .client_side import ClientSide
 from .env import Send, ThreadEnv
 from .fibers import Fiber, Future
 from .network import Network
 from .slotmap import SlotMap
 from .tcp import FallbackHub
-from .trustee import TrusteeSide
+from .trustee_side import TrusteeSide
 from .verbs import LinkFailure, MachineNet, PeerFailed
 
 T = TypeVar("T")

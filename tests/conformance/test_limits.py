@@ -26,6 +26,7 @@ import gossamer.serial
 import gossamer.slot
 import gossamer.slot_state
 import gossamer.trust_ids
+import gossamer.vtable
 from conformance.cases import catalogue
 from conformance.cases.limits import LIMITS, SIDES, row_cases
 from conformance.model import Verdict
@@ -309,15 +310,15 @@ def _ranges(lo: int, hi: int) -> Patch:
     return patch
 
 
-_TABLE_CHECK = '    if off > end:\n        raise _bad(ErrorCode.TRUNCATED, "SLOT-8", f"table'
+_TABLE_CHECK = '    if off > end:\n        raise RemoteProtocolError(ErrorCode.TRUNCATED, "SLOT-8", f"table'
 
 OFF_BY_ONE.update({
     "param-width": [("cbor:65536 refused", _source(gossamer.layout, "1 <= int(fixed.group(1)) <= 65536",
                                                    "1 <= int(fixed.group(1)) < 65536", (ref_target, "ParamSpec")))],
     "capture-values": [("the top value refused", _ranges(0, -1)), ("the bottom value refused", _ranges(1, 0))],
     "table-fit": [("a table ending at the trailer is TRUNCATED",
-                   _source(gossamer.batch, _TABLE_CHECK, _TABLE_CHECK.replace(">", ">="),
-                           (ref_target, "decode_request_batch")))],
+                   _source(gossamer.vtable, _TABLE_CHECK, _TABLE_CHECK.replace(">", ">="),
+                           (gossamer.batch, "read_table")))],
     "error-detail-fit": [("a detail that fits is cut", _source(
         gossamer.response, "room = config.slot_size - FRAMING - 4", "room = config.slot_size - FRAMING - 12",
         (ref_target, "encode_error_response")))],
@@ -463,10 +464,10 @@ def test_cbor_items_pass_on_reference() -> None:
 
 def _client_attach(old: str, new: str) -> Patch:
     def patch(mp: pytest.MonkeyPatch) -> None:
-        import gossamer.runtime.client
+        import gossamer.runtime.client_side
 
         mutant = _mutant_module(gossamer.response, old, new)
-        mp.setattr(gossamer.runtime.client, "attach_response_payload", mutant.attach_response_payload)
+        mp.setattr(gossamer.runtime.client_side, "attach_response_payload", mutant.attach_response_payload)
     return patch
 
 

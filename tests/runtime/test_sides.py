@@ -11,10 +11,10 @@ import gossamer
 from gossamer.closures import default_registry
 from gossamer.errors import ErrorCode, GossamerError
 from gossamer.runtime import Pending, make_request
-from gossamer.runtime.client import ClientSide
+from gossamer.runtime.client_side import ClientSide
 from gossamer.runtime.env import Send, ThreadEnv
 from gossamer.runtime.slotmap import SlotMap
-from gossamer.runtime.trustee import TrusteeSide
+from gossamer.runtime.trustee_side import TrusteeSide
 from gossamer.slot import SlotConfig
 from gossamer.trust_ids import TrustIdMinter
 
