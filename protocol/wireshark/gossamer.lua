@@ -272,6 +272,7 @@ cbor_read = function(tvb, o, lim, depth)
     return { diag = string.format("%q", v), value = v, kind = "text" }, o + arg
   end
   if major == 4 or major == 5 then
+    if arg ~= nil and (type(arg) ~= "number" or arg > lim - o) then return nil, "more items than bytes" end
     local items, diags, n = {}, {}, 0
     local map = {}
     local keys = {}
@@ -310,7 +311,7 @@ cbor_read = function(tvb, o, lim, depth)
   if ai == 20 then return { diag = "false", value = false, kind = "bool" }, o end
   if ai == 21 then return { diag = "true", value = true, kind = "bool" }, o end
   if ai == 22 then return { diag = "null", kind = "null" }, o end
-  if ai == 24 and arg < 32 then return nil, "two-byte simple value below 32" end
+  if ai == 24 and type(arg) == "number" and arg < 32 then return nil, "two-byte simple value below 32" end
   if ai == 25 or ai == 26 or ai == 27 then return { diag = "float", kind = "float" }, o end
   return { diag = "simple(" .. tostring(arg) .. ")", kind = "simple" }, o
 end
@@ -735,12 +736,6 @@ gfb:register_heuristic("tcp", fb_heur)
 local learned_ports = {}  -- fallback ports announced in hellos ([BOOT-3])
 local REQUIRED = { "versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit" }
 
-local function boot_pdu_len(tvb, pinfo, offset)
-  local n = tvb(offset, 4):le_uint()
-  if n > 0x100000 then return tvb:len() - offset end
-  return 4 + n
-end
-
 local function is_uint(v) return v ~= nil and v.kind == "uint" end
 
 local function boot_pdu(tvb, pinfo, tree)
@@ -751,7 +746,7 @@ local function boot_pdu(tvb, pinfo, tree)
   local function bfail(range, code, clause, step, text) fail(pinfo, t, range, code, clause, step, text, BT, ef_boot) end
   if n > 0x100000 then return bfail(tvb(0, 4), "OVERSIZE", "BOOT-4", "DEC-5 step 2", "length " .. n .. " > 2^20") end
   local item, why = cbor_one(tvb, 4, n)
-  if item == nil then return bfail(tvb(4), "MALFORMED_CBOR", "BOOT-2", "DEC-5 step 4", "not one well-formed CBOR item: " .. why) end
+  if item == nil then return bfail(nil, "MALFORMED_CBOR", "BOOT-2", "DEC-5 step 4", "not one well-formed CBOR item: " .. why) end
   t:add(BT.msg, tvb(4, n), item.diag)
   if item.kind ~= "map" then return bfail(tvb(4, n), "MALFORMED_CBOR", "BOOT-2", "DEC-5 step 5", "not a map") end
   for _, kv in ipairs(item.pairs) do
@@ -801,8 +796,26 @@ local function boot_pdu(tvb, pinfo, tree)
 end
 
 function gboot.dissector(tvb, pinfo, tree)
-  dissect_tcp_pdus(tvb, tree, 4, boot_pdu_len, boot_pdu)
-  return tvb:len()
+  -- [DEC-5] steps 1-3: messages one after the other; a length over 1 MiB is judged on the prefix
+  local off, len = 0, tvb:len()
+  while off < len do
+    local rest = len - off
+    if rest < 4 then
+      pinfo.desegment_offset = off
+      pinfo.desegment_len = DESEGMENT_ONE_MORE_SEGMENT
+      return len
+    end
+    local n = tvb(off, 4):le_uint()
+    if n > 0x100000 then boot_pdu(tvb(off):tvb(), pinfo, tree) return len end
+    if rest < 4 + n then
+      pinfo.desegment_offset = off
+      pinfo.desegment_len = 4 + n - rest
+      return len
+    end
+    boot_pdu(tvb(off, 4 + n):tvb(), pinfo, tree)
+    off = off + 4 + n
+  end
+  return len
 end
 
 local function boot_heur(tvb, pinfo, tree)

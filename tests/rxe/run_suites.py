@@ -95,6 +95,8 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
         rc, _ = _run([GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target",
                       f"live:{LIVE_HOST}:{LIVE_PORT}", "--device", devices[0],
                       "--timeout", "30",  # software-emulated CPUs on a loaded 2-core host can be slow
+                      # the session as on the wire (veth0), dissected afterwards (tests/wireshark/check_capture.py)
+                      "--pcap", str(out / "rxe-live.pcap"),
                       "--junit", str(out / "junit-rxe-conformance-live.xml")], env)
     finally:
         srv.send_signal(signal.SIGTERM)
