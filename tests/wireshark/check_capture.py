@@ -23,7 +23,7 @@ from pathlib import Path
 
 LUA = Path(__file__).resolve().parents[2] / "protocol" / "wireshark" / "gossamer.lua"
 FIELDS = ("frame.number", "gossamer.kind", "gossamer.header.seq", "gossamer.imm.seq16", "gossamer.closure",
-          "gossamer.error.code", "gossamer_fb.kind", "gossamer_boot.length")
+          "gossamer.error.code", "gossamer_fb.kind", "gossamer_boot.length", "_ws.expert.message")
 
 
 def dissect(pcap: Path, tshark: str) -> list[dict[str, str]]:
@@ -52,6 +52,9 @@ def check(rows: list[dict[str, str]], min_batches: int) -> list[str]:
         if seq & 0xFFFF != seq16 and "0x13" not in r["gossamer.error.code"]:
             problems.append(f"frame {r['frame.number']}: seq {seq} and immediate seq16 {seq16} without "
                             "STALE_SEQUENCE")
+    for r in rows:
+        if "Lua Error" in r["_ws.expert.message"]:
+            problems.append(f"frame {r['frame.number']}: {r['_ws.expert.message']}")
     named = [r for r in rows if r["gossamer.kind"] == "request" and r["gossamer.closure"]]
     if kinds["request"] and not named:
         problems.append("no request names a catalogue closure")
