@@ -25,7 +25,7 @@ from typing import Any
 
 import cbor2
 
-from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, standard
+from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, TOGGLE, standard
 from ..live_hello import HelloViolation, check_trustee_hello
 from ..live_wire import FALLBACK, Walked, fixed_size, walk_response
 from ..model import Case, Outcome, ok
@@ -37,6 +37,7 @@ CODE = {c.name: c.value for c in codes.TABLE}  # parsed from SPEC.md's table (co
 NAME = {v: k for k, v in CODE.items()}
 X = 0x5000_0000_1000  # a property the case seeds on trustee thread 0
 TRUST_ID = 0x0001_0001_0000_0001  # machine 1, thread 1, counter 1 ([TRUST-1])
+FIRST = 0x0001_0001_0000_0002  # the trust id X is seeded with
 BIGP = cbor(bytes(986))  # a 988-byte parameter: it needs the fallback ([FB-1])
 ANY = object()
 NONZERO48 = object()
@@ -110,6 +111,11 @@ def batch_problem(i: int, want: dict[str, Any], resp: dict[str, Any], fact: dict
                   results: list[str]) -> str | None:
     image = resp["image"]
     where = f"batch {i} (slot ({fact['thread']}, {fact['trustee']}))"
+    if want.get("none"):
+        if fact.get("answered"):
+            return (f"{where}: {fact['what']}: it names no batch, yet the trustee answered it: a response landed in "
+                    f"{', '.join(fact['answered'])} ([LAND-8]: read no slot, answer nothing)")
+        return None
     if "batch_error" in want:
         why = rsp5_problem(image, CODE[want["batch_error"]], fact["seq"])
         return f"{where}: {why}" if why else None
@@ -163,7 +169,7 @@ def live_check(extra: Extra | None = None) -> Callable[[Case, Outcome], str | No
 
 def qp_extra(c: Case, out: dict[str, Any]) -> str | None:
     for i, f in enumerate(out["facts"]):
-        if f["qp"] != f["trustee"]:  # [BOOT-8] "trustee thread t writes its response batches on its QP t"
+        if "qp" in f and f["qp"] != f["trustee"]:  # [BOOT-8] "trustee thread t writes its response batches on its QP t"
             return (f"batch {i}: the response of trustee thread {f['trustee']} to client thread {f['thread']} came "
                     f"on QP {f['qp']}, not QP {f['trustee']} ([BOOT-8])")
     return None
@@ -178,6 +184,17 @@ def pointers_extra(c: Case, out: dict[str, Any]) -> str | None:
             if e.body in mine:
                 return f"batch {i}: trustee thread {f['trustee']} returned pointer {e.body.hex()} twice ([TRUST-3])"
             mine.add(e.body)
+    return None
+
+
+def fresh_extra(c: Case, out: dict[str, Any]) -> str | None:
+    dropped = out.get("pointers", {}).get(X)
+    w = walk_response(out["responses"][0]["image"], ["u8", "u64", "cbor"])
+    new = int.from_bytes(w.entries[1].body, "little") if len(w.entries) > 1 else None
+    if dropped is None or new == dropped:  # [TRUST-8] "MUST NOT return ... a pointer it has returned before"
+        return (f"the property entrusted after the drop got pointer {new:#x}, the dropped property's ([TRUST-8]: "
+                "a pointer names at most one property in a session)" if new is not None else
+                "the seeded property's pointer is unknown")
     return None
 
 
@@ -261,7 +278,7 @@ def bt(c: int, t: int, entries: list[bytes], table: list[int], results: list[str
 
 def cases() -> list[Case]:
     out: list[Case] = []
-    props = [{"pointer": X, "value": [10], "first": 0x0001_0001_0000_0002}]
+    props = [{"pointer": X, "value": [10], "first": FIRST}]
 
     def add(cid: str, title: str, clauses: list[str], batches: list[dict[str, Any]], want: list[dict[str, Any]],
             extra: Callable[[Case, dict[str, Any]], str | None] | None = None, properties: Any = None,
@@ -372,6 +389,40 @@ def cases() -> list[Case]:
         watch_links=True,
         _hint="only the entries waiting on the broken connection fail; client thread 1's frame came on its own "
               "connection ([FB-6], [ERR-1])")
+    # [LAND-8]: completions that name no batch get no answer and stop nothing; the slot's next
+    # batch (the seq none of them consumed) is answered as usual, and a batch written on another
+    # QP than its client thread's is still a landing on the slot its immediate names
+    get0 = bt(0, 0, [req_entry(X, 0)], [GET.id], ["cbor"])
+    add("live.no-batch-named", "a SEND, a SEND WITH IMMEDIATE and a WRITE naming an unannounced slot get no answer; "
+        "the next batch is answered", ["LAND-8", "SEC-1", "FLOW-4", "BOOT-8"],
+        [{**get0, "no_answer": True, "send": "plain"}, {**get0, "no_answer": True, "send": "imm"},
+         {**get0, "no_answer": True}, get0, {**get0, "via_qp": 1}],
+        [{"none": True}] * 3 + [ok_(("OK", 10))] * 2, qp_extra,
+        _hint="none of the three before it named a batch, so none consumed a seq ([LAND-8]); a landing on a "
+              "request slot is handled whichever QP of the peer it came on, and answered on QP t ([LAND-8], [BOOT-8])")
+    # [FLOW-7]: a WRITE of no bytes is TRUNCATED, answered with seq 0, and consumes the expected seq
+    add("live.zero-write", "a WRITE of 0 bytes is TRUNCATED with seq 0 and consumes the expected seq",
+        ["FLOW-7", "FLOW-5", "RSP-5", "RSP-1"],
+        [{**get0, "image": batch(1, [GET.id], [req_entry(X, 0)]), "keep_seq": True, "write_len": 0},
+         {**get0, "image": batch(2, [GET.id], [req_entry(X, 0)]), "keep_seq": True}],
+        [{"batch_error": "TRUNCATED"}, ok_(("OK", 10))],
+        _hint="a landing of 0 bytes is TRUNCATED, answered with seq 0 (header, trailer and immediate), and "
+              "consumes the expected seq, so seq 2 comes next ([FLOW-7])")
+    # [FLOW-6]: after STALE_SEQUENCE the trustee keeps its expected seq and adopts none it was sent
+    add("live.no-resync", "after STALE_SEQUENCE the trustee keeps its expected seq: no resynchronisation",
+        ["FLOW-6", "FLOW-5", "LAND-5"],
+        [{**get0, "image": batch(n, [GET.id], [req_entry(X, 0)]), "keep_seq": True} for n in (1, 3, 4, 2)],
+        [ok_(("OK", 10)), {"batch_error": "STALE_SEQUENCE"}, {"batch_error": "STALE_SEQUENCE"}, ok_(("OK", 10))],
+        _hint="seq 1 was answered, so the trustee expects 2 until a batch with seq 2 lands: seqs 3 and 4 are "
+              "stale, and it adopts neither ([FLOW-6], [FLOW-5])")
+    # [TRUST-8]: entrust (the seeding), drop, entrust: the new pointer is not the dropped one's
+    add("live.pointer-fresh", "entrust, drop, entrust: the second property gets another pointer",
+        ["TRUST-8", "TRUST-5", "TRUST-3"],
+        [bt(0, 0, [req_entry(X, 0, u64(FIRST)), req_entry(0, 1, u64(TRUST_ID + 0x40), cbor([7])),
+                   req_entry(X, 2)], [TOGGLE.id, ENTRUST.id, GET.id], ["u8", "u64", "cbor"])],
+        [ok_(("OK", b"\x01"), ("OK", NONZERO48), ("BAD_PROPERTY", None))], fresh_extra,
+        _hint="the toggle dropped the seeded property; its pointer names no property for the rest of the session, "
+              "not even the one entrusted after it ([TRUST-8], [TRUST-5])")
     out.append(case("live.hello", "the trustee's hello: versions, required keys, RDMA keys, slot tables",
                     ["BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9"], "nic_live",
                     {"config": cfg(), "closures": standard(), "properties": [], "batches": []},
@@ -401,6 +452,9 @@ BAD_HELLOS: tuple[tuple[str, bytes, str], ...] = (
     ("table_k 33", _hello(table_k=33), "BAD_HEADER"),  # [VT-1]
     ("not CBOR", U32.pack(3) + b"\xa1\x61\xff", "MALFORMED_CBOR"),  # [DEC-5] step 4
     ("a message over 1 MiB", U32.pack((1 << 20) + 1) + b"\xa0", "OVERSIZE"),  # [BOOT-4]
+    ("threads 3 (the trustee runs 2)", _hello(threads=3, qpns=[1, 2, 3], request_slots=[[], [], []],
+                                              slots={"base": 0x7F00_0000_0000, "rkey": 1, "ids": list(range(9))},
+                                              response_slots=[[0, 1, 2], [3, 4, 5], [6, 7, 8]]), "BAD_HEADER"),
 )
 
 
@@ -412,7 +466,8 @@ def boot_check(c: Case, got: Outcome) -> str | None:
         return f"{len(replies)} replies for {len(BAD_HELLOS)} hellos"
     for (what, _, code), r in zip(BAD_HELLOS, replies, strict=True):
         reply = r.get("reply")
-        clause = {"VERSION_MISMATCH": "BOOT-1", "OVERSIZE": "BOOT-4"}.get(code, "BOOT-2")
+        clause = "BOOT-10" if what.startswith("threads") else \
+            {"VERSION_MISMATCH": "BOOT-1", "OVERSIZE": "BOOT-4"}.get(code, "BOOT-2")
         if not (isinstance(reply, dict) and reply.get("error") == CODE[code]):
             return (f"a hello with {what}: expected {{\"error\": {CODE[code]:#04x}}} ({code}) before the trustee "
                     f"closes, got {reply!r:.100} ([{clause}], [BOOT-5])")
@@ -427,7 +482,7 @@ def boot_check(c: Case, got: Outcome) -> str | None:
 
 def boot_case() -> Case:
     return case("live.boot-bad-hellos", "hellos a trustee must refuse: each answered with its code, then closed; "
-                "the trustee goes on serving", ["BOOT-1", "BOOT-2", "BOOT-4", "BOOT-5", "ERR-1", "ADPT-13"],
+                "the trustee goes on serving", ["BOOT-1", "BOOT-2", "BOOT-4", "BOOT-5", "BOOT-10", "ERR-1", "ADPT-13"],
                 "nic_bootstrap", {"hellos": [h for _, h, _ in BAD_HELLOS]},
                 ok({"replies": "(checked)"}), tags=("nic", "live", "trustee", "bootstrap"), check=boot_check)
 

@@ -24,6 +24,8 @@ import attrs
 import gossamer.runtime.trustee_side
 import gossamer.runtime.verbs
 import gossamer.slot_state
+import gossamer.trust_ids
+import gossamer.trustee
 from gossamer.bootstrap import BootstrapReader
 from gossamer.buffer import align8
 from gossamer.errors import ErrorCode, RemoteProtocolError
@@ -354,7 +356,7 @@ class ShortWriteIgnored(WrongTrustee):
 
 class ShortLandingStale(WrongTrustee):
     description = "a landing too short for a header is STALE_SEQUENCE (no seq to trust), so it consumes nothing"
-    caught_by = ("live.short-header",)
+    caught_by = ("live.short-header", "live.zero-write")
     clause = "FLOW-7"
 
     @classmethod
@@ -494,6 +496,130 @@ class BadFrameKeptOpen(WrongTrustee):
         hub._closed = closed  # type: ignore[method-assign]
 
 
+class SendLands(WrongTrustee):
+    description = "takes any receive completion for a landing (opcode bit 7), so a SEND lands as a batch"
+    caught_by = ("live.no-batch-named",)
+    clause = "LAND-8"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        return {(gossamer.runtime.verbs, "names_a_batch"): lambda opcode: bool(opcode & 0x80)}
+
+
+class SlotIdLowByte(WrongTrustee):
+    description = "reads the immediate's slot id as one byte, so an unannounced slot id lands on an announced one"
+    caught_by = ("live.no-batch-named",)
+    clause = "LAND-8"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        real = vars(gossamer.runtime.verbs)["parse_imm"]
+
+        def parse_imm(imm: int) -> tuple[int, int]:
+            slot_id, seq16 = real(imm)
+            return slot_id & 0xFF, seq16
+
+        return {(gossamer.runtime.verbs, "parse_imm"): parse_imm}
+
+
+class _FilteredCq:
+    """A CQ whose poll drops the receive completions `drop(wc)` names (never reposting them)."""
+
+    def __init__(self, cq: Any, drop: Any) -> None:
+        self.cq, self.drop = cq, drop
+
+    def poll(self, n: int) -> tuple[int, list[Any]]:
+        k, wcs = self.cq.poll(n)
+        keep = [wc for wc in list(wcs)[:k] if wc.status != 0 or not self.drop(wc)]
+        return len(keep), keep
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cq, name)
+
+
+class _CqFilter(WrongTrustee):
+    def dropped(self, wc: Any) -> bool:
+        raise NotImplementedError
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        net = self.net
+        net.cqs = [_FilteredCq(cq, self.dropped) for cq in net.cqs]
+
+
+class QpChecked(_CqFilter):
+    description = "drops a landing that came on another QP than the one of the slot's client thread"
+    caught_by = ("live.no-batch-named",)
+    clause = "LAND-8"
+
+    def dropped(self, wc: Any) -> bool:
+        net = self.net
+        key = net.qp_of_num.get(wc.qp_num)
+        slot_id = (wc.imm_data & 0xFFFFFFFF) >> 16
+        if key is None or wc.opcode != 129 or slot_id >= net.smap.count:
+            return False
+        return bool(net.smap.owner(slot_id).peer_thread != key[0])
+
+
+class ZeroWriteIgnored(_CqFilter):
+    description = "ignores a WRITE of 0 bytes (no image, no answer), as C code that skips byte_len == 0 does"
+    caught_by = ("live.zero-write",)
+    clause = "FLOW-7"
+
+    def dropped(self, wc: Any) -> bool:
+        return bool(wc.opcode == 129 and wc.byte_len == 0)
+
+
+class AdoptsSeq(WrongTrustee):
+    description = "after STALE_SEQUENCE expects the seq after the stale batch's (resynchronises)"
+    caught_by = ("live.no-resync",)
+    clause = "FLOW-6"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        slot_cls = gossamer.slot_state.TrusteeSlot
+        real = vars(slot_cls)["on_landed"]
+
+        def on_landed(self: Any, image: Any, imm_seq16: int) -> Any:
+            got = real(self, image, imm_seq16)
+            if isinstance(got, bytes) and len(got) >= 8 and got[7] == ErrorCode.STALE_SEQUENCE:
+                self.expected = int.from_bytes(got[0:4], "little") + 1  # the bug: adopt the peer's seq
+            return got
+
+        return {(slot_cls, "on_landed"): on_landed}
+
+
+class ReusesPointers(WrongTrustee):
+    description = "hands a dropped property's pointer to the next new property"
+    caught_by = ("live.pointer-fresh",)
+    clause = "TRUST-8"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        table_cls = gossamer.trustee.PropertyTable
+        real = vars(table_cls)["create"]
+
+        def create(self: Any, value: Any, first_id: int) -> int:
+            if not self.dropped:
+                return int(real(self, value, first_id))
+            ptr = int(self.dropped.pop())
+            self.live[ptr] = gossamer.trustee.PropertyEntry(value, gossamer.trust_ids.TrustIdSet.entrusted(first_id))
+            return ptr
+
+        return {(table_cls, "create"): create}
+
+
+class ThreadsUnchecked(WrongTrustee):
+    description = "takes a connector's hello whatever its thread count"
+    caught_by = ("live.boot-bad-hellos",)
+    clause = "BOOT-10"
+
+    def check_peer(self, m: Any) -> Any:
+        from gossamer.bootstrap import SUPPORTED_VERSIONS, accept_hello
+
+        return accept_hello(m, int(m.get("threads", 0)) if isinstance(m, dict) else 0, SUPPORTED_VERSIONS)
+
+
 WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "versions-2": VersionsTwo,
     "no-fallback-port": NoFallbackPort,
@@ -524,4 +650,11 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "bad-frame-ignored": BadFrameIgnored,
     "bad-frame-kept-open": BadFrameKeptOpen,
     "broken-stream-fails-all": BrokenStreamFailsAll,
+    "send-lands": SendLands,
+    "slot-id-low-byte": SlotIdLowByte,
+    "qp-checked": QpChecked,
+    "zero-write-ignored": ZeroWriteIgnored,
+    "adopts-seq": AdoptsSeq,
+    "reuses-pointers": ReusesPointers,
+    "threads-unchecked": ThreadsUnchecked,
 }

@@ -96,6 +96,61 @@ def _frames_ready(s: Session, slot: int, seq: int, want: list[int], grace: float
             select.select(socks, [], [], 0.01)
 
 
+#: how long the suite listens for an answer that must not come ([LAND-8]), and the fewest
+#: steps of an in-process trustee meanwhile
+QUIET = 0.3
+QUIET_STEPS = 300
+
+
+def _unanswered(s: Session, b: Mapping[str, Any], c: int, t: int, image: bytes,
+                seqs: dict[tuple[int, int], int]) -> dict[str, Any]:
+    """Post what names no batch ([LAND-8]) on our QP `c` and listen for `QUIET` seconds: a plain
+    SEND (`send`: "plain", or "imm" with the immediate of slot (c, t)'s next seq), or the slot's
+    next batch WRITTEN into slot (c, t) with an immediate naming a slot id the trustee never
+    announced (`imm_slot`: "unknown"). The fact lists what landed meanwhile (`answered`)."""
+    peer = s.peer
+    real = peer.request_slots[c][t]
+    seq = seqs.get((c, t), 0) + 1
+    kind = str(b.get("send") or "write")
+    try:
+        if kind == "plain":
+            peer.send(c, image[:8])
+            what = "a plain SEND of 8 bytes"
+        elif kind == "imm":
+            imm = (real << 16) | (seq & 0xFFFF)
+            peer.send(c, image[:8], imm)
+            what = f"a SEND WITH IMMEDIATE {imm:#010x} (slot {real}, its next seq {seq})"
+        else:
+            announced = set(peer.slot_ids)
+            bogus = real + 0x100
+            while bogus in announced or bogus > 0xFFFF:
+                bogus = (bogus + 1) & 0xFFFF
+            imm = (bogus << 16) | (seq & 0xFFFF)
+            peer.write(c, t, set_seq(image, seq), imm, awaited=False)
+            what = f"a WRITE into slot {real} whose immediate {imm:#010x} names slot {bogus}, never announced"
+    except PeerError as e:
+        raise TargetBroken(str(e)) from None
+    before = len(peer.unsolicited)
+    deadline = time.monotonic() + QUIET
+    steps = 0
+    try:
+        while time.monotonic() < deadline or (s.pump is not None and steps < QUIET_STEPS):
+            if s.pump is not None:
+                s.pump()
+            steps += 1
+            if not peer.poll() and s.pump is None:
+                time.sleep(0.005)
+    except PeerError as e:
+        raise TargetBroken(f"after {what}, which names no batch, the session broke: {e} ([LAND-8]: the trustee "
+                           "reposts the receive, reads no slot, answers nothing and goes on serving)") from None
+    landed = peer.unsolicited[before:]
+    del peer.unsolicited[before:]
+    for slot, _ in landed:
+        peer.landed.pop(slot, None)
+    return {"thread": c, "trustee": t, "seq": None, "slot": real, "what": what,
+            "answered": [f"slot {slot}, immediate {imm:#010x}" for slot, imm in landed]}
+
+
 def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeout: float,
                   a: Mapping[str, Any]) -> dict[str, Any]:
     """`nic_bootstrap {hellos: [message bytes]}`: for each, a fresh bootstrap connection on which
@@ -155,6 +210,10 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
         c, t = int(b.get("thread", 0)), int(b.get("trustee", 0))
         if max(c, t) >= t_n:
             raise Unsupported(f"the case drives slot ({c}, {t}) of a trustee with {t_n} threads")
+        if b.get("no_answer"):  # [LAND-8]: a completion that names no batch
+            responses.append({"image": b"", "frames": []})
+            facts.append(_unanswered(s, b, c, t, tg.rewrite(b["image"], pointers), seqs))
+            continue
         image = tg.rewrite(b["image"], pointers)
         if b.get("keep_seq"):
             seq = int.from_bytes(image[0:4], "little")
@@ -163,6 +222,29 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
             image = set_seq(image, seq)
         seqs[(c, t)] = seq
         real = peer.request_slots[c][t]
+        if b.get("via_qp") is not None or b.get("write_len") == 0:  # another QP; a 0-byte WRITE
+            via = int(b.get("via_qp", c))
+            if via >= t_n:
+                raise Unsupported(f"the case writes on QP {via} of a trustee with {t_n} threads")
+            try:
+                peer.write(c, t, image, (real << 16) | (seq & 0xFFFF), length=b.get("write_len"), qp=via)
+            except PeerError as e:
+                raise TargetBroken(str(e)) from None
+            # in process, a wait is counted in trustee steps: keep it well inside the case's deadline
+            got = peer.wait(peer.response_slot(c, t), s.timeout if s.pump is None else min(s.timeout, 2.0), s.pump)
+            if got is None:
+                why = ("a WRITE of 0 bytes is answered TRUNCATED with seq 0 ([FLOW-7])" if b.get("write_len") == 0
+                       else "a landing is handled whichever QP of the peer it came on ([LAND-8], [FLOW-2])")
+                raise TargetBroken(f"no response to the {b.get('write_len', len(image))}-byte WRITE into slot {real} "
+                                   f"on QP {via} in time: {why}"
+                                   + peer.misdirected(peer.response_slot(c, t)))
+            if b.get("write_len") == 0:
+                seq = 0  # [FLOW-7]: the answer to a 0-byte WRITE carries seq 0
+            facts.append({"thread": c, "trustee": t, "seq": seq, "slot": real, "response_slot": got.slot_id,
+                          "qp": got.qp, "imm": got.imm, "byte_len": got.byte_len, "elapsed": round(got.elapsed, 4),
+                          "frames_ready": True, "frames_on": [], "via_qp": via})
+            responses.append({"image": got.image, "frames": []})
+            continue
         frames = [set_frame(f, real, seq) for f in b.get("frames", [])]
         delay = b.get("frame_delay")
         if b.get("frame_delay_frac") is not None:  # a fraction of the announced fallback timeout
@@ -205,7 +287,7 @@ def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[s
         s.pump()
         if not peer.poll():
             time.sleep(0.005)
-    out: dict[str, Any] = {"responses": responses, "facts": facts, "threads": t_n,
+    out: dict[str, Any] = {"responses": responses, "facts": facts, "threads": t_n, "pointers": pointers,
                            "unsolicited": [f"slot {slot}, immediate {imm:#010x}" for slot, imm in peer.unsolicited],
                            "fallback_timeout_ms": peer.config.fallback_timeout_ms,
                            "hello": getattr(s, "hello_map", None)}

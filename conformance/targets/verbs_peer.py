@@ -319,33 +319,56 @@ class VerbsPeer(RcEndpoint):
     # -- data path -------------------------------------------------------------------------
 
     def write(self, client_thread: int, trustee_thread: int, image: bytes, imm: int,
-              slot_id: int | None = None, length: int | None = None) -> int:
+              slot_id: int | None = None, length: int | None = None, *, qp: int | None = None,
+              awaited: bool = True) -> int:
         """One RDMA WRITE WITH IMMEDIATE of `image` at offset 0 of the request slot of
-        (client_thread, trustee_thread) (or of `slot_id`), on QP `client_thread` ([LAND-1]);
-        `length` < len(image) writes only that many of its bytes (a WRITE shorter than its header
-        claims). Returns the slot id written."""
+        (client_thread, trustee_thread) (or of `slot_id`), on QP `client_thread` (or `qp`,
+        [LAND-1]); `length` < len(image) writes only that many of its bytes (a WRITE shorter than
+        its header claims; 0 is a WRITE of no bytes, [FLOW-7]). `awaited=False`: no response is
+        owed ([LAND-8]), so one that lands is unsolicited. Returns the slot id written."""
         v = self.v
         e = v.enums
         size = self.config.slot_size
         if slot_id is None:
             slot_id = self.request_slots[client_thread][trustee_thread]
         n = len(image) if length is None else length
-        if not 0 < n <= size or n > len(image):
+        if not 0 <= n <= size or n > len(image):
             raise PeerError(f"an image of {n} bytes does not fit a slot of {size} ([SLOT-4])")
         soff = (client_thread * self.threads + trustee_thread) * size
         self.stage_mem[soff : soff + n] = image[:n]
-        # [RSP-1]: the response names the seq of the header we wrote
-        seq16 = int.from_bytes(image[0:4], "little") & 0xFFFF if len(image) >= 4 else 0
-        self.awaiting[self.response_slot(client_thread, trustee_thread)] = (seq16, time.monotonic())
+        # [RSP-1]: the response names the seq of the header we wrote ([FLOW-7]: 0 under 4 bytes)
+        seq16 = int.from_bytes(image[0:4], "little") & 0xFFFF if n >= 4 else 0
+        if awaited:
+            self.awaiting[self.response_slot(client_thread, trustee_thread)] = (seq16, time.monotonic())
         sge = v.wr.SGE(self.stage.buf + soff, n, self.stage.lkey)
         wr = v.wr.SendWR(wr_id=slot_id, opcode=e.IBV_WR_RDMA_WRITE_WITH_IMM, num_sge=1, sg=[sge],
                          imm_data=imm & 0xFFFFFFFF, send_flags=e.IBV_SEND_SIGNALED)
         wr.set_wr_rdma(self.rkey, self.base + slot_id * size)
         try:
-            self.qps[client_thread].post_send(wr)
+            self.qps[client_thread if qp is None else qp].post_send(wr)
         except v.pyverbs_error.PyverbsError as exc:
             raise PeerError(f"post_send failed: {exc}") from None
         return slot_id
+
+    def send(self, qp: int, data: bytes, imm: int | None = None) -> None:
+        """A plain SEND (or SEND WITH IMMEDIATE) of `data` (at most 8 bytes, so any receive the
+        trustee posted holds it) on our QP `qp`: a completion that names no batch ([LAND-8])."""
+        v = self.v
+        e = v.enums
+        n = len(data)
+        if n > 8:
+            raise PeerError(f"a SEND of {n} bytes may not fit the trustee's receive buffers")
+        self.stage_mem[0:n] = data
+        sge = v.wr.SGE(self.stage.buf, n, self.stage.lkey)
+        if imm is None:
+            wr = v.wr.SendWR(wr_id=0, opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge], send_flags=e.IBV_SEND_SIGNALED)
+        else:
+            wr = v.wr.SendWR(wr_id=0, opcode=e.IBV_WR_SEND_WITH_IMM, num_sge=1, sg=[sge],
+                             imm_data=imm & 0xFFFFFFFF, send_flags=e.IBV_SEND_SIGNALED)
+        try:
+            self.qps[qp].post_send(wr)
+        except v.pyverbs_error.PyverbsError as exc:
+            raise PeerError(f"post_send failed: {exc}") from None
 
     def poll(self) -> bool:
         """Poll our CQ once; landed responses go to `landed` by slot id. True if anything came."""
