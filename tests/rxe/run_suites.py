@@ -19,7 +19,9 @@ this project's machines (no InfiniBand in the kernel, no module loading), it boo
 4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, `serve_reference --wrong`)
    on rxe1, each of which the suite must fail (exit 1) naming what it broke: immediates
    byte-swapped ([GEN-1], refused in seconds), versions [2, 2] ([BOOT-1]), responses on the client
-   thread's QP ([BOOT-8]).
+   thread's QP ([BOOT-8]). The three servers start together; the suite then runs against each in
+   turn. (The other wrong trustees are proven in process over nic_emu,
+   `tests/conformance/test_live_mutants.py`.)
 5. `conformance-live-client`: the client role: the suite listens on rxe0 as a trustee machine
    (`--target live-client:7471`), the reference client (`conformance.client_reference`) connects
    from rxe1 in another process; the `client` cases over real verbs.
@@ -41,6 +43,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GUEST_PYTHON = "/usr/bin/python3"
@@ -109,49 +112,68 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
     return rc, time.monotonic() - t0
 
 
+def _stop(srv: subprocess.Popen[bytes]) -> None:
+    srv.send_signal(signal.SIGTERM)
+    try:
+        srv.wait(10)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        srv.wait()
+
+
 def _live_wrong(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int, float]:
     """Each wrong trustee of WRONG_ON_RXE on devices[1], the suite on devices[0]: the run must exit 1
-    and its output name what the trustee broke. One junit testcase per wrong trustee."""
+    and its output name what the trustee broke. One junit testcase per wrong trustee.
+
+    The servers start together (their imports under TCG overlap on the guest's two CPUs; an idle
+    server waits in select), then the suite runs against each in turn; each testcase's time is its
+    suite run, the stage's time includes the shared start."""
     t0 = time.monotonic()
     cases: list[tuple[str, float, str | None]] = []
-    for i, (name, filters, says) in enumerate(WRONG_ON_RXE):
-        c0 = time.monotonic()
-        port = LIVE_PORT + 10 + i
-        ready = out / f"wrong-{name}.port"
-        ready.unlink(missing_ok=True)
-        log = (out / f"wrong-{name}.log").open("wb")
-        srv = subprocess.Popen(
-            [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
-             "--port", str(port), "--ready-file", str(ready), "--fallback-timeout-ms", "1000", "--wrong", name],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        problem: str | None = None
-        try:
-            deadline = time.monotonic() + 120
-            while not (ready.exists() and ready.read_text().strip()):
-                if srv.poll() is not None or time.monotonic() > deadline:
-                    problem = f"the wrong trustee {name} did not come up"
-                    break
-                time.sleep(0.1)
-            if problem is None:
-                argv = [GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target", f"live:{LIVE_HOST}:{port}",
-                        "--device", devices[0], "--timeout", "30", *filters]
+    servers: list[tuple[subprocess.Popen[bytes], Any]] = []
+    readies: list[Path] = []
+    try:
+        for i, (name, _, _) in enumerate(WRONG_ON_RXE):
+            ready = out / f"wrong-{name}.port"
+            ready.unlink(missing_ok=True)
+            readies.append(ready)
+            log = (out / f"wrong-{name}.log").open("wb")
+            servers.append((subprocess.Popen(
+                [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
+                 "--port", str(LIVE_PORT + 10 + i), "--ready-file", str(ready), "--fallback-timeout-ms", "1000",
+                 "--wrong", name],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        deadline = time.monotonic() + 180
+        up = [False] * len(servers)
+        while not all(up) and time.monotonic() < deadline:
+            up = [(r.exists() and bool(r.read_text().strip())) or srv.poll() is not None
+                  for r, (srv, _) in zip(readies, servers, strict=True)]
+            time.sleep(0.1)
+        _say(f"{len(servers)} wrong trustees started in {time.monotonic() - t0:.1f} s")
+        for i, (name, filters, says) in enumerate(WRONG_ON_RXE):
+            c0 = time.monotonic()
+            srv, _ = servers[i]
+            problem: str | None = None
+            if srv.poll() is not None or not (readies[i].exists() and readies[i].read_text().strip()):
+                problem = f"the wrong trustee {name} did not come up"
+            else:
+                argv = [GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target",
+                        f"live:{LIVE_HOST}:{LIVE_PORT + 10 + i}", "--device", devices[0], "--timeout", "30", *filters]
                 _say("$ " + " ".join(argv))
                 res = subprocess.run(argv, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
                 text = res.stdout + res.stderr
                 print(text.strip()[-1500:], flush=True)
                 if res.returncode != 1 or says not in text:
                     problem = f"exit {res.returncode}, expected 1 with {says!r} in the output"
-        finally:
-            srv.send_signal(signal.SIGTERM)
-            try:
-                srv.wait(10)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
+            _stop(srv)
+            took = time.monotonic() - c0
+            _say(f"wrong trustee {name}: {'caught' if problem is None else 'NOT CAUGHT: ' + problem} ({took:.1f} s)")
+            cases.append((name, took, problem))
+    finally:
+        for srv, log in servers:
+            if srv.poll() is None:
+                _stop(srv)
             log.close()
-        took = time.monotonic() - c0
-        _say(f"wrong trustee {name}: {'caught' if problem is None else 'NOT CAUGHT: ' + problem} ({took:.1f} s)")
-        cases.append((name, took, problem))
     root = ET.Element("testsuites")
     ts = ET.SubElement(root, "testsuite", name="rxe-conformance-live-wrong", tests=str(len(cases)),
                        failures=str(sum(p is not None for _, _, p in cases)))
