@@ -10,7 +10,10 @@ These cases drive a trustee through its real slots (`nic_live` on the default ta
   ([BOOT-8]), with zero padding ([GEN-2]), response frames before the response WRITE ([RSP-4]);
 - what it must keep per thread (a property lives on the trustee thread it was entrusted to,
   [REQ-1]) and how long it waits for a frame ([FB-5]);
-- its hello ([BOOT-1] .. [BOOT-8], `live.hello`).
+- what names no batch and must get no answer (a SEND, an unannounced slot id, [LAND-8]), a 0-byte
+  WRITE ([FLOW-7]), the seq kept after `STALE_SEQUENCE` ([FLOW-6]), fresh pointers ([TRUST-8]);
+- its hello ([BOOT-1] .. [BOOT-8], `live.hello`) and its answers to ours ([BOOT-10]'s thread count
+  among them, `live.boot-bad-hellos`).
 
 Each is proven against a wrong trustee that takes the other reading (`conformance/mutants/live.py`,
 `tests/conformance/test_live_mutants.py`). Expected values come from SPEC.md's tables; nothing

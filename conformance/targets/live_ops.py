@@ -15,7 +15,10 @@ every batch names its slot `(thread, trustee)` freely and gets its seq from the 
 Per batch the case may ask for `write_len` (a WRITE shorter than the image's header claims),
 `frame_delay` or `frame_delay_frac` (request frames sent that many seconds *after* the WRITE, from a timer thread,
 so a trustee must wait for them, [FB-5]) and `keep_seq` (the image's own seq, for crafted
-sequences).
+sequences); `write_len` 0 is a WRITE of no bytes, whose answer carries seq 0 ([FLOW-7]); `via_qp`
+posts the WRITE on another of our QPs ([LAND-8]); `no_answer` posts something that names no batch
+(`send`: "plain" or "imm", else a WRITE whose immediate names an unannounced slot) and listens for
+`QUIET` seconds: its fact's `answered` lists what landed meanwhile ([LAND-8]).
 """
 
 from __future__ import annotations
