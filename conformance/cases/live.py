@@ -403,6 +403,14 @@ def cases() -> list[Case]:
         [{"none": True}] * 3 + [ok_(("OK", 10))] * 2, qp_extra,
         _hint="none of the three before it named a batch, so none consumed a seq ([LAND-8]); a landing on a "
               "request slot is handled whichever QP of the peer it came on, and answered on QP t ([LAND-8], [BOOT-8])")
+    # [FB-10]: both frames for the stub arrive before its batch lands; the first is attached
+    add("live.frame-first-wins", "two frames for one stub, both before the WRITE: the first is attached, the "
+        "second discarded", ["FB-10", "FB-7", "FB-4", "FB-5"],
+        [bt(0, 0, [stub(X, 0, len(BIGP)), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id], ["cbor", "u64"],
+            frames=[frame(1, 0, 1, 0, BIGP), frame(1, 0, 1, 0, cbor(b"\x01" * 986))])],
+        [ok_(("OK", bytes(986)), ("OK", u64(11)))],
+        _hint="the stub's first frame (986 zero bytes) came before the batch, then a second one: a trustee keeps "
+              "frames until their batch lands and attaches the first ([FB-10])")
     # [FLOW-7]: a WRITE of no bytes is TRUNCATED, answered with seq 0, and consumes the expected seq
     add("live.zero-write", "a WRITE of 0 bytes is TRUNCATED with seq 0 and consumes the expected seq",
         ["FLOW-7", "FLOW-5", "RSP-5", "RSP-1"],

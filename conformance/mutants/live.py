@@ -620,6 +620,23 @@ class ThreadsUnchecked(WrongTrustee):
         return accept_hello(m, int(m.get("threads", 0)) if isinstance(m, dict) else 0, SUPPORTED_VERSIONS)
 
 
+class _LastWins(dict):  # type: ignore[type-arg]
+    def setdefault(self, key: Any, value: Any = None) -> Any:
+        self[key] = value
+        return value
+
+
+class LastFrameWins(WrongTrustee):
+    description = "keeps the last of two frames that arrive for one stub before its batch, not the first"
+    caught_by = ("live.frame-first-wins",)
+    clause = "FB-10"
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        hub = self.rack.fallback
+        hub.store = [_LastWins(d) for d in hub.store]
+
+
 WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "versions-2": VersionsTwo,
     "no-fallback-port": NoFallbackPort,
@@ -657,4 +674,5 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "adopts-seq": AdoptsSeq,
     "reuses-pointers": ReusesPointers,
     "threads-unchecked": ThreadsUnchecked,
+    "last-frame-wins": LastFrameWins,
 }

@@ -116,12 +116,13 @@ def _unanswered(s: Session, b: Mapping[str, Any], c: int, t: int, image: bytes,
     seq = seqs.get((c, t), 0) + 1
     kind = str(b.get("send") or "write")
     try:
+        # SENDs of no bytes: they fit any receive the trustee posted, whatever its buffers
         if kind == "plain":
-            peer.send(c, image[:8])
-            what = "a plain SEND of 8 bytes"
+            peer.send(c, b"")
+            what = "a plain SEND"
         elif kind == "imm":
             imm = (real << 16) | (seq & 0xFFFF)
-            peer.send(c, image[:8], imm)
+            peer.send(c, b"", imm)
             what = f"a SEND WITH IMMEDIATE {imm:#010x} (slot {real}, its next seq {seq})"
         else:
             announced = set(peer.slot_ids)

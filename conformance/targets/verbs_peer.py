@@ -351,8 +351,8 @@ class VerbsPeer(RcEndpoint):
         return slot_id
 
     def send(self, qp: int, data: bytes, imm: int | None = None) -> None:
-        """A plain SEND (or SEND WITH IMMEDIATE) of `data` (at most 8 bytes, so any receive the
-        trustee posted holds it) on our QP `qp`: a completion that names no batch ([LAND-8])."""
+        """A plain SEND (or SEND WITH IMMEDIATE) of `data` (at most 8 bytes; the live cases send
+        none, which fits any receive) on our QP `qp`: a completion that names no batch ([LAND-8])."""
         v = self.v
         e = v.enums
         n = len(data)
