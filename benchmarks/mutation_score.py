@@ -18,8 +18,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from conformance.mutation import engine, survivors
 from conformance.mutation.cli import DEFAULT_TARGET
 from conformance.mutation.cli import main as mutation_main
+from conformance.mutation.operators import Point
+
+
+def rescore(data: dict[str, Any]) -> dict[str, Any]:
+    """An earlier run's outcomes scored again with today's `survivors.toml`."""
+    outcomes = [engine.Outcome(point=Point(module=o["module"], function=o["function"], operator=o["operator"],
+                                           line=o["line"], site=-1, variant=-1, original=o["original"],
+                                           mutated=o["mutated"], key=o["key"]), status=o["status"])
+                for o in data["outcomes"]]
+    tallies = survivors.tally(outcomes, survivors.load())
+    return {**data, "tally": {m: t.as_json() for m, t in tallies.items()}}
 
 
 def rows(data: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -52,10 +64,11 @@ def main() -> None:
     ap.add_argument("--target", default=DEFAULT_TARGET)
     ap.add_argument("--module", action="append", default=[])
     ap.add_argument("--json-out", help="also keep the full outcome file here")
-    ap.add_argument("--from-json", help="print the figures of an earlier run's outcome file instead of running")
+    ap.add_argument("--from-json", help="print the figures of an earlier run's outcome file (scored with today's "
+                                        "survivors.toml) instead of running")
     a = ap.parse_args()
     if a.from_json:
-        data = json.loads(Path(a.from_json).read_text())
+        data = rescore(json.loads(Path(a.from_json).read_text()))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(a.json_out or Path(tmp) / "mutation.json")
