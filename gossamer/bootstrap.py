@@ -61,8 +61,22 @@ class Hello:
         return m
 
     def encode(self) -> bytes:
-        body = serial.dumps(self.to_map())
-        return U32.pack(len(body)) + body
+        return encode_message(self.to_map())
+
+
+def encode_message(item: Any) -> bytes:
+    """One bootstrap message: a u32 length, then the item's CBOR ([BOOT-4]). `decode_message`
+    and `BootstrapReader` read it back: the one home of gossamer's length-prefixed CBOR framing."""
+    body = serial.dumps(item)
+    return U32.pack(len(body)) + body
+
+
+def _announced(buf: bytes | bytearray) -> int:
+    """The body length a message's u32 prefix announces (4 bytes present); OVERSIZE past the cap."""
+    (n,) = U32.unpack_from(buf, 0)
+    if n > MAX_MESSAGE:
+        raise RemoteProtocolError(ErrorCode.OVERSIZE, "BOOT-4", f"bootstrap message of {n} bytes")
+    return int(n)
 
 
 def hello_from_map(m: Any) -> Hello:
@@ -178,9 +192,7 @@ def decode_message(data: bytes) -> Any:
     """Exactly one whole bootstrap message, length prefix included ([DEC-5] steps 1 to 5)."""
     if len(data) < 4:
         raise RemoteProtocolError(ErrorCode.TRUNCATED, "DEC-5", f"{len(data)} bytes: no length prefix")
-    (n,) = U32.unpack_from(data, 0)
-    if n > MAX_MESSAGE:
-        raise RemoteProtocolError(ErrorCode.OVERSIZE, "BOOT-4", f"bootstrap message of {n} bytes")
+    n = _announced(data)
     if len(data) < 4 + n:
         raise RemoteProtocolError(ErrorCode.TRUNCATED, "DEC-5", f"message of {n} bytes, {len(data) - 4} given")
     if len(data) > 4 + n:
@@ -224,9 +236,7 @@ class BootstrapReader:
         self._buf += data
         out: list[Any] = []
         while len(self._buf) >= 4:
-            (n,) = U32.unpack_from(self._buf, 0)
-            if n > MAX_MESSAGE:
-                raise RemoteProtocolError(ErrorCode.OVERSIZE, "BOOT-4", f"bootstrap message of {n} bytes")
+            n = _announced(self._buf)
             if len(self._buf) < 4 + n:
                 break
             body = bytes(self._buf[4 : 4 + n])
