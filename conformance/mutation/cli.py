@@ -108,6 +108,7 @@ def report(outcomes: Sequence[engine.Outcome], classes: dict[str, survivors.Clas
 
 
 def cmd_run(a: argparse.Namespace) -> int:
+    engine.freeze()  # one snapshot of the tree for the whole run, the catalogue included
     from ..cases import catalogue, select
 
     modules = select_modules(a.module)

@@ -112,9 +112,10 @@ class _CodeFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None,
                   ) -> importlib.machinery.ModuleSpec | None:
-        c = self.codes.get(fullname)
+        c = self.codes.get(fullname) or _from_snapshot(fullname, path)
         if c is None:
             return None
+        self.codes[fullname] = c
         spec = importlib.machinery.ModuleSpec(fullname, self, origin=c.origin, is_package=c.package is not None)
         if c.package is not None:
             spec.submodule_search_locations = list(c.package)
@@ -128,6 +129,41 @@ class _CodeFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         c = self.codes[module.__name__]
         module.__file__ = c.origin
         exec(c.code, module.__dict__)
+
+
+#: the project's packages: every module of theirs a run imports comes from one snapshot of the tree
+ROOTS = ("gossamer", "nic_emu", "conformance")
+
+
+def freeze() -> None:
+    """Read every source file of the project once and serve every later import from that text.
+
+    Other people edit the checkout during a long run; without this a child could import a module
+    written after the run began next to modules loaded before it, and fail for that reason alone
+    (which would count as a kill)."""
+    if _FROZEN:
+        return
+    for root in ROOTS:
+        spec = importlib.util.find_spec(root)
+        for d in (spec.submodule_search_locations or []) if spec is not None else []:
+            for f in sorted(Path(d).rglob("*.py")):
+                source_of(f)
+    _FROZEN.append(True)
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _CodeFinder)]
+    sys.meta_path.insert(0, _CodeFinder({}))
+
+
+_FROZEN: list[bool] = []
+
+
+def _from_snapshot(fullname: str, path: Sequence[str] | None) -> _Compiled | None:
+    if not _FROZEN or fullname.split(".", maxsplit=1)[0] not in ROOTS:
+        return None
+    spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+    if spec is None or not spec.origin or spec.origin not in _SOURCES:
+        return None
+    search = list(spec.submodule_search_locations) if spec.submodule_search_locations is not None else None
+    return _Compiled(compile(_SOURCES[spec.origin], spec.origin, "exec"), spec.origin, search)
 
 
 def _is_defendant(name: str) -> bool:
@@ -150,6 +186,7 @@ def warm(target: str) -> None:
     the snapshot of `source_of`: the target is imported afresh from those same texts first)."""
     from ..targets import open_target
 
+    freeze()
     for name, m in list(sys.modules.items()):  # snapshot what is loaded, then load it from the snapshot
         spec = getattr(m, "__spec__", None)
         if _is_defendant(name) and spec is not None and str(spec.origin or "").endswith(".py"):
