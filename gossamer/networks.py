@@ -10,6 +10,7 @@ is pending) and imports no emulator module; `from_arguments` turns `Rack`'s keyw
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -124,9 +125,10 @@ def from_arguments(*, verbs: Any = None, fabric: Any = None, devices: list[str] 
                    seed: int = 0, machines: int = 1, lag: float = 0.0) -> EmulatedNetwork | VerbsNetwork:
     """The network `Rack(verbs=, fabric=, devices=, lag=)` asks for: the provider chosen by
     `GOSSAMER_VERBS` unless `verbs` is given; on the emulator, `fabric` or a new one."""
-    emu = load_verbs("emu")
     v = verbs if verbs is not None else load_verbs()
-    if v is not emu:
+    # the emulator's namespace is a loaded module when `v` is it: asking sys.modules (not
+    # importing it) keeps a rack on real pyverbs from loading the emulator's facade
+    if v is not sys.modules.get("nic_emu.pyverbs"):
         return VerbsNetwork(v, devices)
     if fabric is None:
         fabric = emu_fabric.Fabric(seed=seed, machines=machines, lag=lag)
