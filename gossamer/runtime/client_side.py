@@ -134,8 +134,9 @@ class ClientSide:
         """A response landed in one of our response slots ([RSP-1], [RSP-6])."""
         env = self.env
         d = self.by_resp_slot.get(slot_id)
-        if d is None:
-            raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response in unused slot {slot_id}")
+        if d is None:  # [LAND-8], [SEC-4]: a slot this thread never used has no batch in flight either
+            self.stray_responses += 1
+            return
         if d.slot.state is not State.AWAITING:  # [LAND-8]: no batch in flight: discard and count
             self.stray_responses += 1
             return

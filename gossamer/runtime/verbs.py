@@ -131,6 +131,8 @@ class MachineNet:
         self.local_writes = 0
         self.remote_writes = 0
         self.unknown_slot_imms = 0
+        #: immediates naming a slot announced to another machine than the QP's peer ([SEC-3], [SEC-4])
+        self.foreign_imms = 0
 
     def _gid_bytes(self) -> bytes:
         g = self.ctx.query_gid(1, self.gid_index)  # the RoCE v2 (IPv4-mapped) address
@@ -266,8 +268,15 @@ class MachineNet:
                     if slot_id >= self.smap.count:  # [ERR-1] names no slot of ours: ignored
                         self.unknown_slot_imms += 1
                         continue
+                    owner = self.smap.owner(slot_id)
+                    if owner.peer_machine != key[1]:
+                        # [SEC-3] "a trustee MUST handle a landing on a request slot only when the
+                        # completion arrived on a QP connected to the machine the slot was announced
+                        # to"; [SEC-4] likewise a response slot and its trustee machine
+                        self.foreign_imms += 1
+                        continue
                     self.landed_len[slot_id] = wc.byte_len
-                    self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, wc.imm_data))
+                    self.inbox[owner.local_thread].append((slot_id, wc.imm_data))
         box = self.inbox[thread]
         if not box:
             return box

@@ -54,15 +54,15 @@ def _attack(attack: Any) -> tuple[list[int], Rack]:
 
 
 @pytest.mark.clause("SEC-3", "LAND-8")
-@pytest.mark.xfail(strict=True, reason="source checks ([SEC-3], [SEC-4], [LAND-8]) not yet in the runtime")
-def test_a_batch_written_into_another_clients_request_slot_is_not_run() -> None:
-    """The attacker writes valid batches (every seq in turn) into machine 0's request slot on the
-    trustee, naming that slot: without the source check they ran as machine 0's and broke its seq."""
+def test_an_immediate_naming_another_clients_request_slot_is_discarded() -> None:
+    """The attacker writes valid batches (every seq in turn) into its own request slot on the
+    trustee, with an immediate naming machine 0's: without the source check the trustee read
+    machine 0's slot again (a replay, answered STALE_SEQUENCE into machine 0's response slot)."""
     def attack(r: Rack, evil: HostileMachine, t: Trust) -> None:
-        slot = r.smap.request_slot(0, 0, 0)
+        victim, own = r.smap.request_slot(0, 0, 0), r.smap.request_slot(2, 0, 0)
         seq = r.rounds % 40 + 1
         req = Request(t.pointer, bump.id, u64(100))
-        evil.write(1, slot, evil.request_batch(seq, [req], slot), seq=seq)
+        evil.write(1, own, evil.request_batch(seq, [req], victim), imm_slot=victim, seq=seq)
 
     seen, rack = _attack(attack)
     assert seen == list(range(1, ROUNDS + 1))
@@ -70,12 +70,14 @@ def test_a_batch_written_into_another_clients_request_slot_is_not_run() -> None:
 
 
 @pytest.mark.clause("SEC-4", "LAND-8", "RSP-6")
-@pytest.mark.xfail(strict=True, reason="source checks ([SEC-3], [SEC-4], [LAND-8]) not yet in the runtime")
-def test_a_forged_response_in_a_clients_response_slot_is_not_delivered() -> None:
+def test_an_immediate_naming_another_trustees_response_slot_is_discarded() -> None:
+    """The attacker answers into its own response slot on machine 0 with an immediate naming machine
+    0's slot for trustee machine 1, while a batch is in flight there: without the source check the
+    client read that slot (the previous response: STALE_SEQUENCE) and failed its calls."""
     def attack(r: Rack, evil: HostileMachine, t: Trust) -> None:
-        slot = r.smap.response_slot(0, 1, 0)  # machine 0's slot for trustee machine 1, thread 0
+        victim, own = r.smap.response_slot(0, 1, 0), r.smap.response_slot(0, 2, 0)
         seq = r.rounds % 40 + 1
-        evil.write(0, slot, evil.response_batch(seq, [u64(999)], slot), seq=seq)
+        evil.write(0, own, evil.response_batch(seq, [u64(999)], victim), imm_slot=victim, seq=seq)
 
     seen, rack = _attack(attack)
     assert seen == list(range(1, ROUNDS + 1))
@@ -83,7 +85,6 @@ def test_a_forged_response_in_a_clients_response_slot_is_not_delivered() -> None
 
 
 @pytest.mark.clause("SEC-4", "LAND-8")
-@pytest.mark.xfail(strict=True, reason="source checks ([SEC-3], [SEC-4], [LAND-8]) not yet in the runtime")
 def test_an_immediate_naming_an_unused_response_slot_does_not_stop_the_trustee_machine() -> None:
     """The attacker names a response slot of machine 1 that it owns itself (client thread 0 of
     machine 1 <- trustee machine 2): machine 1 never sent a batch there."""
@@ -98,15 +99,16 @@ def test_an_immediate_naming_an_unused_response_slot_does_not_stop_the_trustee_m
 
 @pytest.mark.clause("SEC-3")
 @pytest.mark.xfail(strict=True, reason="[SEC-3] one memory region holds every peer's slots in the runtime "
-                   "(MachineNet.mr): a peer's QP can place bytes in another peer's slot with an immediate "
-                   "naming its own; needs a protection domain or memory windows per peer")
+                   "(MachineNet.mr): a peer's QP can place bytes in another peer's slot (its immediate naming "
+                   "its own); needs per-peer memory regions in separate protection domains, or memory windows, "
+                   "and slots laid out contiguously per peer")
 def test_bytes_placed_in_another_clients_slot_without_its_immediate_do_not_run() -> None:
     def attack(r: Rack, evil: HostileMachine, t: Trust) -> None:
         victim = r.smap.request_slot(0, 0, 0)
         own = r.smap.request_slot(2, 0, 0)
-        for seq in range(1, ROUNDS + 2):
-            req = Request(t.pointer, bump.id, u64(100))
-            evil.write(1, victim, evil.request_batch(seq, [req], victim), imm_slot=own, seq=0xFFFF)
+        seq = r.rounds % (ROUNDS + 1) + 1  # one WRITE a round: the send queue is not drained for it
+        req = Request(t.pointer, bump.id, u64(100))
+        evil.write(1, victim, evil.request_batch(seq, [req], victim), imm_slot=own, seq=0xFFFF)
 
     seen, _ = _attack(attack)
     assert seen == list(range(1, ROUNDS + 1))

@@ -69,12 +69,11 @@ def test_a_deadlocked_program_is_reported_not_hung() -> None:
     assert "deadlock" in info.value.report
 
 
-@pytest.mark.clause("RSP-6")
-def test_a_response_in_an_unused_slot_brings_the_rack_down_through_fate_sharing() -> None:
-    """A peer that writes a response into a slot this thread never used breaks the protocol
-    ([RSP-6]); the rack goes down with a report (fate sharing) instead of letting the raw
-    RemoteProtocolError escape `Rack.step()`."""
-    from gossamer.errors import RemoteProtocolError
+@pytest.mark.clause("LAND-8", "SEC-4")
+def test_a_response_in_an_unused_slot_is_discarded_and_counted() -> None:
+    """A completion naming a response slot this thread never used has no batch in flight: it is
+    discarded and counted ([LAND-8]) and the machine goes on ([SEC-4]); it brought the rack down
+    before issue 13."""
     from gossamer.runtime import Rack, yield_now
     from gossamer.slot import make_imm
 
@@ -89,6 +88,42 @@ def test_a_response_in_an_unused_slot_brings_the_rack_down_through_fate_sharing(
     def hostile(r: Rack) -> None:
         if r.rounds == 2:
             net.inbox[0].append((unused, make_imm(unused, 1)))
+
+    rack.round_hooks.append(hostile)
+    rack.start(main)
+    try:
+        while not rack.step():
+            pass
+    finally:
+        rack.close()
+    assert rack.machines[0].threads[0].client.stray_responses == 1
+
+
+@pytest.mark.clause("RSP-6", "ERR-1")
+def test_a_protocol_error_while_polling_brings_the_rack_down_through_fate_sharing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer's protocol error raised while a landing is handled goes through fate sharing (a
+    report) instead of escaping `Rack.step()` raw."""
+    from gossamer.errors import ErrorCode, RemoteProtocolError
+    from gossamer.runtime import Rack, yield_now
+    from gossamer.runtime.client_side import ClientSide
+    from gossamer.slot import make_imm
+
+    def broken(self: ClientSide, slot_id: int, imm: int) -> None:
+        raise RemoteProtocolError(ErrorCode.STALE_SEQUENCE, "RSP-6", f"response rejected in slot {slot_id}")
+
+    monkeypatch.setattr(ClientSide, "on_response", broken)
+    rack = Rack(2, 1, seed=3)
+    net = rack.machines[0].net
+    slot = rack.smap.response_slot(0, 1, 0)
+
+    async def main() -> None:
+        for _ in range(5):
+            await yield_now()
+
+    def hostile(r: Rack) -> None:
+        if r.rounds == 2:
+            net.inbox[0].append((slot, make_imm(slot, 1)))
 
     rack.round_hooks.append(hostile)
     rack.start(main)
