@@ -201,6 +201,8 @@ class Rack:
         if len(devices) < local:
             raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
+        smap = self.smap
+        self.fallback.slot_owner = lambda s: smap.owner(s) if s < smap.count else None  # [SEC-6]
         with network.activate():
             nets = [
                 MachineNet(network, devices[m], m, machines, threads, self.config,

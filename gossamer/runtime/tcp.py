@@ -22,7 +22,8 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import ErrorCode, RemoteProtocolError
 from ..fallback import Frame, FrameKind, FrameReader
@@ -94,6 +95,9 @@ class FallbackHub:
         #: other links are untouched ([ERR-1]); cleared when the client connects again
         self.broken: dict[LinkKey, RemoteProtocolError] = {}
         self.discarded = 0  # [FB-7]
+        #: slot id -> its SlotOwner (None for no slot), set by the rack: a frame is kept only when
+        #: its slot belongs to the caller of the connection it came on ([SEC-6])
+        self.slot_owner: Callable[[int], Any] | None = None
         self.frames_sent = 0
         self.bytes_sent = 0
 
@@ -281,14 +285,35 @@ class FallbackHub:
                     # [DEC-3]: frames completed before the bad header are still delivered
                     store = self.store[end.machine]
                     for f in getattr(exc, "frames", ()):
-                        store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
+                        if self._owned(end, f):
+                            store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10]
                     self.broken[end.link] = exc
                     self._closed(end)
                     break
                 store = self.store[end.machine]
                 for f in frames:
-                    store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
+                    if self._owned(end, f):
+                        store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
         return moved
+
+    def _owned(self, end: _End, f: Frame) -> bool:
+        """[SEC-6] "a trustee machine MUST take a request frame only from the fallback connection whose
+        caller hello names the client machine and thread that own the frame's slot": a request frame
+        on a trustee end must name a request slot of its caller; a response frame on a client end a
+        response slot of that client thread for that trustee machine. Any other is discarded ([FB-7])."""
+        if self.slot_owner is None:
+            return True
+        cm, ct, tm = end.link
+        o = self.slot_owner(f.slot_id)
+        if o is None:
+            ok = False
+        elif f.kind is FrameKind.REQUEST:
+            ok = end.machine == tm and o.is_request and (o.peer_machine, o.peer_thread) == (cm, ct)
+        else:
+            ok = end.machine == cm and not o.is_request and (o.local_thread, o.peer_machine) == (ct, tm)
+        if not ok:
+            self.discarded += 1
+        return ok
 
     def take(self, machine: int, key: FrameKey, link: LinkKey) -> bytes | ErrorCode:
         """The payload of frame `key` for `machine`, arriving over `link`, waiting up to the

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from gossamer.fallback import Frame, FrameKind
+from gossamer.runtime.slotmap import SlotMap, SlotOwner
 from gossamer.runtime.tcp import FallbackHub
 
 SLOT, KEY = 4, (int(FrameKind.REQUEST), 4, 1, 0)
@@ -22,6 +23,9 @@ SLOT, KEY = 4, (int(FrameKind.REQUEST), 4, 1, 0)
 @pytest.fixture
 def hub() -> Iterator[FallbackHub]:
     h = FallbackHub(3, 1 << 20, 300)
+    smap = SlotMap(3, 2)  # slot 4 is the request slot of client (1, 0) to trustee thread 0
+    assert smap.owner(SLOT) == SlotOwner(True, 0, 1, 0)
+    h.slot_owner = lambda s: smap.owner(s) if s < smap.count else None  # as the rack sets it
     try:
         yield h
     finally:
@@ -38,12 +42,11 @@ def _attacker(hub: FallbackHub, claims: tuple[int, int], payload: bytes) -> sock
 
 
 @pytest.mark.clause("SEC-6", "FB-7", "FB-10")
-@pytest.mark.xfail(strict=True, reason="[SEC-6] the hub's frame store is per machine, keyed by (kind, slot, seq, "
-                   "index) whatever connection a frame came on; first wins, so the attacker's frame is taken")
 def test_frames_for_another_callers_slot_are_not_taken(hub: FallbackHub) -> None:
     s = _attacker(hub, (2, 0), b"evil!")  # its own identity, the victim's slot
     hub.send(Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=b"honest"), (1, 0), 0)
     assert hub.take(0, KEY, (1, 0, 0)) == b"honest"
+    assert hub.discarded == 1  # [FB-7]: counted
     s.close()
 
 
