@@ -346,9 +346,10 @@ local images = {}       -- frame number -> ByteArray of a reassembled image
 local fragment_of = {}  -- frame number -> frame number of the image it belongs to
 local pending = {}      -- "dst|src|seq" -> queue of the closures (idhex, ...) of requests not yet answered
 local results_of = {}   -- frame number -> the request's closures (response frames)
+local seen = {}         -- frame numbers already dissected once
 
 function gsm.init()
-  partial, images, fragment_of, pending, results_of = {}, {}, {}, {}, {}
+  partial, images, fragment_of, pending, results_of, seen = {}, {}, {}, {}, {}, {}
 end
 
 -- [DEC-1]: the request batch image -------------------------------------------------------------
@@ -575,7 +576,12 @@ local function ib_heur(tvb, pinfo, tree)
   local qp = f_destqp()
   local key = tostring(pinfo.src) .. ">" .. tostring(pinfo.dst) .. "/" .. (qp and tostring(qp.value) or "?")
   local n = pinfo.number
-  if not pinfo.visited then
+  -- state is built once per frame, on its first dissection in file order: that is not always
+  -- the first pass (`tshark -2 -z expert` has the InfiniBand dissector hand us no payload
+  -- there), and a frame can be dissected more than once before it is marked visited
+  local first = not seen[n]
+  seen[n] = true
+  if first then
     if op == 6 then
       partial[key] = { data = tvb:bytes(), frames = { n } }
     elseif op == 7 or op == 8 or op == 9 then
@@ -616,7 +622,7 @@ local function ib_heur(tvb, pinfo, tree)
   -- request or response, from the header alone (the same on every pass); a response is decoded
   -- with the closures of the request it answers (remembered on the first pass)
   local kind = classify(image)
-  if not pinfo.visited and kind == "response" and B >= 8 then
+  if first and kind == "response" and B >= 8 then
     -- its request: the newest one seen the other way with that seq (older ones are of earlier
     -- sessions between the same addresses)
     local back = tostring(pinfo.src) .. "|" .. tostring(pinfo.dst) .. "|" .. image(0, 4):le_uint()
@@ -634,7 +640,7 @@ local function ib_heur(tvb, pinfo, tree)
   if kind == "request" then
     local closures = {}
     dissect_request(image, pinfo, t, seq16, closures)
-    if not pinfo.visited and B >= 8 then
+    if first and B >= 8 then
       local seq = image(0, 4):le_uint()
       local k = tostring(pinfo.dst) .. "|" .. tostring(pinfo.src) .. "|" .. seq
       pending[k] = pending[k] or {}
