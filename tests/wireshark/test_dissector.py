@@ -335,3 +335,16 @@ def test_check_capture(pcap: Path) -> None:
     too_many = subprocess.run(["python", script, str(pcap), "--min-batches", "100"], capture_output=True,
                               text=True, check=False)
     assert too_many.returncode == 1 and "fewer than 100" in too_many.stdout
+
+
+@pytest.mark.parametrize("args", [("-2",), ()], ids=["two-pass", "one-pass"])
+@needs_tshark
+def test_responses_decoded_in_every_mode(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """With taps and no filter (tshark -z expert), one pass or two, every response of the
+    fixtures finds its request's layouts: no 'result layout unknown' note, no Lua error."""
+    for pcap in (FIXTURE, RXE_FIXTURE):
+        env = {"HOME": str(tmp_path), "WIRESHARK_CONFIG_DIR": str(tmp_path / "ws"), "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([TSHARK or "tshark", "-n", *args, "-X", f"lua_script:{LUA}", "-r", str(pcap), "-q",
+                              "-z", "expert"], capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+        assert "TORN (0x17) [SLOT-7]" in out
+        assert "result layout" not in out and "Lua Error" not in out, out
