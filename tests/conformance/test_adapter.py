@@ -16,7 +16,8 @@ from conformance.model import Verdict
 from conformance.runner import run
 from conformance.targets.subprocess import AdapterTarget
 
-CODEC_OPS_SKIPPED = {"execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "client_run"}
+CODEC_OPS_SKIPPED = {"execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "client_run",
+                     "nic_live", "nic_bootstrap"}
 
 
 @pytest.mark.clause("ADPT-1", "ADPT-2", "ADPT-3", "ADPT-4")
