@@ -179,6 +179,10 @@ class ModifyAttrs(Protocol):
     def retry_cnt(self) -> int: ...
     @property
     def rnr_retry(self) -> int: ...
+    @property
+    def timeout(self) -> int: ...
+    @property
+    def min_rnr_timer(self) -> int: ...
 
 
 #: An address vector as a modify passes it: (is_global, sgid_index, dgid as 16 bytes).
@@ -245,6 +249,10 @@ def modify_qp(qp: QueuePair, attr: ModifyAttrs, mask: int, av: AddressVector | N
         qp.max_dest_rd_atomic = attr.max_dest_rd_atomic
     if mask & M_RETRY_CNT:
         qp.retry_cnt = attr.retry_cnt
+    if mask & M_TIMEOUT:
+        qp.timeout = attr.timeout
+    if mask & M_MIN_RNR_TIMER:
+        qp.min_rnr_timer = attr.min_rnr_timer
     if mask & M_RNR_RETRY:
         qp.rnr_retry = attr.rnr_retry
     if qp.qp_type == UD:
@@ -253,8 +261,9 @@ def modify_qp(qp: QueuePair, attr: ModifyAttrs, mask: int, av: AddressVector | N
         fabric.unschedule(qp)
         qp.reset()
     elif new == ERR:
-        if cur != ERR:
-            to_error(qp)
+        # Again in ERR too: rxe_qp_error schedules the QP's tasks, which flush what was posted
+        # since (receives posted in ERR wait for that: see posting.post_recv_one).
+        to_error(qp)
     else:
         qp.state = new
         if new == RTS and qp.sq and not qp.scheduled:

@@ -125,10 +125,10 @@ class SRQ(PyverbsCM):
         while cur is not None:
             sges = cur._sges
             err = 0
-            if len(sges) > s.max_sge:
-                err = errno.EINVAL
-            elif len(s) >= s.max_wr:
+            if len(s) >= s.max_wr:  # rxe_post_one_recv: full first, then the SGE count
                 err = errno.ENOMEM
+            elif len(sges) > s.max_sge:
+                err = errno.EINVAL
             if err:
                 if bad_wr is not None:
                     bad_wr._sges, bad_wr.wr_id, bad_wr.num_sge = sges, cur.wr_id, cur.num_sge

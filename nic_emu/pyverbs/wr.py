@@ -82,7 +82,6 @@ class SendWR(PyverbsCM):
         "ah",
         "imm_data",
         "next_wr",
-        "num_sge",
         "opcode",
         "remote_qkey",
         "remote_qpn",
@@ -106,7 +105,6 @@ class SendWR(PyverbsCM):
             self._sges = _copy_sg(sg, num_sge)
         self.wr_id = wr_id
         self.opcode = int(opcode)
-        self.num_sge = num_sge
         self.imm_data = imm_data
         self.send_flags = int(send_flags)
         self.next_wr = next_wr
@@ -119,6 +117,18 @@ class SendWR(PyverbsCM):
         self.remote_qkey = 0
         self._mw: MW | None = None
         self._bind_info: MWBindInfo | None = None
+
+    @property
+    def num_sge(self) -> int:
+        return len(self._sges)
+
+    @num_sge.setter
+    def num_sge(self, val: int) -> None:
+        """As pyverbs sets ``ibv_send_wr.num_sge``: fewer than given uses the first ``val``
+        (0: a WR without data).  More than were given would make C read past the list."""
+        if not 0 <= val <= len(self._sges):
+            raise PyverbsUserError(f"num_sge {val} but {len(self._sges)} SGEs were given")
+        self._sges = self._sges[:val]
 
     @property
     def sg_list(self) -> None:

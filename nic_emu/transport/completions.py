@@ -60,7 +60,15 @@ SEND_WC_FLAGS = {WR_SEND_IMM: WC_WITH_IMM, WR_WRITE_IMM: WC_WITH_IMM}
 
 
 def push(cq: CompletionQueue, c: Completion, qp: QueuePair) -> None:
-    """Queue ``c`` on ``cq`` (fed by ``qp``), counting it on the QP."""
+    """Queue ``c`` on ``cq`` (fed by ``qp``), counting it on the QP.
+
+    A completion in error carries only wr_id, status and qp_num: rxe zeroes the CQE and fills
+    the opcode, byte_len, immediate and flags only on success (rxe_comp.c make_send_cqe, rxe_resp.c
+    do_complete; found by the trace oracle: a flushed receive reads opcode 0, not IBV_WC_RECV).
+    """
+    wr_id, status, _, _, _, qp_num, _, _, _ = c
+    if status:
+        c = (wr_id, status, 0, 0, 0, qp_num, 0, 0, 0)
     entries = cq.entries
     if len(entries) >= cq.depth:
         # IB spec 11.4.2.1: a CQ overrun is an affiliated asynchronous error; the completion is
@@ -73,7 +81,6 @@ def push(cq: CompletionQueue, c: Completion, qp: QueuePair) -> None:
     entries.append(c)
     if cq.notify is not None:
         cq.notify()
-    _, status, _, _, _, _, _, _, _ = c
     if status:
         qp.error_completions += 1
     qp.completions += 1

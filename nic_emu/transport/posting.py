@@ -12,7 +12,6 @@ import errno
 from typing import TYPE_CHECKING
 
 from nic_emu.constants import (
-    ERR,
     F_INLINE,
     F_SIGNALED,
     RESET,
@@ -20,7 +19,6 @@ from nic_emu.constants import (
     S_FLUSH,
     SQE,
     UD,
-    WC_RECV,
     WR_CAS,
     WR_READ,
 )
@@ -81,7 +79,9 @@ def post_send_one(
         return errno.EINVAL
     length = sges[0][1] if n == 1 else sum(s[1] for s in sges)
     # rxe validate_send_wr: atomics need 8 bytes of local buffer and an aligned remote address.
-    if op >= WR_CAS and (length < 8 or raddr & 7):
+    # On UD the remote address shares its union with the address handle's pointer (aligned), so
+    # only the length counts there (trace oracle, seed 29).
+    if op >= WR_CAS and (length < 8 or (raddr & 7 and qp.qp_type != UD)):
         return errno.EINVAL
     inline: bytes | None = None
     if flags & F_INLINE:
@@ -93,6 +93,8 @@ def post_send_one(
             inline = b"".join(qp.fabric.read_address(a, ln) for a, ln, _ in sges if ln)
         except NicError:
             return errno.EFAULT
+        if op >= WR_READ:
+            sges = ()  # rxe keeps the inline bytes, not the SGEs: no buffer for the response
     if len(sq) >= qp.max_send_wr:
         return errno.ENOMEM
     if qp.qp_type != UD:
@@ -120,13 +122,14 @@ def post_recv_one(qp: QueuePair, wr_id: int, sges: tuple[Sge, ...]) -> int:
     # (it has no receive queue: "if (!rq || !recv_wr || !rq->queue) return EINVAL").
     if qp.state == RESET or qp.srq is not None:
         return errno.EINVAL
-    if len(sges) > qp.max_recv_sge:
-        return errno.EINVAL
+    # rxe_post_one_recv: a full queue first (ENOMEM), then the SGE count (trace oracle, seed 23)
     if len(qp.rq) >= qp.max_recv_wr:
         return errno.ENOMEM
+    if len(sges) > qp.max_recv_sge:
+        return errno.EINVAL
     qp.recv_wrs += 1
-    if qp.state == ERR:
-        push(qp.rcq, completion(wr_id, S_FLUSH, WC_RECV, 0, qp.qp_num), qp)
-        return 0
+    # In ERR too the receive is queued, not flushed: rxe's user-space post_recv only writes the
+    # queue (no doorbell), and the responder task flushes it when it next runs, e.g. on the
+    # next modify to ERR (found by the trace oracle, seed 0: no completion on rxe until then).
     qp.rq.append((wr_id, sges, sum(s[1] for s in sges)))
     return 0

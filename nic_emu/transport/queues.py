@@ -183,6 +183,7 @@ class QueuePair:
         "max_recv_wr",
         "max_send_sge",
         "max_send_wr",
+        "min_rnr_timer",
         "mtu",
         "pd",
         "peer",
@@ -205,6 +206,7 @@ class QueuePair:
         "sq_psn",
         "srq",
         "state",
+        "timeout",
         "tries",
     )
 
@@ -259,6 +261,10 @@ class QueuePair:
         self.max_dest_rd_atomic = 0
         self.retry_cnt = 0
         self.rnr_retry = 0
+        #: the local ACK timeout and minimum RNR timer codes (ibv_modify_qp); only their
+        #: relation matters (``rc_responder.rnr``)
+        self.timeout = 0
+        self.min_rnr_timer = 0
         self.tries = 0
         self.rnr_tries = 0
         self.retry_at = 0

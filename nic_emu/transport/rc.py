@@ -73,6 +73,14 @@ def exec_rc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
     if op >= WR_READ and qp.max_rd_atomic < 1:
         qp.retry_at = now + 1
         return False
+    # Requester local data for SEND and WRITE: gathered to build the packet, so a local error
+    # ends the WQE whether the peer answers or not (rxe_req.c; trace oracle, seed 469).
+    data: memoryview | bytes | int = b""
+    if op <= WR_SEND_IMM:
+        data = inline if inline is not None else gather(m, qp.pd, sges)
+        if type(data) is int:
+            fail_send(qp, data)
+            return True
     if not fabric.reachable(m, peer_m):
         return retry(qp, now)
     peer = responder(qp, m, peer_m)
@@ -85,13 +93,6 @@ def exec_rc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
     diff = (qp.sq_psn - peer.rq_psn) & PSN_MASK
     if diff and diff < 0x800000:
         return retry(qp, now)
-    # Requester local data for SEND and WRITE.
-    data: memoryview | bytes | int = b""
-    if op <= WR_SEND_IMM:
-        data = inline if inline is not None else gather(m, qp.pd, sges)
-        if type(data) is int:
-            fail_send(qp, data)
-            return True
     if diff:  # a duplicate
         qp.sq_psn = (qp.sq_psn + n) & PSN_MASK
         qp.bytes_sent += length

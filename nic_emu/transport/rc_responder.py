@@ -53,10 +53,12 @@ def advance_psns(qp: QueuePair, peer: QueuePair, n: int) -> None:
     peer.rq_psn = (peer.rq_psn + n) & PSN_MASK
 
 
-def rnr(qp: QueuePair, now: int) -> bool:
+def rnr(qp: QueuePair, peer: QueuePair, now: int) -> bool:
     """No receive posted at the responder: RNR NAK.  The requester waits min_rnr_timer and
     retries, rnr_retry times (7 means forever), then IBV_WC_RNR_RETRY_EXC_ERR
-    (IB spec 9.7.5.2.8)."""
+    (IB spec 9.7.5.2.8).  ``peer`` is the responder.  (On rxe, with a local ACK timeout as short
+    as the RNR delay in jiffies, the retransmit timer may also fire during the wait and end the
+    WQE with RETRY_EXC_ERR: a race, not modelled; see nic_emu/README.md.)"""
     qp.rnr_tries += 1
     if qp.rnr_retry != 7 and qp.rnr_tries > qp.rnr_retry:
         fail_send(qp, S_RNR_RETRY_EXC)
@@ -80,10 +82,12 @@ def write(
 ) -> Done | bool:
     """RDMA WRITE (WITH IMMEDIATE consumes a receive at the responder)."""
     rq = peer.rq
-    if op == WR_WRITE_IMM and not rq:
-        return rnr(qp, now)
+    # rxe checks the QP's access (check_op_valid) before it looks for a receive
+    # (check_resource): no REMOTE_WRITE is REM_INV_REQ even with no receive (trace oracle, seed 106).
     if not peer.access & A_REMOTE_WRITE:
         return class_c(qp, peer, S_REM_INV_REQ)
+    if op == WR_WRITE_IMM and not rq:
+        return rnr(qp, peer, now)
     mr = None
     if length:
         mr = mr_for(peer.machine, peer.pd, rkey, raddr, length, A_REMOTE_WRITE)
@@ -115,7 +119,7 @@ def send(
     """SEND (WITH IMMEDIATE): into the responder's next receive."""
     rq = peer.rq
     if not rq:
-        return rnr(qp, now)
+        return rnr(qp, peer, now)
     r_id, r_sges, capacity = rq.popleft()
     # rxe (Linux 6.1), not the IB spec's 9.9.3.1.3 (local length error / invalid request):
     # rxe_resp.c send_data_in copies with copy_data, which refuses a message longer than the
@@ -127,7 +131,8 @@ def send(
         st = S_LOC_QP_OP if length > capacity else scatter(peer.machine, peer.pd, r_sges, data)
         tg = None
     else:
-        tg = S_LOC_QP_OP if length > capacity else scatter_targets(peer.machine, peer.pd, r_sges)
+        tg = (S_LOC_QP_OP if length > capacity
+              else scatter_targets(peer.machine, peer.pd, r_sges, length))
         st = tg if type(tg) is int else S_OK
     if st:
         fail_recv(peer, r_id, S_LOC_QP_OP)
@@ -180,7 +185,7 @@ def read_or_atomic(
         if model is None:
             st = scatter(m, qp.pd, sges, rdata)
         else:
-            tg = scatter_targets(m, qp.pd, sges)
+            tg = scatter_targets(m, qp.pd, sges, len(rdata))
             if type(tg) is int:
                 st = tg
             else:
@@ -200,8 +205,9 @@ def read_or_atomic(
             _Q.pack_into(mr.mem, o, swap & _U64)
         # The original value returns to the local buffer; without LOCAL_WRITE the WQE
         # fails there, and the remote word has been changed all the same (measured on rxe).
-        st = scatter(m, qp.pd, sges[:1], _Q.pack(old))
-        length = 8
+        # rxe copies the 8 bytes through the WQE's SGEs (copy_data) and reports the WQE's whole
+        # length as byte_len (make_send_cqe: wqe->dma.length; trace oracle, seed 185).
+        st = scatter(m, qp.pd, sges, _Q.pack(old))
     if st:
         advance_psns(qp, peer, npkts(length, qp.mtu))
         fail_send(qp, st)
