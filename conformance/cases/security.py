@@ -62,6 +62,40 @@ def echo_check(c: Case, got: Outcome) -> str | None:
     return None
 
 
+#: hellos whose RDMA keys a trustee must refuse before it uses them ([SEC-2], [BOOT-3], [BOOT-6],
+#: [BOOT-8]), each broke the reference server before issue 13, and the code each is answered with
+HOSTILE_HELLOS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("no slots", {"slots": None}, "MALFORMED_CBOR"),
+    ("slots.base 'x'", {"slots": {"base": "x", "rkey": 1, "ids": [0, 1, 2, 3]}}, "BAD_HEADER"),
+    ("an empty gid", {"gid": b""}, "BAD_HEADER"),
+    ("no qpns", {"qpns": []}, "BAD_HEADER"),
+    ("a short slot row", {"response_slots": [[0], [2, 3]]}, "BAD_HEADER"),
+    ("a slot id not in ids", {"response_slots": [[0, 1], [2, 9]]}, "BAD_HEADER"),
+    ("a psn of 25 bits", {"psn": 1 << 24}, "BAD_HEADER"),
+    ("slot_size of 5000 digits", {"slot_size": BIG}, "BAD_HEADER"),
+    ("versions [7, 9]", {"versions": [7, 9]}, "VERSION_MISMATCH"),
+)
+
+
+def hostile_hello_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected the trustee's replies, got {str(got)[:200]}"
+    replies = got["ok"].get("replies", [])
+    if len(replies) != len(HOSTILE_HELLOS):
+        return f"{len(replies)} replies for {len(HOSTILE_HELLOS)} hellos"
+    for (what, _, code), r in zip(HOSTILE_HELLOS, replies, strict=True):
+        reply = r.get("reply")
+        want = codes.value(code)
+        if not (isinstance(reply, dict) and reply.get("error") == want):
+            return (f"a hello with {what}: expected {{\"error\": {want:#04x}}} ({code}) before the trustee closes, "
+                    f"got {str(reply)[:100]} ([SEC-2], [BOOT-5])")
+        if not r.get("closed"):
+            return f"a hello with {what}: after its error the trustee did not close the connection ([BOOT-5])"
+    if not got["ok"].get("still_serving"):
+        return "after the hostile hellos the trustee no longer greets a new connection ([SEC-2], [ADPT-13])"
+    return None
+
+
 def cases() -> list[Case]:
     out: list[Case] = []
     out.append(case("sec.cbor-shared-refs", "2^39 leaves' worth of shared references is one well-formed item",
@@ -100,6 +134,13 @@ def cases() -> list[Case]:
                      "_live": None},
                     ok({"responses": "(checked by decoding)"}), tags=("trustee", "fallback"),
                     check=execute_check))
+    from .live import _hello
+
+    out.append(case("sec.boot-hostile-hellos", "hellos whose RDMA keys are missing or broken, or whose integers "
+                    "have 5000 digits: each answered with its code, then closed; the trustee goes on serving",
+                    ["SEC-2", "SEC-1", "BOOT-3", "BOOT-5", "BOOT-6", "BOOT-8", "ADPT-13"], "nic_bootstrap",
+                    {"hellos": [_hello(**over) for _, over, _ in HOSTILE_HELLOS]}, ok({"replies": "(checked)"}),
+                    tags=("nic", "live", "trustee", "bootstrap"), check=hostile_hello_check))
     from . import landing, live, nic
 
     return out + also([*landing.cases(), *nic.cases(), *live.cases()])
