@@ -269,10 +269,11 @@ class MachineNet:
                         self.unknown_slot_imms += 1
                         continue
                     owner = self.smap.owner(slot_id)
-                    if owner.peer_machine != key[1]:
+                    if owner.peer_machine != key[1] or (not owner.is_request and owner.peer_thread != key[0]):
                         # [SEC-3] "a trustee MUST handle a landing on a request slot only when the
                         # completion arrived on a QP connected to the machine the slot was announced
-                        # to"; [SEC-4] likewise a response slot and its trustee machine
+                        # to"; [SEC-4] a response only on the QP of the trustee thread that owes it
+                        # ([BOOT-8]: trustee thread t answers on its QP t)
                         self.foreign_imms += 1
                         continue
                     self.landed_len[slot_id] = wc.byte_len

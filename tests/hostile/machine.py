@@ -28,12 +28,13 @@ class HostileMachine:
         self.writes = 0
 
     def write(self, dst: int, addr_slot: int, image: bytes, imm_slot: int | None = None, seq: int = 1,
-              imm: int | None = None) -> None:
-        """WRITE WITH IMMEDIATE `image` at slot `addr_slot` of machine `dst`; the immediate names
-        `imm_slot` (default: the same slot) with `seq`, or is `imm` exactly."""
+              imm: int | None = None, thread: int = 0) -> None:
+        """WRITE WITH IMMEDIATE `image` at slot `addr_slot` of machine `dst` on the QP of `thread`; the
+        immediate names `imm_slot` (default: the same slot) with `seq`, or is `imm` exactly."""
         if imm is None:
             imm = make_imm(addr_slot if imm_slot is None else imm_slot, seq)
-        self.net.write(0, dst, addr_slot, image, imm, 0)
+        # stage in the last staging slot: the machine's own trustee stages its answers by request slot
+        self.net.write(thread, dst, addr_slot, image, imm, self.rack.smap.count - 1)
         self.writes += 1
 
     def request_batch(self, seq: int, requests: Sequence[Request], slot_id: int) -> bytes:

@@ -84,6 +84,32 @@ def test_an_immediate_naming_another_trustees_response_slot_is_discarded() -> No
     assert rack.machines[0].net.foreign_imms > 0
 
 
+@pytest.mark.clause("SEC-4", "BOOT-8")
+def test_a_response_on_another_trustee_threads_qp_is_discarded() -> None:
+    """A faulty trustee machine (1) names client 0's slot for its thread tt in a WRITE on the QP of its
+    other thread: a response comes only on the QP of the trustee thread that owes it ([BOOT-8])."""
+    rack = Rack(2, 2, seed=5)
+    evil = HostileMachine(rack, 1)
+    seen: list[int] = []
+    trusts: list[Trust] = []
+
+    def hook(r: Rack) -> None:
+        if trusts and len(seen) < ROUNDS:
+            tt = trusts[0].thread  # the trustee thread that owes client m0.t0 its responses
+            victim = r.smap.response_slot(0, 1, tt)
+            own = r.smap.response_slot(0, 1, 1 - tt)  # never used here
+            seq = r.rounds % 40 + 1
+            evil.write(0, own, evil.response_batch(seq, [u64(999)], victim), imm_slot=victim, seq=seq,
+                       thread=1 - tt)
+
+    try:
+        run_with(rack, _honest(seen, trusts), hook)
+    finally:
+        rack.close()
+    assert seen == list(range(1, ROUNDS + 1))
+    assert rack.machines[0].net.foreign_imms > 0
+
+
 @pytest.mark.clause("SEC-4", "LAND-8")
 def test_an_immediate_naming_an_unused_response_slot_does_not_stop_the_trustee_machine() -> None:
     """The attacker names a response slot of machine 1 that it owns itself (client thread 0 of
