@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 
 import attrs
 import pytest
@@ -19,6 +20,19 @@ from conformance.mutation import cli, engine, survivors
 from conformance.mutation.operators import OPERATORS, Point, apply, enumerate_points
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the engine forks")
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_imports_as_found() -> Iterator[None]:
+    """The engine forgets and re-serves `gossamer` in this process too (`warm`, `install`): put back
+    the module objects and finders the rest of the session imported, or later tests patch one
+    `gossamer.errors` while the reference target reads another."""
+    modules, finders = dict(sys.modules), list(sys.meta_path)
+    yield
+    sys.meta_path[:] = finders
+    for name in [n for n in sys.modules if n not in modules]:
+        del sys.modules[name]
+    sys.modules.update(modules)
 
 SOURCE = textwrap.dedent('''
     """doc"""
