@@ -32,12 +32,13 @@ from . import (
     security,
     trust_ids,
     trustee,
+    value_ranges,
     vectors,
 )
 
 AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries, error_response_seq)
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges)
 
 
 @functools.cache
