@@ -24,6 +24,7 @@ import cbor2
 from . import schemas
 from .cases import catalogue
 from .model import Case, wire_args
+from .report.diff import show
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "adapter-ops.md"
 
@@ -62,12 +63,12 @@ def ops() -> list[str]:
 
 def diag(v: Any, indent: int = 0) -> str:
     """CBOR diagnostic notation, one map entry a line when the one-line form is long."""
-    flat = _flat(v)
+    flat = show(v)
     if len(flat) + indent <= 116 or not isinstance(v, (dict, list)) or not v:
         return flat if not (isinstance(v, bytes) and len(v) > WRAP) else _bytes(v, indent)
     pad = " " * (indent + 2)
     if isinstance(v, dict):
-        items = [f"{pad}{_flat(k)}: {diag(x, indent + 2)}" for k, x in v.items()]
+        items = [f"{pad}{show(k)}: {diag(x, indent + 2)}" for k, x in v.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
     return "[\n" + ",\n".join(f"{pad}{diag(x, indent + 2)}" for x in v) + "\n" + " " * indent + "]"
 
@@ -76,24 +77,6 @@ def _bytes(b: bytes, indent: int) -> str:
     rows = [b[i : i + WRAP].hex() for i in range(0, len(b), WRAP)]
     pad = " " * (indent + 2)
     return "h'" + ("\n" + pad).join(rows) + "'"
-
-
-def _flat(v: Any) -> str:
-    if isinstance(v, bytes):
-        return f"h'{v.hex()}'"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "null"
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_flat(k)}: {_flat(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_flat(x) for x in v) + "]"
-    return str(v)
 
 
 def _roundtrip(v: Any) -> Any:
