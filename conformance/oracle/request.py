@@ -19,7 +19,7 @@ from .cbor import well_formed
 from .errors import Rejected
 from .frames import KIND_REQUEST, Frame
 from .layout import Shape
-from .slot import HDR, MASK48, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, U64, Config, align8, pad8
+from .slot import HDR, MASK48, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, U64, Config, align8, pad8, read_header
 
 INLINE = 0xFF  #: [VT-4] the closure id follows the request word
 FLAG_FALLBACK = 0x01  #: [REQ-2]
@@ -203,23 +203,10 @@ def decode(data: bytes, shapes: Mapping[int, Shape], config: Config, expected_se
     code of the first failing step ([LAND-5]'s order, then the table and the entries in order)."""
     b = bytes(data)
     size = config.slot_size
-    # 1
-    if len(b) < HDR.size:
-        raise Rejected("TRUNCATED", "DEC-1", f"{len(b)} bytes hold no header")
-    seq, words, count, table_len = HDR.unpack_from(b)
-    # 2, 3 [LAND-5]: the seq this slot expects, then the immediate's low 16 bits
-    if expected_seq is not None and seq != expected_seq:
-        raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq}, expected {expected_seq}")
-    if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
-        raise Rejected("STALE_SEQUENCE", "LAND-5", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
-    # 4 .. 6
+    # 1 .. 6 ([LAND-5]'s seq checks, then the claimed length)
+    seq, words, count, table_len = read_header(b, size, expected_seq, imm_seq16, decoder="DEC-1",
+                                               seq_clause="LAND-5", imm_clause="LAND-5")
     length = 8 * words
-    if length > size:
-        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
-    if length < 16:
-        raise Rejected("BAD_HEADER", "DEC-1", f"header claims {length} bytes, less than header and trailer")
-    if length > len(b):
-        raise Rejected("TRUNCATED", "DEC-1", f"header claims {length} bytes, the image has {len(b)}")
     # 7, 8
     if count == 0:
         raise Rejected("BAD_HEADER", "SLOT-6", "count 0")

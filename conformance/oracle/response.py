@@ -19,7 +19,7 @@ from .cbor import dumps, loads
 from .errors import Rejected
 from .frames import KIND_RESPONSE, Frame
 from .layout import Result
-from .slot import HDR, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, Config, align8, pad8
+from .slot import HDR, MAX_COUNT, SEQ_MAX, SLOT_ID_MAX, U32, Config, align8, pad8, read_header
 
 ENTRY_HEAD = 8  #: u8 status, three zero bytes, u32 n
 
@@ -142,20 +142,9 @@ def decode(data: bytes, results: Sequence[Result], config: Config, expected_seq:
     b = bytes(data)
     size = config.slot_size
     # 1: steps 1 to 6 of [DEC-1], with [RSP-6] for the seq checks
-    if len(b) < HDR.size:
-        raise Rejected("TRUNCATED", "DEC-2", f"{len(b)} bytes hold no header")
-    seq, words, count, status = HDR.unpack_from(b)
-    if expected_seq is not None and seq != expected_seq:
-        raise Rejected("STALE_SEQUENCE", "RSP-6", f"seq {seq}, expected {expected_seq}")
-    if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
-        raise Rejected("STALE_SEQUENCE", "RSP-1", f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
+    seq, words, count, status = read_header(b, size, expected_seq, imm_seq16, decoder="DEC-2",
+                                            seq_clause="RSP-6", imm_clause="RSP-1")
     length = 8 * words
-    if length > size:
-        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
-    if length < 16:
-        raise Rejected("BAD_HEADER", "DEC-2", f"header claims {length} bytes")
-    if length > len(b):
-        raise Rejected("TRUNCATED", "DEC-2", f"header claims {length} bytes, the image has {len(b)}")
     # 2
     if b[length - 8 : length] != b[:8]:
         raise Rejected("TORN", "RSP-6", "trailer differs from header")

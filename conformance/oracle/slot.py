@@ -72,3 +72,25 @@ class Config:
         c = config or {}
         return cls(int(c.get("slot_size", 1024)), int(c.get("table_k", 4)), int(c.get("fallback_limit", 64 << 20)),
                    int(c.get("fallback_timeout_ms", 5000)))
+
+
+def read_header(b: bytes, size: int, expected_seq: int | None, imm_seq16: int | None, *, decoder: str,
+                seq_clause: str, imm_clause: str) -> tuple[int, int, int, int]:
+    """Steps 1 to 6 of [DEC-1], which [DEC-2] step 1 repeats for responses: the header, the seq
+    the slot expects, the immediate's low 16 bits, then the claimed length against S, 16 and the
+    bytes given. Returns the four header fields; `decoder` and the clauses name who rejects."""
+    if len(b) < HDR.size:
+        raise Rejected("TRUNCATED", decoder, f"{len(b)} bytes hold no header")
+    seq, words, count, byte7 = HDR.unpack_from(b)
+    if expected_seq is not None and seq != expected_seq:
+        raise Rejected("STALE_SEQUENCE", seq_clause, f"seq {seq}, expected {expected_seq}")
+    if imm_seq16 is not None and (seq & 0xFFFF) != imm_seq16:
+        raise Rejected("STALE_SEQUENCE", imm_clause, f"seq {seq} does not match the immediate's {imm_seq16:#06x}")
+    length = 8 * words
+    if length > size:
+        raise Rejected("BAD_HEADER", "SLOT-4", f"header claims {length} bytes, S = {size}")
+    if length < 16:
+        raise Rejected("BAD_HEADER", decoder, f"header claims {length} bytes, less than header and trailer")
+    if length > len(b):
+        raise Rejected("TRUNCATED", decoder, f"header claims {length} bytes, the image has {len(b)}")
+    return seq, words, count, byte7
