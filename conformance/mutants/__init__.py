@@ -44,12 +44,12 @@ class Mutant(ReferenceTarget):
         return {}
 
     def call(self, op: str, args: Mapping[str, Any]) -> Outcome:
-        with _patched(self.patches()):
+        with patched(self.patches()):
             return super().call(op, args)
 
 
 @contextlib.contextmanager
-def _patched(patches: dict[tuple[object, str], Any]) -> Iterator[None]:
+def patched(patches: dict[tuple[object, str], Any]) -> Iterator[None]:
     saved = {k: getattr(k[0], k[1]) for k in patches}
     try:
         for (obj, attr), new in patches.items():
@@ -280,7 +280,7 @@ class ClientMutant(Mutant):
             return super().call(op, args)
         if self._client is None:
             self._client = ClientRoleTarget.in_process(self.name)
-        with _patched(self.patches()):
+        with patched(self.patches()):
             got: Outcome = self._client.call(op, args)
             return got
 

@@ -34,6 +34,7 @@ from gossamer.slot import SlotConfig
 
 from ..live_bootstrap import encode
 from ..serve_reference import ReferenceTrustee
+from . import patched
 
 
 def bswap32(x: int) -> int:
@@ -63,15 +64,8 @@ class WrongTrustee(ReferenceTrustee):
     @classmethod
     @contextlib.contextmanager
     def active(cls) -> Iterator[None]:
-        patches = cls.patches()
-        saved = {k: getattr(k[0], k[1]) for k in patches}
-        try:
-            for (obj, attr), new in patches.items():
-                setattr(obj, attr, new)
+        with patched(cls.patches()):
             yield
-        finally:
-            for (obj, attr), old in saved.items():
-                setattr(obj, attr, old)
 
 
 class _HelloEdit(WrongTrustee):
