@@ -37,10 +37,11 @@ NO_ARG: Any = _NoArg()
 def _check_not_delegated(what: str) -> None:
     name = context.delegated_closure()
     if name is not None:
-        # The thesis hangs here (3.2.6: "calling apply ... from within a closure ... will cause
-        # the system to hang"); we refuse at once instead.
+        # [ERR-5] "A blocking apply called while a delegated closure runs ... MUST fail at once,
+        # inside the closure, with NESTED_APPLY." The thesis hangs here (3.2.6: "calling apply
+        # ... from within a closure ... will cause the system to hang").
         raise LocalProtocolError(
-            ErrorCode.NESTED_APPLY, "ERR-1",
+            ErrorCode.NESTED_APPLY, "ERR-5",
             f"{what} is blocking and cannot be called inside the delegated closure {name!r}: "
             "the trustee thread would wait for itself. Use apply_then (non-blocking) instead.",
         )

@@ -36,6 +36,7 @@ ENTRY_CLAUSE = {
     ErrorCode.BAD_RESULT: "ERR-2",
     ErrorCode.BAD_FRAME: "FB-6",
     ErrorCode.OVERSIZE: "FB-6",
+    ErrorCode.NESTED_APPLY: "ERR-5",
 }
 
 
