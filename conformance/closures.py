@@ -3,7 +3,7 @@
 An adapter learns a closure from its name, id and layout strings only; no Python runs on its side.
 Closures whose cases are executed on a trustee (the `execute` op) have fixed semantics, given in
 `BEHAVIOUR` and in SPEC.md [ADPT-9], so that another implementation can provide them too. (The
-reference trustee registers them in `serve_reference.registry()`: only the reference target imports
+reference trustee registers them in `reference_trustee.registry()`: only the reference target imports
 `gossamer`.)
 """
 

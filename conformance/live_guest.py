@@ -10,7 +10,7 @@ another process. `tests/conformance/test_live.py` runs this with GOSSAMER_SOFTRO
 
 `CLIENT_GUEST_SCRIPT` is the client role ([ADPT-14]): the suite listens as the trustee machine
 (`--target live-client:7471` on rxe0, 198.18.0.1), the reference client
-(`python -m conformance.client_reference`) connects from rxe1 in another process, once per case;
+(`python -m conformance.peers.reference_client`) connects from rxe1 in another process, once per case;
 `tests/conformance/test_client_role.py` runs it with GOSSAMER_SOFTROCE=1.
 """
 
@@ -22,7 +22,7 @@ GUEST_SCRIPT = f"""
 export GOSSAMER_VERBS=pyverbs
 PY=/usr/bin/python3
 t0=$(date +%s.%N)
-$PY -m conformance.serve_reference --device rxe1 --host 198.18.0.2 --port {PORT} --ready-file /tmp/srv.port \\
+$PY -m conformance.peers.reference_trustee --device rxe1 --host 198.18.0.2 --port {PORT} --ready-file /tmp/srv.port \\
     --fallback-timeout-ms 1000 \\
     2>/tmp/srv.log &
 SRV=$!
@@ -48,7 +48,7 @@ PY=/usr/bin/python3
 t0=$(date +%s.%N)
 $PY -m conformance.cli run --target live-client:{CLIENT_PORT} --device rxe0 -q tag:client >/tmp/suite.out 2>&1 &
 SUITE=$!
-$PY -m conformance.client_reference --connect 198.18.0.1:{CLIENT_PORT} --device rxe1 --retry 120 \\
+$PY -m conformance.peers.reference_client --connect 198.18.0.1:{CLIENT_PORT} --device rxe1 --retry 120 \\
     2>/tmp/client.log &
 CLI=$!
 wait $SUITE

@@ -175,5 +175,5 @@ def check_drivable(m: Mapping[str, Any]) -> None:
     raise Undrivable(
         "the suite cannot drive this trustee: " + ", ".join(b for b in bad if b)
         + ". The catalogue's live cases are written for T >= 2 threads, S = 1024, K = 4 ([ADPT-13]); restart the "
-        "trustee with that configuration (e.g. serve_reference --threads 2 --slot-size 1024 --table-k 4). "
+        "trustee with that configuration (e.g. reference_trustee --threads 2 --slot-size 1024 --table-k 4). "
         "Nothing was run.")

@@ -1,4 +1,4 @@
-"""Wrong trustees: the reference trustee of `serve_reference` with one other reading each.
+"""Wrong trustees: the reference trustee of `reference_trustee` with one other reading each.
 
 Each class is a `ReferenceTrustee` session that takes, on purpose, the reading of one live clause
 that SPEC.md rules out (or announces what the suite cannot drive). `Server(..., trustee=cls)`
@@ -33,7 +33,7 @@ from gossamer.fallback import FrameKind
 from gossamer.slot import SlotConfig
 
 from ..live_bootstrap import encode
-from ..serve_reference import ReferenceTrustee
+from ..peers.reference_trustee import ReferenceTrustee
 from . import patched
 
 

@@ -11,6 +11,11 @@
 - `live:<host>:<port>`: a trustee on real RDMA, reached through the bootstrap of [ADPT-12];
 - `live-client:[<host>:]<port>`: the suite listens as a trustee machine for a client under test
   ([ADPT-14]); only the client cases run.
+
+Only targets live here (and their ops: `live_ops.py` is the `nic_live` op of `verbs.py`'s
+target, `client_role.py` the `client_run` op and the `live-client:` target). The machines at the
+other end of a session, the suite's own peers and the reference's servers, are in
+`conformance/peers/`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 `ClientRoleTarget` answers the op `client_run`. For each case it accepts one bootstrap connection
 on its listening port (the client connects, [BOOT-5]), sends the hello of a `SuiteTrustee`
-(`client_peer.py`), reads the client's, connects the QPs, exchanges `ready` ([BOOT-7]), accepts the
+(`peers/suite_trustee.py`), reads the client's, connects the QPs, exchanges `ready` ([BOOT-7]), accepts the
 client's fallback connections ([FB-8]) and sends the case's workload ([ADPT-15]). Then it collects
 every batch the client writes (bytes, immediate, WRITE length, the QP it came on, its request
 frames and the connection they came on), holds each for the time the case names, answers it with
@@ -12,7 +12,7 @@ any WRITE into a slot whose batch is still unanswered ([FLOW-1]), and finally re
 report ([ADPT-16]). The answer carries all of it; the case's check judges it.
 
 Where the client runs:
-- `ClientRoleTarget.in_process()`: the reference client (`conformance.client_reference`) on a fresh
+- `ClientRoleTarget.in_process()`: the reference client (`conformance.peers.reference_client`) on a fresh
   emulated fabric per case, in this process, stepped while the suite waits; the bootstrap still
   crosses a real loopback TCP connection. The default target uses it, so the client cases run
   there too.
@@ -37,8 +37,8 @@ from ..oracle.errors import Rejected
 from ..oracle.frames import KIND_RESPONSE, forge
 from ..oracle.response import error_image
 from ..oracle.slot import HDR, Config
-from .client_peer import Arrival, FallbackListener, SuiteTrustee
-from .verbs_peer import PeerError
+from ..peers.suite_client import PeerError
+from ..peers.suite_trustee import Arrival, FallbackListener, SuiteTrustee
 
 CLIENT_OPS = frozenset({"client_run"})
 STALE_SEQUENCE = codes.value("STALE_SEQUENCE")
@@ -86,7 +86,7 @@ class ClientRoleTarget:
         def env(t: ClientRoleTarget) -> Env:
             import nic_emu
 
-            from ..client_reference import ReferenceClient
+            from ..peers.reference_client import ReferenceClient
 
             fab = nic_emu.Fabric(seed=t.sessions, machines=2)
             client = ReferenceClient(verbs("emu"), "emu0", "127.0.0.1", t.port, fabric=fab, sessions=1)

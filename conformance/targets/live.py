@@ -22,8 +22,8 @@ from ..cases._wire import batch, req_entry
 from ..closures import NOP
 from ..live_hello import LiveViolation, check_drivable
 from ..model import Outcome
+from ..peers.suite_client import bswap32
 from .verbs import OPS, Session, TcpSession, VerbsTrusteeTarget
-from .verbs_peer import bswap32
 
 
 class LiveTarget:

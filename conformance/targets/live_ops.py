@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..live_wire import FALLBACK, walk_response
 from ..model import TargetBroken
-from .verbs_peer import FallbackLink, PeerError
+from ..peers.suite_client import FallbackLink, PeerError
 
 if TYPE_CHECKING:
     from .verbs import Session, VerbsTrusteeTarget

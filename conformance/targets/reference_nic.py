@@ -2,7 +2,7 @@
 
 Codec ops are answered by `gossamer/` in process (`ReferenceTarget`); the trustee ops (`land`,
 `execute`, `nic_*`) go through real request slots: a `VerbsPeer` drives the reference runtime's
-trustee (`gossamer.runtime`, served by `conformance.serve_reference.ReferenceTrustee`) on a
+trustee (`gossamer.runtime`, served by `conformance.peers.reference_trustee.ReferenceTrustee`) on a
 nic_emu fabric in this process ([ADPT-12]), fallback frames over real loopback TCP ([FB-8]). An
 `execute` case the verbs driver could not run would run on the sans-I/O trustee instead and be
 counted in `sansio_fallbacks` (none does today), so no case is skipped on the reference.
@@ -19,11 +19,11 @@ from gossamer.slot import SlotConfig
 
 from ..model import Outcome
 from ..oracle.bootstrap import Hello, Reader
-from ..serve_reference import ReferenceTrustee
+from ..peers.reference_trustee import ReferenceTrustee
+from ..peers.suite_client import VerbsPeer
 from .client_role import CLIENT_OPS, ClientRoleTarget
 from .reference import ReferenceTarget
 from .verbs import OPS, Session, VerbsTrusteeTarget
-from .verbs_peer import VerbsPeer
 
 
 class ReferenceNicTarget:
@@ -50,13 +50,13 @@ class ReferenceNicTarget:
         return EmulatedReferenceSession(placement, seed=self._seed)
 
     def _bootstrap_endpoint(self) -> tuple[str, int, Any, float]:
-        """`nic_bootstrap`: the reference's bootstrap listener (`serve_reference.Server` on its own
+        """`nic_bootstrap`: the reference's bootstrap listener (`reference_trustee.Server` on its own
         emulated fabric, served in this process), reached over loopback TCP like a live trustee."""
         if self._server is None:
             import nic_emu
             from nic_emu.provider import verbs
 
-            from ..serve_reference import Server
+            from ..peers.reference_trustee import Server
 
             self._server = Server(verbs("emu"), "emu0", fabric=nic_emu.Fabric(seed=0, machines=2))
         return "127.0.0.1", self._server.port, self._server.poll, 5.0

@@ -46,7 +46,7 @@ from ..oracle import response as oracle_response
 from ..oracle.bootstrap import Hello
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
-from .verbs_peer import FallbackLink, Landed, PeerError, VerbsPeer
+from ..peers.suite_client import FallbackLink, Landed, PeerError, VerbsPeer
 
 MASK48 = (1 << 48) - 1
 OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "nic_live",

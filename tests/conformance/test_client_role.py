@@ -1,6 +1,6 @@
 """The client role ([ADPT-14] .. [ADPT-17]): the suite plays a trustee machine and judges a client.
 
-Without a device the reference client (`conformance.client_reference.ReferenceClient`) and the
+Without a device the reference client (`conformance.peers.reference_client.ReferenceClient`) and the
 suite share one process and one emulated fabric (nic_emu cannot span processes): the suite steps
 the client while it waits, and the bootstrap still crosses a real loopback TCP connection, one per
 case, with the client connecting again after each session as a live client must. With
@@ -17,9 +17,9 @@ import pytest
 
 import nic_emu
 from conformance.cases import catalogue, select
-from conformance.client_reference import ReferenceClient
 from conformance.model import Verdict
 from conformance.mutants import MUTANTS, ClientMutant, make_mutant
+from conformance.peers.reference_client import ReferenceClient
 from conformance.runner import run
 from conformance.targets import open_target
 from conformance.targets.client_role import CLIENT_OPS, ClientRoleTarget, Env

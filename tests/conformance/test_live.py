@@ -1,6 +1,6 @@
 """Live mode ([ADPT-12], [BOOT-5] .. [BOOT-9]): the suite drives a trustee it reaches over TCP.
 
-Without a device: the reference server (`conformance.serve_reference.Server`) and the live target
+Without a device: the reference server (`conformance.peers.reference_trustee.Server`) and the live target
 share one process and one emulated fabric (nic_emu cannot span processes); the server has no
 thread, the target runs its step loop while it waits. The bootstrap still crosses a real loopback
 TCP connection, one per case. With GOSSAMER_SOFTROCE=1 the same runs on Soft-RoCE in a QEMU guest:
@@ -19,8 +19,8 @@ import pytest
 import nic_emu
 from conformance.cases import catalogue
 from conformance.model import Verdict
+from conformance.peers.reference_trustee import Server
 from conformance.runner import run
-from conformance.serve_reference import Server
 from conformance.targets.live import LiveTarget
 from conformance.targets.verbs import OPS
 from gossamer.slot import SlotConfig

@@ -1,6 +1,6 @@
 """Each live case proven against a wrong trustee that takes the other reading ([ADPT-12], [ADPT-13]).
 
-The wrong trustees (`conformance/mutants/live.py`) are the reference trustee of `serve_reference`
+The wrong trustees (`conformance/mutants/live.py`) are the reference trustee of `reference_trustee`
 with one misreading each, served in this process over nic_emu; the live target reaches them over
 a real loopback TCP bootstrap, exactly as it reaches a trustee on Soft-RoCE. Each must fail the
 case meant for it, with a message naming what it broke, or be refused while the target opens; the
@@ -22,8 +22,8 @@ from conformance.cases.live import hello_check
 from conformance.live_hello import HelloViolation, LiveViolation, Undrivable
 from conformance.model import Verdict
 from conformance.mutants.live import WRONG_TRUSTEES, WrongTrustee, _HelloEdit
+from conformance.peers.reference_trustee import ReferenceTrustee, Server
 from conformance.runner import run
-from conformance.serve_reference import ReferenceTrustee, Server
 from conformance.targets.live import LiveTarget
 from gossamer.bootstrap import BootstrapReader
 from gossamer.slot import SlotConfig

@@ -53,7 +53,7 @@ def moved(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     new = _moved(changes)
     for name, mod in list(sys.modules.items()):
         if mod is None or not (name == "gossamer" or name.startswith(("gossamer.", "conformance.targets.reference",
-                                                                      "conformance.serve_reference"))):
+                                                                      "conformance.peers.reference_trustee"))):
             continue
         for attr, v in list(vars(mod).items()):
             w = _swap(v, old, new)

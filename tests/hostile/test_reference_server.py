@@ -1,6 +1,6 @@
 """The reference server against hostile hellos ([SEC-2], [BOOT-1] .. [BOOT-6], [SER-4]).
 
-Each hello below broke `serve_reference` before issue 13: KeyError, ValueError (int-to-str above
+Each hello below broke `reference_trustee` before issue 13: KeyError, ValueError (int-to-str above
 4300 digits), IndexError, a verbs error, or a hang on shared-reference CBOR. Each is now answered
 with the spec's `{"error": code}` ([BOOT-5]) and the server serves the next session.
 """
@@ -19,8 +19,8 @@ import nic_emu
 from conformance.cases import catalogue
 from conformance.live_bootstrap import Channel, encode
 from conformance.model import Verdict
+from conformance.peers.reference_trustee import Server
 from conformance.runner import run
-from conformance.serve_reference import Server
 from conformance.targets.live import LiveTarget
 from gossamer.errors import ErrorCode
 from gossamer.slot import SlotConfig

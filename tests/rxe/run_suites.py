@@ -13,17 +13,17 @@ this project's machines (no InfiniBand in the kernel, no module loading), it boo
    session's junit file is split per suite afterwards.
 2. `conformance`: `gossamer-conformance run` (the default target: codec cases in process, trustee
    cases on nic_emu; this proves the installed package works with Debian's Python).
-3. `conformance-live`: the reference trustee (`conformance.serve_reference`) on rxe1 in the
+3. `conformance-live`: the reference trustee (`conformance.peers.reference_trustee`) on rxe1 in the
    background, `gossamer-conformance run --target live:198.18.0.2:7470 --device rxe0`: the
    trustee cases over real verbs.
-4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, `serve_reference --wrong`)
+4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, `reference_trustee --wrong`)
    on rxe1, each of which the suite must fail (exit 1) naming what it broke: immediates
    byte-swapped ([GEN-1], refused in seconds), versions [2, 2] ([BOOT-1]), responses on the client
    thread's QP ([BOOT-8]). The three servers start together; the suite then runs against each in
    turn. (The other wrong trustees are proven in process over nic_emu,
    `tests/conformance/test_live_mutants.py`.)
 5. `conformance-live-client`: the client role: the suite listens on rxe0 as a trustee machine
-   (`--target live-client:7471`), the reference client (`conformance.client_reference`) connects
+   (`--target live-client:7471`), the reference client (`conformance.peers.reference_client`) connects
    from rxe1 in another process; the `client` cases over real verbs.
 
 Junit files: `DIR/junit-rxe-SUITE.xml` for each suite above (DIR is shared
@@ -78,11 +78,11 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[int, float]:
 def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int, float]:
     """The reference trustee on devices[1], the suite on devices[0], two processes."""
     t0 = time.monotonic()
-    ready = out / "serve_reference.port"
+    ready = out / "reference_trustee.port"
     ready.unlink(missing_ok=True)
-    log = (out / "serve_reference.log").open("wb")
+    log = (out / "reference_trustee.log").open("wb")
     srv = subprocess.Popen(
-        [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
+        [GUEST_PYTHON, "-m", "conformance.peers.reference_trustee", "--device", devices[1], "--host", LIVE_HOST,
          "--port", str(LIVE_PORT), "--ready-file", str(ready),
          # a short [FB-5] timeout keeps the fallback-timeout cases quick under TCG, as live_guest.py does
          "--fallback-timeout-ms", "1000"],
@@ -92,7 +92,7 @@ def _live(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tuple[int
         deadline = time.monotonic() + 120
         while not (ready.exists() and ready.read_text().strip()):
             if srv.poll() is not None or time.monotonic() > deadline:
-                _say(f"the reference trustee did not come up (see {out / 'serve_reference.log'})")
+                _say(f"the reference trustee did not come up (see {out / 'reference_trustee.log'})")
                 return 2, time.monotonic() - t0
             time.sleep(0.1)
         rc, _ = _run([GUEST_PYTHON, "-m", "conformance.cli", "run", "-q", "--target",
@@ -139,7 +139,7 @@ def _live_wrong(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tup
             readies.append(ready)
             log = (out / f"wrong-{name}.log").open("wb")
             servers.append((subprocess.Popen(
-                [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", devices[1], "--host", LIVE_HOST,
+                [GUEST_PYTHON, "-m", "conformance.peers.reference_trustee", "--device", devices[1], "--host", LIVE_HOST,
                  "--port", str(LIVE_PORT + 10 + i), "--ready-file", str(ready), "--fallback-timeout-ms", "1000",
                  "--wrong", name],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
@@ -189,9 +189,9 @@ def _live_client(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tu
     """The client role ([ADPT-14]): the suite listens on devices[0] as a trustee machine; the
     reference client connects from devices[1] in another process, once per case."""
     t0 = time.monotonic()
-    log = (out / "client_reference.log").open("wb")
+    log = (out / "reference_client.log").open("wb")
     cli = subprocess.Popen(
-        [GUEST_PYTHON, "-m", "conformance.client_reference", "--connect", f"{SUITE_HOST}:{CLIENT_PORT}",
+        [GUEST_PYTHON, "-m", "conformance.peers.reference_client", "--connect", f"{SUITE_HOST}:{CLIENT_PORT}",
          "--device", devices[1], "--retry", "120"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

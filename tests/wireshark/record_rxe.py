@@ -34,7 +34,7 @@ def in_guest(out: Path, cases: list[str]) -> int:
     ready = out / "serve.port"
     log = (out / "serve.log").open("wb")
     srv = subprocess.Popen(
-        [GUEST_PYTHON, "-m", "conformance.serve_reference", "--device", "rxe1", "--host", LIVE_HOST,
+        [GUEST_PYTHON, "-m", "conformance.peers.reference_trustee", "--device", "rxe1", "--host", LIVE_HOST,
          "--port", str(LIVE_PORT), "--ready-file", str(ready), "--fallback-timeout-ms", "1000"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -30,7 +30,7 @@ from nic_emu.connect import connect_rc
 from ..oracle.bootstrap import Hello
 from ..oracle.frames import Frame, Reader
 from ..oracle.slot import Config
-from .verbs_peer import CALLER, PeerError, RcEndpoint, _gid_text
+from .suite_client import CALLER, PeerError, RcEndpoint, _gid_text
 
 _IMM_RECV = 1 << 7
 

@@ -1,6 +1,6 @@
 """The reference runtime as a client machine that the suite judges ([ADPT-14] .. [ADPT-16]).
 
-    python -m conformance.client_reference --connect HOST:PORT --device DEV [--sessions N]
+    python -m conformance.peers.reference_client --connect HOST:PORT --device DEV [--sessions N]
 
 `ReferenceClient` connects to the suite's bootstrap port as the non-accepting side of [BOOT-5],
 once per session: it reads the suite's hello, builds a `gossamer.runtime.Rack(2, T, remote=1)`
@@ -29,9 +29,9 @@ from gossamer.bootstrap import Hello, hello_from_map
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
 from gossamer.runtime import NO_ARG, Pending, Rack, RackFailure, make_request
 
-from .closures import cid
-from .live_bootstrap import READY, BootstrapFailed, Channel, encode
-from .serve_reference import registry
+from ..closures import cid
+from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
+from .reference_trustee import registry
 
 
 class ReferenceClient:
@@ -59,7 +59,7 @@ class ReferenceClient:
 
     def _say(self, text: str) -> None:
         if self.log is not None:
-            print(f"client_reference: {text}", file=self.log, flush=True)
+            print(f"reference_client: {text}", file=self.log, flush=True)
 
     def poll(self) -> bool:
         """One step; True if anything happened."""
@@ -184,7 +184,7 @@ class ReferenceClient:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance.client_reference",
+    p = argparse.ArgumentParser(prog="python -m conformance.peers.reference_client",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--connect", required=True, metavar="HOST:PORT", help="the suite's bootstrap port")
     p.add_argument("--device", required=True, help="verbs device (rxe0, mlx5_0, emu0 ...)")
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.0002)
     finally:
         client.close()
-    print(f"client_reference: {client.sessions} sessions, {client.batches} batches", file=sys.stderr)
+    print(f"reference_client: {client.sessions} sessions, {client.batches} batches", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The reference runtime as a trustee machine that the suite (or anyone) drives over verbs.
 
-    python -m conformance.serve_reference --port 7470 --device rxe1 [--host 0.0.0.0] [--threads 2]
+    python -m conformance.peers.reference_trustee --port 7470 --device rxe1 [--host 0.0.0.0] [--threads 2]
                                           [--once] [--sessions N]
 
 `ReferenceTrustee` is one session: a `gossamer.runtime.Rack` of two machines whose machine 1 is
@@ -31,8 +31,8 @@ from gossamer.errors import GossamerError
 from gossamer.runtime.rack import Rack
 from gossamer.slot import SlotConfig
 
-from .closures import BEHAVIOUR, STANDARD, K
-from .live_bootstrap import READY, BootstrapFailed, Channel, encode
+from ..closures import BEHAVIOUR, STANDARD, K
+from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 
 #: how many kernel threads the reference trustee runs by default: two, so that a suite client
 #: thread can seed properties through one slot and drive a case through another ([ADPT-12])
@@ -137,7 +137,7 @@ class Server:
 
     def _say(self, text: str) -> None:
         if self.log is not None:
-            print(f"serve_reference: {text}", file=self.log, flush=True)
+            print(f"reference_trustee: {text}", file=self.log, flush=True)
 
     def poll(self) -> bool:
         """One step; True if anything happened."""
@@ -218,7 +218,7 @@ def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: 
     v = verbs()
     server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr, trustee=trustee)
     wrong = f" (WRONG trustee {trustee.__name__})" if trustee is not None else ""
-    print(f"serve_reference: {v.__name__} device {device}, {threads} threads, listening on "
+    print(f"reference_trustee: {v.__name__} device {device}, {threads} threads, listening on "
           f"{host}:{server.port}{wrong}", file=sys.stderr, flush=True)
     if ready_file:
         with open(ready_file, "w") as f:
@@ -240,7 +240,8 @@ def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance.serve_reference", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m conformance.peers.reference_trustee",
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=7470)
     p.add_argument("--device", required=True, help="verbs device (rxe1, mlx5_0, emu0 ...)")
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     config = SlotConfig(slot_size=a.slot_size, table_k=a.table_k, fallback_timeout_ms=a.fallback_timeout_ms)
     if a.wrong:
-        from .mutants.live import WRONG_TRUSTEES
+        from ..mutants.live import WRONG_TRUSTEES
 
         cls = WRONG_TRUSTEES[a.wrong]
         kw = {"threads": a.threads, "config": config, **cls.server}
