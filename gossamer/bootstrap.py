@@ -13,6 +13,7 @@ import attrs
 from . import serial
 from .buffer import U32
 from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError, show
+from .shape import ranges_of, trustees_from_ranges
 from .slot import MAX_SLOT_SIZE, MAX_TABLE_K, MIN_SLOT_SIZE, SlotConfig
 
 PROTOCOL_VERSION = 1
@@ -46,6 +47,13 @@ class Hello:
     threads: int
     config: SlotConfig = attrs.field(factory=SlotConfig)
     rdma: dict[str, Any] = attrs.field(factory=dict)  # gid, qpns, psn, slots, fallback_port
+    #: the sender's trustee threads ([SHAPE-2]); None: the key is absent, every thread is one
+    trustees: tuple[int, ...] | None = None
+
+    @property
+    def trustee_threads(self) -> tuple[int, ...]:
+        """The sender's trustee threads: those `"trustees"` names, all `threads` without it."""
+        return tuple(range(self.threads)) if self.trustees is None else self.trustees
 
     def to_map(self) -> dict[str, Any]:
         m: dict[str, Any] = {
@@ -57,6 +65,8 @@ class Hello:
             "fallback_timeout_ms": self.config.fallback_timeout_ms,
             "fallback_limit": self.config.fallback_limit,
         }
+        if self.trustees is not None:  # [SHAPE-2] canonical runs
+            m["trustees"] = ranges_of(self.trustees)
         m.update(self.rdma)
         return m
 
@@ -104,7 +114,9 @@ def hello_from_map(m: Any) -> Hello:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "machine is 16-bit, threads 1..0xFFFF")
     if ints["fallback_timeout_ms"] > 0xFFFFFFFF or ints["fallback_limit"] > 0xFFFFFFFF:  # [DEC-5] step 9
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "fallback timeout and limit are u32")
-    rdma = {key: val for key, val in m.items() if key not in _REQUIRED}
+    # [SHAPE-2], [DEC-5] step 9: "trustees", when present, is canonical runs inside 0 .. threads-1
+    trustees = trustees_from_ranges(m["trustees"], ints["threads"]) if "trustees" in m else None
+    rdma = {key: val for key, val in m.items() if key not in _REQUIRED and key != "trustees"}
     return Hello(
         versions=(v[0], v[1]),
         machine=ints["machine"],
@@ -114,16 +126,26 @@ def hello_from_map(m: Any) -> Hello:
             fallback_timeout_ms=ints["fallback_timeout_ms"], fallback_limit=ints["fallback_limit"],
         ),
         rdma=rdma,
+        trustees=trustees,
     )
 
 
-def accept_hello(m: Any, threads: int, versions: tuple[int, int] = SUPPORTED_VERSIONS) -> Hello:
-    """The acceptor's checks of a connector's hello ([BOOT-10]): [DEC-5], the version, the same `T`."""
+def accept_hello(m: Any, threads: int, versions: tuple[int, int] = SUPPORTED_VERSIONS,
+                 trustees: tuple[int, ...] | None = None) -> Hello:
+    """The acceptor's checks of a connector's hello ([BOOT-10], [SHAPE-5]): [DEC-5], the version,
+    and the connector's shape: the `threads` (and, when given, the trustee threads) the acceptor's
+    configuration holds for it."""
     h = hello_from_map(m)
     negotiate(versions, h.versions)
     if h.threads != threads:
         raise RemoteProtocolError(
-            ErrorCode.BAD_HEADER, "BOOT-10", f"the peer runs {h.threads} threads, this side {threads} ([BOOT-8])"
+            ErrorCode.BAD_HEADER, "BOOT-10", f"the peer runs {h.threads} threads, the rack's shape gives it {threads}"
+            " ([SHAPE-5])"
+        )
+    if trustees is not None and h.trustee_threads != tuple(trustees):
+        raise RemoteProtocolError(
+            ErrorCode.BAD_HEADER, "SHAPE-5", f"the peer's trustee threads {ranges_of(h.trustee_threads)} are not "
+            f"the rack shape's {ranges_of(trustees)}"
         )
     return h
 
@@ -135,14 +157,16 @@ def _uint(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
 
-def check_rdma(h: Hello, threads: int, slot_size: int) -> None:
+def check_rdma(h: Hello, threads: int, slot_size: int, trustees: int | None = None) -> None:
     """Validate a hello's RDMA keys before any of them is used ([BOOT-3], [BOOT-6], [BOOT-8], [SEC-2]).
 
-    `threads` is `T` of the connection and `slot_size` the `S` in effect (the acceptor's). In
-    [ADPT-12]'s order: a key absent is MALFORMED_CBOR; `gid` not 16 bytes, `psn` not 24-bit,
-    `fallback_port` not 1..65535, `qpns` not T 24-bit numbers, `slots` not {base u64, rkey u32, ids:
-    distinct u16} with every slot inside the 64-bit address space, a slot table not T rows each
-    empty or of T ids of `ids` (request slots distinct): BAD_HEADER.
+    `threads` is the receiving side's `T`, `trustees` how many trustee threads it runs (None: all)
+    and `slot_size` the `S` in effect (the acceptor's); the sender's `T_p` and trustee threads `R_p`
+    come from the hello ([SHAPE-2]). In [ADPT-12]'s order: a key absent is MALFORMED_CBOR; `gid` not
+    16 bytes, `psn` not 24-bit, `fallback_port` not 1..65535, `qpns` not `max(T, T_p)` 24-bit
+    numbers ([SHAPE-5]), `slots` not {base u64, rkey u32, ids: distinct u16} with every slot inside
+    the 64-bit address space, `request_slots` not `T` rows each empty or of `|R_p|` ids of `ids`,
+    `response_slots` not `T_p` rows each empty or of `R` ids (request slots distinct): BAD_HEADER.
     """
     r = h.rdma
     missing = [k for k in _RDMA_KEYS if k not in r]
@@ -161,9 +185,9 @@ def check_rdma(h: Hello, threads: int, slot_size: int) -> None:
     serves = isinstance(r["request_slots"], list) and any(row for row in r["request_slots"])
     if not (_uint(r["fallback_port"]) and (1 if serves else 0) <= r["fallback_port"] <= 0xFFFF):
         raise bad("BOOT-3", f"fallback_port {show(r['fallback_port'])} is not a TCP port")
-    q = r["qpns"]
-    if not (isinstance(q, list) and len(q) == threads and all(_uint(x) and x < 1 << 24 for x in q)):
-        raise bad("BOOT-8", f"qpns must be {threads} 24-bit QP numbers, got {show(q)}")
+    q, nq = r["qpns"], max(threads, h.threads)  # [SHAPE-5] one QP pair per thread of the larger side
+    if not (isinstance(q, list) and len(q) == nq and all(_uint(x) and x < 1 << 24 for x in q)):
+        raise bad("BOOT-8", f"qpns must be {nq} 24-bit QP numbers, got {show(q)}")
     sl = r["slots"]
     if not (isinstance(sl, dict) and set(sl) == {"base", "rkey", "ids"}):
         raise bad("BOOT-6", f"slots must be {{base, rkey, ids}}, got {show(sl)}")
@@ -175,14 +199,18 @@ def check_rdma(h: Hello, threads: int, slot_size: int) -> None:
     if ids and base + (max(ids) + 1) * slot_size > 1 << 64:
         raise bad("BOOT-6", "a slot lies outside the 64-bit address space")
     known = set(ids)
-    for key in ("request_slots", "response_slots"):
+    # [BOOT-6], [SHAPE-5]: request_slots has a row per client thread of ours, an id per trustee
+    # thread of the sender; response_slots a row per client thread of the sender, an id per ours
+    mine = threads if trustees is None else trustees
+    for key, rows, cols in (("request_slots", threads, len(h.trustee_threads)),
+                            ("response_slots", h.threads, mine)):
         table = r[key]
-        rows_ok = isinstance(table, list) and len(table) == threads and all(
-            isinstance(row, list) and len(row) in (0, threads) and all(_uint(i) and i in known for i in row)
+        rows_ok = isinstance(table, list) and len(table) == rows and all(
+            isinstance(row, list) and len(row) in (0, cols) and all(_uint(i) and i in known for i in row)
             for row in table
         )
         if not rows_ok:
-            raise bad("BOOT-6", f"{key} must be {threads} rows, each empty or {threads} ids of slots.ids")
+            raise bad("BOOT-6", f"{key} must be {rows} rows, each empty or {cols} ids of slots.ids")
     used = [i for row in r["request_slots"] for i in row]
     if len(set(used)) != len(used):
         raise bad("BOOT-6", "request_slots names a slot twice")

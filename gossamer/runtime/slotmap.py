@@ -1,57 +1,56 @@
-"""Which slot id names which (client thread, trustee thread) pair on a machine ([SLOT-1], [SLOT-5]).
+"""Which slot id names which (client thread, trustee thread) pair on a machine ([SLOT-1], [SLOT-5],
+[SHAPE-3], [SHAPE-4]).
 
-Every machine numbers its slots the same way, in one registered region of `2 * M * T * T` slots of
-`S` bytes: first the request slots it hosts as a trustee machine, one per (client machine, client
-thread, local trustee thread), then the response slots it hosts as a client machine, one per
-(local client thread, trustee machine, trustee thread). A slot's address is `base + slot_id * S`
-([BOOT-3]). Same-machine pairs get slots too: local delegation goes through the same images.
+The numbering is the spec's ([SHAPE-3], `gossamer.shape`): a machine's ids are first the request
+slots it hosts as a trustee machine, one per (client machine, client thread, local trustee thread),
+then the response slots it hosts as a client machine, one per (local client thread, trustee
+machine, trustee thread), over every machine of the rack. A slot's address is `base + slot_id * S`
+([BOOT-3]). The spec reserves the ids of same-machine pairs and never announces them; this runtime
+uses them for same-machine delegation, which so goes through the same images.
+
+For a rack of `M` machines of `T` threads, all trustees, every machine numbers alike:
+`(p*T + c)*T + t`, then `M*T*T + (c*M + p)*T + t`.
 """
 
 from __future__ import annotations
 
-import attrs
+from ..shape import RackShape, SlotUse
+
+#: what a slot id on this machine is for ([SHAPE-4])
+SlotOwner = SlotUse
 
 
-@attrs.frozen(slots=True)
-class SlotOwner:
-    """What a slot id on this machine is for: the local thread that consumes it, and the peer."""
-
-    is_request: bool  #: a request slot (consumed by a trustee thread) or a response slot
-    local_thread: int  #: trustee thread (request slot) or client thread (response slot)
-    peer_machine: int  #: client machine (request slot) or trustee machine (response slot)
-    peer_thread: int  #: client thread (request slot) or trustee thread (response slot)
-
-
-@attrs.frozen(slots=True)
 class SlotMap:
-    machines: int
-    threads: int
+    """The slot ids of one machine of a rack shape."""
 
-    @property
-    def requests(self) -> int:
-        return self.machines * self.threads * self.threads
+    __slots__ = ("count", "machine", "machines", "requests", "shape", "threads")
 
-    @property
-    def count(self) -> int:
-        return 2 * self.requests
+    def __init__(self, machines: int | RackShape, threads: int = 0, machine: int = 0) -> None:
+        """`SlotMap(M, T)`: a machine of a rack of `M` machines of `T` threads, all trustees (every
+        machine numbers alike); `SlotMap(shape, 0, m)`: machine `m` of a mixed `RackShape`."""
+        shape = machines if isinstance(machines, RackShape) else RackShape.uniform(machines, threads)
+        self.shape = shape
+        self.machine = machine
+        self.machines = len(shape)
+        self.threads = shape[machine].threads
+        #: request slot ids are `0 .. requests-1`; response slot ids follow, up to `count`
+        self.requests = shape.request_count(machine)
+        self.count = shape.slot_count(machine)
+
+    @classmethod
+    def of(cls, shape: RackShape, machine: int) -> SlotMap:
+        return cls(shape, 0, machine)
 
     def request_slot(self, client_machine: int, client_thread: int, trustee_thread: int) -> int:
-        """Id, on the trustee's machine, of the request slot of this pair."""
-        t = self.threads
-        return (client_machine * t + client_thread) * t + trustee_thread
+        """Id, on this (the trustee's) machine, of the request slot of this pair."""
+        return self.shape.request_slot(self.machine, client_machine, client_thread, trustee_thread)
 
     def response_slot(self, client_thread: int, trustee_machine: int, trustee_thread: int) -> int:
-        """Id, on the client's machine, of the response slot of this pair."""
-        t = self.threads
-        return self.requests + (client_thread * self.machines + trustee_machine) * t + trustee_thread
+        """Id, on this (the client's) machine, of the response slot of this pair."""
+        return self.shape.response_slot(self.machine, client_thread, trustee_machine, trustee_thread)
 
     def owner(self, slot_id: int) -> SlotOwner:
-        t = self.threads
-        if slot_id < self.requests:
-            pair, trustee_thread = divmod(slot_id, t)
-            cm, ct = divmod(pair, t)
-            return SlotOwner(True, trustee_thread, cm, ct)
-        rest = slot_id - self.requests
-        pair, trustee_thread = divmod(rest, t)
-        ct, tm = divmod(pair, self.machines)
-        return SlotOwner(False, ct, tm, trustee_thread)
+        use = self.shape.slot_use(self.machine, slot_id)
+        if use is None:
+            raise ValueError(f"slot id {slot_id} is not one of machine {self.machine}'s {self.count}")
+        return use
