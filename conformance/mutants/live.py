@@ -175,11 +175,10 @@ class SlotByPosition(WrongTrustee):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         net = self.net
-        size = net.config.slot_size
 
         def read_slot(slot_id: int) -> Any:
             pos = self._ids.index(slot_id) if slot_id in getattr(self, "_ids", []) else slot_id
-            return net.mem[pos * size : (pos + 1) * size]
+            return net.slot_view(pos)  # the S bytes at base + pos * S
 
         net.read_slot = read_slot
 
@@ -344,8 +343,7 @@ class ShortWriteIgnored(WrongTrustee):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         net = self.net
-        size = net.config.slot_size
-        net.read_slot = lambda slot_id: net.mem[slot_id * size : (slot_id + 1) * size]
+        net.read_slot = net.slot_view
 
 
 class ShortLandingStale(WrongTrustee):

@@ -1,5 +1,5 @@
-"""The verbs transport: one registered slot region per machine, one RC QP per (thread, remote
-machine), landing by RDMA WRITE WITH IMMEDIATE (SPEC.md section 2).
+"""The verbs transport: one protection domain and one registered slot region per remote machine,
+one RC QP per (thread, remote machine), landing by RDMA WRITE WITH IMMEDIATE (SPEC.md section 2).
 
 Written against the pyverbs API only, reached through the rack's `Network` (network.py: the
 emulator or real `pyverbs`), so the same code runs over the emulated fabric and over Soft-RoCE.
@@ -15,6 +15,11 @@ emulator or real `pyverbs`), so the same code runs over the emulated fabric and 
   responses to clients on `A` travel `A.i -> B.i`. A receive completion lands on the CQ of the
   thread that owns the QP and is routed in memory, by slot id, to the thread that owns the slot
   (threads of one machine share memory).
+* [SEC-3] The slots announced to peer `p` (its client threads' request slots and our response
+  slots for its trustee threads) live in a region of their own, registered in a PD of its own that
+  holds exactly the QPs to `p` (and their staging and receive buffers); `p`'s hello carries that
+  region's rkey and a `base` such that `base + id * S` lies in it. A WRITE from `p` anywhere else is
+  refused by the NIC, so no peer can place bytes in a slot announced to another.
 * Same-machine delegation bypasses the NIC: the image is copied into the slot and the completion
   queued for the owner directly, so local and remote pairs go through the same slot images.
 """
@@ -88,21 +93,37 @@ class MachineNet:
         self.config = config
         self.smap = SlotMap(machines, threads)
         self.psn = psn & 0xFFFFFF
-        size = config.slot_size
         self.ctx = v.device.Context(name=device)
         #: the local GID index: RoCE v2, IPv4-mapped, read from the device's GID table
         self.gid_index = network.gid_index(device)
-        self.pd = v.pd.PD(self.ctx)
         access = e.IBV_ACCESS_LOCAL_WRITE | e.IBV_ACCESS_REMOTE_WRITE
-        region = self.smap.count * size
-        # [SLOT-1] slots live in a region registered LOCAL_WRITE | REMOTE_WRITE
-        self.mr = v.mr.MR(self.pd, region, access)
-        self.mem: memoryview = view(self.mr)
-        # Staging for outgoing images: one S-byte buffer per local slot; a write to a peer slot is
-        # staged at the id of the local slot of the same pair, which has at most one write in flight.
-        self.stage = v.mr.MR(self.pd, region, e.IBV_ACCESS_LOCAL_WRITE)
-        self.stage_mem: memoryview = view(self.stage)
-        self.scratch = v.mr.MR(self.pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+        # [SEC-3] one protection domain per peer machine: the slots announced to a peer live in a
+        # memory region of their own, registered in that peer's PD, where its QPs live too; the NIC
+        # refuses a WRITE through those QPs anywhere else (REM_ACCESS_ERR). Each PD also holds the
+        # staging buffers and receive scratch its QPs post, since a QP may name only its PD's MRs.
+        self.pds: dict[int, Any] = {}
+        #: peer machine -> the MR of the slots announced to it ([SLOT-1] LOCAL_WRITE | REMOTE_WRITE)
+        self.regions: dict[int, Any] = {}
+        self.stages: dict[int, Any] = {}
+        self.scratches: dict[int, Any] = {}
+        #: peer machine -> (lowest slot id of its region, memoryview of the region, of its staging)
+        self._spans: dict[int, tuple[int, memoryview, memoryview]] = {}
+        size = config.slot_size
+        for peer in range(machines):
+            ids = self.slot_ids_for(peer)
+            lo, n = min(ids), max(ids) - min(ids) + 1
+            if peer == index:  # same-machine pairs never touch the NIC ([LAND-1] local copy)
+                self._spans[peer] = (lo, memoryview(bytearray(n * size)), memoryview(bytearray(0)))
+                continue
+            pd = v.pd.PD(self.ctx)
+            self.pds[peer] = pd
+            self.regions[peer] = v.mr.MR(pd, n * size, access)
+            # Staging for outgoing images to this peer: one S-byte buffer per local slot of its
+            # region; a write to a peer slot is staged at the id of the local slot of the same pair,
+            # which has at most one write in flight.
+            self.stages[peer] = v.mr.MR(pd, n * size, e.IBV_ACCESS_LOCAL_WRITE)
+            self.scratches[peer] = v.mr.MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+            self._spans[peer] = (lo, view(self.regions[peer]), view(self.stages[peer]))
         self.gid: bytes = self._gid_bytes()
         cqe = max(64, 8 * threads * machines + 16)
         self.cqs = [v.cq.CQ(self.ctx, cqe) for _ in range(threads)]
@@ -117,7 +138,7 @@ class MachineNet:
                                  max_send_sge=1, max_recv_sge=1)
                 init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cqs[t], rcq=self.cqs[t], cap=cap,
                                        sq_sig_all=0)
-                qp = v.qp.QP(self.pd, init)
+                qp = v.qp.QP(self.pds[peer], init)  # [SEC-3] in the peer's own PD
                 self.qps[(t, peer)] = qp
                 self.qp_of_num[qp.qp_num] = (t, peer)
         self.remote: dict[int, tuple[int, int]] = {}  # peer machine -> (slot base, rkey)
@@ -141,6 +162,29 @@ class MachineNet:
             return bytes(raw)
         return bytes.fromhex(str(g.gid).replace(":", ""))
 
+    # -- slot memory ([SLOT-1], [SEC-3]) --------------------------------------------------------
+
+    def slot_ids_for(self, peer: int) -> list[int]:
+        """The ids of the slots announced to `peer` ([BOOT-6]): the request slots of its client
+        threads to our trustee threads, then our client threads' response slots for its trustee
+        threads. They are the slots of `peer`'s memory region ([SEC-3])."""
+        smap, t = self.smap, self.threads
+        req = [smap.request_slot(peer, ct, tt) for ct in range(t) for tt in range(t)]
+        return req + [smap.response_slot(ct, peer, tt) for ct in range(t) for tt in range(t)]
+
+    def region_span(self, peer: int) -> range:
+        """The slot ids whose addresses ([BOOT-6]: `base + id * S`) lie in `peer`'s memory region:
+        every id announced to it, and any id between them (their bytes there are never read)."""
+        lo, mem, _ = self._spans[peer]
+        return range(lo, lo + len(mem) // self.config.slot_size)
+
+    def slot_view(self, slot_id: int) -> memoryview:
+        """All `S` bytes of a slot, in the region of the peer it was announced to."""
+        size = self.config.slot_size
+        lo, mem, _ = self._spans[self.smap.owner(slot_id).peer_machine]
+        off = (slot_id - lo) * size
+        return mem[off : off + size]
+
     # -- bootstrap ([BOOT-1] .. [BOOT-3]) ------------------------------------------------------
 
     def hello_for(self, peer: int, fallback_port: int) -> bytes:
@@ -158,13 +202,22 @@ class MachineNet:
                 "gid": self.gid,
                 "qpns": [self.qps[(th, peer)].qp_num for th in range(t)],
                 "psn": self.psn,
-                "slots": {"base": self.mr.buf, "rkey": self.mr.rkey, "ids": ids},
+                # [SEC-3] the peer's own region: slot i of it lies at base + i * S ([BOOT-6])
+                "slots": {"base": self._base(peer), "rkey": self.regions[peer].rkey, "ids": ids},
                 "request_slots": req,
                 "response_slots": rsp,
                 "fallback_port": fallback_port,
             },
         )
         return hello.encode()
+
+    def _base(self, peer: int) -> int:
+        """The `base` announced to `peer`: its region's address less `S` times its lowest slot id,
+        so that `base + id * S` is the address of slot `id` in that region ([BOOT-6])."""
+        base = int(self.regions[peer].buf) - self._spans[peer][0] * self.config.slot_size
+        if base < 0:  # pragma: no cover - real and emulated heaps lie far above 64 K slots of 64 KiB
+            raise ValueError(f"region for machine {peer} lies too low in memory to announce a base")
+        return base
 
     def connect(self, peer: int, encoded_hello: bytes) -> Hello:
         """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
@@ -182,7 +235,7 @@ class MachineNet:
                        rq_psn=int(rdma["psn"]), sgid_index=self.gid_index, min_rnr_timer=1,
                        rnr_retry=3)  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
             for _ in range(self.recv_depth):
-                self._post_recv(qp)
+                self._post_recv(qp, peer)
         return hello
 
     def request_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
@@ -199,9 +252,10 @@ class MachineNet:
             return self.smap.response_slot(client_thread, self.index, trustee_thread)
         return table[client_thread][trustee_thread]
 
-    def _post_recv(self, qp: Any) -> None:
+    def _post_recv(self, qp: Any, peer: int) -> None:
         v = self.v
-        sge = v.wr.SGE(self.scratch.buf, 8, self.scratch.lkey)
+        scratch = self.scratches[peer]  # in the PD of the QP to `peer` ([SEC-3])
+        sge = v.wr.SGE(scratch.buf, 8, scratch.lkey)
         qp.post_recv(v.wr.RecvWR(wr_id=0, num_sge=1, sg=[sge]))
 
     # -- data path --------------------------------------------------------------------------
@@ -210,8 +264,7 @@ class MachineNet:
         """Write a batch image into slot `slot_id` of machine `dst` ([LAND-1], [LAND-2])."""
         n = len(image)
         if dst == self.index:
-            off = slot_id * self.config.slot_size
-            self.mem[off : off + n] = image
+            self.slot_view(slot_id)[:n] = image
             self.landed_len[slot_id] = n
             self.inbox[self.smap.owner(slot_id).local_thread].append((slot_id, imm))
             self.local_writes += 1
@@ -219,10 +272,12 @@ class MachineNet:
         v = self.v
         e = v.enums
         size = self.config.slot_size
-        soff = stage_slot * size
-        self.stage_mem[soff : soff + n] = image
+        lo, _, stage_mem = self._spans[dst]
+        soff = (stage_slot - lo) * size  # the local slot of the pair lies in dst's region too
+        stage_mem[soff : soff + n] = image
         base, rkey = self.remote[dst]
-        sge = v.wr.SGE(self.stage.buf + soff, n, self.stage.lkey)
+        stage = self.stages[dst]  # in dst's PD, like the QP it is posted on ([SEC-3])
+        sge = v.wr.SGE(stage.buf + soff, n, stage.lkey)
         wr = v.wr.SendWR(wr_id=slot_id, opcode=e.IBV_WR_RDMA_WRITE_WITH_IMM, num_sge=1, sg=[sge],
                          imm_data=imm, send_flags=0)
         wr.set_wr_rdma(rkey, base + slot_id * size)
@@ -260,7 +315,7 @@ class MachineNet:
                         what = f"status {wc.status}"
                     raise PeerFailed(LinkFailure(self.index, thread, peer, f"completion error {what}"))
                 if wc.opcode & _IMM_RECV and key is not None:
-                    self._post_recv(self.qps[key])  # [FLOW-4] one repost per receive completion
+                    self._post_recv(self.qps[key], key[1])  # [FLOW-4] one repost per receive completion
                     if not names_a_batch(wc.opcode):  # [LAND-8] a SEND names no batch: ignored
                         self.unknown_slot_imms += 1
                         continue
@@ -297,16 +352,17 @@ class MachineNet:
         instead of reading what earlier batches left in the slot ([SLOT-9])."""
         size = self.config.slot_size
         n = min(size, self.landed_len.get(slot_id, size))
-        return self.mem[slot_id * size : slot_id * size + n]
+        return self.slot_view(slot_id)[:n]
 
     def close(self) -> None:
         """Release the device: QPs, MRs, CQs, the PD, then the context (each close is idempotent).
 
         Each object is closed by name rather than through `Context.close()`, which closes what
         its weak references still reach: during a garbage collection those are already cleared."""
-        objs: list[Any] = [*getattr(self, "qps", {}).values(), getattr(self, "mr", None), getattr(self, "stage", None),
-                           getattr(self, "scratch", None), *getattr(self, "cqs", ()),
-                           getattr(self, "pd", None), getattr(self, "ctx", None)]
+        objs: list[Any] = [*getattr(self, "qps", {}).values(), *getattr(self, "regions", {}).values(),
+                           *getattr(self, "stages", {}).values(), *getattr(self, "scratches", {}).values(),
+                           *getattr(self, "cqs", ()), *getattr(self, "pds", {}).values(),
+                           getattr(self, "ctx", None)]
         for obj in objs:
             close = getattr(obj, "close", None)
             if close is not None:

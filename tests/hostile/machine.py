@@ -33,8 +33,9 @@ class HostileMachine:
         immediate names `imm_slot` (default: the same slot) with `seq`, or is `imm` exactly."""
         if imm is None:
             imm = make_imm(addr_slot if imm_slot is None else imm_slot, seq)
-        # stage in the last staging slot: the machine's own trustee stages its answers by request slot
-        self.net.write(thread, dst, addr_slot, image, imm, self.rack.smap.count - 1)
+        # stage at its last slot for `dst` (the response slot of its last client thread from dst's
+        # last trustee thread): it runs no fibers, so no honest write of its own is staged there
+        self.net.write(thread, dst, addr_slot, image, imm, max(self.net.slot_ids_for(dst)))
         self.writes += 1
 
     def request_batch(self, seq: int, requests: Sequence[Request], slot_id: int) -> bytes:

@@ -13,6 +13,7 @@ import pytest
 import gossamer
 from gossamer.request import Request
 from gossamer.runtime import Rack, Trust, entrust
+from gossamer.runtime.rack import RackFailure
 
 from .machine import HostileMachine, run_with, u64
 
@@ -123,18 +124,73 @@ def test_an_immediate_naming_an_unused_response_slot_does_not_stop_the_trustee_m
     assert sum(th.client.stray_responses for th in rack.machines[1].threads) > 0
 
 
-@pytest.mark.clause("SEC-3")
-@pytest.mark.xfail(strict=True, reason="[SEC-3] one memory region holds every peer's slots in the runtime "
-                   "(MachineNet.mr): a peer's QP can place bytes in another peer's slot (its immediate naming "
-                   "its own); needs per-peer memory regions in separate protection domains, or memory windows, "
-                   "and slots laid out contiguously per peer")
-def test_bytes_placed_in_another_clients_slot_without_its_immediate_do_not_run() -> None:
-    def attack(r: Rack, evil: HostileMachine, t: Trust) -> None:
-        victim = r.smap.request_slot(0, 0, 0)
-        own = r.smap.request_slot(2, 0, 0)
-        seq = r.rounds % (ROUNDS + 1) + 1  # one WRITE a round: the send queue is not drained for it
-        req = Request(t.pointer, bump.id, u64(100))
-        evil.write(1, victim, evil.request_batch(seq, [req], victim), imm_slot=own, seq=0xFFFF)
+def _forge_into(dst: int, victim: Any, own: Any, image: Any) -> tuple[list[int], Rack, RackFailure | None, bool]:
+    """Machine 2 WRITEs `image(rack, trust, seq, victim slot)` at the address of slot `victim(rack)`
+    of machine `dst` ([BOOT-6]: `base + id * S` with the base and rkey announced to machine 2),
+    with an immediate naming its own slot `own(rack)`, every round. Returns the honest results, the
+    rack, the rack's failure (None if it ran to the end) and whether the victim's address lies in
+    the region announced to machine 2 ([SEC-3])."""
+    rack = Rack(3, 1, seed=5)
+    evil = HostileMachine(rack, 2)
+    inside = victim(rack) in rack.machines[dst].net.region_span(2)
+    seen: list[int] = []
+    trusts: list[Trust] = []
 
-    seen, _ = _attack(attack)
-    assert seen == list(range(1, ROUNDS + 1))
+    def hook(r: Rack) -> None:
+        if trusts and len(seen) < ROUNDS:
+            seq = r.rounds % (ROUNDS + 1) + 1  # one WRITE a round: the send queue is not drained for it
+            evil.write(dst, victim(r), image(r, trusts[0], seq, victim(r)), imm_slot=own(r), seq=0xFFFF)
+
+    failure = None
+    try:
+        run_with(rack, _honest(seen, trusts), hook)
+    except RackFailure as exc:
+        failure = exc
+    finally:
+        rack.close()
+    return seen, rack, failure, inside
+
+
+def _request_image(r: Rack, t: Trust, seq: int, slot: int) -> bytes:
+    return HostileMachine(r, 2).request_batch(seq, [Request(t.pointer, bump.id, u64(100))], slot)
+
+
+def _response_image(r: Rack, t: Trust, seq: int, slot: int) -> bytes:
+    return HostileMachine(r, 2).response_batch(seq, [u64(999)], slot)
+
+
+def _expect_isolated(dst: int, seen: list[int], failure: RackFailure | None, inside: bool) -> None:
+    """[SEC-3]'s two outcomes. The address lies outside the region announced to machine 2: the NIC
+    refuses the WRITE (REM_ACCESS_ERR), the connection between machines `dst` and 2 fails and the
+    rack goes down by fate sharing, naming it. Inside it (between two slots announced to machine 2):
+    the bytes land in machine 2's own region, never in the slot the victim reads, and nothing
+    happens. Either way no forged batch is ever read: every result client 0 saw is the honest one."""
+    if inside:
+        assert failure is None, failure.report
+        assert seen == list(range(1, ROUNDS + 1))
+        return
+    assert failure is not None and failure.failure is not None
+    assert {failure.failure.machine, failure.failure.peer} == {dst, 2}, failure.report
+    assert seen == list(range(1, len(seen) + 1))
+
+
+@pytest.mark.clause("SEC-3", "BOOT-6")
+def test_bytes_placed_in_another_clients_request_slot_never_run() -> None:
+    """Machine 2 places a batch (seq guessed, bump by 100) at the address of client 0's request slot
+    on trustee machine 1. With one region for every peer it landed there and ran as client 0's
+    (STALE_SEQUENCE or a result off by 100). With today's slot map that address is outside machine
+    2's region on machine 1: refused by the NIC."""
+    seen, _, failure, inside = _forge_into(1, lambda r: r.smap.request_slot(0, 0, 0),
+                                           lambda r: r.smap.request_slot(2, 0, 0), _request_image)
+    _expect_isolated(1, seen, failure, inside)
+
+
+@pytest.mark.clause("SEC-3", "BOOT-6")
+def test_bytes_placed_in_another_trustees_response_slot_are_never_read() -> None:
+    """Machine 2 places a response (999) at the address of client 0's response slot for trustee
+    machine 1. With one region for every peer client 0 read it (STALE_SEQUENCE). With today's slot
+    map that address lies between two slots announced to machine 2 on machine 0: the bytes land in
+    machine 2's own region, and client 0 reads its slot in machine 1's."""
+    seen, _, failure, inside = _forge_into(0, lambda r: r.smap.response_slot(0, 1, 0),
+                                           lambda r: r.smap.response_slot(0, 2, 0), _response_image)
+    _expect_isolated(0, seen, failure, inside)
