@@ -14,19 +14,22 @@ Module map:
 * `slotmap`  - slot ids of every (client thread, trustee thread) pair
 * `context`  - RunContext: the running rack, thread and fiber, and the delegated closure running
 * `api`      - entrust, Trust.apply / apply_then / clone / drop, spawn, make_request
+* `admission` - what apply_then returns: awaiting it yields the fiber when the pending queue is full
 
 Ownership runs one way: Rack -> MachineRt -> KThread -> ClientSide / TrusteeSide. The sides see
 only their ThreadEnv and return Send actions; the kernel thread's poller carries them out. The
 import graph is a DAG with no emulator module in it (tests/runtime/test_imports.py).
 """
 
-from .api import NO_ARG, Trust, entrust, here, make_request, rack_shape, spawn
+from .admission import ADMITTED, Admission
+from .api import NO_ARG, Trust, entrust, here, machine_shape, make_request, rack_shape, spawn
 from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .network import Network
 from .rack import DropEvent, Rack, RackFailure, launch
 
 __all__ = [
-    "NO_ARG", "DropEvent", "FiberHandle", "Future", "Network", "Pending", "Rack", "RackFailure", "Trust",
-    "entrust", "here", "launch", "make_request", "rack_shape", "spawn", "yield_now",
+    "ADMITTED", "NO_ARG", "Admission",
+    "DropEvent", "FiberHandle", "Future", "Network", "Pending", "Rack", "RackFailure", "Trust",
+    "entrust", "here", "launch", "machine_shape", "make_request", "rack_shape", "spawn", "yield_now",
 ]

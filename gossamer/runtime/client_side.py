@@ -4,6 +4,11 @@ A fiber's request goes into the pending queue of its destination trustee; the th
 sends each queue as one batch per request slot, as full as the slot allows ([SLOT-10]), only when
 the slot's previous batch was answered ([FLOW-1]), fallback frames first ([FB-4]). Responses are
 matched to the batch in flight on their slot, in request order ([RSP-2]).
+
+Backpressure (thesis 3.2.4): the thread's queued requests, over all its trustees, are bounded by
+`env.pending_limit`. The side never refuses a request; it says when it is `full`, and calls the
+`when_room` callbacks once the poller has sent enough of the queue (or everything failed); the
+API makes an `apply_then` fiber wait for that.
 """
 
 from __future__ import annotations
@@ -75,6 +80,10 @@ class ClientSide:
         self.by_resp_slot: dict[int, Destination] = {}
         self.ready: list[Destination] = []  # destinations with queued requests, first-queued first
         self.outstanding = 0  # queued + in flight
+        self.queued = 0  # queued, not yet sent: the pending queue's length
+        self.peak_queued = 0  # the longest the pending queue has been
+        self.pending_limit = env.pending_limit
+        self._room_waiters: list[Callable[[], None]] = []
         self.stray_responses = 0  # responses that landed with no batch in flight ([LAND-8])
         self.batches_sent = 0
         self.requests_sent = 0
@@ -100,12 +109,38 @@ class ClientSide:
             self.ready.append(d)
         d.queue.append(p)
         self.outstanding += 1
+        self.queued += 1
+        self.peak_queued = max(self.peak_queued, self.queued)
+
+    @property
+    def full(self) -> bool:
+        """The pending queue holds `pending_limit` requests or more (never, when unbounded)."""
+        limit = self.pending_limit
+        return limit is not None and self.queued >= limit
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` once the pending queue is no longer full (at once if it is not)."""
+        if self.full:
+            self._room_waiters.append(callback)
+        else:
+            callback()
+
+    def _release(self) -> None:
+        if self._room_waiters and not self.full:
+            waiters, self._room_waiters = self._room_waiters, []
+            for callback in waiters:
+                callback()
 
     def flush(self) -> list[Send]:
         """One batch for every idle slot that has queued requests ([FLOW-1], [SLOT-10]): what
         to send, in order; the caller sends each one's frames and then its image ([FB-4])."""
         if not self.ready:
             return []
+        out = self._flush()
+        self._release()
+        return out
+
+    def _flush(self) -> list[Send]:
         env = self.env
         me = (env.machine, env.thread)
         out: list[Send] = []
@@ -126,6 +161,7 @@ class ClientSide:
                             enc.image, make_imm(d.req_slot, seq), d.resp_slot))
             self.batches_sent += 1
             self.requests_sent += len(batch)
+            self.queued -= len(batch)
             if q:
                 keep.append(d)
         self.ready = keep
@@ -149,6 +185,7 @@ class ClientSide:
             # batch in flight (and those queued behind it: the slot stays unanswered, so it is
             # never written again) fail with the rejecting code instead of crashing the rack
             stuck = d.inflight + list(d.queue)
+            self.queued -= len(d.queue)
             d.inflight = []
             d.queue.clear()
             if d in self.ready:
@@ -156,6 +193,7 @@ class ClientSide:
             self.outstanding -= len(stuck)
             for p in stuck:
                 self._finish(p, None, DelegationError(exc.code, exc.clause, f"response rejected: {exc.message}"))
+            self._release()
             return
         batch, d.inflight = d.inflight, []
         self.outstanding -= len(batch)
@@ -213,4 +251,6 @@ class ClientSide:
                 self._finish(p, None, error)
         self.ready = []
         self.outstanding = 0
+        self.queued = 0
+        self._release()
         return n

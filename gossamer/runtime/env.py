@@ -57,6 +57,14 @@ def _ignore(*_: Any) -> None:
     return None
 
 
+#: requests a kernel thread's pending queue holds (queued, not yet sent, over all its trustees)
+#: before `apply_then` makes its fiber yield (thesis 3.2.4: the async fiber "will yield the
+#: runtime when the pending queue is full"); local to the runtime, not protocol-visible.
+#: Chosen with benchmarks/runtime_rate.py: the rate of an apply_then flood stops improving well
+#: below it, and it is many full batches per trustee in a default (1024-byte) slot.
+DEFAULT_PENDING_LIMIT = 1024
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class ThreadEnv:
     """Everything a kernel thread's sides read; the callbacks are how they report upward."""
@@ -74,6 +82,8 @@ class ThreadEnv:
     on_entrusted: Callable[[int], None] = _ignore
     #: (pointer, value): the trustee dropped a property ([TRUST-5])
     on_dropped: Callable[[int, Any], None] = _ignore
+    #: the bound of the client side's pending queue (None: unbounded); see DEFAULT_PENDING_LIMIT
+    pending_limit: int | None = DEFAULT_PENDING_LIMIT
 
     @property
     def label(self) -> str:
