@@ -9,7 +9,12 @@ All figures are wall-clock on this machine's Python over the emulated fabric: th
 designs, they are not RDMA hardware numbers. Human-readable lines first, then one JSON object per
 line: {"name": ..., "value": ..., "unit": ...}.
 
-Run: python benchmarks/runtime_rate.py [--quick]
+Also backpressure: the rate and the longest pending queue of a flood of awaited apply_then calls
+against the pending-queue bound (none, small, the default), and the peak memory of a shorter
+flood with and without the bound. `--million` floods a million calls (over all threads) with the default
+bound only (unbounded, a million queued requests would take about 450 MB).
+
+Run: python benchmarks/runtime_rate.py [--quick] [--million]
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import json
 import statistics
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 import gossamer
 from gossamer.runtime import Rack, Trust, entrust, spawn, yield_now
+from gossamer.runtime.env import DEFAULT_PENDING_LIMIT
 from nic_emu import Fabric
 from nic_emu.connect import connect_rc
 from nic_emu.provider import verbs
@@ -202,6 +209,48 @@ def lock_baseline(fibers: int, per_fiber: int, seed: int = 1) -> dict[str, float
     return {"rate": n / wall, "mean_us": statistics.fmean(lat) * 1e6, "p99_us": _pct(lat, 0.99) * 1e6}
 
 
+def flood(limit: int | None, per_thread: int, seed: int = 1, traced: bool = False) -> dict[str, float]:
+    """Backpressure (thesis 3.2.4): one fiber on every thread of machine 0 issues `per_thread`
+    `await trust.apply_then(add, 1)` calls with no other yield, to the counter on machine 1,
+    thread 0, on a rack whose pending queues hold `limit` requests (None: unbounded, so the fiber
+    queues everything before the poller sends anything). Rate, longest pending queue, and with
+    `traced` the peak memory tracemalloc saw (tracemalloc slows the run about tenfold)."""
+
+    answers = [0]
+
+    def answered(_: int) -> None:
+        answers[0] += 1
+
+    async def client(t: Trust) -> None:
+        for _ in range(per_thread):
+            await t.apply_then(add, 1, then=answered)
+        t.drop()
+
+    async def main() -> None:
+        counter = await entrust([0], machine=1, thread=0)
+        hs = [spawn(client, counter, machine=0, thread=th) for th in range(THREADS)]
+        counter.drop()
+        for h in hs:
+            await h
+
+    rack = Rack(MACHINES, THREADS, seed=seed, pending_limit=limit)
+    try:
+        if traced:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        rack.run(main)  # returns once every request was answered
+        wall = time.perf_counter() - t0
+        peak_mem = tracemalloc.get_traced_memory()[1] if traced else 0
+    finally:
+        if traced:
+            tracemalloc.stop()
+        rack.close()
+    n = THREADS * per_thread
+    assert answers[0] == n, (answers[0], n)
+    return {"rate": n / wall, "peak_queue": max(th.client.peak_queued for th in rack.machines[0].threads),
+            "peak_kib": peak_mem / 1024}
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     per = 100 if quick else 400
@@ -226,6 +275,22 @@ def main() -> None:
     print("-- the same counter behind an RDMA spin lock (CAS, READ, WRITE, WRITE per increment)")
     for fibers in (1, 4, 16):
         emit(f"lock.fibers{fibers}", lock_baseline(fibers, max(per // fibers, 20)))
+    n = 1_000_000 // THREADS if "--million" in sys.argv else per * 25
+    print(f"-- apply_then flood, one fiber per thread, {n} awaited calls each, against the pending-queue "
+          f"bound (default {DEFAULT_PENDING_LIMIT}; none: the fiber never yields)")
+    million = n >= 1_000_000 // THREADS
+    for limit in ((DEFAULT_PENDING_LIMIT,) if million else (None, 16, 64, 256, DEFAULT_PENDING_LIMIT)):
+        name = f"flood{'.million' if million else ''}.bound{limit or 'none'}"
+        f = flood(limit, n)
+        print(f"{name:38s} {f['rate']:9.0f} req/s  longest pending queue {int(f['peak_queue']):8d}")
+        results.append({"name": f"{name}.rate", "value": round(f["rate"], 1), "unit": "req/s"})
+        results.append({"name": f"{name}.peak_queue", "value": int(f["peak_queue"]), "unit": "requests"})
+    small = per * 5  # tracemalloc slows the run tenfold; below a bound the bound changes nothing
+    for limit in (None, 64, DEFAULT_PENDING_LIMIT):
+        name = f"flood.bound{limit or 'none'}.n{small}"
+        f = flood(limit, small, traced=True)
+        print(f"{name:38s} peak memory (tracemalloc) {f['peak_kib']:8.0f} KiB, longest queue {int(f['peak_queue'])}")
+        results.append({"name": f"{name}.peak_memory", "value": round(f["peak_kib"], 1), "unit": "KiB"})
     r = delegation(1, 1, 20)
     print(f"RC QPs per machine: {int(r['qps'])} (threads x remote machines = {THREADS * (MACHINES - 1)})")
     results.append({"name": "qps_per_machine", "value": int(r["qps"]), "unit": "QPs"})
