@@ -5,6 +5,9 @@
 - `reference` (default): the reference codec of `gossamer/` in process, and its trustee cases
   driven through real slots on the emulated NIC (`reference_nic.py`, `verbs.py`);
 - `reference-sansio`: the reference codec and its sans-I/O trustee only, no NIC;
+- `reference-live`: the reference live trustee (`peers/reference_trustee.py`) served in this
+  process on the emulated NIC and reached as `live:` reaches a trustee under test: TCP bootstrap,
+  hello checks, one session per case (`reference_live.py`); only the trustee ops run;
 - `adapter:<command line>`: any executable speaking SPEC.md section 11 on stdin/stdout;
 - `c`: the bundled C codec, compiled with the machine's C compiler, through the adapter;
 - `mutant:<name>`: the reference with one deliberate bug (`conformance/mutants/`);
@@ -36,13 +39,17 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1, tim
         sansio = ReferenceTarget()
         sansio.name = "reference-sansio"
         return sansio
+    if spec == "reference-live":
+        from .reference_live import ReferenceLiveTarget
+
+        return ReferenceLiveTarget()
     if spec.startswith("adapter:"):
-        from .subprocess import AdapterTarget
+        from .adapter_process import AdapterTarget
 
         return AdapterTarget(shlex.split(spec[len("adapter:") :]), timeout=timeout)
     if spec == "c":
         from ..c_codec import build
-        from .subprocess import AdapterTarget
+        from .adapter_process import AdapterTarget
 
         return AdapterTarget([str(build())], name="c-codec", timeout=timeout)
     if spec.startswith("mutant:"):
@@ -57,5 +64,5 @@ def open_target(spec: str, *, device: str | None = None, gid_index: int = 1, tim
         from .live import LiveTarget
 
         return LiveTarget(spec[len("live:") :], device=device, gid_index=gid_index, timeout=timeout)
-    raise ValueError(f"unknown target {spec!r}: use reference, reference-sansio, c, adapter:CMD, mutant:NAME "
-                     "live:HOST:PORT or live-client:[HOST:]PORT")
+    raise ValueError(f"unknown target {spec!r}: use reference, reference-sansio, reference-live, c, adapter:CMD, "
+                     "mutant:NAME, live:HOST:PORT or live-client:[HOST:]PORT")
