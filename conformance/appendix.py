@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .closures import SEMANTICS, STANDARD, Desc, K
+from .catalogue_closures import SEMANTICS, STANDARD, Desc, K
 from .spec import spec_path
 
 SCHEMAS = ("common.cddl", "bootstrap.cddl", "adapter.cddl")

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 
 from ..model import Case
 from . import (
-    adapter,
+    adapter_protocol,
     bootstrap,
     cbor_items,
     client,
-    closures,
+    closure_ids,
     decoder_paths,
     error_response_seq,
+    execution,
     fallback,
     hostile,
     landing,
@@ -31,12 +32,12 @@ from . import (
     run_boundaries,
     security,
     trust_ids,
-    trustee,
     value_ranges,
     vectors,
 )
 
-AREAS = (adapter, requests, responses, fallback, trust_ids, closures, bootstrap, landing, nic, trustee, hostile,
+AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
+         hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 
-from ..closures import ADD, ECHO
+from ..catalogue_closures import ADD, ECHO
 from ..model import Case, err, ok
 from ._wire import HDR, U32, case, cbor, cfg, code, pad8, req_entry
 from .bootstrap import hello

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..closures import ADD, BIG, ECHO, GET, NOP, RAISE, K, standard
+from ..catalogue_closures import ADD, BIG, ECHO, GET, NOP, RAISE, K, standard
 from ..model import Case, Outcome, ok
 from ._wire import HDR, U64, batch, case, cbor, cfg, code, error_response, frame, req_entry, rsp_batch, rsp_entry, stub
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, ECHO, FLAG, NOP, K, standard
+from ..catalogue_closures import ADD, ECHO, FLAG, NOP, K, standard
 from ..model import Case, err, ok
 from ._wire import U64, batch, case, cbor, cfg, dreq, pad8, req, req_entry, stub, word
 

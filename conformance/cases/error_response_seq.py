@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD
+from ..catalogue_closures import ADD
 from ..model import Case, ok
 from ._wire import batch, case, cfg, code, req_entry
 from .landing import err_rsp, land_check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from ..closures import ADD, ECHO, FIXED
+from ..catalogue_closures import ADD, ECHO, FIXED
 from ..model import Case, err, ok
 from ._wire import MAGIC, batch, case, cbor, cfg, dreq, frame, req, req_entry, stub
 from .requests import CL, P, u64
@@ -118,9 +118,9 @@ def cases() -> list[Case]:
 
 def _kept_frames() -> list[Case]:
     """[FB-10]: frames arrive before their batch lands; the first for a stub wins, the others are discarded."""
-    from ..closures import standard
+    from ..catalogue_closures import standard
+    from .execution import X, b, entry, execute_check
     from .trust_ids import A1
-    from .trustee import X, b, entry, execute_check
 
     big = cbor(bytes(986))
     other = cbor(b"\x01" * 986)
@@ -141,9 +141,9 @@ def _kept_frames() -> list[Case]:
 
 def _per_stub_waits() -> Case:
     """[FB-11]: each stub has its own wait; both missing frames time out and the entries between run."""
-    from ..closures import standard
+    from ..catalogue_closures import standard
+    from .execution import X, b, entry, execute_check
     from .trust_ids import A1
-    from .trustee import X, b, entry, execute_check
 
     big = cbor(bytes(986))
     args = {"config": cfg(), "closures": standard(), "properties": [{"pointer": X, "value": [10], "first": A1}],
@@ -159,11 +159,11 @@ def _per_stub_waits() -> Case:
 
 def _response_frames_in_order() -> Case:
     """[RSP-7]: a response's frames are kind 2, in entry order, each naming its entry's 0-based index."""
-    from ..closures import BIG, standard
+    from ..catalogue_closures import BIG, standard
     from ..model import Outcome
     from ..oracle import frames as oframes
+    from .execution import X, b, entry, execute_check
     from .trust_ids import A1
-    from .trustee import X, b, entry, execute_check
 
     def check(c: Case, got: Outcome) -> str | None:
         why = execute_check(c, got)

@@ -11,7 +11,7 @@ import random
 import struct
 from typing import Any
 
-from ..closures import ADD, ECHO, NOP
+from ..catalogue_closures import ADD, ECHO, NOP
 from ..model import Case, Outcome, err, ok
 from ..oracle import codes, layout, request, response
 from ..oracle.errors import Rejected

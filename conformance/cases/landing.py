@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD
+from ..catalogue_closures import ADD
 from ..model import Case, Outcome, err, ok
 from ._wire import HDR, batch, case, cfg, code, req_entry
 from .requests import CL, P, u64

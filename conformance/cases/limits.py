@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, PAIR, Desc, K, standard, wire
+from ..catalogue_closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, PAIR, Desc, K, standard, wire
 from ..model import Case, Check, Outcome, err, ok
 from ..oracle.errors import Rejected
 from ..oracle.frames import Reader as FrameReader

@@ -28,7 +28,7 @@ from typing import Any
 
 import cbor2
 
-from ..closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, TOGGLE, standard
+from ..catalogue_closures import ADD, BIG, ECHO, ENTRUST, GET, NOP, RAISE, TOGGLE, standard
 from ..live_hello import HelloViolation, check_trustee_hello
 from ..live_wire import FALLBACK, Walked, fixed_size, walk_response
 from ..model import Case, Outcome, ok

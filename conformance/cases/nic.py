@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, BIG, ECHO, GET, NOP, standard
+from ..catalogue_closures import ADD, BIG, ECHO, GET, NOP, standard
 from ..model import Case, Outcome, ok
 from ..oracle import codes, layout, response
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
 from ._wire import HDR, batch, case, cbor, cfg, frame, req_entry, stub
+from .execution import X, b, entry, execute_check
 from .requests import u64
 from .trust_ids import A1, A2
-from .trustee import X, b, entry, execute_check
 
 Y = 0x5000_0000_2000  # a property the case seeds on trustee thread 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, ECHO, ENTRUST, GET, standard
+from ..catalogue_closures import ADD, ECHO, ENTRUST, GET, standard
 from ..model import Case, Outcome, ok
 from ._wire import U64, batch, case, cbor, cfg, frame, req_entry, rsp_batch, rsp_entry, stub
 from .client import T, call, client_check

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, GET, standard
+from ..catalogue_closures import ADD, GET, standard
 from ..model import Case, ok
 from ._wire import case, cfg, req_entry
+from .execution import X, b, entry
 from .nic import transport_check
 from .requests import u64
 from .trust_ids import A1
-from .trustee import X, b, entry
 
 UNKNOWN = 0x0123_4567_89AB_CDEF  #: a closure id no catalogue closure has
 

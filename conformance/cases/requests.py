@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from ..closures import ADD, ECHO, FIXED, FLAG, NOP, PAIR, K, standard, wire
+from ..catalogue_closures import ADD, ECHO, FIXED, FLAG, NOP, PAIR, K, standard, wire
 from ..model import Case, Outcome, err, ok
 from ._wire import batch, case, cbor, cfg, dreq, req, req_entry
 

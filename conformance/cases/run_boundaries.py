@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..closures import ADD, K, standard
+from ..catalogue_closures import ADD, K, standard
 from ..model import Case, Outcome, err, ok
 from ._wire import batch, case, cfg, dreq, req_entry
 from .requests import u64

@@ -53,10 +53,10 @@ def cases() -> list[Case]:
 
 def _no_reuse() -> Case:
     """[TRUST-8]: a dropped property's pointer is never returned again in the session."""
-    from ..closures import ADD, ENTRUST, GET, TOGGLE, standard
+    from ..catalogue_closures import ADD, ENTRUST, GET, TOGGLE, standard
     from ..oracle import layout, response, slot
     from ._wire import cbor, cfg, req_entry
-    from .trustee import NONZERO48, X, b, entry, execute_check
+    from .execution import NONZERO48, X, b, entry, execute_check
 
     def check(c: Case, got: Outcome) -> str | None:
         why = execute_check(c, got)

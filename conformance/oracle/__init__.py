@@ -19,6 +19,10 @@ implementation with this code, never with the implementation's own. One concept 
 | `bootstrap` | bootstrap messages, the hello, version negotiation ([BOOT-*]) |
 | `states` | the slot state table of section 2.2, parsed from SPEC.md |
 | `target` | the oracle answering the adapter's codec ops, to check it against the catalogue |
+
+Several module names (`slot`, `request`, `response`, `layout`, `bootstrap`, `errors`) repeat those
+of `gossamer/` on purpose: both follow SPEC.md's sections, so the oracle's reading of a section sits
+in the module of the same name as the reference's, and a reviewer compares them side by side.
 """
 
 from . import bootstrap, cbor, codes, files, frames, ids, layout, request, response, slot

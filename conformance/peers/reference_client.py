@@ -29,7 +29,7 @@ from gossamer.bootstrap import Hello, hello_from_map
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
 from gossamer.runtime import NO_ARG, Pending, Rack, RackFailure, make_request
 
-from ..closures import cid
+from ..catalogue_closures import cid
 from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 from .reference_trustee import registry
 

@@ -31,7 +31,7 @@ from gossamer.errors import GossamerError
 from gossamer.runtime.rack import Rack
 from gossamer.slot import SlotConfig
 
-from ..closures import BEHAVIOUR, STANDARD, K
+from ..catalogue_closures import BEHAVIOUR, STANDARD, K
 from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 
 #: how many kernel threads the reference trustee runs by default: two, so that a suite client

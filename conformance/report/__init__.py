@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .html import write_html
-from .json import to_json, write_json
+from .html_report import write_html
+from .json_report import to_json, write_json
 from .junit import write_junit
 
 __all__ = ["to_json", "write_html", "write_json", "write_junit"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..cases._wire import batch, req_entry
-from ..closures import NOP
+from ..catalogue_closures import NOP
 from ..live_hello import LiveViolation, check_drivable
 from ..model import Outcome
 from ..peers.suite_client import bswap32

@@ -28,7 +28,7 @@ from gossamer.slot_state import ClientSlot, Event, TrusteeSlot
 from gossamer.trust_ids import TrustIdMinter, TrustIdSet
 from gossamer.trustee import PropertyEntry, Trustee
 
-from ..closures import BEHAVIOUR
+from ..catalogue_closures import BEHAVIOUR
 from ..model import Outcome, err, ok
 
 OPS = (

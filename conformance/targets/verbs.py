@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..cases._wire import HDR, U64, batch, cbor, req_entry
-from ..closures import ENTRUST, GET
+from ..catalogue_closures import ENTRUST, GET
 from ..live_hello import HelloViolation, check_trustee_hello
 from ..model import Outcome, TargetBroken, err, ok
 from ..oracle import codes, layout

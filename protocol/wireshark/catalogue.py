@@ -1,4 +1,4 @@
-"""The dissector's table of catalogue closures (SPEC.md appendix A), from conformance/closures.py.
+"""The dissector's table of catalogue closures (SPEC.md appendix A), from conformance/catalogue_closures.py.
 
 ``python protocol/wireshark/catalogue.py`` rewrites the block between ``-- catalogue:begin`` and
 ``-- catalogue:end`` of gossamer.lua; ``--check`` exits 1 when the block is out of date (a test
@@ -25,7 +25,7 @@ def layout_size(layout: str) -> int:
 
 
 def block() -> str:
-    from conformance.closures import STANDARD, K
+    from conformance.catalogue_closures import STANDARD, K
 
     lines = ["local CATALOGUE = {"]
     for d in (*STANDARD, *K):

@@ -14,7 +14,7 @@ from conformance.c_codec import build
 from conformance.cases import catalogue, select
 from conformance.model import Verdict
 from conformance.runner import run
-from conformance.targets.subprocess import AdapterTarget
+from conformance.targets.adapter_process import AdapterTarget
 
 CODEC_OPS_SKIPPED = {"execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "client_run",
                      "nic_live", "nic_bootstrap"}

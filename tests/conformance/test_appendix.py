@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.appendix import blocks, current, render
-from conformance.closures import BEHAVIOUR, SEMANTICS, STANDARD, K
+from conformance.catalogue_closures import BEHAVIOUR, SEMANTICS, STANDARD, K
 from conformance.spec import spec_path
 
 

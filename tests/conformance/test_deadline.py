@@ -16,7 +16,7 @@ from conformance.cases import catalogue, select
 from conformance.model import CaseTimeout, Outcome, Verdict
 from conformance.runner import case_deadline, run
 from conformance.targets import open_target
-from conformance.targets.subprocess import AdapterTarget
+from conformance.targets.adapter_process import AdapterTarget
 
 CASES = ["land.next-seq", "land.seq-wrap", "land.imm"]
 

@@ -16,7 +16,7 @@ import cbor2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.closures import ECHO, FIXED, STANDARD, K, wire
+from conformance.catalogue_closures import ECHO, FIXED, STANDARD, K, wire
 from conformance.oracle import codes, request, response, slot
 from conformance.oracle.layout import shapes
 from conformance.oracle.target import OracleTarget

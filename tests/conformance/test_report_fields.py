@@ -8,8 +8,8 @@ import json
 import struct
 from pathlib import Path
 
+from conformance.catalogue_closures import ADD, ECHO, standard
 from conformance.cli import main
-from conformance.closures import ADD, ECHO, standard
 from conformance.model import Case, CaseResult, Verdict
 from conformance.oracle import frames, request, response
 from conformance.oracle.layout import shapes

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from conformance.closures import standard
+from conformance.catalogue_closures import standard
 from conformance.oracle import codes as ocodes
 from conformance.oracle import layout as olayout
 from conformance.oracle import response as oresponse
@@ -53,7 +53,7 @@ def _closures() -> list[dict[str, Any]]:
 
 
 CLOSURES = _closures()
-#: the catalogue closures a reference trustee runs (conformance/closures.py): the landing target's
+#: the catalogue closures a reference trustee runs (conformance/catalogue_closures.py): the landing target's
 RUNNABLE = standard()
 BY_NAME = {d["name"]: i for i, d in enumerate(CLOSURES)}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import cbor2
 import pytest
 
+from conformance.catalogue_closures import ADD, ECHO, GET
 from conformance.cli import main as conformance_main
-from conformance.closures import ADD, ECHO, GET
 from conformance.oracle import frames, request, response
 from nic_emu import capture
 
@@ -168,7 +168,7 @@ def test_fixture(tmp_path: Path) -> None:
 def test_segmented_write_reassembled(tmp_path: Path) -> None:
     """A 1024-byte image at path MTU 256 is 4 packets; the last (WRITE LAST WITH IMMEDIATE)
     carries the reassembled image: 25 entries of 40 bytes ([SLOT-10]'s arithmetic)."""
-    from conformance.closures import PAIR
+    from conformance.catalogue_closures import PAIR
 
     ents = [request.entry(0x1000 + i, 0, bytes(32)) for i in range(25)]
     img = request.image(1, [PAIR.id], ents)

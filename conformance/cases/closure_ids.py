@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from ..closures import ADD, ECHO, cid, standard
+from ..catalogue_closures import ADD, ECHO, cid, standard
 from ..model import Case, err, ok
 from ._wire import case
 

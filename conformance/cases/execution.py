@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from ..closures import ADD, BIG, ECHO, ENTRUST, FLAG, GET, NOP, RAISE, TOGGLE, standard
+from ..catalogue_closures import ADD, BIG, ECHO, ENTRUST, FLAG, GET, NOP, RAISE, TOGGLE, standard
 from ..model import Case, Outcome, ok
 from ..oracle import codes, frames, layout, response, slot
 from ..oracle.cbor import loads
