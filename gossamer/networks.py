@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from nic_emu import fabric as emu_fabric
+from nic_emu import procwire
 from nic_emu.connect import connect_rc
 from nic_emu.provider import mr_view, roce_v2_gid_index
 from nic_emu.provider import verbs as load_verbs
@@ -135,3 +137,63 @@ def from_arguments(*, verbs: Any = None, fabric: Any = None, devices: list[str] 
     if devices is not None:
         return _Devices(fabric, v, devices)
     return EmulatedNetwork(fabric, v)
+
+
+class ProcessWireNetwork(EmulatedNetwork):
+    """One machine of a rack of processes on one host, on the emulator: this process's fabric
+    holds every machine, its own real and the others stand-ins reached over a socket wire
+    (`nic_emu.procwire`: RC messages as Unix datagrams, as rxe carries RoCE in UDP)."""
+
+    settles = False  # the other processes' messages arrive in real time
+
+    def __init__(self, fabric: emu_fabric.Fabric, wire: procwire.SocketWire, device: str) -> None:
+        super().__init__(fabric)
+        self.wire = wire
+        self.device = device
+
+    def device_names(self, machines: int) -> list[str]:
+        return [self.device]
+
+    def busy(self) -> bool:
+        """Nothing ran this round: wait a little for the other processes' traffic instead of
+        spinning (True when some arrived)."""
+        return self.wire.wait(0.0005)
+
+    def close(self) -> None:
+        self.wire.close()
+
+
+class ProcessVerbsNetwork(VerbsNetwork):
+    """One machine of a rack of processes on real verbs (rxe, RoCE hardware): machine `m` uses the
+    `m`-th device (round-robin) of `devices`, `GOSSAMER_DEVICES` or the host's list, so that the
+    processes of a rack on one host with rxe0 and rxe1 alternate between them."""
+
+    def __init__(self, verbs: Any, devices: list[str] | None, machine: int) -> None:
+        super().__init__(verbs, devices)
+        self.machine = machine
+
+    def device_names(self, machines: int) -> list[str]:
+        names = super().device_names(self.machine + 1)
+        return [names[self.machine]]
+
+    def busy(self) -> bool:
+        time.sleep(0.0002)  # nothing ran this round: yield the core to the other processes
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+def for_process(*, machine: int, machines: int, wire_dir: str | None, devices: list[str] | None = None,
+                seed: int = 0) -> ProcessWireNetwork | ProcessVerbsNetwork:
+    """The network of machine `machine` of a rack of `machines` processes: real verbs when
+    `GOSSAMER_VERBS=pyverbs` (its device: `devices` or `GOSSAMER_DEVICES`, else the host's first),
+    otherwise the emulator joined to the other processes through the socket wire in `wire_dir`."""
+    v = load_verbs()
+    if v is not sys.modules.get("nic_emu.pyverbs"):
+        return ProcessVerbsNetwork(v, devices, machine)
+    if wire_dir is None:
+        raise ValueError("a rack of processes on the emulator needs a wire directory (GOSSAMER_EMU_WIRE)")
+    fabric = emu_fabric.Fabric(seed=seed, machines=machines)
+    wire = procwire.join(fabric, wire_dir, machine)
+    return ProcessWireNetwork(fabric, wire, fabric.machines[machine].name)

@@ -31,6 +31,7 @@ from nic_emu.errors import NicError
 from nic_emu.transport.execute import tick
 
 if TYPE_CHECKING:
+    from nic_emu.procwire import SocketWire
     from nic_emu.transport.placement import Landing, StreamKey
     from nic_emu.transport.queues import Completion, QueuePair, Region
     from nic_emu.transport.wire import InFlight
@@ -171,6 +172,9 @@ class Machine:
         self.placement: Placement | None = None
         self.alive = True
         self.link_up = True
+        #: the wire to this machine's own process when it runs in another one (a stand-in here,
+        #: ``nic_emu.procwire``), None when it is this process's
+        self.wire: SocketWire | None = None
         self.qps: dict[int, QueuePair] = {}
         #: The key table: MRs and bound memory windows by key (lkey == rkey).
         self.mrs: dict[int, Region] = {}
@@ -334,6 +338,8 @@ class Fabric:
         self.streams: dict[StreamKey, collections.deque[Landing]] = {}
         self.held: dict[QueuePair, collections.deque[tuple[Completion, Landing | None, int]]] = {}
         self.draining = False
+        #: The wire to machines in other processes (``nic_emu.procwire``), or None.
+        self.wire: SocketWire | None = None
         #: Where RC data messages are written as RoCE v2 packets (``capture``), or None.
         self.pcap: _capture.PcapWriter | None = _capture.default_sink()
         for _ in range(machines):

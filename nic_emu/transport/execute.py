@@ -51,6 +51,9 @@ def tick(fabric: Fabric) -> None:
     With ``lag``, queues are served in a seeded order, one WQE each, some held back."""
     fabric.now += 1
     now = fabric.now
+    wire = fabric.wire
+    if wire is not None:  # machines in other processes (nic_emu.procwire): what they sent us
+        wire.pump()
     if fabric.in_flight:
         deliver_due(fabric, now)
     if fabric.streams or fabric.held:
@@ -78,4 +81,5 @@ def tick(fabric: Fabric) -> None:
                     qp.scheduled = False
         # Queues scheduled during this tick (none today: nothing posts from inside) stay.
         fabric.active = keep
-    fabric.pending = bool(fabric.active or fabric.in_flight or fabric.streams or fabric.held)
+    # a fabric joined to other processes never settles: their messages may arrive at any tick
+    fabric.pending = bool(fabric.active or fabric.in_flight or fabric.streams or fabric.held) or wire is not None

@@ -81,6 +81,8 @@ def exec_rc(qp: QueuePair, wqe: Wqe, now: int) -> bool:
         if type(data) is int:
             fail_send(qp, data)
             return True
+    if peer_m.wire is not None:  # the peer runs in another process (nic_emu.procwire)
+        return bool(peer_m.wire.send_rc(qp, wqe, data, now))  # type: ignore[arg-type]  # not int
     if not fabric.reachable(m, peer_m):
         return retry(qp, now)
     peer = responder(qp, m, peer_m)

@@ -1,0 +1,351 @@
+"""One process of a rack of processes (SPEC.md 10.1): its bootstrap, its loop, fate sharing.
+
+`run_process(target, info)` is what each process started by `gossamer launch`, `mpirun` or `srun`
+runs: it builds its machine of the rack (`Rack(..., hosted=[m])`), bootstraps to every other
+machine over TCP as section 10 says (the lower id accepts, [PROC-2]; the connector names itself
+in a `caller` message, then hello, RC QPs, ready), and then
+
+* on machine 0 runs `target` (a `module:function` coroutine function) as gsm-main, as the thesis
+  does, and tells every peer `done` when the rack is quiet;
+* on every other machine serves (its trustee threads answer, its fibers run) until machine 0
+  says `done`.
+
+Fate sharing ([PROC-5]): the bootstrap connections stay open. A peer's connection closing before
+its `done`, a `down` message, an uncaught error here or a failed QP brings this machine's rack
+down (pending requests fail with PEER_FAILED); the process sends `down` naming the machine that
+went first on every connection still open, prints the report and exits with `EXIT_DOWN`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from . import networks
+from .bootstrap import BootstrapReader, accept_hello, check_rdma, decode_message, encode_message, hello_from_map
+from .bootstrap import negotiate as negotiate_versions
+from .errors import ErrorCode, RemoteProtocolError
+from .launch_env import Address, LaunchInfo, parse_rendezvous, rendezvous_line
+from .rack_bootstrap import DONE, SessionEnd, caller, check_app, check_caller, down, error_message, read_end, with_app
+from .runtime.rack import Rack, RackFailure
+from .runtime.verbs import LinkFailure
+from .slot import SlotConfig
+
+EXIT_DOWN = 3  #: the application went down (fate sharing)
+EXIT_BOOTSTRAP = 4  #: the rack never formed (a peer refused us, or never came)
+#: how long a process waits for the whole rack to bootstrap
+BOOTSTRAP_SECONDS = 60.0
+
+
+class BootstrapFailed(Exception):
+    """The rack of processes did not form."""
+
+
+def resolve(target: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """`module:function` -> the function (its module imported: its closures registered)."""
+    mod, sep, name = target.partition(":")
+    if not sep or not mod or not name:
+        raise ValueError(f"target {target!r} is not module:function")
+    obj: Any = importlib.import_module(mod)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"{target} is not callable")
+    return obj  # type: ignore[no-any-return]
+
+
+class _Conn:
+    """An open bootstrap connection to one peer machine."""
+
+    def __init__(self, peer: int, sock: socket.socket) -> None:
+        self.peer = peer
+        self.sock = sock
+        self.reader = BootstrapReader()
+        self.queue: list[Any] = []
+        self.done = False
+
+    def send(self, item: Any) -> None:
+        self.sock.sendall(encode_message(item))
+
+    def read(self, deadline: float) -> Any:
+        """The next message, waiting until `deadline` (blocking bootstrap phase)."""
+        while not self.queue:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BootstrapFailed(f"machine {self.peer} sent nothing in time")
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(1 << 16)
+            except TimeoutError:
+                continue
+            if not data:
+                raise BootstrapFailed(f"machine {self.peer} closed the bootstrap connection")
+            self.queue.extend(self.reader.feed(data))
+        return self.queue.pop(0)
+
+
+class ProcessRack:
+    """This process's machine of a rack of processes."""
+
+    def __init__(self, info: LaunchInfo, *, threads: int = 1, seed: int = 0, config: SlotConfig | None = None,
+                 wire_dir: str | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.info = info
+        self.m = info.machine
+        self.log = log or (lambda s: print(f"gossamer[m{info.machine}]: {s}", file=sys.stderr, flush=True))
+        self.network = networks.for_process(machine=self.m, machines=info.machines, wire_dir=wire_dir, seed=seed)
+        self.rack = Rack(info.machines, threads, seed=seed + self.m, config=config, network=self.network,
+                         hosted=[self.m])
+        self.conns: dict[int, _Conn] = {}
+        self.first: int | None = None  #: the machine that went down first, once one did
+        self.why = ""
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        own = info.address(self.m)
+        self.listener.bind((info.bind_host, own[1] if own else 0))
+        self.listener.listen(64)
+        self.host = own[0] if own else info.bind_host
+        # [FB-3]: the fallback listener where the other machines' clients reach this machine
+        self.rack.fallback.serve_remote(self.m, info.bind_host,
+                                        [p for p in range(info.machines) if p != self.m], threads)
+
+    # -- bootstrap ([PROC-2], section 10) -------------------------------------------------------
+
+    def addresses(self, deadline: float) -> dict[int, Address]:
+        """Every machine's bootstrap address: the port rule, or the rendezvous file ([PROC-2])."""
+        info = self.info
+        if info.peers is not None:
+            return dict(enumerate(info.peers))
+        assert info.rendezvous is not None
+        port = self.listener.getsockname()[1]
+        host = self.host if self.host != "0.0.0.0" else socket.gethostname()
+        fd = os.open(info.rendezvous, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, rendezvous_line(info.app, self.m, (host, port)).encode())
+        finally:
+            os.close(fd)
+        while True:
+            with open(info.rendezvous, encoding="utf-8") as f:
+                found = parse_rendezvous(f.read(), info.app, info.machines)
+            if len(found) == info.machines:
+                return found
+            if time.monotonic() > deadline:
+                missing = sorted(set(range(info.machines)) - set(found))
+                raise BootstrapFailed(f"machines {missing} never wrote their address to {info.rendezvous}")
+            time.sleep(0.02)
+
+    def bootstrap(self) -> None:
+        deadline = time.monotonic() + BOOTSTRAP_SECONDS
+        addrs = self.addresses(deadline)
+        for p in range(self.m):  # the lower id accepts: connect to every lower machine
+            self._connect(p, addrs[p], deadline)
+        for _ in range(self.m + 1, self.info.machines):
+            self._accept(deadline)
+        for c in self.conns.values():
+            c.sock.setblocking(False)
+
+    def _refuse(self, sock: socket.socket, exc: RemoteProtocolError) -> None:
+        try:
+            sock.sendall(encode_message(error_message(exc)))
+        finally:
+            sock.close()
+
+    def _connect(self, p: int, addr: Address, deadline: float) -> None:
+        while True:
+            try:
+                sock = socket.create_connection(addr, timeout=2.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BootstrapFailed(f"machine {p} at {addr[0]}:{addr[1]} never accepted") from None
+                time.sleep(0.05)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c = _Conn(p, sock)
+        c.send(caller(self.m, self.info.app))
+        theirs = c.read(deadline)
+        if isinstance(theirs, dict) and "error" in theirs:
+            raise BootstrapFailed(f"machine {p} refused us: code {theirs['error']:#x}: {theirs.get('detail', '')}")
+        try:
+            check_app(theirs, self.info.app)  # [PROC-4] before any QP moves
+            h = hello_from_map(theirs)
+            negotiate_versions((1, 1), h.versions)
+            check_rdma(h, self.rack.threads, self.rack.config.slot_size)
+        except RemoteProtocolError as exc:
+            self._refuse(sock, exc)
+            raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
+        c.send(with_app(decode_message(self.rack.hello_for(self.m, p)), self.info.app))
+        self.rack.connect_remote(self.m, p, encode_message(theirs))
+        self.rack.fallback.reach_remote(p, addr[0], int(theirs["fallback_port"]))
+        c.send({"ready": True})
+        self._expect_ready(c, deadline)
+        self.conns[p] = c
+
+    def _accept(self, deadline: float) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BootstrapFailed("the higher machines never all connected")
+            self.listener.settimeout(left)
+            try:
+                sock, peer_addr = self.listener.accept()
+            except TimeoutError:
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            probe = _Conn(-1, sock)
+            try:
+                first = probe.read(min(deadline, time.monotonic() + 10.0))
+                p = check_caller(first, self.info.app, self.m, self.info.machines)  # [PROC-4]
+                if p in self.conns:
+                    raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"machine {p} is connected already")
+            except RemoteProtocolError as exc:
+                self.log(f"refused a bootstrap connection from {peer_addr[0]}: {exc}")
+                self._refuse(sock, exc)
+                continue
+            except BootstrapFailed:
+                sock.close()
+                continue
+            c = _Conn(p, sock)
+            c.reader, c.queue = probe.reader, probe.queue
+            c.send(with_app(decode_message(self.rack.hello_for(self.m, p)), self.info.app))
+            theirs = c.read(deadline)
+            try:
+                check_app(theirs, self.info.app)
+                h = accept_hello(theirs, self.rack.threads)  # [BOOT-10]
+                check_rdma(h, self.rack.threads, self.rack.config.slot_size)
+            except RemoteProtocolError as exc:
+                self._refuse(sock, exc)
+                raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
+            self.rack.connect_remote(self.m, p, encode_message(theirs))
+            self.rack.fallback.reach_remote(p, peer_addr[0], int(theirs["fallback_port"]))
+            c.send({"ready": True})
+            self._expect_ready(c, deadline)
+            self.conns[p] = c
+            return
+
+    def _expect_ready(self, c: _Conn, deadline: float) -> None:
+        msg = c.read(deadline)
+        if not (isinstance(msg, dict) and msg.get("ready") is True):
+            raise BootstrapFailed(f"machine {c.peer} sent {msg!r} instead of ready")
+
+    # -- the session ([PROC-5]) ---------------------------------------------------------------
+
+    def watch(self) -> bool:
+        """Read what the peers sent, without blocking; True when machine 0 said `done`. A closed
+        connection without `done`, or a `down`, brings the rack down."""
+        finished = False
+        for c in list(self.conns.values()):
+            if c.done:
+                continue
+            try:
+                data = c.sock.recv(1 << 16)
+            except (BlockingIOError, InterruptedError):
+                data = None
+            except OSError:
+                data = b""
+            if data == b"":
+                self.conns.pop(c.peer)
+                c.sock.close()
+                self._peer_down(c.peer, c.peer, "its bootstrap connection closed before it said done")
+                continue
+            if data:
+                try:
+                    c.queue.extend(c.reader.feed(data))
+                except RemoteProtocolError as exc:
+                    self._peer_down(c.peer, c.peer, f"its bootstrap connection broke the protocol: {exc}")
+                    continue
+            for msg in c.queue:
+                end: SessionEnd | None = read_end(msg)
+                if end is None:
+                    continue
+                if end.done:
+                    c.done = True
+                    finished = finished or c.peer == 0
+                else:
+                    assert end.first is not None
+                    self._peer_down(c.peer, end.first, end.detail)
+            c.queue.clear()
+        return finished
+
+    def _peer_down(self, peer: int, first: int, why: str) -> None:
+        if self.first is None:
+            self.first, self.why = first, why
+            self.log(f"machine {first} went down first ({why}); seen on the connection to machine {peer}")
+        self.rack.peer_failed(LinkFailure(self.m, 0, peer, f"machine {first} went down first: {why}"))
+
+    def finish(self) -> None:
+        """[PROC-5]: this machine's part finished: `done` on every connection, then close."""
+        for c in self.conns.values():
+            try:
+                c.sock.setblocking(True)
+                c.send(DONE)
+            except OSError:
+                pass
+        self.close()
+
+    def go_down(self, failure: RackFailure) -> None:
+        """[PROC-5]: `down` naming the machine that went first on every connection still open."""
+        if self.first is None:
+            self.first, self.why = self.m, failure.report.splitlines()[1].strip() if failure.report else "failed"
+        for c in self.conns.values():
+            try:
+                c.sock.setblocking(True)
+                c.sock.settimeout(1.0)
+                c.send(down(self.first, self.why[:1000]))
+            except OSError:
+                pass
+        self.close()
+
+    def close(self) -> None:
+        for c in self.conns.values():
+            c.sock.close()
+        self.conns.clear()
+        self.listener.close()
+        self.rack.close()
+        closer = getattr(self.network, "close", None)
+        if closer is not None:
+            closer()
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self, main: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
+        """gsm-main on machine 0; serve elsewhere. Raises RackFailure when the application goes down."""
+        rack = self.rack
+        if self.m == 0:
+            fiber = rack.start(main, *args)
+            while True:
+                quiet = rack.step()
+                self.watch()
+                if quiet:
+                    return fiber.done.result()
+        while True:
+            if self.watch() and rack.outstanding() == 0 and rack.live_fibers == 0:
+                return None
+            if not rack.serve_round():
+                self.network.busy()
+
+
+def run_process(target: str, info: LaunchInfo, *args: Any, threads: int = 1, seed: int = 0,
+                wire_dir: str | None = None) -> int:
+    """The body of one process: the exit status ([PROC-5]: non-zero when the application went down)."""
+    main = resolve(target)
+    proc = ProcessRack(info, threads=threads, seed=seed, wire_dir=wire_dir)
+    try:
+        proc.bootstrap()
+    except BootstrapFailed as exc:
+        proc.log(f"the rack did not form: {exc}")
+        proc.close()
+        return EXIT_BOOTSTRAP
+    try:
+        result = proc.run(main, *args)
+    except RackFailure as failure:
+        proc.go_down(failure)
+        proc.log(f"application {info.app} went down: machine {proc.first} went down first\n{failure.report}")
+        return EXIT_DOWN
+    proc.finish()
+    if info.machine == 0 and result is not None:
+        print(result, flush=True)
+    return 0

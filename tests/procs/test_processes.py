@@ -1,0 +1,137 @@
+"""Racks of real processes on one host (`gossamer launch --local`), on the emulator joined by the
+socket wire (nic_emu.procwire): a run, fate sharing after kill -9 and after an uncaught error,
+and two applications on the same ports kept apart ([PROC-2] .. [PROC-6])."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCH = [sys.executable, "-m", "gossamer", "launch"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOSSAMER_", "OMPI_", "SLURM_", "PMIX_"))}
+    env.update(extra)
+    return env
+
+
+def _pids(stderr: str) -> dict[int, int]:
+    return {int(m): int(p) for m, p in re.findall(r"machine (\d+) is pid (\d+)", stderr)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.clause("PROC-1", "PROC-2", "PROC-3", "PROC-5")
+def test_a_rack_of_three_processes_runs_the_example() -> None:
+    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:main", "30"], check=False, cwd=ROOT, env=_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "3 machines x 1 threads: counters [60, 60, 60]" in r.stdout
+    pids = _pids(r.stderr)
+    assert sorted(pids) == [0, 1, 2]
+    assert not any(_alive(p) for p in pids.values())
+
+
+def _start_forever(n: int = 3) -> tuple[subprocess.Popen[str], dict[int, int], list[str]]:
+    p = subprocess.Popen([*LAUNCH, "--local", str(n), "--grace", "15", "examples.procs:main", "forever"], cwd=ROOT,
+                         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stderr is not None
+    lines: list[str] = []
+    while len(_pids("".join(lines))) < n:
+        line = p.stderr.readline()
+        assert line, "the launcher ended early: " + "".join(lines) + p.stderr.read()
+        lines.append(line)
+    # wait until machine 0 has delegated for a while (the rack is formed and busy)
+    out = p.stdout.readline()
+    assert "rounds" in out, out
+    return p, _pids("".join(lines)), lines
+
+
+@pytest.mark.clause("PROC-5", "PROC-6")
+def test_kill_9_of_one_process_ends_the_whole_application() -> None:
+    p, pids, _ = _start_forever(3)
+    t0 = time.monotonic()
+    os.kill(pids[1], signal.SIGKILL)
+    _, err = p.communicate(timeout=30)
+    elapsed = time.monotonic() - t0
+    assert p.returncode != 0
+    assert elapsed < 15, f"the application took {elapsed:.1f} s to go down"  # the survivors went down themselves
+    assert not any(_alive(pid) for pid in pids.values())
+    reports = {m: re.search(rf"gossamer\[m{m}\]: application \S+ went down: machine (\d+) went down first", err)
+               for m in (0, 2)}
+    assert all(r is not None and r.group(1) == "1" for r in reports.values()), err
+    # machine 0's pending requests failed with PEER_FAILED; or, killed between two of its rounds,
+    # it had none, and gsm-main's next request failed with it at once
+    m0 = err.split("gossamer[m0]: application")[1].split("gossamer[m")[0]
+    assert re.search(r"requests failed with PEER_FAILED: [1-9]", m0) or re.search(
+        r"cause: fiber 1 \(gsm-main\) on m0.t0 raised: \w+: PEER_FAILED", m0), m0
+    assert "killed" not in err.split("machine 1 exited")[-1], err  # nobody had to be killed
+
+
+@pytest.mark.clause("PROC-5", "PROC-6")
+def test_an_uncaught_error_on_machine_0_ends_every_process() -> None:
+    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:main", "raise"], check=False, cwd=ROOT, env=_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert "gsm-main failed on purpose" in r.stderr
+    for m in (1, 2):
+        assert f"gossamer[m{m}]: application" in r.stderr and "machine 0 went down first" in r.stderr
+    assert not any(_alive(pid) for pid in _pids(r.stderr).values())
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            base = a.getsockname()[1]
+            if base >= 65000:
+                continue
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", base + 1))
+                except OSError:
+                    continue
+            return int(base)
+    raise RuntimeError("no two free ports in a row")
+
+
+@pytest.mark.clause("PROC-4")
+def test_two_applications_on_the_same_addresses_cannot_connect(tmp_path: Path) -> None:
+    base = _free_port_pair()
+
+    def one(app: str, machine: int) -> subprocess.Popen[str]:
+        env = _env(GOSSAMER_MACHINE=str(machine), GOSSAMER_MACHINES="2", GOSSAMER_APP=app,
+                   GOSSAMER_HOSTS="127.0.0.1", GOSSAMER_PORT=str(base), GOSSAMER_BIND="127.0.0.1",
+                   GOSSAMER_EMU_WIRE=str(tmp_path / app))
+        (tmp_path / app).mkdir(exist_ok=True)
+        return subprocess.Popen([*LAUNCH, "examples.procs:main", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    a0 = one("app-A", 0)
+    time.sleep(0.3)
+    b1 = one("app-B", 1)  # same host list and port rule: it reaches A's machine 0
+    _, b_err = b1.communicate(timeout=30)
+    assert b1.returncode == 4, b_err  # the rack never formed
+    assert "refused us: code 0x18" in b_err and "app-B" in b_err and "app-A" in b_err, b_err
+    a1 = one("app-A", 1)  # A's own machine 1: A forms and runs as if nothing happened
+    a_out, a_err = a0.communicate(timeout=30)
+    a1.communicate(timeout=30)
+    assert a0.returncode == 0 and a1.returncode == 0, a_err
+    assert "counters [40, 40]" in a_out
+    assert "refused a bootstrap connection" in a_err and "PROC-4" in a_err, a_err
