@@ -12,6 +12,7 @@ param=...)`, called on the trustee as `fn(property, *captured[, param])`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -19,7 +20,9 @@ from .. import serial
 from ..closures import Closure, Registry
 from ..errors import ErrorCode, GossamerError, LocalProtocolError
 from ..request import Request, check_request
+from ..shape import MachineShape
 from . import context
+from .admission import ADMITTED, Admission, WaitForRoom
 from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .rack import KThread
@@ -148,16 +151,16 @@ class Trust:
         then: Callable[[Any], Any] | None = None,
         on_error: Callable[[GossamerError], Any] | None = None,
         arg: Any = NO_ARG,
-    ) -> None:
+    ) -> Admission:
         """Delegate without waiting; `then(result)` runs on this thread when the answer comes.
 
         A failed request calls `on_error(error)`; with no `on_error` the error is uncaught and
         brings the rack down, like an exception nobody handles.
 
-        No backpressure: the thesis's asynchronous fiber yields when its pending queue is full,
-        but a synchronous call cannot yield a coroutine, so the queue is unbounded here. A fiber
-        that issues many requests in a loop should `await yield_now()` now and then to let the
-        poller send them as batches.
+        Backpressure (thesis 3.2.4): `await trust.apply_then(...)` yields the fiber when this
+        thread's pending queue is full (the rack's `pending_limit`), until the poller has sent
+        enough of it; with room, awaiting does not yield. The request is queued either way. See
+        `gossamer.runtime.admission`.
         """
         th = self._check("apply_then")
         req = make_request(th.rack.registry, self.pointer, fn, captured, arg)
@@ -170,7 +173,11 @@ class Trust:
             elif then is not None:
                 then(value)
 
-        th.client.submit(self.machine, self.thread, Pending(req, fn, done))
+        client = th.client
+        client.submit(self.machine, self.thread, Pending(req, fn, done))
+        if client.full and context.current_fiber() is not None:  # only a fiber can yield
+            return WaitForRoom(client, th.label, client.pending_limit or 0, sys._getframe(1))
+        return ADMITTED
 
     def clone(self) -> Trust:
         """A new Trust to the same property: mints an id and sends its toggle ([TRUST-4])."""
@@ -219,8 +226,12 @@ def entrust(value: Any, *, machine: int | None = None, thread: int | None = None
         raise LocalProtocolError(ErrorCode.PEER_FAILED, "ERR-1", "the rack is going down")
     m = th.machine.index if machine is None else machine
     t = th.index if thread is None else thread
-    if not (0 <= m < rack.machines_n and 0 <= t < rack.threads):
+    if not (0 <= m < rack.machines_n and 0 <= t < rack.shape[m].threads):
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{m}.t{t} in this rack")
+    if not rack.shape.is_trustee(m, t):  # [SHAPE-1]: properties live on trustee threads only
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SHAPE-1",
+                                 f"m{m}.t{t} is not a trustee thread (machine {m}: {rack.shape[m].describe()}); "
+                                 "pass machine= and thread= of a trustee")
     builtin = rack.registry.entrust
     tid = th.minter.mint()
     req = make_request(rack.registry, 0, builtin, (tid,), value)  # [TRUST-3]: pointer 0
@@ -254,8 +265,8 @@ def spawn(
     if machine is None:
         machine = rack.rng.randrange(rack.machines_n)
     if thread is None:
-        thread = rack.rng.randrange(rack.threads)
-    if not (0 <= machine < rack.machines_n and 0 <= thread < rack.threads):
+        thread = rack.rng.randrange(rack.shape[machine].threads) if 0 <= machine < rack.machines_n else 0
+    if not (0 <= machine < rack.machines_n and 0 <= thread < rack.shape[machine].threads):
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{machine}.t{thread} in this rack")
     target = rack.machine(machine).threads[thread]
     moved: list[Any] = []
@@ -288,9 +299,18 @@ def here() -> tuple[int, int]:
 
 
 def rack_shape() -> tuple[int, int]:
-    """(machines, threads per machine) of the running rack."""
+    """(machines, threads per machine) of the running rack; in a mixed rack ([SHAPE-1]) the
+    largest thread count (`machine_shape(m)` gives each machine's)."""
     rack = context.current_rack()
     return rack.machines_n, rack.threads
 
 
-__all__ = ["NO_ARG", "Pending", "Trust", "entrust", "here", "make_request", "rack_shape", "spawn", "yield_now"]
+def machine_shape(machine: int | None = None) -> MachineShape:
+    """Threads and trustee threads of `machine` (default: the running fiber's) ([SHAPE-1])."""
+    rack = context.current_rack()
+    m = context.current_thread().machine.index if machine is None else machine
+    return rack.shape[m]
+
+
+__all__ = ["NO_ARG", "Pending", "Trust", "entrust", "here", "machine_shape", "make_request", "rack_shape", "spawn",
+           "yield_now"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -26,11 +26,12 @@ import attrs
 from .. import networks
 from ..closures import Registry, default_registry
 from ..errors import DelegationError, ErrorCode, GossamerError
+from ..shape import MachineShape, RackShape
 from ..slot import SlotConfig
 from ..trust_ids import TrustIdMinter
 from . import context
 from .client_side import ClientSide
-from .env import Send, ThreadEnv
+from .env import DEFAULT_PENDING_LIMIT, Send, ThreadEnv
 from .fibers import Fiber, Future
 from .network import Network
 from .slotmap import SlotMap
@@ -79,10 +80,11 @@ class KThread:
         self.ready: list[Fiber] = []
         self.fibers = 0  # live fibers on this thread
         env = ThreadEnv(
-            config=rack.config, registry=rack.registry, smap=rack.smap, net=machine.net, fallback=rack.fallback,
+            config=rack.config, registry=rack.registry, smap=machine.net.smap, net=machine.net, fallback=rack.fallback,
             machine=machine.index, thread=index, on_crash=rack.crash,
             on_entrusted=lambda ptr: rack.on_entrusted(self, ptr),
             on_dropped=lambda ptr, value: rack.on_dropped(self, ptr, value),
+            pending_limit=rack.pending_limit,
         )
         self.client = ClientSide(env)
         self.trustee = TrusteeSide(env)
@@ -115,7 +117,7 @@ class KThread:
         did = False
         if arrived:
             did = True
-            requests = self.rack.smap.requests
+            requests = net.smap.requests
             for slot_id, imm in arrived:
                 if self.rack.stopping:  # fate sharing: nothing more is processed
                     return True
@@ -152,7 +154,7 @@ class MachineRt:
         self.index = index
         self.net = net
         self.alive = True
-        self.threads = [KThread(rack, self, t) for t in range(rack.threads)]
+        self.threads = [KThread(rack, self, t) for t in range(net.threads)]
 
 
 class Rack:
@@ -163,6 +165,8 @@ class Rack:
         machines: int = 1,
         threads: int = 1,
         *,
+        trustees: int | Iterable[int] | None = None,
+        shape: RackShape | Sequence[MachineShape | int | tuple[int, Any]] | None = None,
         seed: int = 0,
         config: SlotConfig | None = None,
         registry: Registry | None = None,
@@ -173,6 +177,7 @@ class Rack:
         devices: list[str] | None = None,
         remote: int = 0,
         hosted: list[int] | None = None,
+        pending_limit: int | None = DEFAULT_PENDING_LIMIT,
     ) -> None:
         """`network`: the NIC layer (`gossamer.networks.emulated(...)` or `.on_verbs(...)`);
         without one, `verbs`, `fabric`, `devices` and `lag` choose it (`networks.from_arguments`:
@@ -180,9 +185,31 @@ class Rack:
 
         `remote`: how many machines (the highest indices) run in other processes; this rack
         hosts the others, and reaches a remote one through `hello_for` / `connect_remote` (the
-        bootstrap of SPEC.md section 10, carried by whoever owns the socket)."""
-        if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
-            raise ValueError("machines and threads must be 1..65535")
+        bootstrap of SPEC.md section 10, carried by whoever owns the socket).
+
+        `trustees`: which threads of every machine are trustees (SPEC.md [SHAPE-1]): None for all,
+        an int `r` for threads `0 .. r-1`, or the indices. `shape`: a mixed rack instead of
+        `machines` x `threads`, one entry per machine: a `MachineShape`, a thread count (all
+        trustees) or `(threads, trustees)`. A shape whose slot ids do not fit 16 bits fails here
+        ([LIM-3]), naming the limit, the shape and the largest shape like it that fits.
+
+        `pending_limit`: how many requests each kernel thread's pending queue holds before
+        `await trust.apply_then(...)` yields its fiber (thesis 3.2.4; None: unbounded)."""
+        if pending_limit is not None and pending_limit < 1:
+            raise ValueError(f"pending_limit must be at least 1 (or None for unbounded), not {pending_limit}")
+        self.pending_limit = pending_limit
+        if shape is None:
+            if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
+                raise ValueError("machines and threads must be 1..65535")
+            shape = RackShape.uniform(machines, threads, trustees)
+            what = f"Rack({machines}, {threads}{'' if trustees is None else f', trustees={trustees!r}'})"
+        else:
+            shape = as_shape(shape)
+            machines, threads = len(shape), max(m.threads for m in shape.machines)
+            what = "Rack(shape=...)"
+        shape.check(what)  # [LIM-3] before anything is allocated
+        #: every machine's threads and trustee threads ([SHAPE-1]); `threads` is the largest count
+        self.shape = shape
         if not 0 <= remote < machines:
             raise ValueError("remote must leave at least one local machine")
         # `hosted`: the machines this process runs (a rack of processes, SPEC.md 10.1); by default
@@ -198,7 +225,8 @@ class Rack:
         self.rng = random.Random(seed)
         self.config = config or SlotConfig()
         self.registry = registry or default_registry
-        self.smap = SlotMap(machines, threads)
+        #: machine 0's slot ids; in a rack of equal machines, every machine's ([SHAPE-2])
+        self.smap = SlotMap.of(shape, 0)
         if network is None:
             network = networks.from_arguments(verbs=verbs, fabric=fabric, devices=devices, seed=seed,
                                                machines=machines, lag=lag)
@@ -207,12 +235,11 @@ class Rack:
         if len(devices) < local:
             raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
-        smap = self.smap
-        self.fallback.slot_owner = lambda s: smap.owner(s) if s < smap.count else None  # [SEC-6]
+        self.fallback.slot_owner = shape.slot_use  # [SEC-6]: (machine, slot id) -> its use, or None
         with network.activate():
             nets = [
-                MachineNet(network, devices[i], m, machines, threads, self.config,
-                           psn=self.rng.randrange(1 << 24))
+                MachineNet(network, devices[i], m, machines, shape[m].threads, self.config,
+                           psn=self.rng.randrange(1 << 24), shape=shape)
                 for i, m in enumerate(self.hosted)
             ]
             # [BOOT-1] .. [BOOT-3]: every pair exchanges hellos (through the codec) and connects
@@ -479,7 +506,8 @@ class Rack:
     # -- counters -------------------------------------------------------------------------
 
     def qp_counts(self) -> list[int]:
-        """RC QPs per machine: `threads * (machines - 1)` (one per thread and remote machine)."""
+        """RC QPs per machine: `threads * (machines - 1)` (one per thread and remote machine) in a
+        rack of equal machines; `max(T, T_peer)` per remote machine in general ([SHAPE-5])."""
         out = []
         for m in self.machines:
             c = m.net.counters()
@@ -487,25 +515,46 @@ class Rack:
         return out
 
 
+def as_shape(shape: RackShape | Sequence[MachineShape | int | tuple[int, Any]]) -> RackShape:
+    """A `RackShape` from one entry per machine: a `MachineShape`, a thread count (every thread a
+    trustee) or `(threads, trustees)` with trustees as `MachineShape.of` takes them."""
+    if isinstance(shape, RackShape):
+        return shape
+    out: list[MachineShape] = []
+    for m in shape:
+        if isinstance(m, MachineShape):
+            out.append(m)
+        elif isinstance(m, int):
+            out.append(MachineShape.of(m))
+        else:
+            out.append(MachineShape.of(m[0], m[1]))
+    return RackShape(out)
+
+
 def launch(
     main: Callable[..., Coroutine[Any, Any, T]],
     *args: Any,
     machines: int = 1,
     threads: int = 1,
+    trustees: int | Iterable[int] | None = None,
+    shape: RackShape | Sequence[MachineShape | int | tuple[int, Any]] | None = None,
     seed: int = 0,
     slot_size: int = 1024,
     table_k: int = 4,
     registry: Registry | None = None,
     lag: float = 0.0,
     fallback_timeout_ms: int = 5000,
+    pending_limit: int | None = DEFAULT_PENDING_LIMIT,
 ) -> T:
     """Start a rack and run `main(*args)` as its gsm-main on machine 0, thread 0.
 
     Returns main's result once main and every fiber it spawned have finished and every request
-    is answered; raises `RackFailure` when the rack goes down.
+    is answered; raises `RackFailure` when the rack goes down. `trustees` and `shape` as for
+    `Rack`: a shape that breaks a limit fails before anything starts ([LIM-3]).
     """
     config = SlotConfig(slot_size=slot_size, table_k=table_k, fallback_timeout_ms=fallback_timeout_ms)
-    rack = Rack(machines, threads, seed=seed, config=config, registry=registry, lag=lag)
+    rack = Rack(machines, threads, trustees=trustees, shape=shape, seed=seed, config=config, registry=registry,
+                lag=lag, pending_limit=pending_limit)
     try:
         return rack.run(main, *args)
     finally:
