@@ -119,7 +119,7 @@ def cases() -> list[Case]:
 def _kept_frames() -> list[Case]:
     """[FB-10]: frames arrive before their batch lands; the first for a stub wins, the others are discarded."""
     from ..catalogue_closures import standard
-    from .execution import X, b, entry, execute_check
+    from ._execute_op import X, b, entry, execute_check
     from .trust_ids import A1
 
     big = cbor(bytes(986))
@@ -142,7 +142,7 @@ def _kept_frames() -> list[Case]:
 def _per_stub_waits() -> Case:
     """[FB-11]: each stub has its own wait; both missing frames time out and the entries between run."""
     from ..catalogue_closures import standard
-    from .execution import X, b, entry, execute_check
+    from ._execute_op import X, b, entry, execute_check
     from .trust_ids import A1
 
     big = cbor(bytes(986))
@@ -162,7 +162,7 @@ def _response_frames_in_order() -> Case:
     from ..catalogue_closures import BIG, standard
     from ..model import Outcome
     from ..oracle import frames as oframes
-    from .execution import X, b, entry, execute_check
+    from ._execute_op import X, b, entry, execute_check
     from .trust_ids import A1
 
     def check(c: Case, got: Outcome) -> str | None:

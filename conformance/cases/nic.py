@@ -16,8 +16,8 @@ from ..model import Case, Outcome, ok
 from ..oracle import codes, layout, response
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
+from ._execute_op import X, b, entry, execute_check
 from ._wire import HDR, batch, case, cbor, cfg, frame, req_entry, stub
-from .execution import X, b, entry, execute_check
 from .requests import u64
 from .trust_ids import A1, A2
 

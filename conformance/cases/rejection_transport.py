@@ -14,8 +14,8 @@ from typing import Any
 
 from ..catalogue_closures import ADD, GET, standard
 from ..model import Case, ok
+from ._execute_op import X, b, entry
 from ._wire import case, cfg, req_entry
-from .execution import X, b, entry
 from .nic import transport_check
 from .requests import u64
 from .trust_ids import A1

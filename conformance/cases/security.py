@@ -17,9 +17,9 @@ from ..catalogue_closures import ECHO, GET, standard
 from ..model import Case, Outcome, err, ok
 from ..oracle import codes, layout, response, slot
 from ..oracle.errors import Rejected
+from ._execute_op import X, b, entry, execute_check
 from ._wire import case, cbor, cfg, frame, req_entry, stub
 from .bootstrap import hello, msg
-from .execution import X, b, entry, execute_check
 from .trust_ids import A1, A2
 
 BIG = 10**5000  # repr() of it raises ValueError in Python: more than 4300 digits

@@ -55,8 +55,8 @@ def _no_reuse() -> Case:
     """[TRUST-8]: a dropped property's pointer is never returned again in the session."""
     from ..catalogue_closures import ADD, ENTRUST, GET, TOGGLE, standard
     from ..oracle import layout, response, slot
+    from ._execute_op import NONZERO48, X, b, entry, execute_check
     from ._wire import cbor, cfg, req_entry
-    from .execution import NONZERO48, X, b, entry, execute_check
 
     def check(c: Case, got: Outcome) -> str | None:
         why = execute_check(c, got)
