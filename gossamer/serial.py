@@ -133,9 +133,19 @@ def _raw_tag(tag: int) -> Any:
 REFERENCE_TAGS = (25, 28, 29, 256)
 _OPAQUE: dict[int, Any] = {t: _raw_tag(t) for t in REFERENCE_TAGS}
 
-#: Every tag below 2^16 decoded as a plain CBORTag: the retry for items whose tag content a cbor2
-#: semantic decoder refuses ([DEC-6]: any tag with any content is accepted). Built on first use.
-_RAW_TAGS: dict[int, Any] = {}
+
+class _EveryTagRaw(dict[int, Any]):
+    """Every tag decoded as a plain CBORTag: the retry for items whose tag content a cbor2 semantic
+    decoder refuses ([DEC-6]: any tag with any content is accepted). cbor2 looks a tag's decoder up
+    by subscript, so `__missing__` answers for every tag number without a table of them (a table
+    of the 2^16 tags cbor2 knows takes 0.1 s to build; built on first use, it was built by whichever
+    call came first)."""
+
+    def __missing__(self, tag: int) -> Any:
+        return _raw_tag(tag)
+
+
+_RAW_TAGS = _EveryTagRaw()
 
 
 def loads(data: bytes | memoryview) -> Any:
@@ -148,8 +158,6 @@ def loads(data: bytes | memoryview) -> Any:
         return cbor2.loads(raw, semantic_decoders=_OPAQUE)  # [SER-4]
     except Exception as e:  # cbor2 raises several types; all mean the same here
         first = e
-    if not _RAW_TAGS:
-        _RAW_TAGS.update({t: _raw_tag(t) for t in range(1 << 16)})
     try:  # semantic tags off: only a real validity error (invalid UTF-8) fails now
         return cbor2.loads(raw, semantic_decoders=_RAW_TAGS)
     except Exception:

@@ -14,6 +14,7 @@ from . import (
     adapter_protocol,
     bootstrap,
     cbor_items,
+    cbor_tags,
     client,
     closure_ids,
     decoder_paths,
@@ -39,7 +40,7 @@ from . import (
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries, error_response_seq, value_ranges)
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags)
 
 
 @functools.cache

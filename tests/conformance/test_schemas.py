@@ -108,7 +108,7 @@ def test_vectors_and_live_hellos_match_the_bootstrap_schemas() -> None:
         if "ours" in c:
             schemas.validate("negotiate-request", {"op": "negotiate", "ours": c["ours"], "theirs": c["theirs"]})
     # the hellos a live session exchanges (the reference trustee's and the suite's), whole
-    from conformance.targets.verbs import EmulatedReferenceSession
+    from conformance.targets.reference_nic import EmulatedReferenceSession
 
     s = EmulatedReferenceSession()
     try:
