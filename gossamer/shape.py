@@ -3,7 +3,7 @@
 
 A machine runs `T` kernel threads; every thread is a client, and the machine says which of them are
 trustees (all of them by default). Slots exist for (client thread on another machine, local trustee
-thread) pairs. Every machine numbers its slot ids by one formula over the whole rack ([SHAPE-3]):
+thread) pairs. Every machine numbers its slot ids by one formula over the whole rack ([SHAPE-2]):
 
 * request slots, in order of (client machine p, client thread c, local trustee thread t), all p;
 * then response slots, in order of (local client thread c, trustee machine p, trustee thread t).
@@ -14,7 +14,7 @@ peer; the reference runtime uses them for same-machine delegation. A machine `m`
 ([LIM-3]). For a rack of `M` machines of `T` threads, all trustees, the numbering is the one of
 earlier drafts: `(p*T + c)*T + t`, then `M*T*T + (c*M + p)*T + t`.
 
-Pure code: no runtime, no I/O. The hello's `"trustees"` key ([SHAPE-2]) is encoded and checked here.
+Pure code: no runtime, no I/O. The hello's `"trustees"` key ([SHAPE-4]) is encoded and checked here.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ MAX_THREADS = 0xFFFF
 
 
 def ranges_of(trustees: Iterable[int]) -> list[list[int]]:
-    """The canonical `"trustees"` value of a set of thread indices ([SHAPE-2]): maximal runs
+    """The canonical `"trustees"` value of a set of thread indices ([SHAPE-4]): maximal runs
     `[first, count]` in increasing order, so runs never touch or overlap."""
     out: list[list[int]] = []
     for t in sorted(set(trustees)):
@@ -49,12 +49,12 @@ def _uint(x: Any) -> bool:
 
 
 def trustees_from_ranges(value: Any, threads: int) -> tuple[int, ...]:
-    """The trustee threads a hello's `"trustees"` names, checked ([SHAPE-2], [DEC-5] step 9):
+    """The trustee threads a hello's `"trustees"` names, checked ([SHAPE-4], [DEC-5] step 9):
     an array of `[first, count]` pairs of non-negative integers with `count >= 1`, each run
     inside `0 .. threads-1`, runs in increasing order with a gap between any two. Anything else
     is BAD_HEADER."""
     def bad(why: str) -> RemoteProtocolError:
-        return RemoteProtocolError(ErrorCode.BAD_HEADER, "SHAPE-2", f"trustees {show(value)}: {why}")
+        return RemoteProtocolError(ErrorCode.BAD_HEADER, "SHAPE-4", f"trustees {show(value)}: {why}")
 
     if not isinstance(value, list):
         raise bad("not an array of [first, count] runs")
@@ -117,7 +117,7 @@ class MachineShape:
 
 @attrs.frozen(slots=True)
 class SlotUse:
-    """What a slot id of machine `machine` is for ([SHAPE-4], the inverse of [SHAPE-3])."""
+    """What a slot id of machine `machine` is for ([SHAPE-3], the inverse of [SHAPE-2])."""
 
     is_request: bool  #: a request slot (a local trustee thread reads it) or a response slot
     local_thread: int  #: trustee thread (request slot) or client thread (response slot)
@@ -172,7 +172,7 @@ class RackShape:
             parts.append(f"{n} x {m.describe()}")
         return " + ".join(parts)
 
-    # -- [SHAPE-3] numbering and [SHAPE-4] its inverse ---------------------------------------
+    # -- [SHAPE-2] numbering and [SHAPE-3] its inverse ---------------------------------------
 
     def trustee_rank(self, machine: int, thread: int) -> int:
         """Position of `thread` among `machine`'s trustee threads; KeyError if it is none."""
@@ -190,17 +190,17 @@ class RackShape:
         return self.request_count(machine) + self.machines[machine].threads * self.total_trustees
 
     def request_slot(self, machine: int, client_machine: int, client_thread: int, trustee_thread: int) -> int:
-        """Id, on trustee machine `machine`, of the request slot of this pair ([SHAPE-3])."""
+        """Id, on trustee machine `machine`, of the request slot of this pair ([SHAPE-2])."""
         g = self.thread_base[client_machine] + client_thread
         return g * len(self.machines[machine].trustees) + self._rank[machine][trustee_thread]
 
     def response_slot(self, machine: int, client_thread: int, trustee_machine: int, trustee_thread: int) -> int:
-        """Id, on client machine `machine`, of the response slot of this pair ([SHAPE-3])."""
+        """Id, on client machine `machine`, of the response slot of this pair ([SHAPE-2])."""
         return (self.request_count(machine) + client_thread * self.total_trustees
                 + self.trustee_base[trustee_machine] + self._rank[trustee_machine][trustee_thread])
 
     def slot_use(self, machine: int, slot_id: int) -> SlotUse | None:
-        """What slot id `slot_id` of `machine` is for; None past `N_m` ([SHAPE-4])."""
+        """What slot id `slot_id` of `machine` is for; None past `N_m` ([SHAPE-3])."""
         if slot_id < 0 or slot_id >= self.slot_count(machine):
             return None
         mine = self.machines[machine]

@@ -1,7 +1,7 @@
 """Which slot id names which (client thread, trustee thread) pair on a machine ([SLOT-1], [SLOT-5],
-[SHAPE-3], [SHAPE-4]).
+[SHAPE-2], [SHAPE-3]).
 
-The numbering is the spec's ([SHAPE-3], `gossamer.shape`): a machine's ids are first the request
+The numbering is the spec's ([SHAPE-2], `gossamer.shape`): a machine's ids are first the request
 slots it hosts as a trustee machine, one per (client machine, client thread, local trustee thread),
 then the response slots it hosts as a client machine, one per (local client thread, trustee
 machine, trustee thread), over every machine of the rack. A slot's address is `base + slot_id * S`
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..shape import RackShape, SlotUse
 
-#: what a slot id on this machine is for ([SHAPE-4])
+#: what a slot id on this machine is for ([SHAPE-3])
 SlotOwner = SlotUse
 
 

@@ -95,9 +95,9 @@ class FallbackHub:
         #: other links are untouched ([ERR-1]); cleared when the client connects again
         self.broken: dict[LinkKey, RemoteProtocolError] = {}
         self.discarded = 0  # [FB-7]
-        #: slot id -> its SlotOwner (None for no slot), set by the rack: a frame is kept only when
+        #: (machine, slot id) -> its SlotOwner (None for no slot), set by the rack: a frame is kept only when
         #: its slot belongs to the caller of the connection it came on ([SEC-6])
-        self.slot_owner: Callable[[int], Any] | None = None
+        self.slot_owner: Callable[[int, int], Any] | None = None
         self.frames_sent = 0
         self.bytes_sent = 0
 
@@ -304,7 +304,7 @@ class FallbackHub:
         if self.slot_owner is None:
             return True
         cm, ct, tm = end.link
-        o = self.slot_owner(f.slot_id)
+        o = self.slot_owner(end.machine, f.slot_id)  # ids are the receiving machine's ([SHAPE-2])
         if o is None:
             ok = False
         elif f.kind is FrameKind.REQUEST:

@@ -8,13 +8,17 @@ emulator or real `pyverbs`), so the same code runs over the emulated fabric and 
   its slot; [LAND-2] the immediate is `make_imm(slot_id, seq)`.
 * [LAND-3] a slot is read only after its receive completion is polled: `poll` hands the owner
   thread `(slot_id, seq16)` and only then does the owner read the slot.
-* [FLOW-4] each QP end keeps `2 * T` receive WRs posted (the request slots of the peer thread on
-  this machine plus the response slots it answers into) and reposts one per receive completion.
+* [FLOW-4] each QP end keeps one receive WR posted per slot a WRITE on it can land in (our
+  trustee threads' request slots of the peer's client thread, our client threads' response slots
+  of the peer's trustee thread: `2 * T` when every thread of both is a trustee) and reposts one per
+  receive completion.
 * One RC QP per (thread, remote machine): thread `i` of machine `A` is connected to thread `i` of
   machine `B`. Both directions share it: `A.i`'s requests to any trustee on `B` and `B.i`'s
-  responses to clients on `A` travel `A.i -> B.i`. A receive completion lands on the CQ of the
-  thread that owns the QP and is routed in memory, by slot id, to the thread that owns the slot
-  (threads of one machine share memory).
+  responses to clients on `A` travel `A.i -> B.i`. Between machines of different sizes there are
+  `max(T_A, T_B)` QPs ([SHAPE-5]); the smaller side's QPs past its threads only receive. A receive
+  completion lands on the CQ of the thread that owns the QP (QP `i` of a smaller side: thread
+  `i mod T`) and is routed in memory, by slot id, to the thread that owns the slot (threads of one
+  machine share memory).
 * [SEC-3] The slots announced to peer `p` (its client threads' request slots and our response
   slots for its trustee threads) live in a region of their own, registered in a PD of its own that
   holds exactly the QPs to `p` (and their staging and receive buffers); `p`'s hello carries that
@@ -33,6 +37,7 @@ from typing import Any
 import attrs
 
 from ..bootstrap import BootstrapReader, Hello, hello_from_map
+from ..shape import RackShape
 from ..slot import SlotConfig, parse_imm
 from .network import Network
 from .slotmap import SlotMap
@@ -80,7 +85,7 @@ class MachineNet:
 
     def __init__(
         self, network: Network, device: str, index: int, machines: int, threads: int,
-        config: SlotConfig, psn: int,
+        config: SlotConfig, psn: int, shape: RackShape | None = None,
     ) -> None:
         v = network.verbs
         view = network.view
@@ -91,7 +96,10 @@ class MachineNet:
         self.machines = machines
         self.threads = threads
         self.config = config
-        self.smap = SlotMap(machines, threads)
+        #: every machine's threads and trustee threads ([SHAPE-1]); `threads` is this machine's
+        self.shape = shape if shape is not None else RackShape.uniform(machines, threads)
+        self.trustees = self.shape[index].trustees
+        self.smap = SlotMap.of(self.shape, index)
         self.psn = psn & 0xFFFFFF
         self.ctx = v.device.Context(name=device)
         #: the local GID index: RoCE v2, IPv4-mapped, read from the device's GID table
@@ -111,7 +119,7 @@ class MachineNet:
         size = config.slot_size
         for peer in range(machines):
             ids = self.slot_ids_for(peer)
-            lo, n = min(ids), max(ids) - min(ids) + 1
+            lo, n = (min(ids), max(ids) - min(ids) + 1) if ids else (0, 1)  # no trustee on either side
             if peer == index:  # same-machine pairs never touch the NIC ([LAND-1] local copy)
                 self._spans[peer] = (lo, memoryview(bytearray(n * size)), memoryview(bytearray(0)))
                 continue
@@ -125,22 +133,35 @@ class MachineNet:
             self.scratches[peer] = v.mr.MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
             self._spans[peer] = (lo, view(self.regions[peer]), view(self.stages[peer]))
         self.gid: bytes = self._gid_bytes()
-        cqe = max(64, 8 * threads * machines + 16)
-        self.cqs = [v.cq.CQ(self.ctx, cqe) for _ in range(threads)]
-        self.recv_depth = 2 * threads  # [FLOW-4]
+        # [SHAPE-5] max(T, T_peer) QPs to each peer: QP i belongs to thread i; on the side with fewer
+        # threads, QPs i >= T belong to no thread and only receive (the peer's client thread i's
+        # requests); their completions go to the CQ of thread i mod T and are routed by slot id.
+        # [FLOW-4] QP i keeps one receive posted per slot a WRITE on it can land in: our trustee
+        # threads' request slots of the peer's client thread i, and, if the peer's thread i is a
+        # trustee, our client threads' response slots for it.
+        self.recv_depths: dict[tuple[int, int], int] = {}
+        #: a test hook (the wrong trustees): every QP keeps this many receives instead, when set
+        self.recv_depth: int | None = None
+        for peer in range(machines):
+            if peer != index:
+                theirs = self.shape[peer]
+                for i in range(max(threads, theirs.threads)):
+                    self.recv_depths[(i, peer)] = (len(self.trustees) * (i < theirs.threads)
+                                                   + threads * (i in theirs.trustees))
+        per_cq = [0] * threads
+        for (i, _), depth in self.recv_depths.items():
+            per_cq[i % threads] += depth + 4
+        self.cqs = [v.cq.CQ(self.ctx, max(64, 2 * n + 16)) for n in per_cq]
         self.qps: dict[tuple[int, int], Any] = {}
         self.qp_of_num: dict[int, tuple[int, int]] = {}
-        for t in range(threads):
-            for peer in range(machines):
-                if peer == index:
-                    continue
-                cap = v.qp.QPCap(max_send_wr=4 * threads + 8, max_recv_wr=self.recv_depth + 4,
-                                 max_send_sge=1, max_recv_sge=1)
-                init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=self.cqs[t], rcq=self.cqs[t], cap=cap,
-                                       sq_sig_all=0)
-                qp = v.qp.QP(self.pds[peer], init)  # [SEC-3] in the peer's own PD
-                self.qps[(t, peer)] = qp
-                self.qp_of_num[qp.qp_num] = (t, peer)
+        for (i, peer), depth in self.recv_depths.items():
+            sends = len(self.shape[peer].trustees) + self.shape[peer].threads  # requests + responses
+            cap = v.qp.QPCap(max_send_wr=2 * sends + 8, max_recv_wr=depth + 4, max_send_sge=1, max_recv_sge=1)
+            cq = self.cqs[i % threads]
+            init = v.qp.QPInitAttr(qp_type=e.IBV_QPT_RC, scq=cq, rcq=cq, cap=cap, sq_sig_all=0)
+            qp = v.qp.QP(self.pds[peer], init)  # [SEC-3] in the peer's own PD
+            self.qps[(i, peer)] = qp
+            self.qp_of_num[qp.qp_num] = (i, peer)
         self.remote: dict[int, tuple[int, int]] = {}  # peer machine -> (slot base, rkey)
         #: peer machine -> its announced [BOOT-6] tables (absent: the peer numbers like SlotMap)
         self.peer_request_slots: dict[int, list[list[int]]] = {}
@@ -168,9 +189,9 @@ class MachineNet:
         """The ids of the slots announced to `peer` ([BOOT-6]): the request slots of its client
         threads to our trustee threads, then our client threads' response slots for its trustee
         threads. They are the slots of `peer`'s memory region ([SEC-3])."""
-        smap, t = self.smap, self.threads
-        req = [smap.request_slot(peer, ct, tt) for ct in range(t) for tt in range(t)]
-        return req + [smap.response_slot(ct, peer, tt) for ct in range(t) for tt in range(t)]
+        smap, theirs = self.smap, self.shape[peer]
+        req = [smap.request_slot(peer, ct, tt) for ct in range(theirs.threads) for tt in self.trustees]
+        return req + [smap.response_slot(ct, peer, tt) for ct in range(self.threads) for tt in theirs.trustees]
 
     def region_span(self, peer: int) -> range:
         """The slot ids whose addresses ([BOOT-6]: `base + id * S`) lie in `peer`'s memory region:
@@ -187,26 +208,31 @@ class MachineNet:
 
     # -- bootstrap ([BOOT-1] .. [BOOT-3]) ------------------------------------------------------
 
-    def hello_for(self, peer: int, fallback_port: int) -> bytes:
-        """The encoded hello this machine sends to `peer` (length-prefixed CBOR map)."""
+    def hello_for(self, peer: int, fallback_port: int, fallback_secret: bytes | None = None) -> bytes:
+        """The encoded hello this machine sends to `peer` (length-prefixed CBOR map), with the
+        fallback secret its client threads will present to `peer` ([SEC-6]) when one is given."""
         smap = self.smap
         t = self.threads
-        # [BOOT-6] request_slots[c][t]: the peer's client thread c -> our trustee thread t;
-        # response_slots[c][t]: our client thread c <- the peer's trustee thread t
-        req = [[smap.request_slot(peer, ct, tt) for tt in range(t)] for ct in range(t)]
-        rsp = [[smap.response_slot(ct, peer, tt) for tt in range(t)] for ct in range(t)]
+        theirs = self.shape[peer]
+        # [BOOT-6], [SHAPE-5] request_slots[c][k]: the peer's client thread c -> our k-th trustee
+        # thread; response_slots[c][k]: our client thread c <- the peer's k-th trustee thread
+        req = [[smap.request_slot(peer, ct, tt) for tt in self.trustees] for ct in range(theirs.threads)]
+        rsp = [[smap.response_slot(ct, peer, tt) for tt in theirs.trustees] for ct in range(t)]
         ids = [i for row in req for i in row] + [i for row in rsp for i in row]
         hello = Hello(
             machine=self.index, threads=t, config=self.config,
+            # [SHAPE-4] the key only when some thread is not a trustee (absent: all are)
+            trustees=None if len(self.trustees) == t else self.trustees,
             rdma={
                 "gid": self.gid,
-                "qpns": [self.qps[(th, peer)].qp_num for th in range(t)],
+                "qpns": [self.qps[(i, peer)].qp_num for i in range(max(t, theirs.threads))],
                 "psn": self.psn,
                 # [SEC-3] the peer's own region: slot i of it lies at base + i * S ([BOOT-6])
                 "slots": {"base": self._base(peer), "rkey": self.regions[peer].rkey, "ids": ids},
                 "request_slots": req,
                 "response_slots": rsp,
                 "fallback_port": fallback_port,
+                **({} if fallback_secret is None else {"fallback_secret": fallback_secret}),
             },
         )
         return hello.encode()
@@ -229,12 +255,12 @@ class MachineNet:
             self.peer_request_slots[peer] = [[int(i) for i in row] for row in rdma["request_slots"]]
             self.peer_response_slots[peer] = [[int(i) for i in row] for row in rdma["response_slots"]]
         gid = _gid_text(bytes(rdma["gid"]))
-        for t in range(self.threads):
+        for t in range(max(self.threads, self.shape[peer].threads)):  # [SHAPE-5]
             qp = self.qps[(t, peer)]
             self.network.connect_rc(qp, dest_qpn=int(rdma["qpns"][t]), dest_gid=gid, sq_psn=self.psn,
                        rq_psn=int(rdma["psn"]), sgid_index=self.gid_index, min_rnr_timer=1,
                        rnr_retry=3)  # [FLOW-4] means no RNR ever; a few retries expose a bug quickly
-            for _ in range(self.recv_depth):
+            for _ in range(self.recv_depths[(t, peer)] if self.recv_depth is None else self.recv_depth):
                 self._post_recv(qp, peer)
         return hello
 
@@ -242,15 +268,15 @@ class MachineNet:
         """Id, on machine `peer`, of the request slot of (our client thread, its trustee thread)."""
         table = self.peer_request_slots.get(peer)
         if table is None:
-            return self.smap.request_slot(self.index, client_thread, trustee_thread)
-        return table[client_thread][trustee_thread]
+            return self.shape.request_slot(peer, self.index, client_thread, trustee_thread)
+        return table[client_thread][self.shape.trustee_rank(peer, trustee_thread)]
 
     def response_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
         """Id, on machine `peer`, of the response slot of (its client thread, our trustee thread)."""
         table = self.peer_response_slots.get(peer)
         if table is None:
-            return self.smap.response_slot(client_thread, self.index, trustee_thread)
-        return table[client_thread][trustee_thread]
+            return self.shape.response_slot(peer, client_thread, self.index, trustee_thread)
+        return table[client_thread][self.shape.trustee_rank(self.index, trustee_thread)]
 
     def _post_recv(self, qp: Any, peer: int) -> None:
         v = self.v

@@ -25,7 +25,7 @@ def hub() -> Iterator[FallbackHub]:
     h = FallbackHub(3, 1 << 20, 300)
     smap = SlotMap(3, 2)  # slot 4 is the request slot of client (1, 0) to trustee thread 0
     assert smap.owner(SLOT) == SlotOwner(True, 0, 1, 0)
-    h.slot_owner = lambda s: smap.owner(s) if s < smap.count else None  # as the rack sets it
+    h.slot_owner = lambda m, s: smap.owner(s) if s < smap.count else None  # as the rack sets it
     try:
         yield h
     finally:
