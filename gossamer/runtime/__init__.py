@@ -15,6 +15,7 @@ Module map:
 * `context`  - RunContext: the running rack, thread and fiber, and the delegated closure running
 * `api`      - entrust, Trust.apply / apply_then / clone / drop, spawn, make_request
 * `admission` - what apply_then returns: awaiting it yields the fiber when the pending queue is full
+* `leaks`    - where each undropped Trust was created; the leak warnings and the end-of-run report
 
 Ownership runs one way: Rack -> MachineRt -> KThread -> ClientSide / TrusteeSide. The sides see
 only their ThreadEnv and return Send actions; the kernel thread's poller carries them out. The
@@ -25,11 +26,13 @@ from .admission import ADMITTED, Admission
 from .api import NO_ARG, Trust, entrust, here, machine_shape, make_request, rack_shape, spawn
 from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
+from .leaks import TrustLeakError, TrustLeakWarning
 from .network import Network
 from .rack import DropEvent, Rack, RackFailure, launch
 
 __all__ = [
     "ADMITTED", "NO_ARG", "Admission",
     "DropEvent", "FiberHandle", "Future", "Network", "Pending", "Rack", "RackFailure", "Trust",
+    "TrustLeakError", "TrustLeakWarning",
     "entrust", "here", "launch", "machine_shape", "make_request", "rack_shape", "spawn", "yield_now",
 ]

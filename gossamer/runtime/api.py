@@ -13,6 +13,7 @@ param=...)`, called on the trustee as `fn(property, *captured[, param])`.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from . import context
 from .admission import ADMITTED, Admission, WaitForRoom
 from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
+from .leaks import Site, capture, collected_warning
 from .rack import KThread
 
 T = TypeVar("T")
@@ -92,7 +94,10 @@ class Trust:
 
     __slots__ = ("_cloned", "_dropped", "_holder", "id", "machine", "pointer", "thread")
 
-    def __init__(self, machine: int, thread: int, pointer: int, tid: int, holder: KThread) -> None:
+    def __init__(self, machine: int, thread: int, pointer: int, tid: int, holder: KThread,
+                 site: Site | None = None) -> None:
+        """`site`: where the program asked for this Trust (entrust, clone, spawn), for leak
+        reports (`gossamer.runtime.leaks`); by default the caller of this constructor."""
         self.machine = machine
         self.thread = thread
         self.pointer = pointer
@@ -100,6 +105,22 @@ class Trust:
         self._holder = holder
         self._dropped = False
         self._cloned = False
+        ledger = holder.rack.ledger
+        ledger.created(tid, (machine, thread, pointer), holder.label, site or capture(1, ledger.stacks))
+
+    def __del__(self) -> None:
+        # Like an unclosed file: a Trust nobody dropped keeps its property alive ([TRUST-5]).
+        if self._dropped:
+            return
+        rack = self._holder.rack
+        if rack.stopping:  # fate sharing: the property went down with the rack
+            return
+        rec = rack.ledger.collected(self.id)
+        text = collected_warning(rec, self.id, repr(self))
+        if rec is None:
+            warnings.warn(text, ResourceWarning, stacklevel=2, source=self)
+        else:  # reported at the creation site, where the fix goes
+            warnings.warn_explicit(text, ResourceWarning, rec.site.filename, rec.site.lineno, source=self)
 
     def __repr__(self) -> str:
         state = " dropped" if self._dropped else ""
@@ -182,18 +203,19 @@ class Trust:
     def clone(self) -> Trust:
         """A new Trust to the same property: mints an id and sends its toggle ([TRUST-4])."""
         th = self._check("clone")
-        return self._clone_on(th, th)
+        return self._clone_on(th, th, capture(1, th.rack.ledger.stacks))
 
-    def _clone_on(self, th: KThread, new_holder: KThread) -> Trust:
+    def _clone_on(self, th: KThread, new_holder: KThread, site: Site) -> Trust:
         tid = th.minter.mint()
         self._cloned = True
         self._toggle(th, tid)
-        return Trust(self.machine, self.thread, self.pointer, tid, new_holder)
+        return Trust(self.machine, self.thread, self.pointer, tid, new_holder, site)
 
     def drop(self) -> None:
         """Give this Trust up: toggles its own id ([TRUST-4]); the last drop drops the property."""
         th = self._check("drop")
         self._dropped = True
+        th.rack.ledger.dropped(self.id)
         self._toggle(th, self.id)
 
     def _toggle(self, th: KThread, tid: int) -> None:
@@ -236,12 +258,13 @@ def entrust(value: Any, *, machine: int | None = None, thread: int | None = None
     tid = th.minter.mint()
     req = make_request(rack.registry, 0, builtin, (tid,), value)  # [TRUST-3]: pointer 0
     fut: Future[Trust] = Future()
+    site = capture(1, rack.ledger.stacks)  # the Trust is made later, by the poller
 
     def done(ptr: Any, error: GossamerError | None) -> None:
         if error is not None:
             fut.set_error(error)
         else:
-            fut.set_result(Trust(m, t, int(ptr), tid, th))
+            fut.set_result(Trust(m, t, int(ptr), tid, th, site))
 
     th.client.submit(m, t, Pending(req, builtin, done))
     return fut
@@ -273,7 +296,7 @@ def spawn(
     for a in args:
         if isinstance(a, Trust):
             holder = a._check("spawn")
-            moved.append(a._clone_on(holder, target))
+            moved.append(a._clone_on(holder, target, capture(1, rack.ledger.stacks)))
         elif machine != th.machine.index:
             try:
                 moved.append(serial.loads(serial.dumps(a)))

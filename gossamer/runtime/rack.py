@@ -33,6 +33,7 @@ from . import context
 from .client_side import ClientSide
 from .env import DEFAULT_PENDING_LIMIT, Send, ThreadEnv
 from .fibers import Fiber, Future
+from .leaks import TrustLedger, leak_mode
 from .network import Network
 from .slotmap import SlotMap
 from .tcp import FallbackHub
@@ -178,6 +179,7 @@ class Rack:
         remote: int = 0,
         hosted: list[int] | None = None,
         pending_limit: int | None = DEFAULT_PENDING_LIMIT,
+        leaks: str | None = None,
     ) -> None:
         """`network`: the NIC layer (`gossamer.networks.emulated(...)` or `.on_verbs(...)`);
         without one, `verbs`, `fabric`, `devices` and `lag` choose it (`networks.from_arguments`:
@@ -194,10 +196,17 @@ class Rack:
         ([LIM-3]), naming the limit, the shape and the largest shape like it that fits.
 
         `pending_limit`: how many requests each kernel thread's pending queue holds before
-        `await trust.apply_then(...)` yields its fiber (thesis 3.2.4; None: unbounded)."""
+        `await trust.apply_then(...)` yields its fiber (thesis 3.2.4; None: unbounded).
+
+        `leaks`: what a run that ends quietly does about properties that undropped Trusts keep
+        alive: "warn" (a TrustLeakWarning listing them with their Trusts' creation sites),
+        "error" (raise TrustLeakError, for tests) or "ignore"; None: the GOSSAMER_LEAKS
+        environment variable, else "warn" (`gossamer.runtime.leaks`)."""
         if pending_limit is not None and pending_limit < 1:
             raise ValueError(f"pending_limit must be at least 1 (or None for unbounded), not {pending_limit}")
         self.pending_limit = pending_limit
+        #: every undropped Trust of this process and where it was created (leak reports)
+        self.ledger = TrustLedger(leak_mode(leaks))
         if shape is None:
             if not (1 <= machines <= 0xFFFF and 1 <= threads <= 0xFFFF):
                 raise ValueError("machines and threads must be 1..65535")
@@ -413,6 +422,7 @@ class Rack:
         while not self.step():
             pass
         result: T = main_fiber.done.result()
+        self.ledger.end_of_run()  # every Trust dropped? (warns or raises, per `leaks`)
         return result
 
     def start(self, main: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
@@ -545,6 +555,7 @@ def launch(
     lag: float = 0.0,
     fallback_timeout_ms: int = 5000,
     pending_limit: int | None = DEFAULT_PENDING_LIMIT,
+    leaks: str | None = None,
 ) -> T:
     """Start a rack and run `main(*args)` as its gsm-main on machine 0, thread 0.
 
@@ -554,7 +565,7 @@ def launch(
     """
     config = SlotConfig(slot_size=slot_size, table_k=table_k, fallback_timeout_ms=fallback_timeout_ms)
     rack = Rack(machines, threads, trustees=trustees, shape=shape, seed=seed, config=config, registry=registry,
-                lag=lag, pending_limit=pending_limit)
+                lag=lag, pending_limit=pending_limit, leaks=leaks)
     try:
         return rack.run(main, *args)
     finally:
