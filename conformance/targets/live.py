@@ -23,7 +23,8 @@ from ..catalogue_closures import NOP
 from ..live_hello import LiveViolation, check_drivable
 from ..model import Outcome
 from ..peers.suite_client import bswap32
-from .verbs import OPS, Session, TcpSession, VerbsTrusteeTarget
+from .sessions import Session
+from .verbs import OPS, TcpSession, VerbsTrusteeTarget
 
 
 class LiveTarget:

@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any
 from ..live_wire import FALLBACK, walk_response
 from ..model import TargetBroken
 from ..peers.suite_client import FallbackLink, PeerError
+from .sessions import Session, Unsupported
 
 if TYPE_CHECKING:
-    from .verbs import Session, VerbsTrusteeTarget
+    from .verbs import VerbsTrusteeTarget
 
 #: how long the suite waits, without running an in-process trustee, for response frames that
 #: should already be on their way when the response lands ([RSP-4], mirrored [FB-4])
@@ -201,8 +202,6 @@ def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeo
 
 
 def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[str, Any]:
-    from .verbs import Unsupported
-
     peer = s.peer
     t_n = peer.threads
     pointers, _ = tg.seed(s, list(a.get("properties", [])))

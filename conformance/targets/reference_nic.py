@@ -23,7 +23,8 @@ from ..peers.reference_trustee import ReferenceTrustee
 from ..peers.suite_client import VerbsPeer
 from .client_role import CLIENT_OPS, ClientRoleTarget
 from .reference import ReferenceTarget
-from .verbs import OPS, Session, VerbsTrusteeTarget
+from .sessions import Session
+from .verbs import OPS, VerbsTrusteeTarget
 
 
 class ReferenceNicTarget:

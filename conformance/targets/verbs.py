@@ -34,7 +34,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from ..cases._wire import HDR, U64, batch, cbor, req_entry
 from ..catalogue_closures import ENTRUST, GET
@@ -47,32 +47,12 @@ from ..oracle.bootstrap import Hello
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
 from ..peers.suite_client import FallbackLink, Landed, PeerError, VerbsPeer
+from .live_ops import nic_bootstrap, nic_live
+from .sessions import Session, SessionFactory, Unsupported
 
 MASK48 = (1 << 48) - 1
 OPS = frozenset({"land", "execute", "nic_roundtrip", "nic_placement", "nic_credits", "nic_fallback", "nic_live",
                  "nic_bootstrap"})
-
-
-class Session(Protocol):
-    peer: VerbsPeer
-    #: seconds to wait for one response
-    timeout: float
-    #: what the trustee's NIC places data like: "any" when the suite set it, else "device"
-    placement: str
-    #: the host of the trustee's fallback port ([FB-8])
-    fallback_host: str
-
-    def pump(self) -> object: ...
-
-    def close(self) -> None: ...
-
-
-#: open_session(placement) -> Session; placement "any" asks for the relaxed model where possible
-SessionFactory = Callable[[str], Session]
-
-
-class Unsupported(Exception):
-    """The driver cannot run this case over verbs (the answer is UNSUPPORTED)."""
 
 
 class VerbsTrusteeTarget:
@@ -94,8 +74,6 @@ class VerbsTrusteeTarget:
         if fn is None:
             return err("UNSUPPORTED")
         if op == "nic_bootstrap":  # bootstrap connections only: no RDMA session
-            from .live_ops import nic_bootstrap
-
             if self.bootstrap_endpoint is None:
                 return err("UNSUPPORTED")
             return ok(nic_bootstrap(*self.bootstrap_endpoint(), args))
@@ -336,8 +314,6 @@ class VerbsTrusteeTarget:
     def op_nic_live(self, s: Session, a: Mapping[str, Any]) -> Any:
         """The live-trustee cases' op (`live_ops.nic_live`): batches on any slot with the facts of
         every landing (QP, time, WRITE length, frames present at landing)."""
-        from .live_ops import nic_live
-
         return nic_live(self, s, a)
 
     def op_nic_bootstrap(self, s: Session, a: Mapping[str, Any]) -> Any:  # pragma: no cover - see call()
@@ -367,16 +343,6 @@ class VerbsTrusteeTarget:
 
 
 # -- sessions ----------------------------------------------------------------------------------
-
-
-def __getattr__(name: str) -> Any:
-    """`EmulatedReferenceSession` lives with the reference target (`reference_nic.py`), the only
-    place that may import `gossamer`; this alias keeps the old import path working."""
-    if name == "EmulatedReferenceSession":
-        from .reference_nic import EmulatedReferenceSession
-
-        return EmulatedReferenceSession
-    raise AttributeError(name)
 
 
 class TcpSession:
