@@ -12,7 +12,9 @@ line: {"name": ..., "value": ..., "unit": ...}.
 Also backpressure: the rate and the longest pending queue of a flood of awaited apply_then calls
 against the pending-queue bound (none, small, the default), and the peak memory of a shorter
 flood with and without the bound. `--million` floods a million calls (over all threads) with the default
-bound only (unbounded, a million queued requests would take about 450 MB).
+bound only (unbounded, a million queued requests would take about 450 MB). And leak reports'
+cost: the time to record a Trust's creation site (one frame; the whole stack in debug mode)
+against the rate of clone + drop.
 
 Run: python benchmarks/runtime_rate.py [--quick] [--million]
 """
@@ -29,6 +31,7 @@ from typing import Any
 import gossamer
 from gossamer.runtime import Rack, Trust, entrust, spawn, yield_now
 from gossamer.runtime.env import DEFAULT_PENDING_LIMIT
+from gossamer.runtime.leaks import capture
 from nic_emu import Fabric
 from nic_emu.connect import connect_rc
 from nic_emu.provider import verbs
@@ -251,6 +254,42 @@ def flood(limit: int | None, per_thread: int, seed: int = 1, traced: bool = Fals
             "peak_kib": peak_mem / 1024}
 
 
+def trust_churn(pairs: int, stacks: bool, seed: int = 1) -> float:
+    """Leak reports' cost: one fiber clones and drops a Trust `pairs` times (each clone records
+    its creation site: one frame, or with `stacks` the whole stack as in debug mode); pairs/s."""
+
+    async def main() -> None:
+        t = await entrust([0], machine=1)
+        for i in range(pairs):
+            t.clone().drop()
+            if i % 32 == 0:
+                await yield_now()
+        t.drop()
+
+    rack = Rack(MACHINES, 1, seed=seed)
+    rack.ledger.stacks = stacks
+    try:
+        t0 = time.perf_counter()
+        rack.run(main)
+        return pairs / (time.perf_counter() - t0)
+    finally:
+        rack.close()
+
+
+def site_capture_ns(stacks: bool, n: int = 20_000) -> float:
+    """Nanoseconds to capture one creation site (`leaks.capture`), from a few frames deep."""
+
+    def deep(k: int) -> float:
+        if k:
+            return deep(k - 1)
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            capture(1, stacks)
+        return (time.perf_counter_ns() - t0) / n
+
+    return deep(8)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     per = 100 if quick else 400
@@ -291,6 +330,16 @@ def main() -> None:
         f = flood(limit, small, traced=True)
         print(f"{name:38s} peak memory (tracemalloc) {f['peak_kib']:8.0f} KiB, longest queue {int(f['peak_queue'])}")
         results.append({"name": f"{name}.peak_memory", "value": round(f["peak_kib"], 1), "unit": "KiB"})
+    print("-- leak reports: the cost of recording where each Trust was created")
+    pairs = per * 10
+    for stacks in (False, True):
+        label = "stacks" if stacks else "one_frame"
+        ns = site_capture_ns(stacks, 2_000 if stacks else 20_000)
+        rate = trust_churn(pairs, stacks)
+        print(f"{'trusts.site.' + label:38s} {ns / 1000:9.2f} us a capture; clone+drop {rate:9.0f} pairs/s "
+              f"({1e6 / rate:.1f} us a pair)")
+        results.append({"name": f"trusts.site.{label}.capture", "value": round(ns / 1000, 3), "unit": "us"})
+        results.append({"name": f"trusts.site.{label}.clone_drop_rate", "value": round(rate, 1), "unit": "pairs/s"})
     r = delegation(1, 1, 20)
     print(f"RC QPs per machine: {int(r['qps'])} (threads x remote machines = {THREADS * (MACHINES - 1)})")
     results.append({"name": "qps_per_machine", "value": int(r["qps"]), "unit": "QPs"})

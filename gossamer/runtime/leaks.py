@@ -25,6 +25,7 @@ import os
 import sys
 import traceback
 import warnings
+from types import CodeType
 
 import attrs
 
@@ -59,41 +60,66 @@ def debug_stacks() -> bool:
     return env != "0" if env else sys.flags.dev_mode
 
 
-@attrs.frozen(slots=True)
 class Site:
-    """Where a Trust was created: the user's call of entrust, clone or spawn."""
+    """Where a Trust was created: the user's call of entrust, clone or spawn.
 
-    filename: str
-    lineno: int
-    function: str
-    #: the whole stack, outermost first, in debug mode only
-    stack: tuple[str, ...] | None = None
+    A plain slotted class, not an attrs one like the codec's values: one is made for every
+    Trust, and keeping the code object and line (names read only for a report) makes that a
+    fraction of a microsecond (benchmarks/runtime_rate.py, "trusts.site")."""
+
+    __slots__ = ("_code", "lineno", "stack")
+
+    def __init__(self, code: CodeType, lineno: int, stack: traceback.StackSummary | None = None) -> None:
+        self._code = code
+        self.lineno = lineno
+        #: the whole stack, outermost first, in debug mode only (source lines read when shown)
+        self.stack = stack
+
+    def stack_lines(self) -> list[str]:
+        """The stack as `traceback` prints it, or nothing when it was not kept."""
+        return [] if self.stack is None else "".join(self.stack.format()).rstrip().splitlines()
+
+    @property
+    def filename(self) -> str:
+        return self._code.co_filename
+
+    @property
+    def function(self) -> str:
+        return self._code.co_name
 
     def __str__(self) -> str:
         return f"{self.filename}:{self.lineno} in {self.function}"
+
+    def __repr__(self) -> str:
+        return f"<Site {self}>"
 
 
 def capture(depth: int, stacks: bool) -> Site:
     """The site `depth` frames above the caller (1: the caller's caller)."""
     frame = sys._getframe(depth + 1)
-    code = frame.f_code
-    stack = None
     if stacks:
-        stack = tuple(line.rstrip() for line in traceback.format_stack(frame, limit=20))
-    return Site(code.co_filename, frame.f_lineno, code.co_name, stack)
+        stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=20, lookup_lines=False)
+        stack.reverse()
+        return Site(frame.f_code, frame.f_lineno, stack)
+    return Site(frame.f_code, frame.f_lineno)
 
 
-@attrs.define(slots=True)
 class TrustRecord:
-    """One undropped Trust of this process."""
+    """One undropped Trust of this process (a plain slotted class, made per Trust like Site)."""
 
-    tid: int
-    #: (machine, thread, pointer) of its property
-    property: tuple[int, int, int]
-    holder: str
-    site: Site
-    #: garbage-collected without drop() (its id stays in the property's set for good)
-    collected: bool = False
+    __slots__ = ("collected", "holder", "property", "site", "tid")
+
+    def __init__(self, tid: int, prop: tuple[int, int, int], holder: str, site: Site) -> None:
+        self.tid = tid
+        #: (machine, thread, pointer) of its property
+        self.property = prop
+        self.holder = holder
+        self.site = site
+        #: garbage-collected without drop() (its id stays in the property's set for good)
+        self.collected = False
+
+    def __repr__(self) -> str:
+        return f"<TrustRecord {self.tid:#x} {self.property} held by {self.holder} from {self.site}>"
 
 
 @attrs.frozen(slots=True)
@@ -111,8 +137,7 @@ class Leak:
         for r in self.trusts:
             state = "garbage-collected without drop()" if r.collected else "still referenced"
             lines.append(f"  Trust {r.tid:#x} held by {r.holder} ({state}), created at {r.site}")
-            if r.site.stack:
-                lines.extend("    " + line for line in "\n".join(r.site.stack).splitlines())
+            lines.extend("    " + line for line in r.site.stack_lines())
         return "\n".join(lines)
 
 
@@ -175,8 +200,8 @@ def collected_warning(rec: TrustRecord | None, tid: int, what: str) -> str:
     """The ResourceWarning's text for a Trust garbage-collected without drop()."""
     where = f", created at {rec.site}" if rec is not None else ""
     text = f"{what} was garbage-collected without drop(){where}: its property stays alive ([TRUST-5])"
-    if rec is not None and rec.site.stack:
-        text += "\n" + "\n".join(rec.site.stack)
+    if rec is not None and rec.site.stack is not None:
+        text += "\n" + "\n".join(rec.site.stack_lines())
     return text
 
 
