@@ -11,7 +11,9 @@ When the thread's pending queue has room, the request is queued and `apply_then`
 `ADMITTED`, which is done: awaiting it does not yield. When the call filled the queue (see
 `ThreadEnv.pending_limit`), it returns a `WaitForRoom`: awaiting it parks the fiber until the
 poller has sent enough of the queue. The request itself is queued either way, so the order of a
-fiber's requests never changes ([REQ-7]). Code that cannot await (an `apply_then` callback, a
+fiber's requests never changes ([REQ-7]); the price is that fibers woken together each queue one
+request before they see the queue full again, so the bound holds up to one request per fiber of
+the thread. Code that cannot await (an `apply_then` callback, a
 delegated closure) gets `ADMITTED` and may take the queue past its bound; a fiber that drops a
 `WaitForRoom` without awaiting it gets a RuntimeWarning naming the call, like asyncio's
 "coroutine ... was never awaited", because its queue then grows without bound.

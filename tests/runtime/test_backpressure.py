@@ -96,6 +96,37 @@ def test_the_memory_of_a_bounded_flood_does_not_grow_with_its_length() -> None:
     assert long_ - short < (unbounded - long_) / 10, (short, long_, unbounded)
 
 
+def test_many_fibers_on_one_thread_overshoot_the_bound_by_at_most_one_request_each() -> None:
+    """Each woken fiber queues its next request before it can see the queue full again, so the
+    bound holds up to one request per fiber of the thread (the request is never held back: that
+    would let a fiber's later blocking apply overtake it, against [REQ-7])."""
+    fibers, n, limit = 8, 300, 16
+    answers = [0]
+
+    def count(_: int) -> None:
+        answers[0] += 1
+
+    async def flood(t: Trust) -> None:
+        for _ in range(n):
+            await t.apply_then(add, 1, then=count)
+        t.drop()
+
+    async def main() -> None:
+        t = await entrust([0], machine=1)
+        hs = [spawn(flood, t, machine=0, thread=0) for _ in range(fibers)]
+        t.drop()
+        for h in hs:
+            await h
+
+    rack = Rack(2, 1, pending_limit=limit)
+    try:
+        rack.run(main)
+    finally:
+        rack.close()
+    assert answers[0] == fibers * n
+    assert limit <= rack.machines[0].threads[0].client.peak_queued <= limit + fibers
+
+
 def test_a_fiber_that_does_not_await_apply_then_is_warned_where_it_called() -> None:
     async def main() -> int:
         t = await entrust([0], machine=1)
