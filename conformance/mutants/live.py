@@ -9,11 +9,15 @@ target opens, naming `refused`), while the honest reference passes the same case
 Most are patches of the session's own objects (its rack's `MachineNet`, `FallbackHub`, trustee
 tables) made in `__init__`; a few replace a function of `gossamer/` for as long as `active()` is
 entered (the test enters it around the whole run; the suite's side uses none of them).
+
+`python -m conformance.mutants.live --wrong NAME --device DEV ...` serves one on a device (the
+options of `python -m conformance.peers.reference_trustee`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -33,6 +37,7 @@ from gossamer.fallback import FrameKind
 from gossamer.slot import SlotConfig
 
 from ..live_bootstrap import encode
+from ..peers import reference_trustee
 from ..peers.reference_trustee import ReferenceTrustee
 from . import patched
 
@@ -668,3 +673,13 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "threads-unchecked": ThreadsUnchecked,
     "last-frame-wins": LastFrameWins,
 }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m conformance.mutants.live --wrong NAME --device DEV [--port P ...]`: serve one
+    wrong trustee the way `python -m conformance.peers.reference_trustee` serves the honest one."""
+    return reference_trustee.main(argv, wrong=WRONG_TRUSTEES, prog="python -m conformance.mutants.live")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

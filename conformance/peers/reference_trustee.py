@@ -1,7 +1,8 @@
 """The reference runtime as a trustee machine that the suite (or anyone) drives over verbs.
 
     python -m conformance.peers.reference_trustee --port 7470 --device rxe1 [--host 0.0.0.0] [--threads 2]
-                                          [--once] [--sessions N]
+                                                  [--once] [--sessions N]
+    python -m conformance.mutants.live --wrong NAME ...   (a wrong trustee, `conformance/mutants/live.py`)
 
 `ReferenceTrustee` is one session: a `gossamer.runtime.Rack` of two machines whose machine 1 is
 remote (`Rack(..., remote=1)`): machine 0 is the reference trustee with the catalogue's closures
@@ -23,6 +24,7 @@ import select
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from gossamer.bootstrap import SUPPORTED_VERSIONS, BootstrapReader, Hello, accept_hello, check_rdma
@@ -239,9 +241,12 @@ def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: 
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance.peers.reference_trustee",
-                                description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, wrong: Mapping[str, Any] | None = None,
+         prog: str = "python -m conformance.peers.reference_trustee") -> int:
+    """The command line; with `wrong` (the wrong trustees by name: `ReferenceTrustee` subclasses
+    with `server` options and an `active()` context, `python -m conformance.mutants.live`) it also
+    takes `--wrong NAME`. The table is passed in: the reference server does not know its mutants."""
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=7470)
     p.add_argument("--device", required=True, help="verbs device (rxe1, mlx5_0, emu0 ...)")
@@ -251,14 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fallback-timeout-ms", type=int, default=5000, help="[FB-5], announced in the hello")
     p.add_argument("--sessions", type=int, default=0, help="stop after N sessions (0: serve forever)")
     p.add_argument("--ready-file", help="write the listening port here once listening")
-    p.add_argument("--wrong", metavar="NAME", help="serve a wrong trustee of conformance/mutants/live.py instead "
-                                                   "(the suite must fail or refuse it)")
+    if wrong is not None:
+        p.add_argument("--wrong", metavar="NAME", choices=sorted(wrong), required=True,
+                       help="the wrong trustee to serve (the suite must fail or refuse it)")
     a = p.parse_args(argv)
     config = SlotConfig(slot_size=a.slot_size, table_k=a.table_k, fallback_timeout_ms=a.fallback_timeout_ms)
-    if a.wrong:
-        from ..mutants.live import WRONG_TRUSTEES
-
-        cls = WRONG_TRUSTEES[a.wrong]
+    if wrong is not None:
+        cls = wrong[a.wrong]
         kw = {"threads": a.threads, "config": config, **cls.server}
         with cls.active():
             return serve(a.host, a.port, a.device, sessions=a.sessions, ready_file=a.ready_file, trustee=cls, **kw)

@@ -16,8 +16,9 @@ this project's machines (no InfiniBand in the kernel, no module loading), it boo
 3. `conformance-live`: the reference trustee (`conformance.peers.reference_trustee`) on rxe1 in the
    background, `gossamer-conformance run --target live:198.18.0.2:7470 --device rxe0`: the
    trustee cases over real verbs.
-4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, `reference_trustee --wrong`)
-   on rxe1, each of which the suite must fail (exit 1) naming what it broke: immediates
+4. `conformance-live-wrong`: wrong trustees (`conformance/mutants/live.py`, served by
+   `python -m conformance.mutants.live --wrong NAME`) on rxe1, each of which the suite must fail
+   (exit 1) naming what it broke: immediates
    byte-swapped ([GEN-1], refused in seconds), versions [2, 2] ([BOOT-1]), responses on the client
    thread's QP ([BOOT-8]). The three servers start together; the suite then runs against each in
    turn. (The other wrong trustees are proven in process over nic_emu,
@@ -139,7 +140,7 @@ def _live_wrong(out: Path, env: dict[str, str], devices: tuple[str, str]) -> tup
             readies.append(ready)
             log = (out / f"wrong-{name}.log").open("wb")
             servers.append((subprocess.Popen(
-                [GUEST_PYTHON, "-m", "conformance.peers.reference_trustee", "--device", devices[1], "--host", LIVE_HOST,
+                [GUEST_PYTHON, "-m", "conformance.mutants.live", "--device", devices[1], "--host", LIVE_HOST,
                  "--port", str(LIVE_PORT + 10 + i), "--ready-file", str(ready), "--fallback-timeout-ms", "1000",
                  "--wrong", name],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
