@@ -29,6 +29,8 @@ from types import CodeType
 
 import attrs
 
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 #: what a run does with the Trusts still live at its end
 LEAK_MODES = ("warn", "error", "ignore")
 
@@ -97,9 +99,10 @@ class Site:
 def capture(depth: int, stacks: bool) -> Site:
     """The site `depth` frames above the caller (1: the caller's caller)."""
     frame = sys._getframe(depth + 1)
-    if stacks:
-        stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=20, lookup_lines=False)
-        stack.reverse()
+    if stacks:  # the program's frames: the rack loop's own (this package) say nothing about it
+        frames = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=40, lookup_lines=False)
+        stack = traceback.StackSummary.from_list(
+            [f for f in reversed(frames) if not f.filename.startswith(_RUNTIME_DIR)][-20:])
         return Site(frame.f_code, frame.f_lineno, stack)
     return Site(frame.f_code, frame.f_lineno)
 
