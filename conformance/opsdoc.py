@@ -35,7 +35,7 @@ CLAUSE = {
     **dict.fromkeys(("encode_response_batch", "encode_error_response", "decode_response_batch"), "ADPT-7"),
     **dict.fromkeys(("encode_frame", "decode_frames", "mint", "toggle", "negotiate", "decode_hello"), "ADPT-8"),
     **dict.fromkeys(("closure_id", "register", "pack_capture", "unpack_capture", "check_cbor", "next_seq",
-                     "make_imm", "slot_events", "land"), "ADPT-9"),
+                     "make_imm", "slot_events", "land", "shape_slots"), "ADPT-9"),
     "execute": "ADPT-10",
 }
 #: op -> the case shown for it: a plain example of each op; when it is gone (or no longer answers
@@ -49,7 +49,7 @@ PREFERRED = {
     "decode_hello": "boot.hello-valid", "closure_id": "cid.ascii", "register": "cid.register-standard",
     "pack_capture": "layout.pack-all", "unpack_capture": "layout.unpack-all", "check_cbor": "cbor.valid",
     "next_seq": "land.seq-wrap", "make_imm": "land.imm", "slot_events": "flow.client-cycle", "land": "land.in-order",
-    "execute": "exec.in-order",
+    "execute": "exec.in-order", "shape_slots": "shape.slots-server",
 }
 #: byte strings longer than this are written over several lines (whitespace is allowed inside h'...'
 #: in extended diagnostic notation, RFC 8610 appendix G.1)

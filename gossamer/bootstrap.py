@@ -47,7 +47,7 @@ class Hello:
     threads: int
     config: SlotConfig = attrs.field(factory=SlotConfig)
     rdma: dict[str, Any] = attrs.field(factory=dict)  # gid, qpns, psn, slots, fallback_port
-    #: the sender's trustee threads ([SHAPE-2]); None: the key is absent, every thread is one
+    #: the sender's trustee threads ([SHAPE-4]); None: the key is absent, every thread is one
     trustees: tuple[int, ...] | None = None
 
     @property
@@ -65,7 +65,7 @@ class Hello:
             "fallback_timeout_ms": self.config.fallback_timeout_ms,
             "fallback_limit": self.config.fallback_limit,
         }
-        if self.trustees is not None:  # [SHAPE-2] canonical runs
+        if self.trustees is not None:  # [SHAPE-4] canonical runs
             m["trustees"] = ranges_of(self.trustees)
         m.update(self.rdma)
         return m
@@ -114,7 +114,7 @@ def hello_from_map(m: Any) -> Hello:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "machine is 16-bit, threads 1..0xFFFF")
     if ints["fallback_timeout_ms"] > 0xFFFFFFFF or ints["fallback_limit"] > 0xFFFFFFFF:  # [DEC-5] step 9
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "BOOT-2", "fallback timeout and limit are u32")
-    # [SHAPE-2], [DEC-5] step 9: "trustees", when present, is canonical runs inside 0 .. threads-1
+    # [SHAPE-4], [DEC-5] step 9: "trustees", when present, is canonical runs inside 0 .. threads-1
     trustees = trustees_from_ranges(m["trustees"], ints["threads"]) if "trustees" in m else None
     rdma = {key: val for key, val in m.items() if key not in _REQUIRED and key != "trustees"}
     return Hello(
@@ -162,7 +162,7 @@ def check_rdma(h: Hello, threads: int, slot_size: int, trustees: int | None = No
 
     `threads` is the receiving side's `T`, `trustees` how many trustee threads it runs (None: all)
     and `slot_size` the `S` in effect (the acceptor's); the sender's `T_p` and trustee threads `R_p`
-    come from the hello ([SHAPE-2]). In [ADPT-12]'s order: a key absent is MALFORMED_CBOR; `gid` not
+    come from the hello ([SHAPE-4]). In [ADPT-12]'s order: a key absent is MALFORMED_CBOR; `gid` not
     16 bytes, `psn` not 24-bit, `fallback_port` not 1..65535, `qpns` not `max(T, T_p)` 24-bit
     numbers ([SHAPE-5]), `slots` not {base u64, rkey u32, ids: distinct u16} with every slot inside
     the 64-bit address space, `request_slots` not `T` rows each empty or of `|R_p|` ids of `ids`,

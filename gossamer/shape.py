@@ -97,7 +97,7 @@ class MachineShape:
             ts = tuple(range(trustees))
         else:
             ts = tuple(sorted(set(trustees)))
-            if ts and not (0 <= ts[0] and ts[-1] < threads):
+            if ts and not (ts[0] >= 0 and ts[-1] < threads):
                 raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SHAPE-1",
                                          f"trustee threads {list(ts)} outside 0 .. {threads - 1}")
         return cls(threads, ts)
@@ -266,7 +266,7 @@ class RackShape:
             else:
                 runs.append((m, 1))
         best: RackShape | None = None
-        for i, (kind, n) in enumerate(runs):
+        for i, (_kind, n) in enumerate(runs):
             for keep in range(n - 1, 0, -1):
                 trial = [(k, keep if j == i else c) for j, (k, c) in enumerate(runs)]
                 shape = RackShape([k for k, c in trial for _ in range(c)])

@@ -27,6 +27,7 @@ from .fallback import BrokenStream, Frame, FrameKind, FrameReader
 from .protocol_files import vector_dir
 from .request import Request
 from .response import Response, decode_response_batch, encode_error_response, encode_response_batch
+from .shape import MachineShape, RackShape, ranges_of
 from .slot import SlotConfig, make_imm
 from .slot_state import TrusteeSlot
 from .trust_ids import TrustIdSet, make_trust_id
@@ -534,6 +535,88 @@ def _bootstrap() -> list[dict[str, Any]]:
     dup = bytes([body[0] + 1]) + body[1:] + serial.dumps("slot_size") + serial.dumps(2048)
     bad("boot-hello-duplicate-key", "slot_size twice: MALFORMED_CBOR (neither first nor last wins)", ["BOOT-2"],
         U32.pack(len(dup)) + dup)
+    out.extend(_shapes(bad, msg, base))
+    return out
+
+
+#: a small rack in Figure 11's shape: 2 servers of 4 threads (trustees 0 and 1), 2 client
+#: machines of 3 and 5 threads (no trustees)
+SMALL_MIXED = RackShape([MachineShape.of(4, 2), MachineShape.of(4, 2), MachineShape.of(3, 0), MachineShape.of(5, 0)])
+
+
+def mixed_hello(shape: RackShape, machine: int, peer: int, *, qpn0: int = 0x100, base: int = 0x10000) -> Hello:
+    """The hello machine `machine` of `shape` sends to `peer` ([BOOT-6], [SHAPE-2], [SHAPE-5]),
+    with made-up QP numbers, `gid`, `psn` and region: the shape decides every table."""
+    me, them = shape[machine], shape[peer]
+    req = [[shape.request_slot(machine, peer, c, t) for t in me.trustees] for c in range(them.threads)]
+    rsp = [[shape.response_slot(machine, c, peer, t) for t in them.trustees] for c in range(me.threads)]
+    ids = sorted(i for row in req + rsp for i in row)
+    return Hello(machine=machine, threads=me.threads, trustees=None if me.all_trustees else me.trustees, rdma={
+        "gid": bytes(10) + b"\xff\xff" + bytes([10, 0, 0, machine + 1]),
+        "qpns": [qpn0 + i for i in range(max(me.threads, them.threads))],
+        "psn": 0x1234, "slots": {"base": base, "rkey": 0x77, "ids": ids},
+        "request_slots": req, "response_slots": rsp, "fallback_port": 4791 if me.trustees else 0,
+    })
+
+
+def _shape_json(shape: RackShape) -> list[dict[str, Any]]:
+    return [{"threads": m.threads, "trustees": ranges_of(m.trustees)} for m in shape.machines]
+
+
+def _shapes(bad: Callable[[str, str, list[str], bytes], None], msg: Callable[[Any], bytes],
+            base: dict[str, Any]) -> list[dict[str, Any]]:
+    """[SHAPE-1] .. [SHAPE-5], [LIM-3]: hellos of a mixed rack, bad `"trustees"`, the numbering."""
+    out: list[dict[str, Any]] = []
+    for cid, title, m, p in [
+        ("boot-hello-mixed-server", "a server (4 threads, trustees 0 and 1) to a client machine of 5 threads", 1, 3),
+        ("boot-hello-mixed-client", "a client machine (3 threads, no trustees) to a server", 2, 0),
+    ]:
+        h = mixed_hello(SMALL_MIXED, m, p)
+        out.append({"id": cid, "title": title, "clauses": ["SHAPE-4", "SHAPE-5", "BOOT-6", "BOOT-8"],
+                    "message": h.encode().hex(), "error": None})
+    four = {**base, "threads": 4}
+    for cid, title, runs in [
+        ("boot-trustees-past-threads", "trustees [[2, 3]] of 4 threads reaches thread 4", [[2, 3]]),
+        ("boot-trustees-empty-run", "a run of count 0", [[0, 0]]),
+        ("boot-trustees-touching", "[[0, 1], [1, 1]]: runs that touch have another encoding", [[0, 1], [1, 1]]),
+        ("boot-trustees-backwards", "[[2, 1], [0, 1]]: runs out of order", [[2, 1], [0, 1]]),
+        ("boot-trustees-overlap", "[[0, 2], [1, 2]]: runs that overlap", [[0, 2], [1, 2]]),
+        ("boot-trustees-not-runs", "[0, 1]: threads, not runs", [0, 1]),
+        ("boot-trustees-three", "[[0, 1, 2]]: a run of three numbers", [[0, 1, 2]]),
+        ("boot-trustees-bool", "[[0, true]]: a bool is not a count", [[0, True]]),
+        ("boot-trustees-map", "a map instead of an array", {"first": 0}),
+    ]:
+        bad(cid, f"{title}: BAD_HEADER", ["SHAPE-4"], msg({**four, "trustees": runs}))
+    for cid, title, runs in [
+        ("boot-trustees-none", "trustees [] (a client-only machine) is accepted", []),
+        ("boot-trustees-gap", "[[0, 1], [2, 2]]: runs with a gap, the last reaching thread 3", [[0, 1], [2, 2]]),
+    ]:
+        out.append({"id": cid, "title": title, "clauses": ["SHAPE-4", "DEC-5"],
+                    "message": msg({**four, "trustees": runs}).hex(), "error": None})
+    # [SHAPE-2], [SHAPE-3]: every slot id of every machine of a shape, and [LIM-3]'s counts
+    for cid, shape in [("shape-small-mixed", SMALL_MIXED),
+                       ("shape-uniform-2x2", RackShape.uniform(2, 2)),
+                       ("shape-gaps", RackShape([MachineShape.of(3, [0, 2]), MachineShape.of(2, 0),
+                                                 MachineShape.of(2, [1])]))]:
+        slots = []
+        for m in range(len(shape)):
+            rows = []
+            for i in range(shape.slot_count(m)):
+                u = shape.slot_use(m, i)
+                assert u is not None
+                rows.append(["request" if u.is_request else "response", u.peer_machine, u.peer_thread,
+                             u.local_thread])
+            slots.append(rows)
+        out.append({"id": cid, "title": f"slot ids of {shape.describe()}", "clauses": ["SHAPE-2", "SHAPE-3"],
+                    "shape": _shape_json(shape), "slots": slots})
+    fig11 = [MachineShape.of(32, 6)] * 8 + [MachineShape.of(192, 0)] * 4
+    for cid, shape in [("limit-figure-11", RackShape(fig11)),
+                       ("limit-figure-11-56-servers", RackShape([MachineShape.of(32, 6)] * 56 + fig11[8:])),
+                       ("limit-figure-11-57-servers", RackShape([MachineShape.of(32, 6)] * 57 + fig11[8:])),
+                       ("limit-2x128", RackShape.uniform(2, 128)), ("limit-2x129", RackShape.uniform(2, 129))]:
+        counts = [shape.slot_count(m) for m in range(len(shape))]
+        out.append({"id": cid, "title": f"{shape.describe()}: slot ids per machine", "clauses": ["LIM-3"],
+                    "shape": _shape_json(shape), "counts": counts, "fits": not shape.overflow()})
     return out
 
 

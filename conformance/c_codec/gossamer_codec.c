@@ -755,8 +755,24 @@ static void op_decode_hello(val *a, buf *out) {
     if (x[4] > 32) fail("BAD_HEADER"); /* [VT-1] */
     if (x[1] > 0xFFFF || x[2] < 1 || x[2] > 0xFFFF) fail("BAD_HEADER");
     if (x[5] > 0xFFFFFFFFu || x[6] > 0xFFFFFFFFu) fail("BAD_HEADER"); /* [DEC-5] step 9 */
-    c_map(out, 7); c_text(out, "versions"); c_array(out, 2); c_uint(out, v->items[0].u); c_uint(out, v->items[1].u);
+    val *tr = get(&m, "trustees"); /* [SHAPE-4]: runs [first, count], count >= 1, each after a gap, inside threads */
+    if (tr) {
+        if (tr->t != T_ARRAY) fail("BAD_HEADER");
+        uint64_t after = 0;
+        for (size_t i = 0; i < tr->n; i++) {
+            val *r = &tr->items[i];
+            if (r->t != T_ARRAY || r->n != 2 || r->items[0].t != T_UINT || r->items[1].t != T_UINT) fail("BAD_HEADER");
+            uint64_t first = r->items[0].u, count = r->items[1].u;
+            if (count == 0 || first < after || first > x[2] || count > x[2] - first) fail("BAD_HEADER");
+            after = first + count + 1;
+        }
+    }
+    c_map(out, tr ? 8 : 7); c_text(out, "versions"); c_array(out, 2); c_uint(out, v->items[0].u); c_uint(out, v->items[1].u);
     for (int i = 1; i < 7; i++) { c_text(out, HELLO_KEYS[i]); c_uint(out, x[i]); }
+    if (tr) {
+        c_text(out, "trustees"); c_array(out, tr->n);
+        for (size_t i = 0; i < tr->n; i++) { c_array(out, 2); c_uint(out, tr->items[i].items[0].u); c_uint(out, tr->items[i].items[1].u); }
+    }
 }
 
 /* ------------------------------------------------------------------ slots and landing (section 2) */
@@ -765,6 +781,47 @@ static void op_next_seq(val *a, buf *out) {
     uint64_t s = as_u(need(a, "seq"));
     if (s > 0xFFFFFFFFu) fail("BAD_ARGUMENT"); /* [ADPT-19] */
     c_map(out, 1); c_text(out, "seq"); c_uint(out, next_seq(s));
+}
+/* [SHAPE-2]: the ids of one machine of a rack shape, walked as nested loops; [LIM-3]: 16-bit ids */
+static void op_shape_slots(val *a, buf *out) {
+    val *sh = as_array(need(a, "shape"));
+    uint64_t mach = as_u(need(a, "machine")), M = sh->n, total_t = 0, total_r = 0;
+    if (M < 1 || M > 0x10000 || mach >= M) fail("BAD_ARGUMENT");
+    uint64_t *T = amalloc(8 * M), *R = amalloc(8 * M);
+    for (size_t i = 0; i < M; i++) {
+        val *m = &sh->items[i];
+        if (m->t != T_MAP || m->n != 2) fail("BAD_ARGUMENT");
+        T[i] = as_u(need(m, "threads"));
+        val *runs = as_array(need(m, "trustees"));
+        if (T[i] < 1 || T[i] > 0xFFFF) fail("BAD_ARGUMENT"); /* [SHAPE-1] */
+        uint64_t after = 0; R[i] = 0;
+        for (size_t k = 0; k < runs->n; k++) { /* [SHAPE-4] runs */
+            val *r = as_array(&runs->items[k]);
+            if (r->n != 2) fail("BAD_ARGUMENT");
+            uint64_t first = as_u(&r->items[0]), count = as_u(&r->items[1]);
+            if (count == 0 || first < after || first > T[i] || count > T[i] - first) fail("BAD_ARGUMENT");
+            after = first + count + 1; R[i] += count;
+        }
+        total_t += T[i]; total_r += R[i];
+    }
+    for (size_t i = 0; i < M; i++) if (total_t * R[i] + T[i] * total_r > 0x10000) fail("BAD_ARGUMENT"); /* [LIM-3] */
+    uint64_t n = total_t * R[mach] + T[mach] * total_r;
+    c_map(out, 2); c_text(out, "count"); c_uint(out, n); c_text(out, "slots"); c_array(out, n);
+    val *mine = as_array(need(&sh->items[mach], "trustees"));
+    for (size_t p = 0; p < M; p++) /* request slots: (client machine p, client thread c, our trustee t) */
+        for (uint64_t c = 0; c < T[p]; c++)
+            for (size_t k = 0; k < mine->n; k++)
+                for (uint64_t t = mine->items[k].items[0].u; t < mine->items[k].items[0].u + mine->items[k].items[1].u; t++) {
+                    c_array(out, 4); c_text(out, "request"); c_uint(out, p); c_uint(out, c); c_uint(out, t);
+                }
+    for (uint64_t c = 0; c < T[mach]; c++) /* response slots: (our client thread c, trustee machine p, its trustee t) */
+        for (size_t p = 0; p < M; p++) {
+            val *runs = need(&sh->items[p], "trustees");
+            for (size_t k = 0; k < runs->n; k++)
+                for (uint64_t t = runs->items[k].items[0].u; t < runs->items[k].items[0].u + runs->items[k].items[1].u; t++) {
+                    c_array(out, 4); c_text(out, "response"); c_uint(out, p); c_uint(out, t); c_uint(out, c);
+                }
+        }
 }
 static void op_make_imm(val *a, buf *out) {
     uint64_t slot = as_u(need(a, "slot_id")), seq = as_u(need(a, "seq"));
@@ -902,7 +959,7 @@ static const struct { const char *name; opfn fn; } OPS[] = {
     {"decode_response_batch", op_decode_response_batch}, {"encode_frame", op_encode_frame}, {"decode_frames", op_decode_frames},
     {"attach_payload", op_attach_payload}, {"mint", op_mint}, {"toggle", op_toggle}, {"negotiate", op_negotiate},
     {"decode_hello", op_decode_hello}, {"next_seq", op_next_seq}, {"make_imm", op_make_imm}, {"slot_events", op_slot_events},
-    {"land", op_land},
+    {"land", op_land}, {"shape_slots", op_shape_slots},
 };
 #define NOPS (sizeof OPS / sizeof OPS[0])
 static void op_hello(val *a, buf *out) {

@@ -32,6 +32,7 @@ from . import (
     responses,
     run_boundaries,
     security,
+    shapes,
     trust_ids,
     value_ranges,
     vectors,
@@ -40,7 +41,7 @@ from . import (
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags)
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes)
 
 
 @functools.cache

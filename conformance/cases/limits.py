@@ -617,6 +617,38 @@ def hello_fields() -> list[Probe]:
     ]
 
 
+def trustee_runs() -> list[Probe]:
+    """[SHAPE-4]: a run has count >= 1, ends at or before thread `threads - 1`, starts after a gap."""
+    def probe(side: str, via: str, title: str, runs: list[list[int]], accepted: bool) -> Probe:
+        want = {**hello(threads=8), "trustees": runs}
+        return Probe(side=side, via=via, title=title, op="decode_hello", args={"data": msg(want)},
+                     expect=ok(want) if accepted else err("BAD_HEADER"), clauses=("DEC-5",))
+    return [
+        probe("min", "count", "a run of one thread is accepted", [[3, 1]], True),
+        probe("below", "count", "a run of no thread is refused", [[3, 0]], False),
+        probe("at", "end", "a run ending at thread 7 of 8 is accepted", [[5, 3]], True),
+        probe("past", "end", "a run reaching thread 8 of 8 is refused", [[5, 4]], False),
+        probe("at", "gap", "a gap of one thread between runs is accepted", [[0, 2], [3, 1]], True),
+        probe("past", "gap", "runs that touch (no gap) are refused", [[0, 2], [2, 1]], False),
+    ]
+
+
+def shape_slot_ids() -> list[Probe]:
+    """[LIM-3]: every machine of a shape needs at most 65536 ids. Machine 0 of 32767 threads with one
+    trustee, beside two one-thread client-only machines, needs (32767 + 2) * 1 + 32767 * 1 = 65536;
+    one thread more needs 65538. The probe asks for a small machine's ids, so the answer stays short."""
+    def shape(t0: int) -> list[dict[str, Any]]:
+        return [{"threads": t0, "trustees": [[0, 1]]}, {"threads": 1, "trustees": []},
+                {"threads": 1, "trustees": []}]
+    return [
+        Probe(side="at", via="", title="a machine needing exactly 65536 ids: the shape is valid", op="shape_slots",
+              args={"shape": shape(32767), "machine": 1},
+              expect=ok({"count": 1, "slots": [["response", 0, 0, 0]]}), clauses=("SHAPE-2",)),
+        Probe(side="past", via="", title="a machine needing 65538 ids: BAD_ARGUMENT", op="shape_slots",
+              args={"shape": shape(32768), "machine": 1}, expect=err("BAD_ARGUMENT")),
+    ]
+
+
 def detail_length() -> list[Probe]:
     def img(n: int, detail: bytes, spare: int = 0) -> bytes:
         body = pad8(U32.pack(n) + detail) + bytes(spare)
@@ -902,6 +934,10 @@ LIMITS: tuple[Limit, ...] = (
     Limit(name="hello-fields", clauses=("BOOT-2",), value="machine and threads are 16-bit; versions two unsigned "
           "integers", lower=True,
           probes=hello_fields),
+    Limit(name="trustee-runs", clauses=("SHAPE-4",), value="each run of a hello's trustees: count >= 1, "
+          "first + count <= threads, a gap before the next", lower=True, probes=trustee_runs),
+    Limit(name="shape-slot-ids", clauses=("LIM-3", "SLOT-5"), value="every machine of a shape needs at most 65536 "
+          "slot ids", lower=False, probes=shape_slot_ids),
     Limit(name="detail-length", clauses=("RSP-5",), value="an error response's detail: 0 <= n, 8 + align8(4 + n) "
           "= L - 8", lower=True, probes=detail_length),
     Limit(name="seq", clauses=("LAND-4",), value="1 <= seq <= 0xFFFFFFFF, wrapping to 1; 0 names no batch",

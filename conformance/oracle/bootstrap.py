@@ -81,20 +81,30 @@ class Hello:
     config: Config
     versions: tuple[int, int] = (VERSION, VERSION)
     rdma: Mapping[str, Any] = attrs.field(factory=dict)
+    #: [SHAPE-4]: the runs as received, None when the hello has no "trustees"
+    trustees: list[list[int]] | None = None
 
     def as_map(self) -> dict[str, Any]:
         c = self.config
         return {"versions": list(self.versions), "machine": self.machine, "threads": self.threads,
                 "slot_size": c.slot_size, "table_k": c.table_k, "fallback_timeout_ms": c.fallback_timeout_ms,
-                "fallback_limit": c.fallback_limit, **self.rdma}
+                "fallback_limit": c.fallback_limit,
+                **({} if self.trustees is None else {"trustees": self.trustees}), **self.rdma}
 
     def encode(self) -> bytes:
         return message(self.as_map())
 
     def required(self) -> dict[str, Any]:
-        """The seven required fields ([BOOT-2]), as `decode_hello` answers them ([ADPT-8])."""
+        """The seven required fields ([BOOT-2]) and `"trustees"` when present ([SHAPE-4]), as
+        `decode_hello` answers them ([ADPT-8])."""
         m = self.as_map()
-        return {k: m[k] for k in REQUIRED}
+        return {k: m[k] for k in (*REQUIRED, "trustees") if k in m}
+
+    def trustee_threads(self) -> list[int]:
+        """The sender's trustee threads: every thread without `"trustees"` ([SHAPE-4])."""
+        if self.trustees is None:
+            return list(range(self.threads))
+        return [first + i for first, count in self.trustees for i in range(count)]
 
     @classmethod
     def from_map(cls, m: Any) -> Hello:
@@ -115,9 +125,28 @@ class Hello:
             raise Rejected("BAD_HEADER", "DEC-5", "machine is not a u16, or threads not 1 .. 0xFFFF")
         if m["fallback_timeout_ms"] > 0xFFFFFFFF or m["fallback_limit"] > 0xFFFFFFFF:
             raise Rejected("BAD_HEADER", "DEC-5", "the fallback timeout or limit is not a u32")
+        trustees = None
+        if "trustees" in m:  # 9, [SHAPE-4]
+            trustees = check_trustees(m["trustees"], m["threads"])
         config = Config(m["slot_size"], m["table_k"], m["fallback_limit"], m["fallback_timeout_ms"])
         return cls(m["machine"], m["threads"], config, (v[0], v[1]),
-                   {k: val for k, val in m.items() if k not in REQUIRED})
+                   {k: val for k, val in m.items() if k not in REQUIRED and k != "trustees"}, trustees)
+
+
+def check_trustees(runs: Any, threads: int) -> list[list[int]]:
+    """[SHAPE-4]: an array of [first, count] runs, count >= 1, first + count <= threads, each run
+    starting after a gap past the one before (so one encoding per set); else BAD_HEADER."""
+    if not isinstance(runs, list):
+        raise Rejected("BAD_HEADER", "SHAPE-4", "trustees is not an array")
+    after = 0  # the least first the next run may have
+    for i, run in enumerate(runs):
+        if not (isinstance(run, list) and len(run) == 2 and _is_uint(run[0]) and _is_uint(run[1])):
+            raise Rejected("BAD_HEADER", "SHAPE-4", f"trustees run {i} is not [first, count]")
+        first, count = run
+        if count == 0 or first < after or first + count > threads:
+            raise Rejected("BAD_HEADER", "SHAPE-4", f"trustees run {i} {run} is empty, out of order or past threads")
+        after = first + count + 1
+    return [list(r) for r in runs]
 
 
 def _show(x: Any) -> str:
@@ -146,3 +175,43 @@ def decode_hello(data: bytes) -> Hello:
     if len(b) > 4 + n:
         raise Rejected("BAD_ARGUMENT", "DEC-5", "bytes after the one bootstrap message")
     return Hello.from_map(body_map(b[4:]))  # 4 .. 9
+
+
+#: [SEC-6]: the optional hello key, its size, and the caller hello it follows ([FB-8])
+FALLBACK_SECRET = "fallback_secret"
+FALLBACK_SECRET_SIZE = 16
+CALLER_HELLO_SIZE = 4
+
+
+def check_fallback_secret(m: Mapping[str, Any]) -> bytes | None:
+    """[SEC-6]: a hello's optional `"fallback_secret"` is a byte string of exactly 16 bytes, else
+    BAD_HEADER. Returns the secret, or None when the hello carries none."""
+    if FALLBACK_SECRET not in m:
+        return None
+    v = m[FALLBACK_SECRET]
+    if not (isinstance(v, bytes) and len(v) == FALLBACK_SECRET_SIZE):
+        raise Rejected("BAD_HEADER", "SEC-6", f"fallback_secret must be 16 bytes, got {_show(v)}")
+    return v
+
+
+def caller_hello(machine: int, thread: int, secret: bytes | None) -> bytes:
+    """[FB-8], [SEC-6]: what a client thread sends first on its fallback connection: its machine and
+    thread number (u16 little-endian each), then the secret its machine's hello announced, if any."""
+    return machine.to_bytes(2, "little") + thread.to_bytes(2, "little") + (secret or b"")
+
+
+def caller_accepted(data: bytes, clients: Mapping[int, bytes | None], threads: int) -> bool | None:
+    """Whether a trustee machine keeps a fallback connection whose first bytes are `data` ([FB-9],
+    [SEC-6]); `clients`: each bootstrapped client machine and the secret its hello carried (None:
+    none). None when `data` is too short to decide (the trustee waits, up to the fallback timeout)."""
+    if len(data) < CALLER_HELLO_SIZE:
+        return None
+    machine, thread = int.from_bytes(data[0:2], "little"), int.from_bytes(data[2:4], "little")
+    if machine not in clients or thread >= threads:
+        return False  # [FB-9]
+    secret = clients[machine]
+    if secret is None:
+        return True
+    if len(data) < CALLER_HELLO_SIZE + FALLBACK_SECRET_SIZE:
+        return None
+    return data[CALLER_HELLO_SIZE : CALLER_HELLO_SIZE + FALLBACK_SECRET_SIZE] == secret

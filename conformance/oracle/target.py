@@ -13,12 +13,13 @@ from typing import Any
 
 from . import bootstrap, cbor, codes, frames, ids, layout, request, response, slot, states
 from .errors import Rejected
+from .shape import slots as shape_slots
 
 OPS = (
     "hello", "closure_id", "register", "pack_capture", "unpack_capture", "check_cbor",
     "encode_request_batch", "pack_requests", "decode_request_batch", "encode_response_batch",
     "encode_error_response", "decode_response_batch", "encode_frame", "decode_frames",
-    "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "next_seq", "make_imm",
+    "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "shape_slots", "next_seq", "make_imm",
     "slot_events", "land",
 )
 
@@ -177,6 +178,9 @@ class OracleTarget:
 
     def op_decode_hello(self, a: Mapping[str, Any]) -> Any:
         return bootstrap.decode_hello(bytes(a["data"])).required()
+
+    def op_shape_slots(self, a: Mapping[str, Any]) -> Any:
+        return shape_slots(a.get("shape"), a.get("machine"))
 
     def op_next_seq(self, a: Mapping[str, Any]) -> Any:
         _arg(_uint(a.get("seq"), slot.SEQ_MAX), "seq")

@@ -23,6 +23,7 @@ from gossamer.response import (
     encode_error_response,
     encode_response_batch,
 )
+from gossamer.shape import MachineShape, RackShape, ranges_of, trustees_from_ranges
 from gossamer.slot import SlotConfig, make_imm, next_seq, parse_imm
 from gossamer.slot_state import ClientSlot, Event, TrusteeSlot
 from gossamer.trust_ids import TrustIdMinter, TrustIdSet
@@ -35,7 +36,7 @@ OPS = (
     "hello", "closure_id", "register", "pack_capture", "unpack_capture", "check_cbor",
     "encode_request_batch", "pack_requests", "decode_request_batch", "encode_response_batch",
     "encode_error_response", "decode_response_batch", "encode_frame", "decode_frames",
-    "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "next_seq", "make_imm",
+    "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "shape_slots", "next_seq", "make_imm",
     "slot_events", "land", "execute",
 )
 
@@ -246,7 +247,30 @@ class ReferenceTarget:
         return {"versions": list(h.versions), "machine": h.machine, "threads": h.threads,
                 "slot_size": h.config.slot_size, "table_k": h.config.table_k,
                 "fallback_timeout_ms": h.config.fallback_timeout_ms,
-                "fallback_limit": h.config.fallback_limit}
+                "fallback_limit": h.config.fallback_limit,
+                **({} if h.trustees is None else {"trustees": ranges_of(h.trustees)})}  # [SHAPE-4]
+
+    def op_shape_slots(self, a: Mapping[str, Any]) -> Any:
+        """[SHAPE-2]'s ids of one machine of a shape, or BAD_ARGUMENT ([SHAPE-1], [LIM-3])."""
+        machines = a.get("shape")
+        if not isinstance(machines, list) or not all(isinstance(m, dict) and set(m) == {"threads", "trustees"}
+                                                     for m in machines):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", "shape is [{threads, trustees}]")
+        try:
+            shape = RackShape([MachineShape.of(m["threads"], trustees_from_ranges(m["trustees"], m["threads"])
+                                               if isinstance(m["threads"], int) else ()) for m in machines])
+        except GossamerError as exc:  # a run a hello would refuse is a bad argument here
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "SHAPE-4", exc.message) from None
+        shape.check()
+        m = a.get("machine")
+        if not (isinstance(m, int) and not isinstance(m, bool) and 0 <= m < len(shape)):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"machine {m!r} of {len(shape)}")
+        rows = []
+        for i in range(shape.slot_count(m)):
+            u = shape.slot_use(m, i)
+            assert u is not None
+            rows.append(["request" if u.is_request else "response", u.peer_machine, u.peer_thread, u.local_thread])
+        return {"count": len(rows), "slots": rows}
 
     # -- slots, landing and flow control (section 2)
 

@@ -13,6 +13,7 @@ from gossamer.errors import ErrorCode, GossamerError
 from gossamer.fallback import BrokenStream, FrameReader
 from gossamer.request import Request
 from gossamer.response import Response, decode_response_batch, encode_response_batch
+from gossamer.shape import MachineShape, RackShape, SlotUse
 from gossamer.slot import SlotConfig
 from gossamer.slot_state import TrusteeSlot
 from gossamer.trust_ids import TrustIdSet, make_trust_id
@@ -169,6 +170,22 @@ def test_cbor_vector(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", cases("bootstrap"))
 def test_bootstrap_vector(case: dict[str, Any]) -> None:
+    if "shape" in case:  # [SHAPE-2], [SHAPE-3], [LIM-3]
+        shape = RackShape([MachineShape.of(m["threads"], [f + i for f, n in m["trustees"] for i in range(n)])
+                           for m in case["shape"]])
+        if "counts" in case:
+            assert [shape.slot_count(m) for m in range(len(shape))] == case["counts"]
+            assert (not shape.overflow()) == case["fits"]
+            return
+        for m, rows in enumerate(case["slots"]):
+            assert shape.slot_count(m) == len(rows)
+            for i, (kind, pm, pt, lt) in enumerate(rows):
+                if kind == "request":
+                    assert shape.request_slot(m, pm, pt, lt) == i
+                else:
+                    assert shape.response_slot(m, lt, pm, pt) == i
+                assert shape.slot_use(m, i) == SlotUse(kind == "request", lt, pm, pt)
+        return
     if "message" in case:
         data = bytes.fromhex(case["message"])
         if case["error"]:

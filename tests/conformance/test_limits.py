@@ -23,6 +23,7 @@ import gossamer.layout
 import gossamer.request
 import gossamer.response
 import gossamer.serial
+import gossamer.shape
 import gossamer.slot
 import gossamer.slot_state
 import gossamer.trust_ids
@@ -328,6 +329,20 @@ OFF_BY_ONE["rsp-placement"].append(("7 bytes reserved per later entry", _source(
     gossamer.response, "8 * (count - 1 - i) <= s", "7 * (count - 1 - i) <= s", (ref_target, "encode_response_batch"))))
 OFF_BY_ONE["param-length"].append(("the length field read from the trailer", _source(
     gossamer.batch, "if off + 4 > end:", "if off + 0 > end:", (ref_target, "decode_request_batch"))))
+
+OFF_BY_ONE.update({
+    "trustee-runs": [
+        ("a run of no thread accepted", _source(gossamer.shape, "if count < 1:", "if count < 0:",
+                                                (gossamer.bootstrap, "trustees_from_ranges"))),
+        ("a run ending at the last thread refused", _source(gossamer.shape, "if first + count > threads:",
+                                                            "if first + count >= threads:",
+                                                            (gossamer.bootstrap, "trustees_from_ranges"))),
+        ("touching runs accepted", _source(gossamer.shape, "if first <= end:", "if first < end:",
+                                           (gossamer.bootstrap, "trustees_from_ranges"))),
+    ],
+    "shape-slot-ids": [("65536 ids refused", _set((gossamer.shape, "SLOT_IDS", 0xFFFF))),
+                       ("65538 ids accepted", _set((gossamer.shape, "SLOT_IDS", 0x10002)))],
+})
 
 ROWS = {r.name: r for r in LIMITS}
 PROOFS = [(row, label, patch) for row, items in OFF_BY_ONE.items() for label, patch in items]

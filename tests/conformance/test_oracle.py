@@ -16,6 +16,7 @@ import pytest
 from conformance.cases import catalogue
 from conformance.model import Verdict
 from conformance.oracle import bootstrap, cbor, codes, files, frames, ids, layout, request, response, slot, states
+from conformance.oracle import shape as oracle_shape
 from conformance.oracle.errors import Rejected
 from conformance.oracle.target import OracleTarget
 from conformance.runner import run
@@ -188,8 +189,18 @@ def test_vectors_trust_ids() -> None:
             assert sizes[: len(sizes) if emptied is None else emptied] == v["set_sizes"], v["id"]
 
 
+@pytest.mark.clause("SHAPE-2", "SHAPE-3", "LIM-3")
 def test_vectors_bootstrap() -> None:
     for v in VECTORS["bootstrap"]["cases"]:
+        if "shape" in v:  # the oracle's loops ([SHAPE-2]) give every id the vector lists, and its counts
+            machines = oracle_shape.parse(v["shape"])
+            if "counts" in v:
+                assert [oracle_shape.count(machines, m) for m in range(len(machines))] == v["counts"], v["id"]
+                assert all(n <= oracle_shape.ID_SPACE for n in v["counts"]) == v["fits"], v["id"]
+            else:
+                for m, rows in enumerate(v["slots"]):
+                    assert oracle_shape.walk(machines, m) == rows, v["id"]
+            continue
         if "message" in v:
             data = bytes.fromhex(v["message"])
             if v.get("error"):
@@ -198,7 +209,8 @@ def test_vectors_bootstrap() -> None:
                 assert e.value.code == v["error"], v["id"]
             else:
                 h = bootstrap.decode_hello(data)
-                assert h.required() == {k: cbor.loads(data[4:])[k] for k in bootstrap.REQUIRED}
+                m = cbor.loads(data[4:])
+                assert h.required() == {k: m[k] for k in (*bootstrap.REQUIRED, "trustees") if k in m}
         elif v.get("error"):
             with pytest.raises(Rejected) as e:
                 bootstrap.negotiate(tuple(v["ours"]), tuple(v["theirs"]))
