@@ -16,6 +16,11 @@ import pytest
 import gossamer
 from gossamer.runtime import Rack, RackFailure, Trust, entrust, launch, spawn, yield_now
 from gossamer.runtime.leaks import TrustLeakError, TrustLeakWarning
+from tests.nic_emu.helpers import emulator_only
+
+#: the ledger's bookkeeping is the same over either NIC: these run on the emulator only (the end-
+#: of-run listing and the clean program also run on real verbs, under `tox -e rxe`)
+bookkeeping = emulator_only
 
 #: line numbers of the calls that create the Trusts the tests leak, filled in by the fibers
 LINES: dict[str, int] = {}
@@ -64,6 +69,7 @@ def _run_leaky(leaks: str | None, **kw: Any) -> tuple[int, list[warnings.Warning
     return pointer, caught
 
 
+@bookkeeping
 def test_a_trust_collected_without_drop_warns_at_its_creation_site() -> None:
     _, caught = _run_leaky("ignore")
     gc_warnings = [w for w in caught if issubclass(w.category, ResourceWarning)]
@@ -87,6 +93,7 @@ def test_the_end_of_a_run_lists_every_live_property_with_its_trusts_creation_sit
     assert f"held by m1.t0 (garbage-collected without drop()), created at {here}:{LINES['spawn']}" in report
 
 
+@bookkeeping
 def test_leaks_error_raises_with_the_leaks() -> None:
     with pytest.raises(TrustLeakError) as info:
         _run_leaky("error")
@@ -97,6 +104,7 @@ def test_leaks_error_raises_with_the_leaks() -> None:
     assert "properties still live" in info.value.report
 
 
+@bookkeeping
 def test_the_environment_chooses_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOSSAMER_LEAKS", "error")
     with pytest.raises(TrustLeakError):
@@ -106,6 +114,7 @@ def test_the_environment_chooses_the_default(monkeypatch: pytest.MonkeyPatch) ->
         Rack(1, 1)
 
 
+@bookkeeping
 def test_debug_mode_keeps_whole_creation_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOSSAMER_DEBUG", "1")
     with pytest.raises(TrustLeakError) as info:
@@ -140,6 +149,7 @@ def test_a_program_that_drops_everything_hears_nothing() -> None:
         assert launch(main, machines=2, threads=2, leaks="error") == 1 + 2 + 3 + 4
 
 
+@bookkeeping
 def test_a_rack_that_went_down_reports_no_leaks() -> None:
     """Fate sharing: the properties went down with the rack; a leak report would only be noise."""
 
