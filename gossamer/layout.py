@@ -23,11 +23,6 @@ _FIXED: dict[str, str] = {
     "f32": "f", "f64": "d", "bool": "B",
 }
 _BYTES = re.compile(r"bytes([1-9][0-9]*)")  # [DEC-7]: decimal N, no leading zeros
-#: names people reach for that hold references or have no fixed size ([LAYOUT-3])
-_REFERENCE_LIKE = {
-    "str", "string", "bytes", "list", "vec", "dict", "map", "set", "tuple", "object", "ref",
-    "ptr", "pointer", "box", "any", "cbor", "bytearray", "memoryview",
-}
 MAX_BYTES_FIELD = 65536
 MAX_LAYOUT_SIZE = 1 << 20  # [DEC-7]: a capture or result layout takes at most 1 MiB
 _FIXED_PARAM = re.compile(r"cbor:([1-9][0-9]*)")
@@ -61,9 +56,9 @@ class Layout:
     @classmethod
     def parse(cls, spec: str) -> Layout:
         if not isinstance(spec, str):
-            raise LocalProtocolError(
-                ErrorCode.NOREF,
-                "LAYOUT-3",
+            raise LocalProtocolError(  # [ADPT-19]: a layout that is not text is an argument of the wrong type
+                ErrorCode.BAD_ARGUMENT,
+                "LAYOUT-1",
                 f"a layout is a string such as 'u64 f64 bytes16', not {type(spec).__name__}; "
                 "pass variable or reference data as the serialized parameter (param='cbor')",
             )

@@ -322,12 +322,12 @@ static void parse_result(val *v, shape *s) {
     if (v && text_is(v, "cbor")) { s->rcbor = 1; s->rsize = 0; return; }
     layout L; s->rcbor = 0;
     if (!v || v->t == T_NULL) { s->rsize = 0; return; }
-    if (v->t != T_TEXT) fail("NOREF");
+    if (v->t != T_TEXT) fail("BAD_ARGUMENT"); /* [ADPT-19]: a layout that is not text */
     parse_layout(v->p, v->n, &L); s->rsize = (uint32_t)L.size;
 }
 static void parse_closure(val *d, shape *s) {
     val *cap = need(d, "capture");
-    if (cap->t != T_TEXT) fail("NOREF");
+    if (cap->t != T_TEXT) fail("BAD_ARGUMENT"); /* [ADPT-19]: a layout that is not text */
     parse_layout(cap->p, cap->n, &s->cap); s->csize = (uint32_t)s->cap.size;
     parse_result(get(d, "result"), s);
     parse_param(get(d, "param"), s);
@@ -894,7 +894,7 @@ static void op_register(val *a, buf *out) {
     c_map(out, 0);
 }
 static void op_unpack_capture(val *a, buf *out) {
-    val *cs = need(a, "capture"); if (cs->t != T_TEXT) fail("NOREF");
+    val *cs = need(a, "capture"); if (cs->t != T_TEXT) fail("BAD_ARGUMENT"); /* [ADPT-19]: a layout that is not text */
     layout L; parse_layout(cs->p, cs->n, &L);
     const u8 *d; size_t n; as_bytes(need(a, "data"), &d, &n);
     if (n != (size_t)L.size) fail("BAD_CAPTURE"); /* [LAYOUT-4] */
@@ -913,7 +913,7 @@ static void op_unpack_capture(val *a, buf *out) {
     c_map(out, 1); c_text(out, "values"); c_array(out, (size_t)L.n); bput(out, items.p, items.n);
 }
 static void op_pack_capture(val *a, buf *out) {
-    val *cs = need(a, "capture"); if (cs->t != T_TEXT) fail("NOREF");
+    val *cs = need(a, "capture"); if (cs->t != T_TEXT) fail("BAD_ARGUMENT"); /* [ADPT-19]: a layout that is not text */
     layout L; parse_layout(cs->p, cs->n, &L);
     val *vs = as_array(need(a, "values"));
     if (vs->n != (size_t)L.n) fail("BAD_ARGUMENT");

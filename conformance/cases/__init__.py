@@ -23,6 +23,7 @@ from . import (
     fallback,
     hostile,
     landing,
+    layout_edges,
     limits,
     live,
     nic,
@@ -41,7 +42,7 @@ from . import (
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes)
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges)
 
 
 @functools.cache
