@@ -1,9 +1,20 @@
-"""Delegation rate and latency of the reference runtime on the emulated NIC, and a lock baseline.
+"""Delegation rate and latency of the reference runtime on the emulated NIC, against a lock, and the
+thesis's Figure 11 key-value store in its own shape.
 
-Shape of the thesis's Figures 4 and 5: requests per second and mean / p99 latency against the
-batch size (driven by how many requests each thread has outstanding) and fibers per thread; and,
-from the same run, the same counter protected by a lock instead (an RDMA spin lock: compare-and-
-swap to take it, READ, WRITE, WRITE to release: what a rack without delegation must do).
+What it compares, first: one shared counter updated by delegation (requests per second and mean /
+p99 latency against the batch size, driven by how many requests each thread has outstanding, and
+against fibers per thread) and the same counter behind a lock instead (an RDMA spin lock:
+compare-and-swap to take it, READ, WRITE, WRITE to release: what a rack without delegation must
+do). This is no thesis figure: Figure 4 is eRPC alone, Figures 5 and 6 put Gossamer against eRPC
+on 2 machines of 14 and 28 threads, and this rack is 2 emulated machines of 2 threads.
+
+Then the one sweep in a thesis figure's shape, Figure 11: throughput of the key-value store
+(examples/kvstore.py) against the number of server machines, each with 6 dedicated trustee threads
+and 26 query threads, with 4 client-only machines of 192 threads (768 in all). These are EMULATOR
+figures: one Python process plays every machine and NIC, so throughput cannot grow with servers as
+on Figure 11's CloudLab r6515 nodes; what they show is what this shape costs the protocol (ops per
+second of one process, batch sizes, QPs and slot ids per machine). `--quick` scales the client
+machines down to 24 threads each.
 
 All figures are wall-clock on this machine's Python over the emulated fabric: they compare the
 designs, they are not RDMA hardware numbers. Human-readable lines first, then one JSON object per
@@ -16,16 +27,19 @@ bound only (unbounded, a million queued requests would take about 450 MB). And l
 cost: the time to record a Trust's creation site (one frame; the whole stack in debug mode)
 against the rate of clone + drop.
 
-Run: python benchmarks/runtime_rate.py [--quick] [--million]
+Run: python benchmarks/runtime_rate.py [--quick] [--million] [--figure-11-only]
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
 import sys
 import time
 import tracemalloc
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import gossamer
@@ -290,8 +304,66 @@ def site_capture_ns(stacks: bool, n: int = 20_000) -> float:
     return deep(8)
 
 
+def _kvstore() -> ModuleType:
+    """examples/kvstore.py, the workload of the Figure 11 sweep."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "kvstore.py"
+    spec = importlib.util.spec_from_file_location("examples.kvstore", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def figure_11(servers: int, client_threads: int = 192, ops: int = 10, seed: int = 1) -> dict[str, float]:
+    """One point of Figure 11 on the emulator: `servers` machines of 6 dedicated trustees + 26 query
+    threads, 4 client-only machines of `client_threads` threads; every query and client thread puts
+    `ops` keys (apply_then) and gets them back (apply). Ops/s of the run (the rack built first)."""
+    kv = _kvstore()
+    f = kv.FIGURE_11
+    t0 = time.perf_counter()
+    rack = Rack(shape=kv.shape(servers, f["trustees"], f["query"], f["client_machines"], client_threads), seed=seed)
+    build = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        sizes = rack.run(kv.gsm_main, servers, f["client_machines"], ops)
+        wall = time.perf_counter() - t0
+        callers = servers * f["query"] + f["client_machines"] * client_threads
+        assert sum(sizes) == callers * ops, (sum(sizes), callers * ops)
+        clients = [th.client for m in rack.machines for th in m.threads]
+        batches = sum(c.batches_sent for c in clients)
+        qps = rack.qp_counts()
+        return {"rate": 2 * callers * ops / wall, "batch": sum(c.requests_sent for c in clients) / batches,
+                "qps_server": float(qps[0]), "qps_client": float(qps[-1]), "build_s": build,
+                "slots_server": float(rack.shape.slot_count(0)), "slots_client": float(rack.shape.slot_count(servers))}
+    finally:
+        rack.close()
+
+
+def figure_11_sweep(results: list[dict[str, Any]], quick: bool) -> None:
+    ct = 24 if quick else 192
+    print(f"-- Figure 11's shape (EMULATOR figures, one process): servers of 6 trustees + 26 query threads, "
+          f"4 client machines x {ct} threads{' (--quick: scaled down from 192)' if quick else ''}")
+    for servers in (1, 2, 4):
+        r = figure_11(servers, ct)
+        name = f"figure11.servers{servers}{'.quick' if quick else ''}"
+        print(f"{name:38s} {r['rate']:9.0f} ops/s  mean batch {r['batch']:5.1f}  QPs server/client "
+              f"{int(r['qps_server'])}/{int(r['qps_client'])}  slot ids server/client "
+              f"{int(r['slots_server'])}/{int(r['slots_client'])}  (rack built in {r['build_s']:.1f} s)")
+        results.append({"name": f"{name}.rate", "value": round(r["rate"], 1), "unit": "ops/s (emulator)"})
+        results.append({"name": f"{name}.mean_batch", "value": round(r["batch"], 2), "unit": "requests"})
+        results.append({"name": f"{name}.qps_server", "value": int(r["qps_server"]), "unit": "QPs"})
+        results.append({"name": f"{name}.qps_client", "value": int(r["qps_client"]), "unit": "QPs"})
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    if "--figure-11-only" in sys.argv:
+        out: list[dict[str, Any]] = []
+        figure_11_sweep(out, quick)
+        for obj in out:
+            print(json.dumps(obj))
+        return
     per = 100 if quick else 400
     results: list[dict[str, Any]] = []
 
@@ -340,6 +412,7 @@ def main() -> None:
               f"({1e6 / rate:.1f} us a pair)")
         results.append({"name": f"trusts.site.{label}.capture", "value": round(ns / 1000, 3), "unit": "us"})
         results.append({"name": f"trusts.site.{label}.clone_drop_rate", "value": round(rate, 1), "unit": "pairs/s"})
+    figure_11_sweep(results, quick)
     r = delegation(1, 1, 20)
     print(f"RC QPs per machine: {int(r['qps'])} (threads x remote machines = {THREADS * (MACHINES - 1)})")
     results.append({"name": "qps_per_machine", "value": int(r["qps"]), "unit": "QPs"})

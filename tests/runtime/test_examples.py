@@ -37,11 +37,14 @@ def test_counter(m: int, t: int, f: int) -> None:
     assert launch(mod.gsm_main, m, t, f, 10, machines=m, threads=t) == m * t * f * 10
 
 
-@pytest.mark.clause("SER-1")
-def test_kvstore() -> None:
+@pytest.mark.clause("SER-1", "SHAPE-1")
+def test_kvstore_in_the_thesis_shape() -> None:
+    """Figures 10/11's shape, small: 2 servers of 2 dedicated trustees + 2 query threads, 2 client-only
+    machines of 3 threads; every non-trustee thread puts and gets its own keys."""
     mod = _load("kvstore")
-    sizes = launch(mod.gsm_main, 3, 2, machines=3, threads=2)
-    assert sum(sizes) == 3 * 2 * 40 and len(sizes) == 6
+    sizes = mod.run(servers=2, trustees=2, query=2, client_machines=2, client_threads=3, ops=10)
+    assert len(sizes) == 2 * 2 and sum(sizes) == (2 * 2 + 2 * 3) * 10
+    assert mod.shape(8, **mod.FIGURE_11) == [(32, 6)] * 8 + [(192, 0)] * 4
 
 
 def test_benchmark_quick_runs() -> None:
@@ -53,3 +56,6 @@ def test_benchmark_quick_runs() -> None:
     r = runtime_rate.delegation(4, 1, 10)
     assert r["batch"] > 1 and r["qps"] == 2
     assert runtime_rate.lock_baseline(2, 5)["rate"] > 0
+    f11 = runtime_rate.figure_11(1, client_threads=4, ops=2)  # Figure 11's shape, 4 client threads a machine
+    assert f11["rate"] > 0 and f11["slots_server"] == (32 + 16) * 6 + 32 * 6 and f11["slots_client"] == 4 * 6
+    assert (f11["qps_server"], f11["qps_client"]) == (4 * 32, 32 + 3 * 4)  # max(T, T_peer) per peer
