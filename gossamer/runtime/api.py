@@ -116,7 +116,7 @@ class Trust:
         if rack.stopping:  # fate sharing: the property went down with the rack
             return
         rec = rack.ledger.collected(self.id)
-        text = collected_warning(rec, self.id, repr(self))
+        text = collected_warning(rec, repr(self))
         if rec is None:
             warnings.warn(text, ResourceWarning, stacklevel=2, source=self)
         else:  # reported at the creation site, where the fix goes
