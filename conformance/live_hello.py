@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .oracle import codes
+from .oracle.bootstrap import check_fallback_secret
+from .oracle.errors import Rejected
 
 #: the protocol versions the suite speaks ([BOOT-1]; this document is version 1)
 SUITE_VERSIONS = (1, 1)
@@ -106,6 +108,10 @@ def check_trustee_hello(m: Any) -> None:
     if not (isinstance(qpns, list) and len(qpns) == t and all(_uint(q, 24) for q in qpns)):
         raise HelloViolation("BOOT-8", BAD_HEADER, f"qpns must hold {t} QP numbers (24-bit), got {qpns!r:.80}")
     _check_slots(m, s, t)
+    try:  # [SEC-6] an optional fallback_secret, after the tables ([ADPT-12])
+        check_fallback_secret(m)
+    except Rejected as e:
+        raise HelloViolation("SEC-6", BAD_HEADER, f"the trustee's hello: {e}") from None
     _check_schema(m)
 
 

@@ -19,6 +19,7 @@ from .slot import MAX_SLOT_SIZE, MAX_TABLE_K, MIN_SLOT_SIZE, SlotConfig
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = (1, 1)
 MAX_MESSAGE = 1 << 20  # [BOOT-4]
+FALLBACK_SECRET_SIZE = 16  # [SEC-6]
 _REQUIRED = ("versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit")
 
 
@@ -214,6 +215,10 @@ def check_rdma(h: Hello, threads: int, slot_size: int, trustees: int | None = No
     used = [i for row in r["request_slots"] for i in row]
     if len(set(used)) != len(used):
         raise bad("BOOT-6", "request_slots names a slot twice")
+    # [SEC-6] optional: 16 bytes the sender's client threads present after their caller hellos
+    secret = r.get("fallback_secret")
+    if "fallback_secret" in r and not (isinstance(secret, bytes) and len(secret) == FALLBACK_SECRET_SIZE):
+        raise bad("SEC-6", f"fallback_secret must be {FALLBACK_SECRET_SIZE} bytes, got {show(secret)}")
 
 
 def decode_message(data: bytes) -> Any:

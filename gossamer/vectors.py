@@ -19,7 +19,7 @@ from typing import Any
 
 from . import serial
 from .batch import encode_request_batch, pack_requests
-from .bootstrap import Hello, decode_message, hello_from_map, negotiate
+from .bootstrap import Hello, check_rdma, decode_message, hello_from_map, negotiate
 from .buffer import HEADER, STUB_TAIL, U32, U64
 from .closures import Registry
 from .errors import ErrorCode, GossamerError, LocalProtocolError
@@ -535,6 +535,7 @@ def _bootstrap() -> list[dict[str, Any]]:
     dup = bytes([body[0] + 1]) + body[1:] + serial.dumps("slot_size") + serial.dumps(2048)
     bad("boot-hello-duplicate-key", "slot_size twice: MALFORMED_CBOR (neither first nor last wins)", ["BOOT-2"],
         U32.pack(len(dup)) + dup)
+    out.extend(_fallback_secrets(base, msg))
     out.extend(_shapes(bad, msg, base))
     return out
 
@@ -617,6 +618,33 @@ def _shapes(bad: Callable[[str, str, list[str], bytes], None], msg: Callable[[An
         counts = [shape.slot_count(m) for m in range(len(shape))]
         out.append({"id": cid, "title": f"{shape.describe()}: slot ids per machine", "clauses": ["LIM-3"],
                     "shape": _shape_json(shape), "counts": counts, "fits": not shape.overflow()})
+    return out
+
+
+def _fallback_secrets(base: dict[str, Any], msg: Callable[[Any], bytes]) -> list[dict[str, Any]]:
+    """[SEC-6]: a whole hello of a 2-thread machine (every RDMA key of [BOOT-3] and [BOOT-6]) with a
+    `fallback_secret`, or none, or one of the wrong size or type. Its core decodes ([DEC-5],
+    `decode_hello`: "error"); `rdma_error` is what the RDMA checks after it answer ([SEC-2], the
+    peer's T = 2 and S = 1024)."""
+    whole = {**base, "threads": 2, "gid": bytes(10) + b"\xff\xff" + bytes([10, 0, 0, 3]), "qpns": [0x100, 0x101],
+             "psn": 0x1234, "slots": {"base": 0x10000, "rkey": 0x77, "ids": list(range(8))},
+             "request_slots": [[0, 1], [2, 3]], "response_slots": [[4, 5], [6, 7]], "fallback_port": 4791}
+    out = []
+    for cid, title, secret in [
+        ("boot-hello-fallback-secret", "a hello with a fallback_secret of 16 bytes", bytes(range(0xA0, 0xB0))),
+        ("boot-hello-no-fallback-secret", "a hello without a fallback_secret (4-byte caller hellos)", None),
+        ("boot-hello-fallback-secret-15", "a fallback_secret of 15 bytes (the RDMA checks: BAD_HEADER)", bytes(15)),
+        ("boot-hello-fallback-secret-17", "a fallback_secret of 17 bytes (the RDMA checks: BAD_HEADER)", bytes(17)),
+        ("boot-hello-fallback-secret-text", "a text fallback_secret (the RDMA checks: BAD_HEADER)", "0123456789abcdef"),
+    ]:
+        message = msg(whole if secret is None else {**whole, "fallback_secret": secret})
+        try:
+            check_rdma(hello_from_map(decode_message(message)), 2, 1024)
+            rdma: str | None = None
+        except GossamerError as e:
+            rdma = e.code.name
+        out.append({"id": cid, "title": title, "clauses": ["SEC-6", "SEC-2", "BOOT-3"], "message": message.hex(),
+                    "error": None, "rdma_error": rdma})
     return out
 
 

@@ -102,6 +102,11 @@ def client_check(c: Case, got: Outcome) -> str | None:
     threads = sorted(t for _, t in o["callers"])
     if threads != list(range(o["threads"])):
         return f"fallback connections opened for client threads {threads}, expected one per thread ([FB-8], [ADPT-14])"
+    if o.get("client_secret"):
+        unbound = [c for c, ok_ in zip(o["callers"], o.get("callers_secret", []), strict=True) if not ok_]
+        if unbound:
+            return (f"the fallback connections of callers {unbound} did not send the fallback_secret of the "
+                    f"client's hello right after their caller hello ([SEC-6])")
     if o["results"] != want["results"]:
         diffs = [(i, g, w) for i, (g, w) in enumerate(zip(o["results"], want["results"], strict=False)) if g != w]
         if len(o["results"]) != len(want["results"]):

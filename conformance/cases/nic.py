@@ -14,12 +14,16 @@ from typing import Any
 from ..catalogue_closures import ADD, BIG, ECHO, GET, NOP, standard
 from ..model import Case, Outcome, ok
 from ..oracle import codes, layout, response
+from ..oracle.bootstrap import caller_hello
 from ..oracle.errors import Rejected
 from ..oracle.slot import Config
 from ._execute_op import X, b, entry, execute_check
 from ._wire import HDR, batch, case, cbor, cfg, frame, req_entry, stub
 from .requests import u64
 from .trust_ids import A1, A2
+
+#: the machine number the suite's client peer announces ([ADPT-12])
+SUITE_MACHINE = 1
 
 Y = 0x5000_0000_2000  # a property the case seeds on trustee thread 1
 
@@ -139,9 +143,9 @@ def cases() -> list[Case]:
     props2 = [{"pointer": X, "value": [10], "first": A1}, {"pointer": Y, "value": [20], "first": A2, "trustee": 1}]
 
     def fb(cid: str, title: str, clauses: list[str], batches: list[dict[str, Any]], want: list[dict[str, Any]],
-           callers: tuple[bytes, ...] = ()) -> None:
+           callers: tuple[bytes, ...] = (), **more: Any) -> None:
         args = {"config": cfg(), "closures": standard(), "properties": props2, "batches": batches,
-                "callers": list(callers), "_want": want, "_live": [X, Y]}
+                "callers": list(callers), "_want": want, "_live": [X, Y], **more}
         out.append(case(cid, title, clauses, "nic_fallback", args, ok({"responses": "(checked by decoding)"}),
                         tags=("nic", "fallback", "trustee"), check=fallback_check))
 
@@ -168,6 +172,25 @@ def cases() -> list[Case]:
        ["FB-9", "FB-8", "FB-7"],
        [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
        callers=((7).to_bytes(2, "little") + (1).to_bytes(2, "little"),))
+    # [SEC-6] the suite's hello carries a fallback_secret (16 random bytes) and its own connections
+    # present it after their caller hellos; a trustee that does not read it takes those 16 bytes for
+    # a frame header and breaks the suite's own connections ([FB-6])
+    fb("nic.fallback-secret-present",
+       "the suite's hello announces a fallback_secret; its connections present it and serve as usual",
+       ["SEC-6", "FB-8"], [on(0, 1, X, 2000), on(1, 1, Y, 2000)], [ok2, ok2], suite_secret=True)
+    fb("nic.fallback-secret-absent",
+       "the suite's hello carries no fallback_secret; its 4-byte caller hellos serve as usual",
+       ["SEC-6", "FB-8"], [on(0, 1, X, 2000), on(1, 1, Y, 2000)], [ok2, ok2], suite_secret=False)
+    # another connection claims the suite's own thread 0 (machine 1) without the secret, or with a
+    # wrong one: the trustee closes it and takes no frame from it; the suite's own connections and
+    # its later batches are not affected (a trustee that let it in sent thread 0's response frames
+    # there: the newest connection of a caller wins)
+    for cid, what, secret in (("nic.fallback-secret-missing", "without the fallback_secret", None),
+                              ("nic.fallback-secret-wrong", "with a wrong fallback_secret", bytes(16))):
+        fb(cid, f"a connection claiming the suite's own client thread 0 {what} is closed; its frame is not taken",
+           ["SEC-6", "FB-9", "FB-8"],
+           [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
+           callers=(caller_hello(SUITE_MACHINE, 0, secret),))
     rounds = 8
     out.append(case("nic.receive-credits",
                     "a batch in every request slot at once, 8 rounds: no batch meets an empty receive queue",

@@ -16,6 +16,7 @@ import attrs
 from ..catalogue_closures import ECHO, GET, standard
 from ..model import Case, Outcome, err, ok
 from ..oracle import codes, layout, response, slot
+from ..oracle.bootstrap import check_fallback_secret
 from ..oracle.errors import Rejected
 from ._execute_op import X, b, entry, execute_check
 from ._wire import case, cbor, cfg, frame, req_entry, stub
@@ -69,6 +70,7 @@ HOSTILE_HELLOS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("slots.base 'x'", {"slots": {"base": "x", "rkey": 1, "ids": [0, 1, 2, 3]}}, "BAD_HEADER"),
     ("an empty gid", {"gid": b""}, "BAD_HEADER"),
     ("no qpns", {"qpns": []}, "BAD_HEADER"),
+    ("a 25-bit qpn", {"qpns": [1, 1 << 24]}, "BAD_HEADER"),
     ("a short slot row", {"response_slots": [[0], [2, 3]]}, "BAD_HEADER"),
     ("a slot id not in ids", {"response_slots": [[0, 1], [2, 9]]}, "BAD_HEADER"),
     ("a psn of 25 bits", {"psn": 1 << 24}, "BAD_HEADER"),
@@ -93,6 +95,40 @@ def hostile_hello_check(c: Case, got: Outcome) -> str | None:
             return f"a hello with {what}: after its error the trustee did not close the connection ([BOOT-5])"
     if not got["ok"].get("still_serving"):
         return "after the hostile hellos the trustee no longer greets a new connection ([SEC-2], [ADPT-13])"
+    return None
+
+
+#: [SEC-6] hellos (the suite's, otherwise sound) whose fallback_secret breaks the 16-byte rule
+SECRET_HELLOS: tuple[tuple[str, Any], ...] = (
+    ("a 15-byte fallback_secret", bytes(15)),
+    ("a 17-byte fallback_secret", bytes(17)),
+    ("a text fallback_secret", "0123456789abcdef"),
+    ("an integer fallback_secret", 16),
+)
+
+
+def secret_hello_check(c: Case, got: Outcome) -> str | None:
+    """Each hello of SECRET_HELLOS answered with the oracle's code for its fallback_secret, then
+    closed ([BOOT-5]); then the trustee still greets a newcomer ([SEC-2])."""
+    if "ok" not in got:
+        return f"expected the trustee's replies, got {str(got)[:200]}"
+    replies = got["ok"].get("replies", [])
+    if len(replies) != len(SECRET_HELLOS):
+        return f"{len(replies)} replies for {len(SECRET_HELLOS)} hellos"
+    for (what, value), r in zip(SECRET_HELLOS, replies, strict=True):
+        try:
+            check_fallback_secret({"fallback_secret": value})
+            return f"the oracle accepts {what}: the case is wrong"
+        except Rejected as e:
+            want = e.value
+        reply = r.get("reply")
+        if not (isinstance(reply, dict) and reply.get("error") == want):
+            return (f"a hello with {what}: expected {{\"error\": {want:#04x}}} before the trustee closes, got "
+                    f"{str(reply)[:100]} ([SEC-6], [BOOT-5])")
+        if not r.get("closed"):
+            return f"a hello with {what}: after its error the trustee did not close the connection ([BOOT-5])"
+    if not got["ok"].get("still_serving"):
+        return "after those hellos the trustee no longer greets a new connection ([SEC-2], [ADPT-13])"
     return None
 
 
@@ -141,6 +177,11 @@ def cases() -> list[Case]:
                     ["SEC-2", "SEC-1", "BOOT-3", "BOOT-5", "BOOT-6", "BOOT-8", "ADPT-13"], "nic_bootstrap",
                     {"hellos": [_hello(**over) for _, over, _ in HOSTILE_HELLOS]}, ok({"replies": "(checked)"}),
                     tags=("nic", "live", "trustee", "bootstrap"), check=hostile_hello_check))
+    out.append(case("sec.hello-fallback-secret-size", "hellos whose fallback_secret is not 16 bytes (15, 17, a "
+                    "text, an integer): each answered BAD_HEADER, then closed; the trustee goes on serving",
+                    ["SEC-6", "SEC-2", "BOOT-5"], "nic_bootstrap",
+                    {"hellos": [_hello(fallback_secret=v) for _, v in SECRET_HELLOS]}, ok({"replies": "(checked)"}),
+                    tags=("nic", "live", "trustee", "bootstrap", "fallback"), check=secret_hello_check))
     from . import landing, live, nic
 
     return out + also([*landing.cases(), *nic.cases(), *live.cases()])

@@ -15,7 +15,9 @@ retried around.
 
 The TCP fallback side channel ([FB-3], [FB-8]): `open_fallback` opens one `FallbackLink` per client
 thread to the `fallback_port` of the trustee's hello before any batch is written, each starting
-with the 4-byte caller hello (our machine number, the thread number, u16 LE). The driver sends a
+with the 4-byte caller hello (our machine number, the thread number, u16 LE), then the 16-byte
+`fallback_secret` our hello announced ([SEC-6]; a peer built with `fallback_secret=False` announces
+none and sends the 4 bytes alone). The driver sends a
 batch's request frames on its client thread's link before the WRITE ([FB-4]) and collects the
 response frames (kind 2) that arrive on each link, keeping which link they came on.
 
@@ -25,6 +27,7 @@ cases judge them.
 
 from __future__ import annotations
 
+import secrets
 import select
 import socket
 import struct
@@ -36,7 +39,7 @@ import attrs
 
 from nic_emu.connect import connect_rc
 
-from ..oracle.bootstrap import Hello
+from ..oracle.bootstrap import FALLBACK_SECRET_SIZE, Hello, caller_hello
 from ..oracle.frames import Frame, Reader
 from ..oracle.slot import Config
 
@@ -228,10 +231,12 @@ class VerbsPeer(RcEndpoint):
     """A client machine of `T` threads facing one trustee machine (see the module docstring)."""
 
     def __init__(self, v: Any, device: str, trustee: Hello, *, machine: int = 1, gid_index: int = 1,
-                 psn: int = 0x1234, rnr_retry: int = 0) -> None:
+                 psn: int = 0x1234, rnr_retry: int = 0, fallback_secret: bool = True) -> None:
         self.v = v
         self.trustee = trustee
         self.machine = machine
+        #: [SEC-6] the secret our hello announces and our fallback connections present (None: none)
+        self.fallback_secret = secrets.token_bytes(FALLBACK_SECRET_SIZE) if fallback_secret else None
         self.config: Config = trustee.config  # [BOOT-2] S and K of the accepting side
         self.threads = t = trustee.threads
         self.gid_index = gid_index
@@ -282,6 +287,7 @@ class VerbsPeer(RcEndpoint):
                 "request_slots": [[] for _ in range(t)],  # we run no trustee threads
                 "response_slots": [[self.response_slot(c, tt) for tt in range(t)] for c in range(t)],
                 "fallback_port": 0,
+                **({} if self.fallback_secret is None else {"fallback_secret": self.fallback_secret}),
             },
         )
 
@@ -305,7 +311,7 @@ class VerbsPeer(RcEndpoint):
             return
         try:
             for c in range(self.threads):
-                self.links[c] = FallbackLink(host, port, CALLER.pack(self.machine, c),
+                self.links[c] = FallbackLink(host, port, caller_hello(self.machine, c, self.fallback_secret),
                                              self.config.fallback_limit, timeout)
         except OSError as e:
             self.fallback_error = f"cannot open the fallback connection to {host}:{port}: {e}"

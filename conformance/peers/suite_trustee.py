@@ -10,8 +10,9 @@ client writes (slot of (client c, trustee t) has id `c * T + t`) in one region r
 RDMA WRITE WITH IMMEDIATE each, on the QP of the answering trustee thread ([RSP-1], [BOOT-8]).
 
 `FallbackListener` is its side of the TCP fallback channel ([FB-3], [FB-8]): it accepts the client's
-connections, reads each caller hello, collects the request frames (kind 1) and sends response
-frames (kind 2) on the connection the client thread opened.
+connections, reads each caller hello (and the `fallback_secret` after it when the client's hello
+announced one, [SEC-6]), collects the request frames (kind 1) and sends response frames (kind 2) on
+the connection the client thread opened.
 
 Nothing here decides a verdict: the driver (`client_role.py`) returns the bytes and completion
 facts, and the cases judge them.
@@ -156,7 +157,7 @@ class SuiteTrustee(RcEndpoint):
 
 
 class _Conn:
-    __slots__ = ("caller", "closed", "got", "reader", "sock")
+    __slots__ = ("caller", "closed", "got", "reader", "secret_ok", "sock")
 
     def __init__(self, sock: socket.socket, limit: int) -> None:
         sock.setblocking(False)
@@ -164,6 +165,8 @@ class _Conn:
         self.sock = sock
         self.got = b""
         self.caller: tuple[int, int] | None = None
+        #: [SEC-6] whether the bytes after the caller hello were the client's fallback secret
+        self.secret_ok: bool | None = None
         self.reader = Reader(limit)
         self.closed = False
 
@@ -184,6 +187,8 @@ class FallbackListener:
         #: (caller, frame) in arrival order; caller is the (machine, thread) of its connection
         self.frames: list[tuple[tuple[int, int] | None, Frame]] = []
         self.broken: list[str] = []
+        #: [SEC-6] the fallback secret the client's hello announced (set by the driver; None: none)
+        self.secret: bytes | None = None
 
     def poll(self) -> bool:
         moved = False
@@ -207,13 +212,15 @@ class FallbackListener:
                     break
                 moved = True
                 if c.caller is None:
-                    need = CALLER.size - len(c.got)
+                    secret = self.secret or b""
+                    need = CALLER.size + len(secret) - len(c.got)
                     c.got += data[:need]
                     data = data[need:]
-                    if len(c.got) < CALLER.size:
+                    if len(c.got) < CALLER.size + len(secret):
                         continue
-                    m, t = CALLER.unpack(c.got)
+                    m, t = CALLER.unpack_from(c.got)
                     c.caller = (m, t)
+                    c.secret_ok = c.got[CALLER.size :] == secret
                 for f in c.reader.feed(data):  # the oracle's [DEC-3] reader
                     self.frames.append((c.caller, f))
                 if c.reader.broken is not None:
@@ -223,6 +230,10 @@ class FallbackListener:
 
     def callers(self) -> list[tuple[int, int]]:
         return [c.caller for c in self.conns if c.caller is not None]
+
+    def callers_secret(self) -> list[bool]:
+        """For each of `callers()`: whether its connection presented the client's secret ([SEC-6])."""
+        return [bool(c.secret_ok) for c in self.conns if c.caller is not None]
 
     def take(self, slot_id: int, seq: int, index: int) -> tuple[tuple[int, int] | None, Frame] | None:
         for i, (_, f) in enumerate(self.frames):

@@ -32,7 +32,7 @@ import attrs
 from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 from ..model import Outcome, TargetBroken, err, ok
 from ..oracle import codes
-from ..oracle.bootstrap import VERSION, Hello, negotiate
+from ..oracle.bootstrap import VERSION, Hello, check_fallback_secret, negotiate
 from ..oracle.errors import Rejected
 from ..oracle.frames import KIND_RESPONSE, forge
 from ..oracle.response import error_image
@@ -155,6 +155,7 @@ class ClientRoleTarget:
                 raise TargetBroken(f"the client refused our hello: {m}")
             hello = Hello.from_map(m)  # the oracle's [DEC-5] checks
             negotiate((VERSION, VERSION), hello.versions)  # [BOOT-1]
+            fb.secret = check_fallback_secret(m)  # [SEC-6] its callers present it after their hellos
             if hello.threads != threads:
                 raise TargetBroken(f"[BOOT-8] the client announced {hello.threads} threads, not our {threads}")
             prev = nic_emu.set_fabric(env.fabric) if env.fabric is not None else None
@@ -245,6 +246,7 @@ class ClientRoleTarget:
         batches += [_record(arr, t_n, arr.slot_id in unanswered) for arr in suite.arrivals]
         return {"batches": batches, "results": report, "threads": t_n,
                 "callers": [list(c) for c in fb.callers()], "client_machine": client_machine,
+                "client_secret": fb.secret is not None, "callers_secret": fb.callers_secret(),
                 "stray_imms": suite.stray_imms, "broken_frames": fb.broken}
 
     def _answer(self, suite: SuiteTrustee, fb: FallbackListener, rec: dict[str, Any], spec: Mapping[str, Any] | None,

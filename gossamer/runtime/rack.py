@@ -254,8 +254,9 @@ class Rack:
             # [BOOT-1] .. [BOOT-3]: every pair exchanges hellos (through the codec) and connects
             for a, na in zip(self.hosted, nets, strict=True):
                 for b, nb in zip(self.hosted, nets, strict=True):
-                    if a != b:
-                        nb.connect(a, na.hello_for(b, self.fallback.port(a)))
+                    if a != b:  # [SEC-6] b learns the fallback secret a's callers will present
+                        h = nb.connect(a, na.hello_for(b, self.fallback.port(a), self.fallback.secret_for(a, b)))
+                        self.fallback.expect_secret(a, b, h.rdma.get("fallback_secret"))
         self.machines = [MachineRt(self, m, net) for m, net in zip(self.hosted, nets, strict=True)]
         self._by_index = {m.index: m for m in self.machines}
         self.all_threads = [t for m in self.machines for t in m.threads]
@@ -291,12 +292,16 @@ class Rack:
 
     def hello_for(self, machine: int, peer: int) -> bytes:
         """The encoded hello local `machine` sends to remote machine `peer`."""
-        return self.machine(machine).net.hello_for(peer, self.fallback.port(machine))
+        return self.machine(machine).net.hello_for(peer, self.fallback.port(machine),
+                                                  self.fallback.secret_for(machine, peer))  # [SEC-6]
 
     def connect_remote(self, machine: int, peer: int, encoded_hello: bytes) -> Any:
         """Connect local `machine`'s QPs to remote `peer` from the peer's hello."""
         with self.network.activate():
-            return self.machine(machine).net.connect(peer, encoded_hello)
+            h = self.machine(machine).net.connect(peer, encoded_hello)
+        # [SEC-6] the peer's client threads present this secret on their fallback connections
+        self.fallback.expect_secret(peer, machine, h.rdma.get("fallback_secret"))
+        return h
 
     @property
     def fabric(self) -> Any:

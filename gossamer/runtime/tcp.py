@@ -7,7 +7,9 @@ parsed by the codec's sans-I/O `FrameReader`; this module only moves bytes.
 
 Every connection a listener accepts is identified by its caller hello alone, so a client in another
 process or host (`serve_remote`) is served like a local one; a hello naming no client of this
-machine closes that connection and nothing else ([FB-9]).
+machine closes that connection and nothing else ([FB-9]). [SEC-6]: when the named client machine's
+bootstrap hello carried a `fallback_secret`, the caller hello is followed by those 16 bytes, and a
+connection without them is closed the same way (`refusals` keeps the typed errors, `BAD_FRAME`).
 
 The whole rack lives in one OS thread, so sockets are non-blocking and `pump` moves whatever can
 move. A receiver that needs a frame ([FB-5]) pumps, and waits in `select`, until the frame is
@@ -18,10 +20,13 @@ Same-machine pairs never touch a socket: their frames are encoded and parsed in 
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import select
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -84,7 +89,13 @@ class FallbackHub:
         #: that client opened ([FB-8])
         self.callers: dict[tuple[int, int, int], _End] = {}
         self.pending: list[_Caller] = []
-        self.refused = 0  # connections closed for a caller hello naming no client ([FB-9])
+        self.refused = 0  # connections closed for a caller hello naming no client ([FB-9], [SEC-6])
+        #: why the latest refused connections were closed, as typed errors (BAD_FRAME; bounded)
+        self.refusals: deque[RemoteProtocolError] = deque(maxlen=64)
+        #: (client machine, trustee machine) -> the fallback secret of the client machine's hello to
+        #: the trustee machine ([SEC-6]): drawn here for a local client machine (`secret_for`),
+        #: read from its hello for a remote one (`expect_secret`); absent: 4-byte caller hellos
+        self.secrets: dict[tuple[int, int], bytes] = {}
         self.undelivered = 0  # response frames for a remote client that never connected
         self.ends: list[_End] = []
         #: trustee machines in other processes or hosts: (host, port) of their fallback listener
@@ -100,6 +111,32 @@ class FallbackHub:
         self.slot_owner: Callable[[int, int], Any] | None = None
         self.frames_sent = 0
         self.bytes_sent = 0
+
+    def secret_for(self, cm: int, tm: int) -> bytes:
+        """The fallback secret local client machine `cm` announces in its hello to `tm` and then
+        presents after each caller hello to `tm` ([SEC-6]): 16 bytes from the OS's secure random
+        source, drawn once per machine pair."""
+        got = self.secrets.get((cm, tm))
+        if got is None:
+            got = self.secrets[(cm, tm)] = secrets.token_bytes(16)
+        return got
+
+    def expect_secret(self, cm: int, tm: int, secret: bytes | None) -> None:
+        """Local trustee machine `tm` has read client machine `cm`'s hello ([SEC-6]): a fallback
+        connection naming `cm` must present `secret` after its caller hello (None: the hello
+        carried none, and the caller hello is 4 bytes as in [FB-8])."""
+        if secret is None:
+            self.secrets.pop((cm, tm), None)
+        else:
+            self.secrets[(cm, tm)] = bytes(secret)
+
+    def _want(self, c: _Caller) -> int:
+        """How many bytes the caller hello on `c` has: 4 ([FB-8]), then the 16 of the secret the
+        machine it names announced to this one, if it did ([SEC-6])."""
+        if len(c.got) < _ID.size:
+            return _ID.size
+        cm, _ = _ID.unpack_from(c.got)
+        return _ID.size + len(self.secrets.get((cm, c.machine), b""))
 
     def port(self, machine: int) -> int:
         return int(self.listeners[machine].getsockname()[1])
@@ -156,7 +193,7 @@ class FallbackHub:
         keep: list[_Caller] = []
         for c in self.pending:
             try:
-                data = c.sock.recv(_ID.size - len(c.got))
+                data = c.sock.recv(self._want(c) - len(c.got))
             except BlockingIOError:
                 if time.monotonic() - c.since < self.timeout_ms / 1000.0:
                     keep.append(c)
@@ -170,12 +207,18 @@ class FallbackHub:
                 c.sock.close()
                 continue
             c.got += data
-            if len(c.got) < _ID.size:
+            if len(c.got) < self._want(c):
                 keep.append(c)
                 continue
-            cm, ct = _ID.unpack(c.got)
+            cm, ct = _ID.unpack_from(c.got)
             if not (0 <= cm < self.machines and cm != c.machine and ct < self.threads):
-                self._refuse(c)  # [FB-9] names no client of this machine
+                self._refuse(c, "FB-9", f"the caller hello names machine {cm} thread {ct}: no client of "
+                                        f"machine {c.machine}")
+                continue
+            secret = self.secrets.get((cm, c.machine))
+            if secret is not None and not hmac.compare_digest(bytes(c.got[_ID.size :]), secret):
+                self._refuse(c, "SEC-6", f"the caller hello names machine {cm} thread {ct} but is not followed "
+                                         f"by the fallback secret machine {cm} announced in its hello")
                 continue
             end = _End(c.sock, c.machine, self.limit, (cm, ct, c.machine))
             self.callers[(cm, ct, c.machine)] = end  # the newest connection of a client wins
@@ -184,8 +227,10 @@ class FallbackHub:
         self.pending = keep
         return moved
 
-    def _refuse(self, c: _Caller) -> None:
+    def _refuse(self, c: _Caller, clause: str = "FB-9",
+                why: str = "no whole caller hello within the fallback timeout") -> None:
         self.refused += 1
+        self.refusals.append(RemoteProtocolError(ErrorCode.BAD_FRAME, clause, why))
         c.sock.close()
 
     def _link(self, cm: int, ct: int, tm: int) -> tuple[_End, _End]:
@@ -195,7 +240,7 @@ class FallbackHub:
             # a trustee in another process: only our end exists here; its response frames
             # (kind 2) arrive on it and go to our store
             cs = socket.create_connection(self.remote_trustees[tm], timeout=10.0)
-            cs.sendall(_ID.pack(cm, ct))
+            cs.sendall(_ID.pack(cm, ct) + self.secrets.get((cm, tm), b""))  # [FB-8], [SEC-6]
             end = _End(cs, cm, self.limit, (cm, ct, tm))
             link = (end, end)
             self.links[(cm, ct, tm)] = link
@@ -203,7 +248,8 @@ class FallbackHub:
         if link is None:
             host = self.listeners[tm].getsockname()[0]
             cs = socket.create_connection(("127.0.0.1" if host == "0.0.0.0" else host, self.port(tm)))
-            cs.sendall(_ID.pack(cm, ct))  # who is calling: the trustee end learns its peer
+            # who is calling ([FB-8]), and its secret ([SEC-6]): the trustee end learns its peer
+            cs.sendall(_ID.pack(cm, ct) + self.secrets.get((cm, tm), b""))
             deadline = time.monotonic() + 5.0
             while (cm, ct, tm) not in self.callers:
                 if not self._accept():

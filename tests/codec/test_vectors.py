@@ -8,7 +8,7 @@ import pytest
 
 from gossamer import serial
 from gossamer.batch import decode_request_batch, encode_request_batch, pack_requests
-from gossamer.bootstrap import BootstrapReader, decode_message, hello_from_map, negotiate
+from gossamer.bootstrap import BootstrapReader, check_rdma, decode_message, hello_from_map, negotiate
 from gossamer.errors import ErrorCode, GossamerError
 from gossamer.fallback import BrokenStream, FrameReader
 from gossamer.request import Request
@@ -196,6 +196,13 @@ def test_bootstrap_vector(case: dict[str, Any]) -> None:
         (m,) = BootstrapReader().feed(data)
         hello_from_map(m)
         assert hello_from_map(decode_message(data)) == hello_from_map(m)
+        if "rdma_error" in case:  # [SEC-6]: the RDMA checks, for the peer's T = 2 and S = 1024
+            if case["rdma_error"]:
+                with pytest.raises(GossamerError) as ei:
+                    check_rdma(hello_from_map(m), 2, 1024)
+                assert ei.value.code.name == case["rdma_error"]
+            else:
+                check_rdma(hello_from_map(m), 2, 1024)
         return
     if case["error"]:
         with pytest.raises(GossamerError) as ei:

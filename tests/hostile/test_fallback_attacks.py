@@ -2,7 +2,8 @@
 
 Machine 1's client thread 0 is honest; machine 2 is the attacker. It reaches machine 0's fallback
 port like any machine of the rack and sends frames naming machine 1's slot, first under its own
-caller hello, then claiming to be machine 1.
+caller hello, then claiming to be machine 1: without machine 1's fallback secret, or with a wrong
+one. Machine 1's hello to machine 0 carried SECRET (the hub has read it, as the rack does).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from collections.abc import Iterator
 
 import pytest
 
+from gossamer.bootstrap import BootstrapReader
+from gossamer.errors import ErrorCode
 from gossamer.fallback import Frame, FrameKind
 from gossamer.runtime.slotmap import SlotMap, SlotOwner
 from gossamer.runtime.tcp import FallbackHub
 
 SLOT, KEY = 4, (int(FrameKind.REQUEST), 4, 1, 0)
+SECRET = bytes(range(100, 116))
 
 
 @pytest.fixture
 def hub() -> Iterator[FallbackHub]:
     h = FallbackHub(3, 1 << 20, 300)
+    h.expect_secret(1, 0, SECRET)  # [SEC-6] machine 0 has read machine 1's hello
     smap = SlotMap(3, 2)  # slot 4 is the request slot of client (1, 0) to trustee thread 0
     assert smap.owner(SLOT) == SlotOwner(True, 0, 1, 0)
     h.slot_owner = lambda m, s: smap.owner(s) if s < smap.count else None  # as the rack sets it
@@ -32,9 +37,9 @@ def hub() -> Iterator[FallbackHub]:
         h.close()
 
 
-def _attacker(hub: FallbackHub, claims: tuple[int, int], payload: bytes) -> socket.socket:
+def _attacker(hub: FallbackHub, claims: tuple[int, int], payload: bytes, secret: bytes = b"") -> socket.socket:
     s = socket.create_connection(("127.0.0.1", hub.port(0)))
-    s.sendall(struct.pack("<HH", *claims))
+    s.sendall(struct.pack("<HH", *claims) + secret)
     s.sendall(Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=payload).encode())
     for _ in range(20):
         hub.pump()
@@ -50,15 +55,63 @@ def test_frames_for_another_callers_slot_are_not_taken(hub: FallbackHub) -> None
     s.close()
 
 
+def _refused_for_the_secret(hub: FallbackHub) -> None:
+    assert hub.refused == 1
+    why = hub.refusals[-1]
+    assert (why.code, why.clause) == (ErrorCode.BAD_FRAME, "SEC-6"), why
+
+
 @pytest.mark.clause("SEC-6", "FB-8", "FB-9")
-@pytest.mark.xfail(strict=True, reason="[SEC-6] no fallback_secret yet: a 4-byte caller hello binds nothing, any "
-                   "machine that reaches the port can claim any caller")
-def test_a_caller_hello_claiming_another_client_is_refused(hub: FallbackHub) -> None:
+def test_a_caller_hello_claiming_another_client_without_its_secret_is_refused(hub: FallbackHub) -> None:
+    """The attacker claims machine 1's thread 0 with the 4-byte caller hello alone (its frame's first
+    16 bytes stand where the secret should be): closed, its frame not taken; machine 1's own
+    connection, opened with SECRET, delivers the honest frame. Before [SEC-6]'s secret the
+    attacker's payload was taken as machine 1's."""
     s = _attacker(hub, (1, 0), b"evil!")  # claims to be machine 1's thread 0
     hub.send(Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=b"honest"), (1, 0), 0)
     assert hub.take(0, KEY, (1, 0, 0)) == b"honest"
-    assert hub.refused == 1
+    _refused_for_the_secret(hub)
     s.close()
+
+
+@pytest.mark.clause("SEC-6", "FB-9")
+def test_a_caller_hello_with_a_wrong_secret_is_refused(hub: FallbackHub) -> None:
+    s = _attacker(hub, (1, 0), b"evil!", secret=bytes(16))
+    hub.send(Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=b"honest"), (1, 0), 0)
+    assert hub.take(0, KEY, (1, 0, 0)) == b"honest"
+    _refused_for_the_secret(hub)
+    s.close()
+
+
+@pytest.mark.clause("SEC-6", "FB-8")
+def test_a_caller_whose_machine_sent_no_secret_uses_the_4_byte_hello(hub: FallbackHub) -> None:
+    """Machine 1's hello carried no fallback_secret: its caller hello is 4 bytes ([FB-8]), and a
+    frame right after it is taken (which is why, without the secret, the hello binds nothing)."""
+    hub.expect_secret(1, 0, None)
+    s = _attacker(hub, (1, 0), b"frame")
+    assert hub.take(0, KEY, (1, 0, 0)) == b"frame"
+    assert hub.refused == 0
+    s.close()
+
+
+@pytest.mark.clause("SEC-6")
+def test_a_local_client_machine_presents_the_secret_it_announced() -> None:
+    """In a rack, machine 1's hello to machine 0 carries the secret the hub draws for the pair, and
+    machine 0 expects it: the honest connection is accepted, a 4-byte claim is not."""
+    from gossamer.runtime import Rack
+
+    rack = Rack(2, 1, seed=3)
+    try:
+        hub = rack.fallback
+        hello = BootstrapReader().feed(rack.hello_for(1, 0))[0]
+        assert hello["fallback_secret"] == hub.secrets[(1, 0)] and len(hello["fallback_secret"]) == 16
+        assert hub.secrets[(0, 1)] != hub.secrets[(1, 0)]  # one per pair and direction
+        hub.send(Frame(kind=FrameKind.REQUEST, slot_id=0, seq=1, index=0, payload=b"ok"), (1, 0), 0)
+        s = _attacker(hub, (1, 0), b"evil!")
+        assert hub.refused == 1 and hub.refusals[-1].clause == "SEC-6"
+        s.close()
+    finally:
+        rack.close()
 
 
 @pytest.mark.clause("FB-9", "SEC-6")

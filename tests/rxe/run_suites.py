@@ -8,9 +8,12 @@ link add`), or inside the Soft-RoCE guest, everything runs here (`--direct`). El
 this project's machines (no InfiniBand in the kernel, no module loading), it boots ONE guest with
 `nic_emu.softroce` (rxe0 on veth0, rxe1 on veth1) and runs everything in it, in this order:
 
-1. `verbs` + `runtime`: one pytest session (pytest and hypothesis are imported once) over
-   `tests/nic_emu` and `tests/runtime`, `GOSSAMER_VERBS=pyverbs`, hypothesis profile `rxe`; the
-   session's junit file is split per suite afterwards.
+1. `verbs` + `runtime` + `hostile`: one pytest session (pytest and hypothesis are imported once)
+   over `tests/nic_emu`, `tests/runtime` and the hostile machine's attacks on a rack
+   (`tests/hostile/test_rack_attacks.py`: forged slot writes and immediates from another peer, an
+   unused response slot, [SEC-3], [SEC-4]; `test_fallback_attacks.py`: caller identity claims,
+   [SEC-6]), `GOSSAMER_VERBS=pyverbs`, hypothesis profile `rxe`; the session's junit file is split
+   per suite afterwards.
 2. `conformance`: `gossamer-conformance run` (the default target: codec cases in process, trustee
    cases on nic_emu; this proves the installed package works with Debian's Python).
 3. `conformance-live`: the reference trustee (`conformance.peers.reference_trustee`) on rxe1 in the
@@ -49,8 +52,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 GUEST_PYTHON = "/usr/bin/python3"
 #: pytest path prefix (as a junit classname) -> suite name
-PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime"}
-SUITES = ("verbs", "runtime", "conformance", "conformance-live", "conformance-live-wrong", "conformance-live-client")
+PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime", "tests.hostile.": "hostile"}
+#: the hostile machine's attacks that mean something on real verbs (the rest are codec and TCP only)
+HOSTILE_ON_RXE = ("tests/hostile/test_rack_attacks.py", "tests/hostile/test_fallback_attacks.py")
+SUITES = ("verbs", "runtime", "hostile",
+          "conformance", "conformance-live", "conformance-live-wrong", "conformance-live-client")
 LIVE_HOST, LIVE_PORT = "198.18.0.2", 7470  # rxe1's address in the guest (nic_emu/softroce)
 SUITE_HOST, CLIENT_PORT = "198.18.0.1", 7471  # rxe0's: the suite listening as a trustee ([ADPT-14])
 #: wrong trustees (conformance/mutants/live.py) served on rxe1: the suite must fail each (exit 1) and
@@ -224,7 +230,7 @@ def in_guest(out: Path, pytest_args: list[str]) -> int:
     rc, times["pytest"] = _run(
         [GUEST_PYTHON, "-bb", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", "--tb=short",
          "--hypothesis-profile", "rxe", "-o", "faulthandler_timeout=600", "--durations", "10",
-         f"--junitxml={junit}", *(pytest_args or ["tests/nic_emu", "tests/runtime"])], env)
+         f"--junitxml={junit}", *(pytest_args or ["tests/nic_emu", "tests/runtime", *HOSTILE_ON_RXE])], env)
     codes["pytest"] = rc
     rc, times["conformance"] = _run(
         [GUEST_PYTHON, "-m", "conformance.cli", "run", "-q",
