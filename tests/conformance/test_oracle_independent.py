@@ -21,7 +21,8 @@ ROOT = Path(conformance.__file__).resolve().parent
 
 #: the reference target: the only modules that may import gossamer
 REFERENCE = frozenset({
-    "targets/reference.py", "targets/reference_nic.py", "peers/reference_trustee.py", "peers/reference_client.py",
+    "targets/reference.py", "targets/reference_nic.py", "targets/reference_live.py", "peers/reference_trustee.py",
+    "peers/reference_client.py",
     "adapter.py",
 })
 #: packages of the reference target (deliberately broken references) and reference-side tooling
