@@ -37,7 +37,8 @@ from typing import Any
 import attrs
 
 from ..bootstrap import BootstrapReader, Hello, hello_from_map
-from ..shape import RackShape
+from ..errors import ErrorCode, RemoteProtocolError
+from ..shape import RackShape, ranges_of
 from ..slot import SlotConfig, parse_imm
 from .network import Network
 from .slotmap import SlotMap
@@ -249,6 +250,13 @@ class MachineNet:
         """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
         msgs = BootstrapReader().feed(encoded_hello)
         hello = hello_from_map(msgs[0])
+        theirs = self.shape[peer]
+        if hello.threads != theirs.threads or hello.trustee_threads != theirs.trustees:
+            # [SHAPE-5] the peer must be the machine the rack's shape describes
+            raise RemoteProtocolError(
+                ErrorCode.BAD_HEADER, "SHAPE-5",
+                f"machine {peer}'s hello announces {hello.threads} threads, trustees "
+                f"{ranges_of(hello.trustee_threads)}; the rack's shape gives it {theirs.describe()}")
         rdma = hello.rdma
         self.remote[peer] = (int(rdma["slots"]["base"]), int(rdma["slots"]["rkey"]))
         if "request_slots" in rdma and "response_slots" in rdma:  # [BOOT-6]

@@ -176,3 +176,21 @@ def test_the_hello_carries_trustees_only_when_some_thread_is_not_one() -> None:
         assert "trustees" not in decode_message(rack.hello_for(1, 0))
     finally:
         rack.close()
+
+
+@pytest.mark.clause("SHAPE-5", "BOOT-10")
+def test_a_machine_whose_hello_is_not_the_shape_it_is_given_is_refused() -> None:
+    """A rack of another process ([SHAPE-5]): machine 1 runs elsewhere; a hello from it that
+    announces another thread count, or other trustee threads, is refused before any QP moves."""
+    shape = [(2, [1]), (3, 0)]
+    here_rack = Rack(shape=shape, remote=1, seed=0)
+    elsewhere = Rack(shape=[(2, [1]), (2, 0)], seed=0)  # its machine 1 runs 2 threads, not 3
+    fewer_trustees = Rack(shape=[(2, [1]), (3, [0])], seed=0)
+    try:
+        for other in (elsewhere, fewer_trustees):
+            with pytest.raises(RemoteProtocolError) as ei:
+                here_rack.connect_remote(0, 1, other.hello_for(1, 0))
+            assert ei.value.code is ErrorCode.BAD_HEADER and ei.value.clause == "SHAPE-5"
+    finally:
+        for r in (here_rack, elsewhere, fewer_trustees):
+            r.close()
