@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from .bootstrap import decode_message
 from .errors import ErrorCode, RemoteProtocolError, show
 from .launch_env import MAX_APP_BYTES
 
@@ -33,6 +34,31 @@ def check_app(m: Any, app: str) -> None:
     if theirs != app:
         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-4",
                                   f"the peer belongs to application {theirs!r}, this process to {app!r}")
+
+
+def check_message(data: bytes, app: str) -> dict[str, Any]:
+    """One whole bootstrap message on a rack's connection, as a side of application `app` reads it
+    (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then by its keys a `done` or
+    `down` ([PROC-5]: `down` a u16, `detail` text), a `caller` ([PROC-2]: a u16 machine) or a
+    hello, each caller and hello checked by [PROC-4]. Answers `{"kind": ...}` (and `"first"` for
+    `down`, `"machine"` for `caller`)."""
+    m = decode_message(data)
+    if not isinstance(m, dict):
+        raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "PROC-4", "the message is not a CBOR map")
+    if "done" in m or "down" in m:
+        end = read_end(m)
+        detail = m.get("detail", "")
+        if end is None or not isinstance(detail, str):
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
+                                      f"done must be true, down a u16 and detail text: {show(m)}")
+        return {"kind": "done"} if end.done else {"kind": "down", "first": end.first}
+    check_app(m, app)
+    if "caller" in m:
+        who = m["caller"]
+        if not (isinstance(who, int) and not isinstance(who, bool) and 0 <= who <= 0xFFFF):
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"caller {show(who)} is not a u16")
+        return {"kind": "caller", "machine": who}
+    return {"kind": "hello"}
 
 
 def with_app(hello: dict[str, Any], app: str) -> dict[str, Any]:

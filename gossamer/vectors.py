@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import serial
+from . import rack_bootstrap, serial
 from .batch import encode_request_batch, pack_requests
 from .bootstrap import Hello, check_rdma, decode_message, hello_from_map, negotiate
 from .buffer import HEADER, STUB_TAIL, U32, U64
@@ -648,6 +648,52 @@ def _fallback_secrets(base: dict[str, Any], msg: Callable[[Any], bytes]) -> list
     return out
 
 
+def _racks() -> list[dict[str, Any]]:
+    """[PROC-2] .. [PROC-5]: the messages of a rack of processes, read by a side of application `app`."""
+    out: list[dict[str, Any]] = []
+    app = "slurm:991.0"
+    hello = rack_bootstrap.with_app(Hello(machine=1, threads=2, rdma={"fallback_port": 4791}).to_map(), app)
+
+    def msg(m: Any) -> bytes:
+        body = serial.dumps(m)
+        return U32.pack(len(body)) + body
+
+    def read(cid: str, title: str, clauses: list[str], message: bytes, ours: str = app) -> None:
+        try:
+            answer: dict[str, Any] | None = rack_bootstrap.check_message(message, ours)
+            err: str | None = None
+        except GossamerError as e:
+            answer, err = None, e.code.name
+        out.append({"id": cid, "title": title, "clauses": clauses, "app": ours, "message": message.hex(),
+                    "answer": answer, "error": err})
+
+    read("rack-hello", "a hello of the application", ["PROC-3", "PROC-4"], msg(hello))
+    read("rack-caller", "the connector's caller message", ["PROC-2", "PROC-4"], msg(rack_bootstrap.caller(2, app)))
+    read("rack-hello-utf8-255", "an id of 255 bytes of UTF-8 (85 three-byte characters)", ["PROC-3", "PROC-4"],
+         msg({**hello, "app": "\u20ac" * 85}), "\u20ac" * 85)
+    read("rack-hello-other-app", "a hello of another application: BAD_HEADER", ["PROC-4"],
+         msg({**hello, "app": "slurm:991.1"}))
+    read("rack-caller-other-app", "a caller of another application: BAD_HEADER", ["PROC-2", "PROC-4"],
+         msg(rack_bootstrap.caller(2, "openmpi:prterun-h0-1@1")))
+    read("rack-caller-17-bits", "a caller machine of 17 bits: BAD_HEADER", ["PROC-2"],
+         msg({"caller": 1 << 16, "app": app}))
+    read("rack-hello-no-app", "a hello without app: MALFORMED_CBOR", ["PROC-4"],
+         msg({k: v for k, v in hello.items() if k != "app"}))
+    read("rack-hello-app-empty", "an empty app: BAD_HEADER", ["PROC-3", "PROC-4"], msg({**hello, "app": ""}))
+    read("rack-hello-app-256", "an app of 256 bytes: BAD_HEADER", ["PROC-3", "PROC-4"],
+         msg({**hello, "app": "a" * 256}))
+    read("rack-hello-app-bytes", "app as a byte string: BAD_HEADER", ["PROC-3", "PROC-4"],
+         msg({**hello, "app": app.encode()}))
+    read("rack-not-a-map", "an array: MALFORMED_CBOR", ["PROC-4"], msg([app]))
+    read("rack-done", "this machine's part finished", ["PROC-5"], msg(rack_bootstrap.DONE))
+    read("rack-down", "machine 2 went down first", ["PROC-5"], msg(rack_bootstrap.down(2, "killed")))
+    read("rack-down-no-detail", "down without a detail", ["PROC-5"], msg({"down": 0}))
+    read("rack-done-false", "done false: BAD_HEADER", ["PROC-5"], msg({"done": False}))
+    read("rack-down-negative", "down -1: BAD_HEADER", ["PROC-5"], msg({"down": -1, "detail": "x"}))
+    read("rack-down-detail-bytes", "a detail that is bytes: BAD_HEADER", ["PROC-5"], msg({"down": 1, "detail": b"x"}))
+    return out
+
+
 SUITES: dict[str, tuple[str, Callable[[], list[dict[str, Any]]]]] = {
     "request_batch": ("encode these requests; decode the image back", _valid_batches),
     "packing": ("split a stream of requests into batches", _packing),
@@ -658,6 +704,7 @@ SUITES: dict[str, tuple[str, Callable[[], list[dict[str, Any]]]]] = {
     "trust_ids": ("trust id packing and toggle sequences", _trust),
     "cbor": ("serialized parameter validity", _cbor),
     "bootstrap": ("version negotiation and hello encoding", _bootstrap),
+    "racks": ("the messages of a rack of processes, read by a side of application app", _racks),
 }
 
 

@@ -27,6 +27,7 @@ from . import (
     limits,
     live,
     nic,
+    racks,
     receive,
     rejection_transport,
     requests,
@@ -42,7 +43,8 @@ from . import (
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
-         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges)
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
+         racks)
 
 
 @functools.cache

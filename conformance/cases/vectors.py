@@ -145,11 +145,18 @@ def bootstrap(f: dict[str, Any], add: Callable[..., None]) -> None:
                 err(v["error"]) if v.get("error") else ok({"version": v["version"]}))
 
 
+def racks(f: dict[str, Any], add: Callable[..., None]) -> None:
+    """[PROC-2] .. [PROC-5]: a rack's bootstrap message read by a side of application `app`."""
+    for v in f["cases"]:
+        add(v, None, "rack_message", {"data": bytes.fromhex(v["message"]), "app": v["app"]},
+            err(v["error"]) if v.get("error") else ok(v["answer"]))
+
+
 LOADERS: dict[str, Callable[[dict[str, Any], Callable[..., None]], None]] = {
     "request_batch": request_batch, "request_batch_errors": request_batch_errors,
     "response_batch": response_batch, "response_batch_errors": response_batch_errors,
     "fallback_frames": fallback_frames, "cbor": cbor, "packing": packing, "trust_ids": trust_ids,
-    "bootstrap": bootstrap,
+    "bootstrap": bootstrap, "racks": racks,
 }
 
 

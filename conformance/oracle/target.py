@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import bootstrap, cbor, codes, frames, ids, layout, request, response, slot, states
+from . import bootstrap, cbor, codes, frames, ids, layout, racks, request, response, slot, states
 from .errors import Rejected
 from .shape import slots as shape_slots
 
@@ -20,7 +20,7 @@ OPS = (
     "encode_request_batch", "pack_requests", "decode_request_batch", "encode_response_batch",
     "encode_error_response", "decode_response_batch", "encode_frame", "decode_frames",
     "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "shape_slots", "next_seq", "make_imm",
-    "slot_events", "land",
+    "slot_events", "land", "rack_message", "launch_env",
 )
 
 
@@ -181,6 +181,16 @@ class OracleTarget:
 
     def op_shape_slots(self, a: Mapping[str, Any]) -> Any:
         return shape_slots(a.get("shape"), a.get("machine"))
+
+    def op_rack_message(self, a: Mapping[str, Any]) -> Any:
+        _arg(isinstance(a.get("data"), (bytes, bytearray)) and isinstance(a.get("app"), str), "data and app")
+        return racks.rack_message(bytes(a["data"]), a["app"])
+
+    def op_launch_env(self, a: Mapping[str, Any]) -> Any:
+        env = a.get("env")
+        _arg(isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()), "env")
+        assert isinstance(env, dict)
+        return racks.launch_env(env)
 
     def op_next_seq(self, a: Mapping[str, Any]) -> Any:
         _arg(_uint(a.get("seq"), slot.SEQ_MAX), "seq")

@@ -15,7 +15,9 @@ from gossamer.bootstrap import decode_message, hello_from_map, negotiate
 from gossamer.closures import ClosureShape, Registry, closure_id
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
 from gossamer.fallback import BrokenStream, Frame, FrameKind, FrameReader
+from gossamer.launch_env import LaunchEnvError, from_environ
 from gossamer.layout import Layout, ParamSpec, ResultSpec
+from gossamer.rack_bootstrap import check_message
 from gossamer.request import Request, attach_payload
 from gossamer.response import (
     Response,
@@ -37,7 +39,7 @@ OPS = (
     "encode_request_batch", "pack_requests", "decode_request_batch", "encode_response_batch",
     "encode_error_response", "decode_response_batch", "encode_frame", "decode_frames",
     "attach_payload", "mint", "toggle", "negotiate", "decode_hello", "shape_slots", "next_seq", "make_imm",
-    "slot_events", "land", "execute",
+    "slot_events", "land", "rack_message", "launch_env", "execute",
 )
 
 
@@ -273,6 +275,26 @@ class ReferenceTarget:
         return {"count": len(rows), "slots": rows}
 
     # -- slots, landing and flow control (section 2)
+
+    def op_rack_message(self, a: Mapping[str, Any]) -> Any:
+        """[PROC-2] .. [PROC-5]: one bootstrap message of a rack, read by a side of application `app`."""
+        data, app = required(a, "data"), required(a, "app")
+        if not isinstance(data, (bytes, bytearray)) or not isinstance(app, str):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", "rack_message takes data (bytes), app (text)")
+        return check_message(bytes(data), app)
+
+    def op_launch_env(self, a: Mapping[str, Any]) -> Any:
+        """[PROC-1], [PROC-2]: who a process is, from its launcher's environment."""
+        env = required(a, "env")
+        if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", "env is a map of text to text")
+        try:
+            info = from_environ(env)
+        except LaunchEnvError as exc:
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "PROC-1", str(exc)) from None
+        return {"machine": info.machine, "machines": info.machines, "app": info.app,
+                "peers": None if info.peers is None else [list(p) for p in info.peers],
+                "rendezvous": info.rendezvous}
 
     def op_next_seq(self, a: Mapping[str, Any]) -> Any:
         return {"seq": next_seq(a["seq"])}

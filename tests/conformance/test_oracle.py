@@ -15,7 +15,20 @@ import pytest
 
 from conformance.cases import catalogue
 from conformance.model import Verdict
-from conformance.oracle import bootstrap, cbor, codes, files, frames, ids, layout, request, response, slot, states
+from conformance.oracle import (
+    bootstrap,
+    cbor,
+    codes,
+    files,
+    frames,
+    ids,
+    layout,
+    racks,
+    request,
+    response,
+    slot,
+    states,
+)
 from conformance.oracle import shape as oracle_shape
 from conformance.oracle.errors import Rejected
 from conformance.oracle.target import OracleTarget
@@ -228,9 +241,20 @@ def test_vectors_packing() -> None:
         assert request.pack(reqs, layout.shapes(cl), slot.Config.of(v["config"])) == v["batch_sizes"], v["id"]
 
 
+def test_vectors_racks() -> None:  # [PROC-2] .. [PROC-5]
+    for v in VECTORS["racks"]["cases"]:
+        data = bytes.fromhex(v["message"])
+        if v["error"]:
+            with pytest.raises(Rejected) as e:
+                racks.rack_message(data, v["app"])
+            assert e.value.code == v["error"], v["id"]
+        else:
+            assert racks.rack_message(data, v["app"]) == v["answer"], v["id"]
+
+
 def test_every_vector_file_is_checked() -> None:
     tested = {"request_batch", "request_batch_errors", "response_batch", "response_batch_errors", "fallback_frames",
-              "cbor", "trust_ids", "bootstrap", "packing"}
+              "cbor", "trust_ids", "bootstrap", "packing", "racks"}
     assert set(VECTORS) == tested, "a new vector file needs its oracle test here"
 
 
