@@ -4,7 +4,8 @@ batching (thesis chapter 3, 3.2.2 .. 3.2.7).
 Module map:
 
 * `fibers`   - Future, Fiber, yield_now: fibers are coroutines run by the rack's own scheduler
-* `rack`     - Rack, KThread, launch, RackFailure: the seeded loop, pollers, fate sharing
+* `rack`     - Rack, launch, RackFailure: the seeded loop, building and calling the threads, fate sharing
+* `kthread`  - KThread: one kernel thread's sides, ready fibers and poller; it never holds the rack
 * `env`      - ThreadEnv (what a thread's sides are built from) and Send (what they return)
 * `client_side`  - pending queues, batching per request slot, matching responses
 * `trustee_side` - property table, running batches in order, trust-id sets, responses
@@ -18,8 +19,12 @@ Module map:
 * `leaks`    - where each undropped Trust was created; the leak warnings and the end-of-run report
 
 Ownership runs one way: Rack -> MachineRt -> KThread -> ClientSide / TrusteeSide. The sides see
-only their ThreadEnv and return Send actions; the kernel thread's poller carries them out. The
-import graph is a DAG with no emulator module in it (tests/runtime/test_imports.py).
+only their ThreadEnv and return Send actions; the kernel thread's poller carries them out. A
+kernel thread holds its env, its machine's NIC side, the fallback hub and the leak ledger, never
+the rack: the rack runs its fibers, sets the run context, polls it, and marks it `halted` when it
+goes down; the thread reports upward through return values and the env's callbacks. The API
+finds the running rack through the run context (`context.current_rack()`). The import graph is a
+DAG with no emulator module in it (tests/runtime/test_imports.py).
 """
 
 from .admission import ADMITTED, Admission

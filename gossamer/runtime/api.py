@@ -26,8 +26,8 @@ from . import context
 from .admission import ADMITTED, Admission, WaitForRoom
 from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
+from .kthread import KThread
 from .leaks import Site, capture, collected_warning
-from .rack import KThread
 
 T = TypeVar("T")
 
@@ -105,17 +105,17 @@ class Trust:
         self._holder = holder
         self._dropped = False
         self._cloned = False
-        ledger = holder.rack.ledger
+        ledger = holder.ledger
         ledger.created(tid, (machine, thread, pointer), holder.label, site or capture(1, ledger.stacks))
 
     def __del__(self) -> None:
         # Like an unclosed file: a Trust nobody dropped keeps its property alive ([TRUST-5]).
         if self._dropped:
             return
-        rack = self._holder.rack
-        if rack.stopping:  # fate sharing: the property went down with the rack
+        holder = self._holder
+        if holder.halted:  # fate sharing: the property went down with the rack
             return
-        rec = rack.ledger.collected(self.id)
+        rec = holder.ledger.collected(self.id)
         text = collected_warning(rec, repr(self))
         if rec is None:
             warnings.warn(text, ResourceWarning, stacklevel=2, source=self)
@@ -145,7 +145,7 @@ class Trust:
                 f"{what}: Trust {self.id:#x} is held by {self._holder.label}, not {th.label}; "
                 "give other threads access with spawn(fn, trust), which hands over a fresh clone",
             )
-        if th.rack.stopping:
+        if th.halted:
             raise LocalProtocolError(ErrorCode.PEER_FAILED, "ERR-1", "the rack is going down")
         return th
 
@@ -153,7 +153,7 @@ class Trust:
         """Delegate `fn(property, *captured[, arg])`; `await` it for the result (blocking apply)."""
         _check_not_delegated("apply")
         th = self._check("apply")
-        req = make_request(th.rack.registry, self.pointer, fn, captured, arg)
+        req = make_request(th.env.registry, self.pointer, fn, captured, arg)
         fut: Future[Any] = Future()
 
         def done(value: Any, error: GossamerError | None) -> None:
@@ -184,7 +184,7 @@ class Trust:
         `gossamer.runtime.admission`.
         """
         th = self._check("apply_then")
-        req = make_request(th.rack.registry, self.pointer, fn, captured, arg)
+        req = make_request(th.env.registry, self.pointer, fn, captured, arg)
 
         def done(value: Any, error: GossamerError | None) -> None:
             if error is not None:
@@ -203,7 +203,7 @@ class Trust:
     def clone(self) -> Trust:
         """A new Trust to the same property: mints an id and sends its toggle ([TRUST-4])."""
         th = self._check("clone")
-        return self._clone_on(th, th, capture(1, th.rack.ledger.stacks))
+        return self._clone_on(th, th, capture(1, th.ledger.stacks))
 
     def _clone_on(self, th: KThread, new_holder: KThread, site: Site) -> Trust:
         tid = th.minter.mint()
@@ -215,11 +215,11 @@ class Trust:
         """Give this Trust up: toggles its own id ([TRUST-4]); the last drop drops the property."""
         th = self._check("drop")
         self._dropped = True
-        th.rack.ledger.dropped(self.id)
+        th.ledger.dropped(self.id)
         self._toggle(th, self.id)
 
     def _toggle(self, th: KThread, tid: int) -> None:
-        toggle = th.rack.registry.toggle
+        toggle = th.env.registry.toggle
         req = Request(self.pointer, toggle.id, toggle.capture.pack((tid,)), None)
 
         def done(value: Any, error: GossamerError | None) -> None:
@@ -243,10 +243,10 @@ def entrust(value: Any, *, machine: int | None = None, thread: int | None = None
     """
     _check_not_delegated("entrust")
     th = context.current_thread()
-    rack = th.rack
-    if rack.stopping:
+    rack = context.current_rack()
+    if th.halted:
         raise LocalProtocolError(ErrorCode.PEER_FAILED, "ERR-1", "the rack is going down")
-    m = th.machine.index if machine is None else machine
+    m = th.machine if machine is None else machine
     t = th.index if thread is None else thread
     if not (0 <= m < rack.machines_n and 0 <= t < rack.shape[m].threads):
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{m}.t{t} in this rack")
@@ -284,7 +284,7 @@ def spawn(
     anything that leaves a machine.
     """
     th = context.current_thread()
-    rack = th.rack
+    rack = context.current_rack()
     if machine is None:
         machine = rack.rng.randrange(rack.machines_n)
     if thread is None:
@@ -297,13 +297,13 @@ def spawn(
         if isinstance(a, Trust):
             holder = a._check("spawn")
             moved.append(a._clone_on(holder, target, capture(1, rack.ledger.stacks)))
-        elif machine != th.machine.index:
+        elif machine != th.machine:
             try:
                 moved.append(serial.loads(serial.dumps(a)))
             except Exception as exc:
                 raise LocalProtocolError(
                     ErrorCode.NOREF, "LAYOUT-3",
-                    f"spawn argument {a!r} cannot leave machine {th.machine.index}: {exc}; pass "
+                    f"spawn argument {a!r} cannot leave machine {th.machine}: {exc}; pass "
                     "Trusts or CBOR-serializable values",
                 ) from None
         else:
@@ -318,7 +318,7 @@ def spawn(
 def here() -> tuple[int, int]:
     """(machine, thread) of the running fiber."""
     th = context.current_thread()
-    return th.machine.index, th.index
+    return th.machine, th.index
 
 
 def rack_shape() -> tuple[int, int]:
@@ -331,7 +331,7 @@ def rack_shape() -> tuple[int, int]:
 def machine_shape(machine: int | None = None) -> MachineShape:
     """Threads and trustee threads of `machine` (default: the running fiber's) ([SHAPE-1])."""
     rack = context.current_rack()
-    m = context.current_thread().machine.index if machine is None else machine
+    m = context.current_thread().machine if machine is None else machine
     return rack.shape[m]
 
 

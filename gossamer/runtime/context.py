@@ -18,7 +18,8 @@ from ..errors import ErrorCode, LocalProtocolError
 
 if TYPE_CHECKING:
     from .fibers import Fiber
-    from .rack import KThread, Rack
+    from .kthread import KThread
+    from .rack import Rack
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from .rack import KThread
+    from .kthread import KThread
 
 T = TypeVar("T")
 
@@ -120,7 +120,7 @@ class FiberHandle(Generic[T]):
 
     @property
     def placement(self) -> tuple[int, int]:
-        return self._fiber.thread.machine.index, self._fiber.thread.index
+        return self._fiber.thread.machine, self._fiber.thread.index
 
     @property
     def finished(self) -> bool:

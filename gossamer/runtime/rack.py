@@ -15,6 +15,7 @@ callback brings the rack down the same way (a panicking thread kills its process
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 import traceback
@@ -25,19 +26,17 @@ import attrs
 
 from .. import networks
 from ..closures import Registry, default_registry
-from ..errors import DelegationError, ErrorCode, GossamerError
+from ..errors import DelegationError, ErrorCode
 from ..shape import MachineShape, RackShape
 from ..slot import SlotConfig
-from ..trust_ids import TrustIdMinter
 from . import context
-from .client_side import ClientSide
-from .env import DEFAULT_PENDING_LIMIT, Send, ThreadEnv
+from .env import DEFAULT_PENDING_LIMIT, ThreadEnv
 from .fibers import Fiber, Future
+from .kthread import KThread
 from .leaks import TrustLedger, leak_mode
 from .network import Network
 from .slotmap import SlotMap
 from .tcp import FallbackHub
-from .trustee_side import TrusteeSide
 from .verbs import LinkFailure, MachineNet, PeerFailed
 
 T = TypeVar("T")
@@ -70,92 +69,14 @@ class DropEvent:
     step: int
 
 
-class KThread:
-    """One kernel thread: a client, a trustee, its fibers and its poller."""
-
-    def __init__(self, rack: Rack, machine: MachineRt, index: int) -> None:
-        self.rack = rack
-        self.machine = machine
-        self.index = index
-        self.label = f"m{machine.index}.t{index}"
-        self.ready: list[Fiber] = []
-        self.fibers = 0  # live fibers on this thread
-        env = ThreadEnv(
-            config=rack.config, registry=rack.registry, smap=machine.net.smap, net=machine.net, fallback=rack.fallback,
-            machine=machine.index, thread=index, on_crash=rack.crash,
-            on_entrusted=lambda ptr: rack.on_entrusted(self, ptr),
-            on_dropped=lambda ptr, value: rack.on_dropped(self, ptr, value),
-            pending_limit=rack.pending_limit,
-        )
-        self.client = ClientSide(env)
-        self.trustee = TrusteeSide(env)
-        self.minter = TrustIdMinter(machine.index, index)
-
-    def __repr__(self) -> str:
-        return f"<KThread {self.label}>"
-
-    def wake(self, fiber: Fiber) -> None:
-        self.ready.append(fiber)
-
-    def run_fibers(self, run: context.RunContext) -> bool:
-        ready = self.ready
-        if not ready:
-            return False
-        rng = self.rack.rng
-        batch, self.ready = ready, []
-        if len(batch) > 1:
-            rng.shuffle(batch)
-        for f in batch:
-            self.rack.step_fiber(f, run)
-        return True
-
-    def poll(self, run: context.RunContext) -> bool:
-        """The poller fiber's body: landed slots first, then send what is queued."""
-        net = self.machine.net
-        arrived = net.poll(self.index)
-        run.thread = self
-        run.fiber = None
-        did = False
-        if arrived:
-            did = True
-            requests = net.smap.requests
-            for slot_id, imm in arrived:
-                if self.rack.stopping:  # fate sharing: nothing more is processed
-                    return True
-                try:
-                    if slot_id < requests:
-                        self.send(self.trustee.on_landed(slot_id, imm))
-                        self.trustee.responded(slot_id)
-                    else:
-                        self.client.on_response(slot_id, imm)
-                except GossamerError as exc:  # a peer broke the protocol: fate sharing, not a raw raise
-                    self.rack.crash(f"a peer's write into slot {slot_id} of {self.label} broke the protocol", exc)
-                    return True
-        if not self.rack.stopping:
-            sends = self.client.flush()
-            for out in sends:
-                self.send(out)
-            if sends:
-                did = True
-        return did
-
-    def send(self, out: Send) -> None:
-        """Carry out a side's `Send`: its fallback frames, then its WRITE WITH IMMEDIATE ([FB-4])."""
-        hub = self.rack.fallback
-        for frame, client, trustee_machine in out.frames:
-            hub.send(frame, client, trustee_machine)
-        self.machine.net.write(self.index, out.dst, out.slot_id, out.image, out.imm, out.stage_slot)
-
-
 class MachineRt:
-    """One machine of the rack: its NIC side and its kernel threads."""
+    """One machine of the rack: its NIC side and its kernel threads (built by the rack)."""
 
-    def __init__(self, rack: Rack, index: int, net: MachineNet) -> None:
-        self.rack = rack
+    def __init__(self, index: int, net: MachineNet, threads: list[KThread]) -> None:
         self.index = index
         self.net = net
         self.alive = True
-        self.threads = [KThread(rack, self, t) for t in range(net.threads)]
+        self.threads = threads
 
 
 class Rack:
@@ -257,7 +178,8 @@ class Rack:
                     if a != b:  # [SEC-6] b learns the fallback secret a's callers will present
                         h = nb.connect(a, na.hello_for(b, self.fallback.port(a), self.fallback.secret_for(a, b)))
                         self.fallback.expect_secret(a, b, h.rdma.get("fallback_secret"))
-        self.machines = [MachineRt(self, m, net) for m, net in zip(self.hosted, nets, strict=True)]
+        self.machines = [MachineRt(m, net, [self._kthread(net, t) for t in range(net.threads)])
+                         for m, net in zip(self.hosted, nets, strict=True)]
         self._by_index = {m.index: m for m in self.machines}
         self.all_threads = [t for m in self.machines for t in m.threads]
         self.next_fiber = 0
@@ -276,6 +198,17 @@ class Rack:
         self._idle = 0
         self._idle_since = 0.0
         self._drain = 0
+
+    def _kthread(self, net: MachineNet, index: int) -> KThread:
+        """Kernel thread `index` of the machine `net` serves: built from its `ThreadEnv`, handed
+        what it uses (its NIC side, the fallback hub, the leak ledger), never the rack."""
+        m = net.index
+        env = ThreadEnv(
+            config=self.config, registry=self.registry, smap=net.smap, net=net, fallback=self.fallback,
+            machine=m, thread=index, on_crash=self.crash, on_entrusted=self.on_entrusted,
+            on_dropped=functools.partial(self.on_dropped, m, index), pending_limit=self.pending_limit,
+        )
+        return KThread(env, net, self.fallback, self.ledger)
 
     # -- machines in other processes ([BOOT-3], [BOOT-6]) ------------------------------------
 
@@ -320,12 +253,14 @@ class Rack:
         with context.running(self) as run:
             progressed = False
             for th in self.all_threads:
-                if th.run_fibers(run):
+                if th.ready and self._run_fibers(th, run):
                     progressed = True
                 if self.stopping:
                     break
+                run.thread = th
+                run.fiber = None
                 try:
-                    if th.poll(run):
+                    if th.poll():
                         progressed = True
                 except PeerFailed as pf:
                     self.peer_failed(pf.failure)
@@ -343,9 +278,20 @@ class Rack:
         thread.wake(f)
         return f
 
+    def _run_fibers(self, th: KThread, run: context.RunContext) -> bool:
+        """Step each ready fiber of `th` once, in seeded order."""
+        batch = th.take_ready()
+        if not batch:
+            return False
+        if len(batch) > 1:
+            self.rng.shuffle(batch)
+        for f in batch:
+            self.step_fiber(f, run)
+        return True
+
     def step_fiber(self, f: Fiber, run: context.RunContext) -> None:
         th = f.thread
-        if not th.machine.alive:
+        if not self._by_index[th.machine].alive:
             return
         run.thread = th
         run.fiber = f
@@ -380,11 +326,11 @@ class Rack:
 
     # -- events ---------------------------------------------------------------------------
 
-    def on_entrusted(self, th: KThread, pointer: int) -> None:
+    def on_entrusted(self, pointer: int) -> None:
         self.entrusted += 1
 
-    def on_dropped(self, th: KThread, pointer: int, value: Any) -> None:
-        ev = DropEvent(th.machine.index, th.index, pointer, value, self.rounds)
+    def on_dropped(self, machine: int, thread: int, pointer: int, value: Any) -> None:
+        ev = DropEvent(machine, thread, pointer, value, self.rounds)
         self.drops.append(ev)
         for hook in self.drop_hooks:
             hook(ev)
@@ -408,6 +354,8 @@ class Rack:
         detail = self.failure.describe() if self.failure else "the rack is going down"
         err = DelegationError(ErrorCode.PEER_FAILED, "ERR-1", detail)
         self.failed_requests = 0
+        for th in self.all_threads:  # every thread stops before any callback of a failed request runs
+            th.halted = True
         for th in self.all_threads:
             self.failed_requests += th.client.fail_all(err)
 
@@ -454,15 +402,17 @@ class Rack:
         for hook in self.round_hooks:
             hook(self)
         progressed = False
-        order = [th for th in self.all_threads if th.machine.alive]
+        order = [th for m in self.machines if m.alive for th in m.threads]
         self.rng.shuffle(order)
         for th in order:
-            if th.run_fibers(run):
+            if th.ready and self._run_fibers(th, run):
                 progressed = True
             if self.stopping:
                 continue
+            run.thread = th
+            run.fiber = None
             try:
-                if th.poll(run):
+                if th.poll():
                     progressed = True
             except PeerFailed as pf:
                 self.peer_failed(pf.failure)
