@@ -4,8 +4,9 @@ The modules below are the sans-I/O core: pure code over bytes and values, no soc
 
 SPEC section -> module:
 
-* 0 Conventions (byte order, alignment, CBOR) - `buffer` (precompiled structs), CBOR in `serial`
-* 1 Request slots, 1.1 batch image             - `slot` (parameters, seq, immediate), `batch`
+* 0 Conventions (byte order, alignment, CBOR)  - `buffer` (precompiled structs), CBOR in `serial`
+* 1 Request slots, 1.1 batch image              - `slot` (parameters, seq, immediate), `batch`
+* 1.2 Rack shape                                - `shape` (threads and trustees per machine, slot ids)
 * 2 Landing detection and flow control          - `slot_state` (2.2's table); the NIC side: `runtime.verbs`
 * 3 The closure lookup table, closure identity  - `vtable` (the table), `closures` (ids, registry)
 * 4 Request entries, 4.1 layouts, 4.2 CBOR      - `request`, `layout`, `serial`
@@ -14,9 +15,15 @@ SPEC section -> module:
 * 7 TCP fallback                                - `fallback` (frames, reader, waiter); sockets: `runtime.tcp`
 * 8 Limits                                      - the checks sit where each value is decoded
 * 9 Errors                                      - `errors`
-* 10 Bootstrap and version negotiation          - `bootstrap` (hello, u32-length-prefixed CBOR messages)
+* 10 Bootstrap and version negotiation          - `bootstrap` (hello; the one home of the u32-length-
+                                                  prefixed CBOR framing: `encode_message`, `BootstrapReader`)
+* 10.1 Racks of processes                       - `launch_env` (launcher environment), `rack_bootstrap`
+                                                  (caller, app, done, down), `procrack` (one process),
+                                                  `cli` (`gossamer launch`)
 * 11 Conformance codec adapter                  - conformance/ (not this package)
 * 12 Decoding algorithms                        - `batch`, `response`, `bootstrap`, `serial`
+* 15 Security considerations                    - `bootstrap.check_rdma` (hellos), `runtime.verbs` (where a
+                                                  landing came from), `runtime.tcp` (fallback callers)
 * thesis 3.2 runtime (entrust, apply, fibers)   - `runtime` (its own module map); its NICs: `networks`
 
 `vectors` generates protocol/vectors/ and `protocol_files` finds them; neither answers a peer.
