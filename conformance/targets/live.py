@@ -92,8 +92,9 @@ class LiveTarget:
         # answered with a proper immediate after the resend: a slow trustee (it ignores an
         # immediate naming no slot of its own, [ERR-1]); nothing tells the two batches apart
 
-    def _session(self, placement: str) -> Session:
-        return TcpSession(self.host, self.port, self.v, self.device, self.gid_index, self.timeout, self.pump)
+    def _session(self, placement: str, fallback_secret: bool = True) -> Session:
+        return TcpSession(self.host, self.port, self.v, self.device, self.gid_index, self.timeout, self.pump,
+                          fallback_secret=fallback_secret)
 
     @property
     def capabilities(self) -> frozenset[str]:

@@ -46,9 +46,9 @@ class ReferenceNicTarget:
             self._client = ClientRoleTarget.in_process()
         return self._client
 
-    def _session(self, placement: str) -> Session:
+    def _session(self, placement: str, fallback_secret: bool = True) -> Session:
         self._seed += 1
-        return EmulatedReferenceSession(placement, seed=self._seed)
+        return EmulatedReferenceSession(placement, seed=self._seed, fallback_secret=fallback_secret)
 
     def _bootstrap_endpoint(self) -> tuple[str, int, Any, float]:
         """`nic_bootstrap`: the reference's bootstrap listener (`reference_trustee.Server` on its own
@@ -97,7 +97,7 @@ class EmulatedReferenceSession:
     fallback_host = "127.0.0.1"
 
     def __init__(self, placement: str = "default", threads: int = 2, seed: int = 0,
-                 fallback_timeout_ms: int = 250) -> None:
+                 fallback_timeout_ms: int = 250, fallback_secret: bool = True) -> None:
         import nic_emu
         from nic_emu.provider import verbs
 
@@ -112,7 +112,7 @@ class EmulatedReferenceSession:
         hello = Hello.from_map(self.hello_map)  # the suite reads the reference's hello with its oracle
         prev = nic_emu.set_fabric(self.fabric)
         try:
-            self.peer = VerbsPeer(v, "emu1", hello)
+            self.peer = VerbsPeer(v, "emu1", hello, fallback_secret=fallback_secret)  # [SEC-6]
             self.server.connect(self.peer.hello().encode())
             self.peer.connect()
         finally:

@@ -29,8 +29,9 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-#: open_session(placement) -> Session; placement "any" asks for the relaxed model where possible
-SessionFactory = Callable[[str], Session]
+#: open_session(placement) -> Session; placement "any" asks for the relaxed model where possible;
+#: open_session(placement, fallback_secret=False): the suite's hello announces no secret ([SEC-6])
+SessionFactory = Callable[..., Session]
 
 
 class Unsupported(Exception):

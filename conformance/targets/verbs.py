@@ -77,7 +77,11 @@ class VerbsTrusteeTarget:
             if self.bootstrap_endpoint is None:
                 return err("UNSUPPORTED")
             return ok(nic_bootstrap(*self.bootstrap_endpoint(), args))
-        s = self.open_session("any" if op == "nic_placement" else "default")
+        placement = "any" if op == "nic_placement" else "default"
+        if args.get("suite_secret", True):
+            s = self.open_session(placement)
+        else:  # [SEC-6] the case asks for a suite whose hello carries no fallback_secret
+            s = self.open_session(placement, fallback_secret=False)
         self.sessions += 1
         try:
             cfg = Config.of(args.get("config"))
@@ -351,7 +355,8 @@ class TcpSession:
     placement = "device"
 
     def __init__(self, host: str, port: int, v: Any, device: str, gid_index: int = 1,
-                 timeout: float = 10.0, pump: Callable[[], object] | None = None) -> None:
+                 timeout: float = 10.0, pump: Callable[[], object] | None = None,
+                 fallback_secret: bool = True) -> None:
         from ..live_bootstrap import READY, BootstrapFailed, Channel
 
         self.timeout = timeout
@@ -371,7 +376,7 @@ class TcpSession:
                 self.chan.send(_encode({"error": e.code, "detail": e.detail}))
                 raise
             hello = Hello.from_map(m)
-            self.peer = VerbsPeer(v, device, hello, gid_index=gid_index)
+            self.peer = VerbsPeer(v, device, hello, gid_index=gid_index, fallback_secret=fallback_secret)
             self.chan.send(self.peer.hello().encode())
             self.peer.connect()
             self.chan.send(_encode(READY))
