@@ -562,6 +562,7 @@ static void op_encode_response_batch(val *a, buf *out) {
     uint32_t slot = (uint32_t)slot64;
     size_t count = rs->n;
     if (count < 1 || count > 255) fail("BAD_ARGUMENT"); /* [RSP-2] */
+    if (16 + 8 * count > c.slot_size) fail("BAD_ARGUMENT"); /* [DEC-8] step 4: not even as 8-byte entries */
     uint64_t *st = amalloc(8 * count); const u8 **res = amalloc(sizeof(u8 *) * count), **body = amalloc(sizeof(u8 *) * count);
     size_t *rn = amalloc(8 * count), *bn = amalloc(8 * count); int *inl = amalloc(sizeof(int) * count);
     size_t used = 16;

@@ -17,6 +17,7 @@ from . import (
     cbor_tags,
     client,
     closure_ids,
+    config_args,
     decoder_paths,
     error_response_seq,
     execution,
@@ -31,6 +32,7 @@ from . import (
     receive,
     rejection_transport,
     requests,
+    response_bounds,
     responses,
     run_boundaries,
     security,
@@ -44,7 +46,7 @@ AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
-         racks)
+         racks, response_bounds, config_args)
 
 
 @functools.cache

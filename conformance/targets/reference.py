@@ -64,11 +64,9 @@ def in_range(a: Mapping[str, Any], key: str, lo: int, hi: int) -> Any:
 
 
 def config_of(a: Mapping[str, Any]) -> SlotConfig:
+    """[ADPT-5]: a key absent (or null, [ADPT-2]) takes the default SPEC.md gives it, the codec's own."""
     c = a.get("config") or {}
-    return SlotConfig(
-        slot_size=c.get("slot_size", 1024), table_k=c.get("table_k", 4),
-        fallback_limit=c.get("fallback_limit", 64 << 20),
-    )
+    return SlotConfig(**{k: c[k] for k in ("slot_size", "table_k", "fallback_limit") if c.get(k) is not None})
 
 
 def shapes_of(closures: Sequence[Mapping[str, Any]]) -> dict[int, ClosureShape]:
