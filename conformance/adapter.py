@@ -1,6 +1,7 @@
 """The conformance codec adapter protocol (SPEC.md section 11, [ADPT-1] .. [ADPT-11]).
 
-Framing: a `u32` little-endian length, then that many bytes of one CBOR map. The suite writes
+Framing: a `u32` little-endian length, then that many bytes of one CBOR map (`oracle.framing`,
+the suite's one home of it). The suite writes
 requests `{"op": NAME, ...arguments}` to the adapter's stdin; the adapter answers each, in order, on
 stdout with `{"ok": VALUE}` or `{"error": "<ERROR_CODE_NAME>"}`.
 
@@ -10,52 +11,44 @@ answer for anyone writing an adapter, and a way to test the subprocess target wi
 
 from __future__ import annotations
 
-import struct
 import sys
 from typing import Any, BinaryIO
 
 import cbor2
 
 from .model import TargetBroken
+from .oracle.framing import Unframer, frame
 
-LEN = struct.Struct("<I")
 MAX_FRAME = 64 << 20  # [ADPT-2]
 
 
 def encode_frame(msg: Any) -> bytes:
-    body = cbor2.dumps(msg, canonical=True)
-    return LEN.pack(len(body)) + body
+    return frame(cbor2.dumps(msg, canonical=True))
 
 
-def read_exact(stream: BinaryIO, n: int) -> bytes | None:
-    buf = b""
-    while len(buf) < n:
-        chunk = stream.read(n - len(buf))
-        if not chunk:
-            return None if not buf else _broken(f"stream ended inside a frame ({len(buf)} of {n} bytes)")
-        buf += chunk
-    return buf
+def oversize(n: int) -> TargetBroken:
+    return TargetBroken(f"frame of {n} bytes exceeds {MAX_FRAME}")
 
 
-def _broken(why: str) -> bytes:
-    raise TargetBroken(why)
-
-
-def read_frame(stream: BinaryIO) -> Any | None:
-    """One decoded frame, or None at a clean end of stream."""
-    head = read_exact(stream, 4)
-    if head is None:
-        return None
-    (n,) = LEN.unpack(head)
-    if n > MAX_FRAME:
-        raise TargetBroken(f"frame of {n} bytes exceeds {MAX_FRAME}")
-    body = read_exact(stream, n)
-    if body is None:
-        raise TargetBroken("stream ended before the frame body")
+def decode_body(body: bytes, what: str = "frame") -> Any:
     try:
         return cbor2.loads(body)
     except Exception as e:
-        raise TargetBroken(f"frame is not CBOR: {e}") from None
+        raise TargetBroken(f"{what} is not CBOR: {e}") from None
+
+
+def read_frame(stream: BinaryIO) -> Any | None:
+    """One decoded frame, or None at a clean end of stream (never reads past the frame)."""
+    frames = Unframer(MAX_FRAME, oversize)
+    while True:
+        chunk = stream.read(frames.wanted)
+        if not chunk:
+            if frames.buffered:
+                raise TargetBroken(f"stream ended inside a frame ({frames.buffered} bytes of it read)")
+            return None
+        bodies = frames.feed(chunk)
+        if bodies:
+            return decode_body(bodies[0])
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> int:

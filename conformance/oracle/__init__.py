@@ -16,6 +16,7 @@ implementation with this code, never with the implementation's own. One concept 
 | `request` | request batches: forge, encode, pack, decode in [LAND-5]'s order, stub payloads ([FB-2]) |
 | `response` | response batches: forge, encode ([RSP-4], [RSP-5]), decode ([RSP-6], [ERR-4]) |
 | `frames` | fallback frames and the stream reader ([FB-3], [FB-6], [FB-7]) |
+| `framing` | a u32 length, then the body: bootstrap messages ([BOOT-4]) and adapter frames ([ADPT-2]) |
 | `bootstrap` | bootstrap messages, the hello, version negotiation ([BOOT-*]) |
 | `states` | the slot state table of section 2.2, parsed from SPEC.md |
 | `target` | the oracle answering the adapter's codec ops, to check it against the catalogue |

@@ -15,6 +15,7 @@ import attrs
 
 from .cbor import dumps, loads, map_pairs
 from .errors import Rejected
+from .framing import Unframer, frame
 from .slot import U32, Config, check_config
 
 MAX_MESSAGE = 1 << 20  #: [BOOT-4]
@@ -27,33 +28,26 @@ READY = {"ready": True}
 
 def message(m: Mapping[str, Any]) -> bytes:
     """One bootstrap message: u32 LE length, then the map in core deterministic CBOR."""
-    body = dumps(dict(m))
-    return U32.pack(len(body)) + body
+    return frame(dumps(dict(m)))
+
+
+def _oversize(n: int) -> Rejected:
+    return Rejected("OVERSIZE", "BOOT-4", f"a bootstrap message of {n} bytes")
 
 
 class Reader:
-    """[DEC-5] steps 1 to 5: whole messages out of a byte stream fed in pieces."""
+    """[DEC-5] steps 1 to 5: whole messages out of a byte stream fed in pieces (steps 1 to 3, the
+    prefix and the OVERSIZE check on it alone, are `framing.Unframer`'s)."""
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self._frames = Unframer(MAX_MESSAGE, _oversize)
 
     @property
     def buffered(self) -> int:
-        return len(self._buf)
+        return self._frames.buffered
 
     def feed(self, data: bytes) -> list[Any]:
-        self._buf += data
-        out: list[Any] = []
-        while len(self._buf) >= 4:  # 1
-            n = U32.unpack_from(self._buf)[0]
-            if n > MAX_MESSAGE:  # 2, on the prefix alone
-                raise Rejected("OVERSIZE", "BOOT-4", f"a bootstrap message of {n} bytes")
-            if len(self._buf) < 4 + n:  # 3
-                break
-            body = bytes(self._buf[4 : 4 + n])
-            del self._buf[: 4 + n]
-            out.append(body_map(body))
-        return out
+        return [body_map(body) for body in self._frames.feed(data)]
 
 
 def body_map(body: bytes) -> dict[str, Any]:

@@ -11,10 +11,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import cbor2
-
-from ..adapter import LEN, MAX_FRAME, encode_frame
+from ..adapter import MAX_FRAME, decode_body, encode_frame
 from ..model import Outcome, TargetBroken
+from ..oracle.framing import Unframer
 
 TIMEOUT = 10.0  # seconds for one answer ([ADPT-4]); a hang is an ERROR verdict ([ERR-1])
 #: Seconds an adapter may take to start and answer `hello` (an interpreter's imports, a JIT), at
@@ -76,24 +75,26 @@ class AdapterTarget:
             data = f"[... {len(data) - STDERR_KEEP} bytes before omitted ...]\n".encode() + data[-STDERR_KEEP:]
         return data.decode("utf-8", "replace")
 
-    def _read(self, n: int, deadline: float, timeout: float) -> bytes:
+    def _read_answer(self, deadline: float, timeout: float) -> bytes:
+        """The body of the adapter's next frame: exactly its bytes are read from its stdout."""
         assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
-        buf = b""
+        frames = Unframer(MAX_FRAME, lambda n: TargetBroken(f"answer of {n} bytes"))
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
-            while len(buf) < n:
+            while True:
                 if not sel.select(max(0.0, deadline - time.monotonic())):
                     raise TargetBroken(f"no answer within {timeout:g} s (the adapter was killed)")
-                chunk = os.read(fd, n - len(buf))
+                chunk = os.read(fd, frames.wanted)
                 if not chunk:
                     try:
                         status: int | str = self._proc.wait(timeout=1)
                     except subprocess.TimeoutExpired:
                         status = "still running, stdout closed"
                     raise TargetBroken(f"adapter exited (status {status})")
-                buf += chunk
-        return buf
+                bodies = frames.feed(chunk)
+                if bodies:
+                    return bodies[0]
 
     def _exchange(self, msg: Mapping[str, Any], timeout: float | None = None) -> Outcome:
         assert self._proc is not None and self._proc.stdin is not None
@@ -104,15 +105,7 @@ class AdapterTarget:
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as e:
             raise TargetBroken(f"adapter stdin closed: {e}") from None
-        (n,) = LEN.unpack(self._read(4, deadline, timeout))
-        if n > MAX_FRAME:
-            raise TargetBroken(f"answer of {n} bytes")
-        try:
-            got = cbor2.loads(self._read(n, deadline, timeout))
-        except TargetBroken:
-            raise
-        except Exception as e:
-            raise TargetBroken(f"answer is not CBOR: {e}") from None
+        got = decode_body(self._read_answer(deadline, timeout), "answer")
         if not isinstance(got, dict) or not ({"ok"} == set(got) or ({"error"} == set(got) and isinstance(
                 got["error"], str))):
             raise TargetBroken(f"answer is not {{ok}} or {{error}}: {got!r:.200}")
