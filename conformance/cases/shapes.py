@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Case, err, ok
+from ..model import Case, Outcome, err, ok
 from ._wire import case
 from .bootstrap import hello, msg
+from .live import _hello
 
 
 def _m(threads: int, *runs: tuple[int, int]) -> dict[str, Any]:
@@ -107,4 +108,43 @@ def cases() -> list[Case]:
             {"shape": shape, "machine": 0}, err("BAD_ARGUMENT"))
     add("shape.slots-machine-past", "machine 2 of a rack of 2: BAD_ARGUMENT", ["ADPT-19"], "shape_slots",
         {"shape": uni, "machine": 2}, err("BAD_ARGUMENT"))
-    return out
+    return out + live_cases()
+
+
+#: hellos of a connector whose trustee threads are not those the trustee's configuration gives it
+#: (a live trustee is configured for the suite as a machine of its own T = 2 threads, all trustees,
+#: [ADPT-13]), or break [SHAPE-4]: each is answered BAD_HEADER and closed ([SHAPE-5], [BOOT-5])
+SHAPE_HELLOS: tuple[tuple[str, Any], ...] = (
+    ("trustees [[0, 1]]: one trustee thread of two", [[0, 1]]),
+    ("trustees []: a client-only machine", []),
+    ("trustees [[1, 1]]: thread 1 only", [[1, 1]]),
+    ("trustees [[0, 3]]: runs past its 2 threads", [[0, 3]]),
+)
+
+
+def shape_hello_check(c: Case, got: Outcome) -> str | None:
+    """Each hello of SHAPE_HELLOS answered {"error": 0x18} (BAD_HEADER) and closed; the trustee then
+    still greets a newcomer."""
+    if "ok" not in got:
+        return f"expected the trustee's replies, got {str(got)[:200]}"
+    replies = got["ok"].get("replies", [])
+    if len(replies) != len(SHAPE_HELLOS):
+        return f"{len(replies)} replies for {len(SHAPE_HELLOS)} hellos"
+    for (what, _), r in zip(SHAPE_HELLOS, replies, strict=True):
+        reply = r.get("reply")
+        if not (isinstance(reply, dict) and reply.get("error") == 0x18):
+            return (f"a hello with {what}: expected {{\"error\": 0x18}} (BAD_HEADER) before the trustee closes, got "
+                    f"{str(reply)[:100]} ([SHAPE-5], [BOOT-10])")
+        if not r.get("closed"):
+            return f"a hello with {what}: after its error the trustee did not close the connection ([BOOT-5])"
+    if not got["ok"].get("still_serving"):
+        return "after those hellos the trustee no longer greets a new connection ([ADPT-13])"
+    return None
+
+
+def live_cases() -> list[Case]:
+    return [case("shape.live-hello-trustees", "a connector whose hello names other trustee threads than the "
+                 "trustee's configuration gives it, or runs past its threads: BAD_HEADER, then closed",
+                 ["SHAPE-5", "SHAPE-4", "BOOT-10", "BOOT-5"], "nic_bootstrap",
+                 {"hellos": [_hello(trustees=v) for _, v in SHAPE_HELLOS]}, ok({"replies": "(checked)"}),
+                 tags=("nic", "live", "trustee", "bootstrap", "shape"), check=shape_hello_check)]

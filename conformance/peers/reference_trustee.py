@@ -80,7 +80,10 @@ class ReferenceTrustee:
     def check_peer(self, m: Any) -> Hello:
         """The peer's hello, validated ([DEC-5] steps 5 .. 10): raises GossamerError with the code
         to answer with ([BOOT-5]); a version range without ours is VERSION_MISMATCH ([BOOT-1])."""
-        hello = accept_hello(m, self.rack.threads, SUPPORTED_VERSIONS)  # with [BOOT-10]'s same T
+        # [BOOT-10], [SHAPE-5]: the peer must be the machine 1 of our rack's shape (T threads, all
+        # trustees: the suite omits "trustees" and offers no request slot, [BOOT-6])
+        peer = self.rack.shape[1]
+        hello = accept_hello(m, peer.threads, SUPPORTED_VERSIONS, peer.trustees)
         # [SEC-2]: every RDMA value of the hello checked before connect uses it (it raised KeyError,
         # IndexError or a verbs error out of the session without an answer)
         check_rdma(hello, self.rack.threads, self.rack.config.slot_size)
