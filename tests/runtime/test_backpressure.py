@@ -4,10 +4,11 @@ trust.apply_then(...)` parks the fiber at the bound until the poller has sent en
 
 Why not a million calls here: every request of the flood must be sent, run and answered before
 the bounded queue admits more, and the Python codec on the emulated fabric does about 15-50
-thousand requests a second on this machine, so a million takes 20-60 s (and 10 times that under
-tracemalloc; `--million` measured 17,718 requests/s with the longest queue 1024, the bound). The tests show the bound with 20,000 calls (the queue never holds more than the
-bound; 10,000 per fiber) and, under tracemalloc, that the peak memory of a flood does not grow with its length while
-an unbounded queue's does; `python benchmarks/runtime_rate.py --million` runs the million.
+thousand requests a second on this machine, so a million takes 20-60 s (ten times that under
+tracemalloc). The tests show the bound with 20,000 calls (10,000 per fiber; the queue never holds
+more than the bound) and, under tracemalloc, that the peak memory of a flood does not grow with
+its length while an unbounded queue's does. `python benchmarks/runtime_rate.py --million` runs
+the million: 17,718 requests/s, longest pending queue 1024 (the default bound).
 """
 
 from __future__ import annotations
