@@ -22,6 +22,7 @@ from . import (
     error_response_seq,
     execution,
     fallback,
+    hello_limits,
     hostile,
     landing,
     layout_edges,
@@ -44,7 +45,7 @@ from . import (
 
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
-         client, limits, decoder_paths, cbor_items, receive, vectors, live,
+         client, limits, decoder_paths, cbor_items, receive, vectors, live, hello_limits,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
          racks, response_bounds, config_args)
 

@@ -634,6 +634,42 @@ class LastFrameWins(WrongTrustee):
         hub.store = [_LastWins(d) for d in hub.store]
 
 
+class PsnOneTooMany(WrongTrustee):
+    description = "takes a connector's psn up to 2^24 inclusive (one past the 24-bit range)"
+    caught_by = ("live.boot-hello-limits",)
+    clause = "BOOT-3"
+
+    def check_peer(self, m: Any) -> Any:
+        if isinstance(m, dict) and m.get("psn") == 1 << 24:  # checked as if it were 0, then used as it is
+            return super().check_peer({**m, "psn": 0})
+        return super().check_peer(m)
+
+
+class _WholeMessagesPerRead:
+    """A bootstrap reader that takes each read from the socket to hold whole messages only."""
+
+    def feed(self, data: bytes) -> list[Any]:
+        from gossamer.bootstrap import decode_message
+
+        out = []
+        while data:
+            n = 4 + int.from_bytes(data[:4], "little") if len(data) >= 4 else len(data) + 1
+            out.append(decode_message(data[:n]))  # TRUNCATED when the read ends inside a message
+            data = data[n:]
+        return out
+
+
+class WholeMessagesPerRead(WrongTrustee):
+    description = "decodes each read of the bootstrap socket as whole messages: a hello cut across reads is " \
+                  "TRUNCATED instead of awaited"
+    caught_by = ("live.boot-hello-stream",)
+    clause = "DEC-5"
+
+    @classmethod
+    def patches(cls) -> dict[tuple[object, str], Any]:
+        return {(reference_trustee, "BootstrapReader"): _WholeMessagesPerRead}
+
+
 WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "versions-2": VersionsTwo,
     "no-fallback-port": NoFallbackPort,
@@ -672,6 +708,8 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "reuses-pointers": ReusesPointers,
     "threads-unchecked": ThreadsUnchecked,
     "last-frame-wins": LastFrameWins,
+    "psn-one-too-many": PsnOneTooMany,
+    "whole-messages-per-read": WholeMessagesPerRead,
 }
 
 

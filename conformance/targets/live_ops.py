@@ -158,32 +158,69 @@ def _unanswered(s: Session, b: Mapping[str, Any], c: int, t: int, image: bytes,
 
 def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeout: float,
                   a: Mapping[str, Any]) -> dict[str, Any]:
-    """`nic_bootstrap {hellos: [message bytes]}`: for each, a fresh bootstrap connection on which
-    the suite reads the trustee's hello and answers with those bytes (length prefix included) as
-    its own; what the trustee said back (`reply`: a message, or None) and whether it then closed
-    ([BOOT-5]). Then one more connection: does the trustee still greet a newcomer."""
-    from ..live_bootstrap import BootstrapFailed, Channel
+    """`nic_bootstrap {hellos: [hello]}`: for each, a fresh bootstrap connection on which the suite
+    reads the trustee's hello and answers with its own; what the trustee said back (`reply`: a
+    message, or None) and whether it then closed ([BOOT-5]). Then one more connection: does the
+    trustee still greet a newcomer.
+
+    A hello is message bytes (length prefix included), sent as they are, or a map `{"map": hello,
+    "own_gid": bool, "pieces": [offset, ...], "then_ready": bool}`: the hello map encoded by the
+    suite's oracle, with the trustee's own `gid` put in when `own_gid` (a GID its NIC reaches, so a
+    hello it accepts lets it bring its QPs to RTR and answer `{"ready": true}`, [BOOT-7]), sent cut
+    at `pieces` with a pause after each piece ([DEC-5] steps 1 and 3: a reader waits for the rest),
+    and followed in the same write by our `{"ready": true}` when `then_ready` (after the trustee's
+    `ready`, `closed` then says whether it closed within `LINGER` seconds: it must not,
+    [BOOT-7]). A `{"ready": true}` reply ends that connection at once otherwise.
+    """
+    from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 
     def dial() -> Channel:
         sock = socket.create_connection((host, port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return Channel(sock)
 
+    def pause() -> None:
+        if pump is not None:  # an in-process trustee reads only when it runs
+            for _ in range(3):
+                pump()
+        else:
+            time.sleep(PIECE_PAUSE)
+
     replies: list[dict[str, Any]] = []
-    for data in a["hellos"]:
+    for spec in a["hellos"]:
         chan = dial()
         try:
-            chan.recv(timeout, pump)  # the trustee speaks first
-            chan.send(bytes(data))
+            theirs = chan.recv(timeout, pump)  # the trustee speaks first
+            then_ready = False
+            if isinstance(spec, Mapping):
+                m = dict(spec["map"])
+                if spec.get("own_gid") and isinstance(theirs, dict):
+                    m["gid"] = theirs.get("gid")
+                data = encode(m)
+                then_ready = bool(spec.get("then_ready"))
+                if then_ready:
+                    data += encode(READY)
+                cuts = [int(x) for x in spec.get("pieces", [])]
+            else:
+                data, cuts = bytes(spec), []
+            start = 0
+            try:
+                for cut in cuts:
+                    chan.send(data[start:cut])
+                    start = cut
+                    pause()
+                chan.send(data[start:])
+            except OSError:  # it closed after a piece: its reply, if any, is read below
+                pass
             reply: Any = None
             closed = False
             try:
                 reply = chan.recv(timeout, pump)
             except BootstrapFailed as e:
                 closed = "closed" in str(e)
-            if reply is not None:
+            if reply is not None and (reply != READY or then_ready):
                 try:
-                    extra = chan.recv(min(timeout, 2.0), pump)
+                    extra = chan.recv((LINGER if pump is None else 0.1) if reply == READY else min(timeout, 2.0), pump)
                     reply = {"then": extra, **reply} if isinstance(reply, dict) else reply
                 except BootstrapFailed as e:
                     closed = "closed" in str(e)
@@ -199,6 +236,13 @@ def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeo
     finally:
         chan.close()
     return {"replies": replies, "still_serving": serving}
+
+
+#: seconds between the pieces of a hello sent cut (`nic_bootstrap`), to a trustee in another process
+PIECE_PAUSE = 0.05
+#: seconds a session whose `ready` crossed is watched for a close that must not come ([BOOT-7]); an
+#: in-process trustee, which reads whenever it is pumped, is watched for 0.1 s
+LINGER = 0.5
 
 
 def nic_live(tg: VerbsTrusteeTarget, s: Session, a: Mapping[str, Any]) -> dict[str, Any]:
