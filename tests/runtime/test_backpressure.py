@@ -20,7 +20,13 @@ from typing import Any
 import pytest
 
 import gossamer
-from gossamer.runtime import ADMITTED, Rack, Trust, entrust, launch, spawn, yield_now
+from gossamer.closures import default_registry
+from gossamer.errors import DelegationError, ErrorCode
+from gossamer.runtime import ADMITTED, Pending, Rack, Trust, entrust, launch, make_request, spawn, yield_now
+from gossamer.runtime.client_side import ClientSide
+from gossamer.runtime.env import ThreadEnv
+from gossamer.runtime.slotmap import SlotMap
+from gossamer.slot import SlotConfig
 from tests.nic_emu.helpers import emulator_only
 
 #: floods of thousands of requests: the queue's bookkeeping is the same over either NIC, and real
@@ -180,6 +186,52 @@ def test_apply_is_unchanged_and_code_that_cannot_await_is_admitted() -> None:
         warnings.simplefilter("error", RuntimeWarning)
         assert launch(main, machines=2, pending_limit=1) == [1, 2, 3, 4, 5, 16, 16]
     assert admissions == [ADMITTED]
+
+
+class _Slots:
+    """The slot ids of a one-machine rack: all a client side's flush needs of its network."""
+
+    def __init__(self, smap: SlotMap) -> None:
+        self.smap = smap
+
+    def request_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
+        return self.smap.request_slot(peer, client_thread, trustee_thread)
+
+    def response_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
+        return self.smap.response_slot(client_thread, peer, trustee_thread)
+
+    def read_slot(self, slot_id: int) -> memoryview:
+        raise AssertionError("flush reads no slot")
+
+
+def test_the_client_side_says_when_its_queue_is_full_and_calls_back_when_there_is_room() -> None:
+    """The side alone (no Rack): full at the bound; `when_room` callbacks run once a flush has
+    sent enough, or when everything fails (fate sharing), never while it is still full."""
+    smap = SlotMap(1, 1)
+    env = ThreadEnv(config=SlotConfig(), registry=default_registry, smap=smap, net=_Slots(smap),
+                    fallback=None, machine=0, thread=0, pending_limit=3)  # type: ignore[arg-type]
+    client = ClientSide(env)
+    roomy: list[str] = []
+
+    def queue(n: int) -> None:
+        for _ in range(n):
+            client.submit(0, 0, Pending(make_request(default_registry, 0x1000, add, (1,)), add, lambda v, e: None))
+
+    queue(2)
+    assert not client.full
+    client.when_room(lambda: roomy.append("at once"))
+    queue(2)
+    assert client.full and client.queued == 4 and client.peak_queued == 4
+    client.when_room(lambda: roomy.append("after the flush"))
+    assert roomy == ["at once"]
+    sends = client.flush()  # one batch takes the whole queue ([SLOT-10]): room again
+    assert len(sends) == 1 and client.queued == 0 and not client.full
+    assert roomy == ["at once", "after the flush"]
+    queue(3)  # the slot is busy until its answer ([FLOW-1]): nothing can be sent, still full
+    client.when_room(lambda: roomy.append("after the failure"))
+    assert client.flush() == [] and client.full and roomy[-1] == "after the flush"
+    assert client.fail_all(DelegationError(ErrorCode.PEER_FAILED, "ERR-1", "down")) == 7
+    assert client.queued == 0 and roomy[-1] == "after the failure"
 
 
 def test_the_bound_is_checked_where_it_is_set() -> None:
