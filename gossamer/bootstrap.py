@@ -16,8 +16,8 @@ from .errors import ErrorCode, LocalProtocolError, RemoteProtocolError, show
 from .shape import ranges_of, trustees_from_ranges
 from .slot import MAX_SLOT_SIZE, MAX_TABLE_K, MIN_SLOT_SIZE, SlotConfig
 
-PROTOCOL_VERSION = 1
-SUPPORTED_VERSIONS = (1, 1)
+PROTOCOL_VERSION = 1  # this document's version ([BOOT-1])
+SUPPORTED_VERSIONS = (PROTOCOL_VERSION, PROTOCOL_VERSION)  # the range a hello announces
 MAX_MESSAGE = 1 << 20  # [BOOT-4]
 FALLBACK_SECRET_SIZE = 16  # [SEC-6]
 _REQUIRED = ("versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit")

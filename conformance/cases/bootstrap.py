@@ -97,4 +97,30 @@ def cases() -> list[Case]:
         {"ours": [0, 1], "theirs": [1, 2]}, ok({"version": 1}))
     add("boot.negotiate-min-over-max", "a version range whose min exceeds its max is BAD_ARGUMENT",
         ["ADPT-19", "BOOT-1"], "negotiate", {"ours": [2, 1], "theirs": [1, 3]}, err("BAD_ARGUMENT"))
+    add("boot.negotiate-negative", "a version range starting below 0 is BAD_ARGUMENT", ["ADPT-19", "BOOT-1"],
+        "negotiate", {"ours": [-1, 1], "theirs": [1, 1]}, err("BAD_ARGUMENT"))
+    add("boot.negotiate-ours-wider", "the common range's low end is the higher minimum, its high end the lower "
+        "maximum", ["BOOT-1"], "negotiate", {"ours": [1, 3], "theirs": [2, 2]}, ok({"version": 2}))
+    # [DEC-5] step 5 counts a map's pairs against its keys: maps of 23, 24 and 25 pairs (the count in
+    # the initial byte, then in one more byte), and counts written wider than they need ([DEC-6]
+    # accepts non-preferred widths; a sender still sends the shortest, [SER-1])
+    for n in (23, 24, 25):
+        m = hello(**{f"x{i:02}": i for i in range(n - 7)})
+        add(f"boot.hello-{n}-keys", f"a hello of {n} distinct keys (extra keys are not answered)", ["DEC-5", "DEC-6"],
+            "decode_hello", {"data": msg(m)}, ok(want))
+    body = cbor(hello())
+    assert body[0] == 0xA7  # seven pairs, the count in the initial byte
+    for width, ib in ((2, 0xB9), (8, 0xBB)):
+        wide = bytes([ib]) + (7).to_bytes(width, "big") + body[1:]
+        add(f"boot.hello-count-{width}-bytes", f"a hello map whose count is written in {width} bytes",
+            ["DEC-5", "DEC-6"], "decode_hello", {"data": struct.pack("<I", len(wide)) + wide}, ok(want))
+    m25 = cbor(hello(**{f"x{i:02}": i for i in range(17)}))  # 24 pairs: 0xB8 0x18
+    dup25 = b"\xb8\x19" + m25[2:] + cbor("x00") + cbor(0)
+    add("boot.hello-duplicate-key-25", "a map of 25 pairs naming x00 twice is MALFORMED_CBOR", ["DEC-5"],
+        "decode_hello", {"data": struct.pack("<I", len(dup25)) + dup25}, err("MALFORMED_CBOR"))
+    add("boot.hello-a-text", "a text naming the seven keys is not a hello map", ["DEC-5", "BOOT-2"], "decode_hello",
+        {"data": msg("versions machine threads slot_size table_k fallback_timeout_ms fallback_limit")},
+        err("MALFORMED_CBOR"))
+    add("boot.hello-empty-body", "a message of length 0 holds no CBOR item", ["DEC-5"], "decode_hello",
+        {"data": struct.pack("<I", 0)}, err("MALFORMED_CBOR"))
     return out
