@@ -36,6 +36,8 @@ from ..fallback import Frame, FrameKind, FrameReader
 FrameKey = tuple[int, int, int, int]  # kind, slot id, seq, index
 LinkKey = tuple[int, int, int]  # client machine, client thread, trustee machine ([FB-3])
 _ID = struct.Struct("<HH")
+#: frames kept per slot before their batch lands ([FB-10]): a batch has at most 255 entries ([LIM-1])
+MAX_KEPT = 255
 
 
 class _End:
@@ -221,7 +223,10 @@ class FallbackHub:
                                          f"by the fallback secret machine {cm} announced in its hello")
                 continue
             end = _End(c.sock, c.machine, self.limit, (cm, ct, c.machine))
-            self.callers[(cm, ct, c.machine)] = end  # the newest connection of a client wins
+            old = self.callers.get((cm, ct, c.machine))
+            if old is not None:  # the newest connection of a client wins; the older one is closed
+                self._closed(old)  # (one connection per pair, [FB-3]: a bound on what a caller holds)
+            self.callers[(cm, ct, c.machine)] = end
             self.broken.pop(end.link, None)
             self.ends.append(end)
         self.pending = keep
@@ -329,18 +334,26 @@ class FallbackHub:
                     # [FB-6] "the stream cannot be resynchronised: the receiver MUST close the
                     # connection and fail the entries still waiting on it with that code";
                     # [DEC-3]: frames completed before the bad header are still delivered
-                    store = self.store[end.machine]
                     for f in getattr(exc, "frames", ()):
                         if self._owned(end, f):
-                            store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10]
+                            self._keep(end.machine, f)  # [FB-10]
                     self.broken[end.link] = exc
                     self._closed(end)
                     break
-                store = self.store[end.machine]
                 for f in frames:
                     if self._owned(end, f):
-                        store.setdefault((int(f.kind), f.slot_id, f.seq, f.index), f.payload)  # [FB-10] first wins
+                        self._keep(end.machine, f)  # [FB-10] first wins
         return moved
+
+    def _keep(self, machine: int, f: Frame) -> None:
+        """Keep a frame until its batch lands ([FB-10]; the first frame for a stub wins), unless its
+        slot already holds MAX_KEPT frames: then it is discarded and counted ([FB-7], [SEC-1])."""
+        store = self.store[machine]
+        key = (int(f.kind), f.slot_id, f.seq, f.index)
+        if key not in store and sum(1 for k in store if k[0] == key[0] and k[1] == key[1]) >= MAX_KEPT:
+            self.discarded += 1
+            return
+        store.setdefault(key, f.payload)
 
     def _owned(self, end: _End, f: Frame) -> bool:
         """[SEC-6] "a trustee machine MUST take a request frame only from the fallback connection whose

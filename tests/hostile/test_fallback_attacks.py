@@ -18,7 +18,7 @@ from gossamer.bootstrap import BootstrapReader
 from gossamer.errors import ErrorCode
 from gossamer.fallback import Frame, FrameKind
 from gossamer.runtime.slotmap import SlotMap, SlotOwner
-from gossamer.runtime.tcp import FallbackHub
+from gossamer.runtime.tcp import MAX_KEPT, FallbackHub
 
 SLOT, KEY = 4, (int(FrameKind.REQUEST), 4, 1, 0)
 SECRET = bytes(range(100, 116))
@@ -112,6 +112,38 @@ def test_a_local_client_machine_presents_the_secret_it_announced() -> None:
         s.close()
     finally:
         rack.close()
+
+
+@pytest.mark.clause("SEC-1", "FB-10", "FB-7")
+def test_a_caller_flooding_its_own_slot_with_frames_is_held_to_255(hub: FallbackHub) -> None:
+    """Machine 1 (its own secret, its own slot) sends 1000 frames of 1000 seqs before any batch: the
+    trustee keeps at most MAX_KEPT (255, a batch's most entries) per slot and discards and counts the
+    rest ([FB-7]); before, it kept them all (memory without bound, [SEC-1])."""
+    s = socket.create_connection(("127.0.0.1", hub.port(0)))
+    s.sendall(struct.pack("<HH", 1, 0) + SECRET)
+    s.sendall(b"".join(Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=q, index=0, payload=b"x" * 64).encode()
+                       for q in range(1, 1001)))
+    for _ in range(200):
+        hub.pump()
+        if len(hub.store[0]) + hub.discarded >= 1000:
+            break
+    assert len(hub.store[0]) == MAX_KEPT
+    assert hub.discarded == 1000 - MAX_KEPT
+    s.close()
+
+
+@pytest.mark.clause("SEC-1", "FB-3", "FB-8")
+def test_a_callers_newer_connection_closes_its_older_one(hub: FallbackHub) -> None:
+    """One connection per (client thread, trustee machine) ([FB-3]): a caller that opens another is
+    served on the newest, and the older is closed instead of held open (a bound on what one caller
+    can make the trustee hold)."""
+    first = _attacker(hub, (1, 0), b"one", secret=SECRET)
+    second = _attacker(hub, (1, 0), b"two", secret=SECRET)
+    first.settimeout(2.0)
+    assert first.recv(16) == b""  # closed by the trustee
+    assert len([e for e in hub.ends if e.link == (1, 0, 0)]) == 1
+    first.close()
+    second.close()
 
 
 @pytest.mark.clause("FB-9", "SEC-6")
