@@ -52,7 +52,7 @@ def u64(v: int) -> bytes:
 
 
 #: on real verbs (Soft-RoCE in `tox -e rxe`), the least time between two calls of an attack hook
-PACE = 0.002
+PACE = 0.0005
 
 
 def run_with(rack: Rack, main: Callable[..., Any], hook: Callable[[Rack], None], limit: int = 20000) -> None:
