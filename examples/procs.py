@@ -8,12 +8,18 @@ gsm-main entrusts one counter to every machine's trustee thread, delegates incre
 module, so every machine registers the same closures, as the thesis's "same binary everywhere".
 `forever` keeps delegating until the application goes down (the fate-sharing test kills a
 process meanwhile); `raise` fails gsm-main after the first answers.
+
+    python -m gossamer launch --local 3 examples.procs:spawned 50
+
+`spawned` starts a fiber on every thread of every machine, each in its own process ([PROC-7]:
+the function by name, the arguments as CBOR, the Trust as a clone), joins them and checks the
+shared counter; with `5!` the worker on machine 1 raises, and the application goes down.
 """
 
 from __future__ import annotations
 
 import gossamer
-from gossamer.runtime import entrust, rack_shape, yield_now
+from gossamer.runtime import Trust, entrust, here, rack_shape, spawn, yield_now
 
 
 @gossamer.closure(capture="u64", result="u64", name="examples.procs:add")
@@ -43,3 +49,30 @@ async def main(n: str = "100") -> str:
         t.drop()
     assert totals == [2 * rounds] * machines, totals
     return f"{machines} machines x {threads} threads: counters {totals}"
+
+
+async def worker(counter: Trust, n: int, tag: str) -> list[object]:
+    """Runs on the machine `spawn` named: `n` increments of the shared counter."""
+    last = 0
+    machine, thread = here()
+    for _ in range(n):
+        last = await counter.apply(add, 1)
+    if n < 0 or (tag.endswith("!") and machine == 1):
+        raise ValueError(f"worker {tag} failed on purpose")
+    counter.drop()
+    return [tag, machine, thread, last]
+
+
+async def spawned(n: str = "50") -> str:
+    machines, threads = rack_shape()
+    counter = await entrust([0], machine=0, thread=0)
+    fail = n.endswith("!")  # `5!`: the worker on machine 1 raises after its increments
+    count = int(n.rstrip("!"))
+    handles = [spawn(worker, counter, count, f"w{m}.{t}" + ("!" if fail else ""), machine=m, thread=t)
+               for m in range(machines) for t in range(threads)]
+    results = [await h for h in handles]
+    total = await counter.apply(add, 0)
+    counter.drop()
+    assert total == count * machines * threads, (total, results)
+    assert [r[1:3] for r in results] == [[m, t] for m in range(machines) for t in range(threads)], results
+    return f"{len(results)} fibers on {machines} machines joined; counter {total}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -150,6 +150,8 @@ class ProcessWireNetwork(EmulatedNetwork):
         super().__init__(fabric)
         self.wire = wire
         self.device = device
+        #: work this process waits for in another one (a fiber spawned there): not a deadlock
+        self.pending_elsewhere: Callable[[], bool] = lambda: False
 
     def device_names(self, machines: int) -> list[str]:
         return [self.device]
@@ -157,7 +159,7 @@ class ProcessWireNetwork(EmulatedNetwork):
     def busy(self) -> bool:
         """Nothing ran this round: wait a little for the other processes' traffic instead of
         spinning (True when some arrived)."""
-        return self.wire.wait(0.0005)
+        return self.wire.wait(0.0005) or self.pending_elsewhere()
 
     def close(self) -> None:
         self.wire.close()
@@ -171,6 +173,8 @@ class ProcessVerbsNetwork(VerbsNetwork):
     def __init__(self, verbs: Any, devices: list[str] | None, machine: int) -> None:
         super().__init__(verbs, devices)
         self.machine = machine
+        #: work this process waits for in another one (a fiber spawned there): not a deadlock
+        self.pending_elsewhere: Callable[[], bool] = lambda: False
 
     def device_names(self, machines: int) -> list[str]:
         names = super().device_names(self.machine + 1)
@@ -178,7 +182,7 @@ class ProcessVerbsNetwork(VerbsNetwork):
 
     def busy(self) -> bool:
         time.sleep(0.0002)  # nothing ran this round: yield the core to the other processes
-        return False
+        return self.pending_elsewhere()
 
     def close(self) -> None:
         pass

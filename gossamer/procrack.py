@@ -29,9 +29,25 @@ from typing import Any
 from . import networks
 from .bootstrap import BootstrapReader, accept_hello, check_rdma, decode_message, encode_message, hello_from_map
 from .bootstrap import negotiate as negotiate_versions
-from .errors import ErrorCode, RemoteProtocolError
+from .errors import DelegationError, ErrorCode, RemoteProtocolError
 from .launch_env import Address, LaunchInfo, parse_rendezvous, rendezvous_line
-from .rack_bootstrap import DONE, SessionEnd, caller, check_app, check_caller, down, error_message, read_end, with_app
+from .rack_bootstrap import (
+    DONE,
+    SessionEnd,
+    caller,
+    check_app,
+    check_caller,
+    check_joined,
+    check_spawn,
+    down,
+    error_message,
+    joined_message,
+    read_end,
+    spawn_message,
+    with_app,
+)
+from .runtime.api import Trust
+from .runtime.fibers import Future
 from .runtime.rack import Rack, RackFailure
 from .runtime.verbs import LinkFailure
 from .slot import SlotConfig
@@ -101,6 +117,12 @@ class ProcessRack:
         self.rack = Rack(info.machines, threads, seed=seed + self.m, config=config, network=self.network,
                          hosted=[self.m])
         self.conns: dict[int, _Conn] = {}
+        #: [PROC-7]: fibers this process spawned on other machines, by spawn id, until joined
+        self.spawned: dict[int, Future[Any]] = {}
+        self.next_spawn = 0
+        self.zero_done = False  #: machine 0 said `done`: gsm-main returned ([PROC-5])
+        self.rack.remote_spawner = self._spawn_remote
+        self.network.pending_elsewhere = lambda: bool(self.spawned)
         self.first: int | None = None  #: the machine that went down first, once one did
         self.why = ""
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -233,10 +255,9 @@ class ProcessRack:
 
     # -- the session ([PROC-5]) ---------------------------------------------------------------
 
-    def watch(self) -> bool:
-        """Read what the peers sent, without blocking; True when machine 0 said `done`. A closed
-        connection without `done`, or a `down`, brings the rack down."""
-        finished = False
+    def watch(self) -> None:
+        """Read what the peers sent, without blocking (machine 0's `done` sets `zero_done`). A
+        closed connection without `done`, or a `down`, brings the rack down."""
         for c in list(self.conns.values()):
             if c.done:
                 continue
@@ -258,32 +279,80 @@ class ProcessRack:
                     self._peer_down(c.peer, c.peer, f"its bootstrap connection broke the protocol: {exc}")
                     continue
             for msg in c.queue:
+                if isinstance(msg, dict) and ("spawn" in msg or "joined" in msg):
+                    self._on_spawn_message(c, msg)
+                    continue
                 end: SessionEnd | None = read_end(msg)
                 if end is None:
                     continue
                 if end.done:
                     c.done = True
-                    finished = finished or c.peer == 0
+                    self.zero_done = self.zero_done or c.peer == 0
                 else:
                     assert end.first is not None
                     self._peer_down(c.peer, end.first, end.detail)
             c.queue.clear()
-        return finished
 
     def _peer_down(self, peer: int, first: int, why: str) -> None:
         if self.first is None:
             self.first, self.why = first, why
             self.log(f"machine {first} went down first ({why}); seen on the connection to machine {peer}")
         self.rack.peer_failed(LinkFailure(self.m, 0, peer, f"machine {first} went down first: {why}"))
+        spawned, self.spawned = self.spawned, {}
+        for fut in spawned.values():  # their joiners see what every pending request sees
+            fut.set_error(DelegationError(ErrorCode.PEER_FAILED, "PROC-5", f"machine {first} went down first: {why}"))
+
+    # -- spawn and join across processes ([PROC-7]) -------------------------------------------
+
+    def _spawn_remote(self, name: str, args: list[list[Any]], machine: int, thread: int) -> Future[Any]:
+        fut: Future[Any] = Future()
+        c = self.conns.get(machine)
+        if c is None:
+            fut.set_error(DelegationError(ErrorCode.PEER_FAILED, "PROC-7", f"no connection to machine {machine}"))
+            return fut
+        self.next_spawn += 1
+        sid = self.next_spawn
+        self.spawned[sid] = fut
+        try:
+            c.sock.setblocking(True)
+            c.send(spawn_message(sid, name, args, thread))
+        except OSError as exc:
+            self._peer_down(machine, machine, f"its bootstrap connection broke: {exc}")
+        finally:
+            c.sock.setblocking(False)
+        return fut
+
+    def _on_spawn_message(self, c: _Conn, msg: dict[str, Any]) -> None:
+        try:
+            if "joined" in msg:
+                sid, result = check_joined(msg)
+                fut = self.spawned.pop(sid, None)
+                if fut is None:
+                    raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-7", f"joined names no spawn of ours: {sid}")
+                fut.set_result(result)
+                return
+            sid, name, args, thread = check_spawn(msg, self.rack.shape[self.m].threads)
+            fn = resolve(name)
+        except (RemoteProtocolError, ImportError, AttributeError, ValueError) as exc:
+            self._peer_down(c.peer, c.peer, f"its spawn message broke the protocol: {exc}")
+            return
+        holder = self.rack.machine(self.m).threads[thread]
+        moved = [Trust(v[0], v[1], v[2], v[3], holder) if kind == "t" else v for kind, v in args]
+        fiber = self.rack.spawn_external(fn, *moved, machine=self.m, thread=thread, name=f"{name} (from m{c.peer})")
+
+        def joined() -> None:
+            if fiber.error is None and c.peer in self.conns:  # an error: the rack is going down
+                try:
+                    c.sock.setblocking(True)
+                    c.send(joined_message(sid, fiber.done.result()))
+                    c.sock.setblocking(False)
+                except (OSError, ValueError) as exc:
+                    self.rack.crash(f"the result of {name} could not go back to machine {c.peer}", exc)
+
+        fiber.done.add_done_callback(joined)
 
     def finish(self) -> None:
-        """[PROC-5]: this machine's part finished: `done` on every connection, then close."""
-        for c in self.conns.values():
-            try:
-                c.sock.setblocking(True)
-                c.send(DONE)
-            except OSError:
-                pass
+        """Every machine said `done` ([PROC-5]): close."""
         self.close()
 
     def go_down(self, failure: RackFailure) -> None:
@@ -312,20 +381,45 @@ class ProcessRack:
     # -- the loop -----------------------------------------------------------------------------
 
     def run(self, main: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
-        """gsm-main on machine 0; serve elsewhere. Raises RackFailure when the application goes down."""
+        """gsm-main on machine 0; serve elsewhere. Raises RackFailure when the application goes down.
+
+        This machine's part is finished when gsm-main has returned and the rack is quiet (machine
+        0), or when machine 0 said `done` and this rack is quiet (the others); it then says `done`
+        ([PROC-5]) and goes on serving until every peer has said it too, so that no request of a
+        peer still finishing (a Trust's last drop, a spawned fiber's) is left unanswered."""
         rack = self.rack
+        result = None
         if self.m == 0:
             fiber = rack.start(main, *args)
             while True:
                 quiet = rack.step()
                 self.watch()
-                if quiet:
-                    return fiber.done.result()
-        while True:
-            if self.watch() and rack.outstanding() == 0 and rack.live_fibers == 0:
-                return None
+                if quiet and not self.spawned:
+                    result = fiber.done.result()
+                    break
+        else:
+            while True:
+                self.watch()
+                if (self.zero_done and rack.outstanding() == 0 and rack.live_fibers == 0
+                        and not self.spawned):
+                    break
+                if not rack.serve_round():
+                    self.network.busy()
+        self._say_done()
+        while not all(c.done for c in self.conns.values()):
+            self.watch()
             if not rack.serve_round():
                 self.network.busy()
+        return result
+
+    def _say_done(self) -> None:
+        for c in self.conns.values():
+            try:
+                c.sock.setblocking(True)
+                c.send(DONE)
+                c.sock.setblocking(False)
+            except OSError:
+                pass  # it went away: its own report says why
 
 
 def run_process(target: str, info: LaunchInfo, *args: Any, threads: int = 1, seed: int = 0,

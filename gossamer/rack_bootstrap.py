@@ -39,9 +39,10 @@ def check_app(m: Any, app: str) -> None:
 def check_message(data: bytes, app: str) -> dict[str, Any]:
     """One whole bootstrap message on a rack's connection, as a side of application `app` reads it
     (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then by its keys a `done` or
-    `down` ([PROC-5]: `down` a u16, `detail` text), a `caller` ([PROC-2]: a u16 machine) or a
-    hello, each caller and hello checked by [PROC-4]. Answers `{"kind": ...}` (and `"first"` for
-    `down`, `"machine"` for `caller`)."""
+    `down` ([PROC-5]: `down` a u16, `detail` text), a `spawn` or `joined` ([PROC-7]), a `caller`
+    ([PROC-2]: a u16 machine) or a hello, each caller and hello checked by [PROC-4]. Answers
+    `{"kind": ...}` (and `"first"` for `down`, `"machine"` for `caller`, `"id"`, `"fn"` and
+    `"thread"` for `spawn`, `"id"` for `joined`)."""
     m = decode_message(data)
     if not isinstance(m, dict):
         raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "PROC-4", "the message is not a CBOR map")
@@ -52,6 +53,12 @@ def check_message(data: bytes, app: str) -> dict[str, Any]:
             raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
                                       f"done must be true, down a u16 and detail text: {show(m)}")
         return {"kind": "done"} if end.done else {"kind": "down", "first": end.first}
+    if "spawn" in m:
+        sid, fn, _, thread = check_spawn(m)
+        return {"kind": "spawn", "id": sid, "fn": fn, "thread": thread}
+    if "joined" in m:
+        sid, _ = check_joined(m)
+        return {"kind": "joined", "id": sid}
     check_app(m, app)
     if "caller" in m:
         who = m["caller"]
@@ -85,6 +92,60 @@ def check_caller(m: Any, app: str, acceptor: int, machines: int) -> int:
 def error_message(exc: RemoteProtocolError) -> dict[str, Any]:
     """[BOOT-5]: the rejection sent before closing, the code as a number ([BOOT-10])."""
     return {"error": int(exc.code), "detail": str(exc)}
+
+
+def _uint(x: Any, top: int) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= top
+
+
+def spawn_message(sid: int, fn: str, args: list[list[Any]], thread: int) -> dict[str, Any]:
+    """[PROC-7]: start `fn` (`module:qualname`) with `args` on `thread` of the receiving machine."""
+    return {"spawn": sid, "fn": fn, "args": args, "thread": thread}
+
+
+def joined_message(sid: int, result: Any) -> dict[str, Any]:
+    """[PROC-7]: the fiber of spawn `sid` returned `result`."""
+    return {"joined": sid, "result": result}
+
+
+def _bad_spawn(why: str) -> RemoteProtocolError:
+    return RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-7", why)
+
+
+def check_spawn(m: dict[str, Any], threads: int | None = None) -> tuple[int, str, list[tuple[str, Any]], int]:
+    """[PROC-7]: (id, function name, arguments, thread) of a spawn message; `threads` bounds the
+    thread when the receiver knows its own count."""
+    sid: Any = m.get("spawn")
+    fn: Any = m.get("fn")
+    args: Any = m.get("args")
+    thread: Any = m.get("thread")
+    if not _uint(sid, 0xFFFFFFFF):
+        raise _bad_spawn(f"spawn id {show(sid)} is not a u32")
+    if not (isinstance(fn, str) and fn.count(":") == 1 and all(fn.split(":"))):
+        raise _bad_spawn(f"fn {show(fn)} is not module:qualname")
+    if not _uint(thread, 0xFFFF) or (threads is not None and int(thread) >= threads):
+        raise _bad_spawn(f"thread {show(thread)} is not a thread of this machine")
+    if not isinstance(args, list):
+        raise _bad_spawn("args is not an array")
+    out: list[tuple[str, Any]] = []
+    for a in args:
+        if not (isinstance(a, list) and len(a) == 2 and a[0] in ("v", "t")):
+            raise _bad_spawn(f"argument {show(a)} is not [\"v\", value] or [\"t\", trust]")
+        if a[0] == "t":
+            t = a[1]
+            tops = (0xFFFF, 0xFFFF, (1 << 48) - 1, (1 << 64) - 1)
+            if not (isinstance(t, list) and len(t) == 4 and all(_uint(x, top) for x, top in zip(t, tops, strict=True))):
+                raise _bad_spawn(f"trust {show(t)} is not [machine u16, thread u16, pointer u48, trust id u64]")
+        out.append((a[0], a[1]))
+    return int(sid), fn, out, int(thread)
+
+
+def check_joined(m: dict[str, Any]) -> tuple[int, Any]:
+    """[PROC-7]: (id, result) of a joined message."""
+    sid: Any = m.get("joined")
+    if not _uint(sid, 0xFFFFFFFF) or "result" not in m:
+        raise _bad_spawn(f"joined {show(sid)} needs a u32 id and a result")
+    return int(sid), m["result"]
 
 
 DONE: dict[str, Any] = {"done": True}

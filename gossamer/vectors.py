@@ -691,6 +691,24 @@ def _racks() -> list[dict[str, Any]]:
     read("rack-done-false", "done false: BAD_HEADER", ["PROC-5"], msg({"done": False}))
     read("rack-down-negative", "down -1: BAD_HEADER", ["PROC-5"], msg({"down": -1, "detail": "x"}))
     read("rack-down-detail-bytes", "a detail that is bytes: BAD_HEADER", ["PROC-5"], msg({"down": 1, "detail": b"x"}))
+    trust = ["t", [0, 1, 0x1000, 0x0001_0002_0000_0007]]
+    read("rack-spawn", "spawn examples.procs:worker on thread 1 with a Trust and two values", ["PROC-7"],
+         msg(rack_bootstrap.spawn_message(7, "examples.procs:worker", [trust, ["v", 20], ["v", "w1.1"]], 1)))
+    read("rack-joined", "the fiber of spawn 7 returned", ["PROC-7"],
+         msg(rack_bootstrap.joined_message(7, ["w1.1", 1, 1, 40])))
+    read("rack-joined-null", "a fiber that returned None", ["PROC-7"], msg(rack_bootstrap.joined_message(8, None)))
+    for cid, title, m in [
+        ("rack-spawn-fn-no-colon", "fn without module: BAD_HEADER", {"spawn": 1, "fn": "worker", "args": [],
+                                                                      "thread": 0}),
+        ("rack-spawn-arg-kind", "an argument that is not [kind, value]: BAD_HEADER",
+         {"spawn": 1, "fn": "m:f", "args": [20], "thread": 0}),
+        ("rack-spawn-trust-49-bits", "a Trust whose pointer is 49 bits: BAD_HEADER",
+         {"spawn": 1, "fn": "m:f", "args": [["t", [0, 0, 1 << 48, 1]]], "thread": 0}),
+        ("rack-spawn-thread-17-bits", "thread 0x10000: BAD_HEADER", {"spawn": 1, "fn": "m:f", "args": [],
+                                                                      "thread": 0x10000}),
+        ("rack-joined-no-result", "joined without a result: BAD_HEADER", {"joined": 3}),
+    ]:
+        read(cid, title, ["PROC-7"], msg(m))
     return out
 
 

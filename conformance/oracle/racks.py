@@ -1,5 +1,6 @@
 """Racks of processes (SPEC.md 10.1), written from the spec: a launcher's environment
-([PROC-1], [PROC-2]) and the messages of a rack's bootstrap connection ([PROC-2] .. [PROC-5]).
+([PROC-1], [PROC-2]) and the messages of a rack's bootstrap connection ([PROC-2] .. [PROC-5],
+[PROC-7]).
 
 A hello or a caller message between two processes of one rack names the application in `"app"`:
 a text string of 1 to 255 bytes of UTF-8. The receiving process refuses a message without it
@@ -47,6 +48,12 @@ def rack_message(data: bytes, app: str) -> dict[str, Any]:
         if "down" in m and _u16(m["down"]):
             return {"kind": "down", "first": m["down"]}
         raise Rejected("BAD_HEADER", "PROC-5", "done is true, down a u16")
+    if "spawn" in m:  # [PROC-7]
+        return _spawn(m)
+    if "joined" in m:
+        if not (type(m["joined"]) is int and 0 <= m["joined"] < 1 << 32 and "result" in m):
+            raise Rejected("BAD_HEADER", "PROC-7", "joined is a u32 with a result")
+        return {"kind": "joined", "id": m["joined"]}
     if "app" not in m:  # [PROC-4]
         raise Rejected("MALFORMED_CBOR", "PROC-4", "no app")
     if not _app_ok(m["app"]) or m["app"] != app:
@@ -56,6 +63,29 @@ def rack_message(data: bytes, app: str) -> dict[str, Any]:
             raise Rejected("BAD_HEADER", "PROC-2", "caller is a u16")
         return {"kind": "caller", "machine": m["caller"]}
     return {"kind": "hello"}
+
+
+def _spawn(m: dict[str, Any]) -> dict[str, Any]:
+    def bad(why: str) -> Rejected:
+        return Rejected("BAD_HEADER", "PROC-7", why)
+
+    sid, fn, args, thread = m["spawn"], m.get("fn"), m.get("args"), m.get("thread")
+    if not (type(sid) is int and 0 <= sid < 1 << 32):
+        raise bad("spawn is a u32")
+    if not (type(fn) is str and re.fullmatch(r"[^:]+:[^:]+", fn)):
+        raise bad("fn is module:qualname")
+    if not _u16(thread):
+        raise bad("thread is a u16")
+    if type(args) is not list:
+        raise bad("args is an array")
+    widths = (16, 16, 48, 64)
+    for a in args:
+        if type(a) is not list or len(a) != 2 or a[0] not in ("v", "t"):
+            raise bad("an argument is [\"v\", value] or [\"t\", trust]")
+        if a[0] == "t" and not (type(a[1]) is list and len(a[1]) == 4 and all(
+                type(x) is int and 0 <= x < 1 << w for x, w in zip(a[1], widths, strict=True))):
+            raise bad("a trust is [machine, thread, pointer, trust id]")
+    return {"kind": "spawn", "id": sid, "fn": fn, "thread": thread}
 
 
 def _no(why: str) -> Rejected:

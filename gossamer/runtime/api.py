@@ -28,6 +28,7 @@ from .client_side import Pending
 from .fibers import FiberHandle, Future, yield_now
 from .kthread import KThread
 from .leaks import Site, capture, collected_warning
+from .remote import RemoteFiberHandle, function_name
 
 T = TypeVar("T")
 
@@ -276,7 +277,7 @@ def spawn(
     machine: int | None = None,
     thread: int | None = None,
     name: str | None = None,
-) -> FiberHandle[T]:
+) -> FiberHandle[T] | RemoteFiberHandle[T]:
     """Start fiber `fn(*args)` on (machine, thread); None means any (chosen by the seeded rack).
 
     Every Trust in `args` is handed over as a fresh clone owned by the new fiber ([TRUST-6]): the
@@ -291,6 +292,8 @@ def spawn(
         thread = rack.rng.randrange(rack.shape[machine].threads) if 0 <= machine < rack.machines_n else 0
     if not (0 <= machine < rack.machines_n and 0 <= thread < rack.shape[machine].threads):
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"no thread m{machine}.t{thread} in this rack")
+    if not rack.hosts(machine):  # [PROC-7]: a machine of another process
+        return _spawn_remote(fn, args, machine, thread)
     target = rack.machine(machine).threads[thread]
     moved: list[Any] = []
     for a in args:
@@ -313,6 +316,37 @@ def spawn(
         raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "API", f"spawn needs an async function, got {fn!r}")
     f = rack.new_fiber(coro, target, name or str(getattr(fn, "__qualname__", "fiber")))
     return FiberHandle(f)
+
+
+def _spawn_remote(fn: Callable[..., Coroutine[Any, Any, T]], args: tuple[Any, ...], machine: int,
+                  thread: int) -> RemoteFiberHandle[T]:
+    """[PROC-7]: the function by name, the arguments as [kind, value] pairs: `["v", value]` for a
+    CBOR value, `["t", [machine, thread, pointer, trust id]]` for a Trust, handed over as a clone
+    minted and toggled in here ([TRUST-6]) and held by the new fiber there."""
+    rack = context.current_rack()
+    spawner = rack.remote_spawner
+    if spawner is None:
+        raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "PROC-7",
+                                 f"machine {machine} runs in another process that this rack cannot reach")
+    name = function_name(fn)
+    wire: list[list[Any]] = []
+    for a in args:
+        if isinstance(a, Trust):
+            holder = a._check("spawn")
+            tid = holder.minter.mint()
+            a._cloned = True
+            a._toggle(holder, tid)
+            wire.append(["t", [a.machine, a.thread, a.pointer, tid]])
+            continue
+        try:
+            serial.dumps(a)
+        except Exception as exc:
+            raise LocalProtocolError(
+                ErrorCode.NOREF, "LAYOUT-3",
+                f"spawn argument {a!r} cannot leave this process: {exc}; pass Trusts or CBOR-serializable values",
+            ) from None
+        wire.append(["v", a])
+    return RemoteFiberHandle(spawner(name, wire, machine, thread), (machine, thread))
 
 
 def here() -> tuple[int, int]:

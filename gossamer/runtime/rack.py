@@ -35,6 +35,7 @@ from .fibers import Fiber, Future
 from .kthread import KThread
 from .leaks import TrustLedger, leak_mode
 from .network import Network
+from .remote import RemoteSpawner
 from .slotmap import SlotMap
 from .tcp import FallbackHub
 from .verbs import LinkFailure, MachineNet, PeerFailed
@@ -194,6 +195,8 @@ class Rack:
         self.round_hooks: list[Callable[[Rack], None]] = []
         #: test hooks: called with the DropEvent the moment a trustee drops a property
         self.drop_hooks: list[Callable[[DropEvent], None]] = []
+        #: starts a fiber on a machine of another process ([PROC-7]); set by `gossamer.procrack`
+        self.remote_spawner: RemoteSpawner | None = None
         self.failed_requests = 0
         self._idle = 0
         self._idle_since = 0.0

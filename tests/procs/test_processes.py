@@ -135,3 +135,24 @@ def test_two_applications_on_the_same_addresses_cannot_connect(tmp_path: Path) -
     assert a0.returncode == 0 and a1.returncode == 0, a_err
     assert "counters [40, 40]" in a_out
     assert "refused a bootstrap connection" in a_err and "PROC-4" in a_err, a_err
+
+
+@pytest.mark.clause("PROC-7")
+def test_spawn_and_join_across_processes() -> None:
+    r = subprocess.run([*LAUNCH, "--local", "3", "--threads", "2", "examples.procs:spawned", "20"], check=False,
+                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "6 fibers on 3 machines joined; counter 120" in r.stdout
+
+
+@pytest.mark.clause("PROC-5", "PROC-7")
+def test_a_spawned_fiber_that_raises_ends_the_application() -> None:
+    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:spawned", "5!"], check=False,
+                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert "ValueError: worker w1.0! failed on purpose" in r.stderr
+    m0 = r.stderr.split("gossamer[m0]: application")[1]
+    assert "machine 1 went down first" in m0.splitlines()[0], m0
+    assert "PEER_FAILED" in m0  # the joiner on machine 0
+    assert "gossamer[m2]: application" in r.stderr
+    assert not any(_alive(pid) for pid in _pids(r.stderr).values())

@@ -11,9 +11,13 @@ from gossamer.rack_bootstrap import (
     caller,
     check_app,
     check_caller,
+    check_joined,
+    check_spawn,
     down,
     error_message,
+    joined_message,
     read_end,
+    spawn_message,
     with_app,
 )
 
@@ -62,3 +66,24 @@ def test_done_and_down() -> None:
     assert read_end({"down": 2}) == SessionEnd(False, 2, "")
     for other in ({"ready": True}, {"done": 1}, {"down": -1}, {"down": True}, {"down": 1 << 16}, [], "done"):
         assert read_end(other) is None
+
+
+@pytest.mark.clause("PROC-7")
+def test_spawn_and_joined_messages() -> None:
+    trust = ["t", [0, 1, 0x1000, 7]]
+    m = spawn_message(3, "examples.procs:worker", [trust, ["v", {"k": [1, 2]}]], 1)
+    want = (3, "examples.procs:worker", [("t", [0, 1, 0x1000, 7]), ("v", {"k": [1, 2]})], 1)
+    assert check_spawn(m, threads=2) == want
+    assert check_joined(joined_message(3, None)) == (3, None)
+    bad: list[dict[str, object]] = [
+        {**m, "spawn": -1}, {**m, "spawn": 1 << 32}, {**m, "fn": "worker"}, {**m, "fn": "a:b:c"}, {**m, "fn": ":f"},
+        {**m, "thread": 2}, {**m, "thread": True}, {**m, "args": {}}, {**m, "args": [["x", 1]]},
+        {**m, "args": [["t", [0, 1, 1 << 48, 7]]]}, {**m, "args": [["t", [0, 1, 2]]]}, {**m, "args": [[1]]},
+    ]
+    for b in bad:
+        with pytest.raises(RemoteProtocolError) as e:
+            check_spawn(b, threads=2)
+        assert e.value.code is ErrorCode.BAD_HEADER and e.value.clause == "PROC-7", b
+    for j in ({"joined": 1}, {"joined": "1", "result": 0}, {"joined": 1 << 32, "result": 0}):
+        with pytest.raises(RemoteProtocolError):
+            check_joined(j)

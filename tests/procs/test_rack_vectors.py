@@ -14,7 +14,7 @@ from gossamer.vectors import load
 CASES = load()["racks"]["cases"]
 
 
-@pytest.mark.clause("PROC-2", "PROC-3", "PROC-4", "PROC-5")
+@pytest.mark.clause("PROC-2", "PROC-3", "PROC-4", "PROC-5", "PROC-7")
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_rack_vector(case: dict[str, Any]) -> None:
     data = bytes.fromhex(case["message"])
@@ -30,5 +30,5 @@ def test_rack_vector(case: dict[str, Any]) -> None:
 
 
 def test_the_vectors_cover_every_kind_and_refusal() -> None:
-    assert {c["answer"]["kind"] for c in CASES if c["answer"]} == {"hello", "caller", "done", "down"}
+    assert {c["answer"]["kind"] for c in CASES if c["answer"]} == {"hello", "caller", "done", "down", "spawn", "joined"}
     assert {c["error"] for c in CASES} == {None, "BAD_HEADER", "MALFORMED_CBOR"}
