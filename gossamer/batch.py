@@ -209,8 +209,7 @@ def _run_struct(c: int, step: int) -> struct.Struct:
     """`<Q{c}s` plus the entry's zero padding, so that `size == step` ([GEN-2])."""
     st = _RUN_STRUCTS.get(c)
     if st is None:
-        pad = step - 8 - c
-        st = _RUN_STRUCTS[c] = struct.Struct(f"<Q{c}s{pad}x" if pad else f"<Q{c}s")
+        st = _RUN_STRUCTS[c] = struct.Struct(f"<Q{c}s{step - 8 - c}x")  # "0x" is no padding
     return st
 
 

@@ -22,6 +22,7 @@ from . import (
     error_response_seq,
     execution,
     fallback,
+    hello_encodings,
     hello_limits,
     hostile,
     landing,
@@ -32,6 +33,7 @@ from . import (
     racks,
     receive,
     rejection_transport,
+    request_bounds,
     requests,
     response_bounds,
     responses,
@@ -47,7 +49,7 @@ AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live, hello_limits,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
-         racks, response_bounds, config_args)
+         racks, response_bounds, config_args, request_bounds, hello_encodings)
 
 
 @functools.cache

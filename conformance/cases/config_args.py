@@ -3,8 +3,8 @@
 A `config` key that is absent takes the default SPEC.md gives it: `K` = 4 ([VT-1]: the fifth
 distinct closure of a batch goes inline), `F` = 64 MiB ([FB-2]: a stub of exactly 64 MiB decodes,
 one byte more is `OVERSIZE`). Out of range ([ADPT-19]): `table_k` -1, `fallback_limit` -1,
-`make_imm`'s slot id or seq -1, `next_seq`'s seq -1 are `BAD_ARGUMENT`; `fallback_limit` 0 is a
-`u32` like any other, and is accepted (every stub then is `OVERSIZE`).
+`make_imm`'s slot id or seq -1, `next_seq`'s seq -1, `mint`'s machine or thread -1 are
+`BAD_ARGUMENT`; `fallback_limit` 0 is a `u32` like any other, and is accepted (every stub then is `OVERSIZE`).
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def cases() -> list[Case]:
         {"slot_id": -1, "seq": 1}, err("BAD_ARGUMENT"))
     add("make-imm-seq-negative", "make_imm with seq -1: BAD_ARGUMENT", ["ADPT-19"], "make_imm",
         {"slot_id": 1, "seq": -1}, err("BAD_ARGUMENT"))
+    for field in ("machine", "thread"):
+        add(f"mint-{field}-negative", f"mint with {field} -1: BAD_ARGUMENT", ["ADPT-19", "TRUST-1"], "mint",
+            {"machine": 1, "thread": 1, "counter": 0, field: -1}, err("BAD_ARGUMENT"))
     add("next-seq-negative", "next_seq of -1: BAD_ARGUMENT", ["ADPT-19"], "next_seq", {"seq": -1},
         err("BAD_ARGUMENT"))
     return out

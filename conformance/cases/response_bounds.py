@@ -93,4 +93,14 @@ def encode_cases() -> list[Case]:
     add("error-empty-detail", "an empty text detail is the one-byte CBOR text \"\" (n = 1), not an absent one",
         ["RSP-5", "ADPT-7"], "encode_error_response", {"config": cfg(), "seq": 4, "code": "TORN", "detail": ""},
         ok({"image": rsp_batch_raw(4, 0, code("TORN"), pad8(U32.pack(1) + b"\x60"))}))
+    # [ERR-4]: UNKNOWN_CLOSURE is a batch code (section 9), never an entry status, either way
+    add("entry-unknown-closure", "a response entry with the batch code UNKNOWN_CLOSURE: BAD_ARGUMENT",
+        ["ERR-4", "RSP-4", "DEC-8"], "encode_response_batch",
+        {"config": cfg(), "seq": 2, "slot_id": 0, "responses": [{"status": code("UNKNOWN_CLOSURE"), "result": b"",
+                                                                 "body": None}]}, err("BAD_ARGUMENT"))
+    out.append(mk("rsp_bounds.entry-unknown-closure", "an entry whose status is the batch code UNKNOWN_CLOSURE: "
+                  "BAD_HEADER", ["ERR-4", "DEC-2"], "decode_response_batch",
+                  {"config": cfg(), "results": [""],
+                   "image": rsp_batch_raw(2, 1, 0, rsp_entry(code("UNKNOWN_CLOSURE")))},
+                  err("BAD_HEADER"), tags=("codec", "response")))
     return out
