@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run cases against a target")
     r.add_argument("filters", nargs="*", help="case id/glob, clause id, or tag:NAME")
     r.add_argument("--target", "-t", default="reference",
-                   help="reference (default), reference-sansio, c, adapter:'CMD ARGS', mutant:NAME, live:HOST:PORT, "
+                   help="reference (default), reference-sansio, reference-live, c, adapter:'CMD ARGS', mutant:NAME, "
+                        "live:HOST:PORT, "
                         "live-client:[HOST:]PORT")
     r.add_argument("--device", help="live: the local verbs device (default: the first one)")
     r.add_argument("--gid-index", type=int, default=1, help="live: the local GID index (default 1, RoCE v2)")

@@ -42,8 +42,10 @@ MODULES = (
 #: modules a `--module` glob may also name (the runtime's fallback transport, shared with its client side)
 OPTIONAL = ("gossamer.runtime.tcp",)
 #: the default target first (codec in process, trustee through the runtime on the emulated NIC),
-#: then the sans-I/O one for what only it reaches (`Trustee.run_batch`, the sans-I/O slot states)
-DEFAULT_TARGET = "reference+reference-sansio"
+#: then the sans-I/O one for what only it reaches (`Trustee.run_batch`, the sans-I/O slot states),
+#: then the reference live trustee behind its TCP bootstrap (`accept_hello`, `check_rdma` and the
+#: bootstrap stream reader on a connector's real hello; only the trustee cases run there)
+DEFAULT_TARGET = "reference+reference-sansio+reference-live"
 
 
 def points_of(modules: Sequence[str], operators: Sequence[str] = ()) -> list[Point]:

@@ -56,7 +56,7 @@ _ARITH: dict[type[ast.operator], type[ast.operator]] = {
     ast.BitOr: ast.BitAnd, ast.BitXor: ast.BitOr, ast.Pow: ast.Mult,
 }
 #: calls whose string arguments are detail or clause texts ([ERR-3]): never mutated
-_TEXT_CALLS = ("Error", "Exception", "Warning", "_malformed", "error", "print", "warn", "_bad", "_fail")
+_TEXT_CALLS = ("Error", "Exception", "Warning", "_malformed", "error", "print", "warn", "bad", "_fail")
 _SKIP_FUNCTIONS = frozenset({"__repr__", "__str__"})
 
 #: SPEC.md section 9's codes in table order (`code-swap` moves each to the next one, cyclically)
