@@ -180,6 +180,12 @@ class ProcessVerbsNetwork(VerbsNetwork):
         names = super().device_names(self.machine + 1)
         return [names[self.machine]]
 
+    def gid_index(self, device: str) -> int:
+        """`GOSSAMER_GID_INDEX` when set (a host whose RoCE v2 address is not the first IPv4-mapped
+        entry of its GID table), else the RoCE v2 IPv4-mapped entry the device's table shows."""
+        forced = os.environ.get("GOSSAMER_GID_INDEX")
+        return int(forced) if forced else super().gid_index(device)
+
     def busy(self) -> bool:
         time.sleep(0.0002)  # nothing ran this round: yield the core to the other processes
         return self.pending_elsewhere()
