@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from conformance.oracle.bootstrap import caller_accepted, caller_hello
 from gossamer.bootstrap import BootstrapReader
 from gossamer.errors import ErrorCode
 from gossamer.fallback import Frame, FrameKind
@@ -144,6 +145,27 @@ def test_a_callers_newer_connection_closes_its_older_one(hub: FallbackHub) -> No
     assert len([e for e in hub.ends if e.link == (1, 0, 0)]) == 1
     first.close()
     second.close()
+
+
+@pytest.mark.clause("SEC-6", "FB-9", "FB-8")
+@pytest.mark.parametrize("first", [
+    caller_hello(1, 0, SECRET), caller_hello(1, 0, bytes(16)), caller_hello(1, 1, SECRET[::-1]),
+    caller_hello(2, 0, None), caller_hello(2, 5, None), caller_hello(7, 0, None), caller_hello(0, 0, None),
+], ids=["secret", "zeros", "reversed", "no-secret-machine", "thread-5", "machine-7", "itself"])
+def test_the_hub_keeps_a_connection_when_the_oracle_does(hub: FallbackHub, first: bytes) -> None:
+    """The suite's oracle (conformance.oracle.bootstrap.caller_accepted, written from SPEC.md alone)
+    and the hub agree on which first bytes open a fallback connection: machine 1 announced SECRET,
+    machine 2 no secret, 2 threads each."""
+    hub.threads = 2
+    hub.expect_secret(2, 0, None)
+    s = socket.create_connection(("127.0.0.1", hub.port(0)))
+    s.sendall(first + Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=b"x").encode())
+    for _ in range(50):
+        hub.pump()
+        if hub.refused or hub.callers:
+            break
+    assert caller_accepted(first, {1: SECRET, 2: None}, 2) is (hub.refused == 0 and bool(hub.callers))
+    s.close()
 
 
 @pytest.mark.clause("FB-9", "SEC-6")
