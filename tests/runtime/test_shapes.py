@@ -59,6 +59,8 @@ def test_figure_11_slot_tables_and_hellos_fit(servers: int) -> None:
             assert h.trustee_threads == shape[m].trustees
             # the receiver's checks, with its own part of the shape ([SHAPE-5])
             check_rdma(h, shape[p].threads, 1024, len(shape[p].trustees))
+            if m not in (0, len(shape) - 1):  # a server's and a client machine's ids are mapped back
+                continue
             smap = SlotMap.of(shape, m)
             for c, row in enumerate(h.rdma["request_slots"]):  # [SHAPE-3]: every announced id maps back
                 for k, sid in enumerate(row):
