@@ -19,8 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = [sys.executable, "-m", "gossamer", "launch"]
 
 
+#: on real verbs (tox -e rxe: rxe0 and rxe1 in the Soft-RoCE guest) racks of 2 processes, to fit
+#: the guest's budget; on the emulator's process wire, 3
+REAL = os.environ.get("GOSSAMER_VERBS") == "pyverbs"
+N = 2 if REAL else 3
+
+
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOSSAMER_", "OMPI_", "SLURM_", "PMIX_"))}
+    """The environment of a launch: no launcher's identity from the caller's; the verbs provider
+    and devices kept (`GOSSAMER_VERBS`, `GOSSAMER_DEVICES`)."""
+    keep = ("GOSSAMER_VERBS", "GOSSAMER_DEVICES")
+    env = {k: v for k, v in os.environ.items()
+           if k in keep or not k.startswith(("GOSSAMER_", "OMPI_", "SLURM_", "PMIX_"))}
     env.update(extra)
     return env
 
@@ -39,12 +49,12 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.clause("PROC-1", "PROC-2", "PROC-3", "PROC-5")
 def test_a_rack_of_three_processes_runs_the_example() -> None:
-    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:main", "30"], check=False, cwd=ROOT, env=_env(),
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*LAUNCH, "--local", str(N), "examples.procs:main", "30"], check=False, cwd=ROOT, env=_env(),
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "3 machines x 1 threads: counters [60, 60, 60]" in r.stdout
+    assert f"{N} machines x 1 threads: counters {[60] * N}" in r.stdout
     pids = _pids(r.stderr)
-    assert sorted(pids) == [0, 1, 2]
+    assert sorted(pids) == list(range(N))
     assert not any(_alive(p) for p in pids.values())
 
 
@@ -65,7 +75,7 @@ def _start_forever(n: int = 3) -> tuple[subprocess.Popen[str], dict[int, int], l
 
 @pytest.mark.clause("PROC-5")
 def test_kill_9_of_one_process_ends_the_whole_application() -> None:
-    p, pids, _ = _start_forever(3)
+    p, pids, _ = _start_forever(N)
     t0 = time.monotonic()
     os.kill(pids[1], signal.SIGKILL)
     _, err = p.communicate(timeout=30)
@@ -74,7 +84,7 @@ def test_kill_9_of_one_process_ends_the_whole_application() -> None:
     assert elapsed < 15, f"the application took {elapsed:.1f} s to go down"  # the survivors went down themselves
     assert not any(_alive(pid) for pid in pids.values())
     reports = {m: re.search(rf"gossamer\[m{m}\]: application \S+ went down: machine (\d+) went down first", err)
-               for m in (0, 2)}
+               for m in range(N) if m != 1}
     assert all(r is not None and r.group(1) == "1" for r in reports.values()), err
     # machine 0's pending requests failed with PEER_FAILED; or, killed between two of its rounds,
     # it had none, and gsm-main's next request failed with it at once
@@ -86,11 +96,11 @@ def test_kill_9_of_one_process_ends_the_whole_application() -> None:
 
 @pytest.mark.clause("PROC-5")
 def test_an_uncaught_error_on_machine_0_ends_every_process() -> None:
-    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:main", "raise"], check=False, cwd=ROOT, env=_env(),
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*LAUNCH, "--local", str(N), "examples.procs:main", "raise"], check=False, cwd=ROOT,
+                       env=_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 3, r.stderr
     assert "gsm-main failed on purpose" in r.stderr
-    for m in (1, 2):
+    for m in range(1, N):
         assert f"gossamer[m{m}]: application" in r.stderr and "machine 0 went down first" in r.stderr
     assert not any(_alive(pid) for pid in _pids(r.stderr).values())
 
@@ -139,20 +149,20 @@ def test_two_applications_on_the_same_addresses_cannot_connect(tmp_path: Path) -
 
 @pytest.mark.clause("PROC-7")
 def test_spawn_and_join_across_processes() -> None:
-    r = subprocess.run([*LAUNCH, "--local", "3", "--threads", "2", "examples.procs:spawned", "20"], check=False,
-                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*LAUNCH, "--local", str(N), "--threads", "2", "examples.procs:spawned", "20"], check=False,
+                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "6 fibers on 3 machines joined; counter 120" in r.stdout
+    assert f"{2 * N} fibers on {N} machines joined; counter {40 * N}" in r.stdout
 
 
 @pytest.mark.clause("PROC-5", "PROC-7")
 def test_a_spawned_fiber_that_raises_ends_the_application() -> None:
-    r = subprocess.run([*LAUNCH, "--local", "3", "examples.procs:spawned", "5!"], check=False,
-                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*LAUNCH, "--local", str(N), "examples.procs:spawned", "5!"], check=False,
+                       cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 3, r.stderr
     assert "ValueError: worker w1.0! failed on purpose" in r.stderr
     m0 = r.stderr.split("gossamer[m0]: application")[1]
     assert "machine 1 went down first" in m0.splitlines()[0], m0
     assert "PEER_FAILED" in m0  # the joiner on machine 0
-    assert "gossamer[m2]: application" in r.stderr
+    assert all(f"gossamer[m{m}]: application" in r.stderr for m in range(N) if m != 1)
     assert not any(_alive(pid) for pid in _pids(r.stderr).values())

@@ -8,8 +8,9 @@ link add`), or inside the Soft-RoCE guest, everything runs here (`--direct`). El
 this project's machines (no InfiniBand in the kernel, no module loading), it boots ONE guest with
 `nic_emu.softroce` (rxe0 on veth0, rxe1 on veth1) and runs everything in it, in this order:
 
-1. `verbs` + `runtime` + `hostile`: one pytest session (pytest and hypothesis are imported once)
-   over `tests/nic_emu`, `tests/runtime` and the hostile machine's attacks on a rack
+1. `verbs` + `runtime` + `hostile` + `procs`: one pytest session (pytest and hypothesis are imported
+   once) over `tests/nic_emu`, `tests/runtime`, two racks of 2 processes (`tests/procs`: spawn and
+   join across processes, kill -9 of one process mid-run) and the hostile machine's attacks on a rack
    (`tests/hostile/test_rack_attacks.py`: forged slot writes and immediates from another peer, an
    unused response slot, [SEC-3], [SEC-4]; `test_fallback_attacks.py`: caller identity claims,
    [SEC-6]), `GOSSAMER_VERBS=pyverbs`, hypothesis profile `rxe`; the session's junit file is split
@@ -52,10 +53,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 GUEST_PYTHON = "/usr/bin/python3"
 #: pytest path prefix (as a junit classname) -> suite name
-PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime", "tests.hostile.": "hostile"}
+PYTEST_SUITES = {"tests.nic_emu.": "verbs", "tests.runtime.": "runtime", "tests.hostile.": "hostile",
+                 "tests.procs.": "procs"}
 #: the hostile machine's attacks that mean something on real verbs (the rest are codec and TCP only)
 HOSTILE_ON_RXE = ("tests/hostile/test_rack_attacks.py", "tests/hostile/test_fallback_attacks.py")
-SUITES = ("verbs", "runtime", "hostile",
+#: racks of 2 processes on rxe0 and rxe1 (gossamer launch --local 2, SPEC.md 10.1): spawn and join
+#: across processes, and kill -9 of one process in the middle of a run (about 25 s each under TCG)
+PROCS_ON_RXE = ("tests/procs/test_processes.py::test_spawn_and_join_across_processes",
+                "tests/procs/test_processes.py::test_kill_9_of_one_process_ends_the_whole_application")
+SUITES = ("verbs", "runtime", "hostile", "procs",
           "conformance", "conformance-live", "conformance-live-wrong", "conformance-live-client")
 LIVE_HOST, LIVE_PORT = "198.18.0.2", 7470  # rxe1's address in the guest (nic_emu/softroce)
 SUITE_HOST, CLIENT_PORT = "198.18.0.1", 7471  # rxe0's: the suite listening as a trustee ([ADPT-14])
@@ -230,7 +236,8 @@ def in_guest(out: Path, pytest_args: list[str]) -> int:
     rc, times["pytest"] = _run(
         [GUEST_PYTHON, "-bb", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", "--tb=short",
          "--hypothesis-profile", "rxe", "-o", "faulthandler_timeout=600", "--durations", "10",
-         f"--junitxml={junit}", *(pytest_args or ["tests/nic_emu", "tests/runtime", *HOSTILE_ON_RXE])], env)
+         f"--junitxml={junit}", *(pytest_args or ["tests/nic_emu", "tests/runtime", *HOSTILE_ON_RXE, *PROCS_ON_RXE])],
+        env)
     codes["pytest"] = rc
     rc, times["conformance"] = _run(
         [GUEST_PYTHON, "-m", "conformance.cli", "run", "-q",
