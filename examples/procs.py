@@ -19,7 +19,7 @@ shared counter; with `5!` the worker on machine 1 raises, and the application go
 from __future__ import annotations
 
 import gossamer
-from gossamer.runtime import Trust, entrust, here, rack_shape, spawn, yield_now
+from gossamer.runtime import Trust, entrust, here, machine_shape, rack_shape, spawn, yield_now
 
 
 @gossamer.closure(capture="u64", result="u64", name="examples.procs:add")
@@ -64,15 +64,16 @@ async def worker(counter: Trust, n: int, tag: str) -> list[object]:
 
 
 async def spawned(n: str = "50") -> str:
-    machines, threads = rack_shape()
-    counter = await entrust([0], machine=0, thread=0)
+    machines, _ = rack_shape()
+    threads = {m: machine_shape(m).threads for m in range(machines)}  # a mixed rack too ([SHAPE-1])
+    counter = await entrust([0], machine=0, thread=machine_shape(0).trustees[0])
     fail = n.endswith("!")  # `5!`: the worker on machine 1 raises after its increments
     count = int(n.rstrip("!"))
     handles = [spawn(worker, counter, count, f"w{m}.{t}" + ("!" if fail else ""), machine=m, thread=t)
-               for m in range(machines) for t in range(threads)]
+               for m in range(machines) for t in range(threads[m])]
     results = [await h for h in handles]
     total = await counter.apply(add, 0)
     counter.drop()
-    assert total == count * machines * threads, (total, results)
-    assert [r[1:3] for r in results] == [[m, t] for m in range(machines) for t in range(threads)], results
+    assert total == count * sum(threads.values()), (total, results)
+    assert [r[1:3] for r in results] == [[m, t] for m in range(machines) for t in range(threads[m])], results
     return f"{len(results)} fibers on {machines} machines joined; counter {total}"

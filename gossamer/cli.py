@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+from .errors import GossamerError
 from .launch_env import LaunchEnvError, from_environ
 
 #: after the first process fails, how long the others get to go down by themselves ([PROC-5])
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--local", type=int, metavar="N", help="start N processes on this host")
     where.add_argument("--hosts", metavar="H0,H1,...", help="start one process per host over SSH")
     la.add_argument("--threads", type=int, default=1, help="kernel threads per machine (default 1)")
+    la.add_argument("--shape", metavar="T[/R],...",
+                    help="a mixed rack: per machine T threads, the first R of them trustees (default: all)")
     la.add_argument("--seed", type=int, default=0)
     la.add_argument("--port", type=int, help="base of the port rule (GOSSAMER_PORT)")
     la.add_argument("--grace", type=float, default=GRACE_SECONDS,
@@ -62,16 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_one(a: argparse.Namespace) -> int:
     """One process of the rack: who it is comes from the environment ([PROC-1])."""
-    from .procrack import run_process
+    from .procrack import parse_shape, run_process
 
     try:
         info = from_environ(os.environ)
-    except LaunchEnvError as exc:
+        spec = os.environ.get("GOSSAMER_SHAPE") or a.shape
+        shape = parse_shape(spec) if spec else None
+    except (LaunchEnvError, ValueError, GossamerError) as exc:
         print(f"gossamer launch: {exc}", file=sys.stderr)
         return 2
     threads = int(os.environ.get("GOSSAMER_THREADS", a.threads))
     return run_process(a.target, info, *a.args, threads=threads, seed=a.seed,
-                       wire_dir=os.environ.get("GOSSAMER_EMU_WIRE"))
+                       wire_dir=os.environ.get("GOSSAMER_EMU_WIRE"), shape=shape)
 
 
 def _child_argv(a: argparse.Namespace, python: str) -> list[str]:
@@ -93,6 +98,8 @@ def launch_local(a: argparse.Namespace) -> int:
     }
     if a.port is not None:
         base["GOSSAMER_PORT"] = str(a.port)
+    if a.shape:
+        base["GOSSAMER_SHAPE"] = a.shape
     envs = [{**os.environ, **base, "GOSSAMER_MACHINE": str(m)} for m in range(n)]
     argv = _child_argv(a, sys.executable)
     if a.dry_run:
@@ -113,6 +120,8 @@ def launch_hosts(a: argparse.Namespace) -> int:
     app = f"hosts:{secrets.token_hex(8)}"
     base = {"GOSSAMER_MACHINES": str(len(hosts)), "GOSSAMER_APP": app, "GOSSAMER_HOSTS": ",".join(hosts),
             "GOSSAMER_THREADS": str(a.threads)}
+    if a.shape:
+        base["GOSSAMER_SHAPE"] = a.shape
     if a.port is not None:
         base["GOSSAMER_PORT"] = str(a.port)
     for key in ("GOSSAMER_VERBS", "GOSSAMER_DEVICES"):

@@ -50,6 +50,7 @@ from .runtime.api import Trust
 from .runtime.fibers import Future
 from .runtime.rack import Rack, RackFailure
 from .runtime.verbs import LinkFailure
+from .shape import MachineShape
 from .slot import SlotConfig
 
 EXIT_DOWN = 3  #: the application went down (fate sharing)
@@ -108,13 +109,18 @@ class _Conn:
 class ProcessRack:
     """This process's machine of a rack of processes."""
 
-    def __init__(self, info: LaunchInfo, *, threads: int = 1, seed: int = 0, config: SlotConfig | None = None,
-                 wire_dir: str | None = None, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, info: LaunchInfo, *, threads: int = 1, shape: list[MachineShape] | None = None, seed: int = 0,
+                 config: SlotConfig | None = None, wire_dir: str | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        """`shape`: every machine's threads and trustee threads ([SHAPE-1]), the same list in every
+        process; without it, `threads` threads on every machine, all of them trustees."""
         self.info = info
         self.m = info.machine
         self.log = log or (lambda s: print(f"gossamer[m{info.machine}]: {s}", file=sys.stderr, flush=True))
         self.network = networks.for_process(machine=self.m, machines=info.machines, wire_dir=wire_dir, seed=seed)
-        self.rack = Rack(info.machines, threads, seed=seed + self.m, config=config, network=self.network,
+        if shape is not None and len(shape) != info.machines:
+            raise ValueError(f"a shape of {len(shape)} machines for a rack of {info.machines}")
+        self.rack = Rack(info.machines, threads, shape=shape, seed=seed + self.m, config=config, network=self.network,
                          hosted=[self.m])
         self.conns: dict[int, _Conn] = {}
         #: [PROC-7]: fibers this process spawned on other machines, by spawn id, until joined
@@ -133,7 +139,8 @@ class ProcessRack:
         self.host = own[0] if own else info.bind_host
         # [FB-3]: the fallback listener where the other machines' clients reach this machine
         self.rack.fallback.serve_remote(self.m, info.bind_host,
-                                        [p for p in range(info.machines) if p != self.m], threads)
+                                        [p for p in range(info.machines) if p != self.m],
+                                        max(s.threads for s in self.rack.shape.machines))
 
     # -- bootstrap ([PROC-2], section 10) -------------------------------------------------------
 
@@ -195,7 +202,7 @@ class ProcessRack:
             check_app(theirs, self.info.app)  # [PROC-4] before any QP moves
             h = hello_from_map(theirs)
             negotiate_versions((1, 1), h.versions)
-            check_rdma(h, self.rack.threads, self.rack.config.slot_size)
+            self._check_rdma(h)
         except RemoteProtocolError as exc:
             self._refuse(sock, exc)
             raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
@@ -236,8 +243,9 @@ class ProcessRack:
             theirs = c.read(deadline)
             try:
                 check_app(theirs, self.info.app)
-                h = accept_hello(theirs, self.rack.threads)  # [BOOT-10]
-                check_rdma(h, self.rack.threads, self.rack.config.slot_size)
+                peer = self.rack.shape[p]
+                h = accept_hello(theirs, peer.threads, trustees=peer.trustees)  # [BOOT-10], [SHAPE-5]
+                self._check_rdma(h)
             except RemoteProtocolError as exc:
                 self._refuse(sock, exc)
                 raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
@@ -247,6 +255,11 @@ class ProcessRack:
             self._expect_ready(c, deadline)
             self.conns[p] = c
             return
+
+    def _check_rdma(self, h: Any) -> None:
+        """[SEC-2]: the peer's RDMA keys against this machine's shape, before any is used."""
+        own = self.rack.shape[self.m]
+        check_rdma(h, own.threads, self.rack.config.slot_size, len(own.trustees))
 
     def _expect_ready(self, c: _Conn, deadline: float) -> None:
         msg = c.read(deadline)
@@ -422,11 +435,24 @@ class ProcessRack:
                 pass  # it went away: its own report says why
 
 
+def parse_shape(text: str) -> list[MachineShape]:
+    """`--shape` / `GOSSAMER_SHAPE`: per machine `T` (every thread a trustee) or `T/R` (the first
+    `R` threads are trustees), comma-separated: `4/2,4/2,3/0` is two servers of 4 threads with 2
+    dedicated trustees each and a client machine of 3 threads."""
+    out = []
+    for part in text.split(","):
+        t, sep, r = part.strip().partition("/")
+        if not t.isdigit() or (sep and not r.isdigit()):
+            raise ValueError(f"shape part {part!r} is not T or T/R")
+        out.append(MachineShape.of(int(t), int(r) if sep else None))
+    return out
+
+
 def run_process(target: str, info: LaunchInfo, *args: Any, threads: int = 1, seed: int = 0,
-                wire_dir: str | None = None) -> int:
+                wire_dir: str | None = None, shape: list[MachineShape] | None = None) -> int:
     """The body of one process: the exit status ([PROC-5]: non-zero when the application went down)."""
     main = resolve(target)
-    proc = ProcessRack(info, threads=threads, seed=seed, wire_dir=wire_dir)
+    proc = ProcessRack(info, threads=threads, shape=shape, seed=seed, wire_dir=wire_dir)
     try:
         proc.bootstrap()
     except BootstrapFailed as exc:

@@ -166,3 +166,15 @@ def test_a_spawned_fiber_that_raises_ends_the_application() -> None:
     assert "PEER_FAILED" in m0  # the joiner on machine 0
     assert all(f"gossamer[m{m}]: application" in r.stderr for m in range(N) if m != 1)
     assert not any(_alive(pid) for pid in _pids(r.stderr).values())
+
+
+@pytest.mark.clause("PROC-7", "SHAPE-1")
+def test_a_mixed_rack_of_processes() -> None:
+    """Figure 11's shape in small: a server with one dedicated trustee thread, a client-only machine
+    of 3 threads, and a machine of one thread; fibers spawned on every thread of every process."""
+    r = subprocess.run([*LAUNCH, "--local", str(N), "--shape", ",".join(["2/1", "3/0", "1"][:N]),
+                        "examples.procs:spawned", "10"], check=False, cwd=ROOT, env=_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    fibers = [2, 3, 1][:N]
+    assert f"{sum(fibers)} fibers on {N} machines joined; counter {10 * sum(fibers)}" in r.stdout
