@@ -97,4 +97,15 @@ def cases() -> list[Case]:
         "the same with F = 99: OVERSIZE", ["FB-2", "DEC-8"], "encode_request_batch",
         {"config": cfg(slot_size=64, fallback_limit=99), "closures": standard(CAP100), "seq": 5, "slot_id": 3,
          "requests": [req(P, CAP100.id, cap)]}, err("OVERSIZE"))
+    add("encode-property-negative", "a property pointer of -1: BAD_ARGUMENT ([REQ-1]: a 48-bit value)",
+        ["DEC-8", "REQ-1"], "encode_request_batch",
+        {"config": cfg(), "closures": standard(), "seq": 1, "slot_id": 0, "requests": [req(-1, NOP.id)]},
+        err("BAD_ARGUMENT"))
+    add("attach-shorter-than-capture", "a payload of 3 bytes for a 5-byte capture and a variable parameter: BAD_FRAME",
+        ["FB-2", "DEC-4"], "attach_payload",
+        {"closures": standard(CAP5P), "closure_id": CAP5P.id, "fallback_len": 3, "payload": b"abc"}, err("BAD_FRAME"))
+    add("attach-capture-only", "a payload of exactly the 5-byte capture: an empty variable parameter",
+        ["FB-2", "DEC-4"], "attach_payload",
+        {"closures": standard(CAP5P), "closure_id": CAP5P.id, "fallback_len": 5, "payload": b"abcde"},
+        ok({"captured": b"abcde", "param": b""}))
     return out
