@@ -99,14 +99,14 @@ HELLOS: tuple[tuple[str, dict[str, Any], str, tuple[str, ...]], ...] = (
     ("slots that are an array", {"slots": [BASE, 1, [0, 1, 2, 3]]}, "BAD_HEADER", ("BOOT-6",)),
     ("response_slots with three rows", {"response_slots": [[0, 1], [2, 3], []]}, "BAD_HEADER", ("BOOT-6",)),
     ("an empty response_slots row", {"response_slots": [[0, 1], []]}, "ready", ("BOOT-6",)),
-    # [BOOT-10]: each hello below is shaped right for the threads it names ([BOOT-8], [SHAPE-5]),
-    # so only the thread count tells it from an acceptable one
+    # [BOOT-10]: each hello below is shaped right for the threads it names ([BOOT-8], [SHAPE-5]);
+    # the second also names the trustee threads the trustee expects of it (threads 0 and 1,
+    # [SHAPE-4]), so that only its thread count tells it from an acceptable one
     ("threads 1 (the trustee expects 2)", {"threads": 1, "response_slots": [[0, 1]]}, "BAD_HEADER",
      ("BOOT-10", "BOOT-8")),
-    ("threads 3 (the trustee expects 2)", {"threads": 3, "qpns": [0x11, 0x12, 0x13],
-                                           "slots": slots(ids=list(range(6))),
-                                           "response_slots": [[0, 1], [2, 3], [4, 5]]}, "BAD_HEADER",
-     ("BOOT-10", "BOOT-8")),
+    ("threads 3 with trustee threads 0 and 1 (the trustee expects 2 threads)",
+     {"threads": 3, "trustees": [[0, 2]], "qpns": [0x11, 0x12, 0x13], "slots": slots(ids=list(range(6))),
+      "response_slots": [[0, 1], [2, 3], [4, 5]]}, "BAD_HEADER", ("BOOT-10", "BOOT-8", "SHAPE-5")),
     ("versions [0, 0]", {"versions": [0, 0]}, "VERSION_MISMATCH", ("BOOT-1",)),
 )
 
