@@ -49,9 +49,11 @@ FLAG = Desc("conformance:flag", "bool", "bool")  # returns the captured bool
 GET = Desc("conformance:get", "", "cbor")  # returns the property's value
 RAISE = Desc("conformance:raise")  # always raises
 BIG = Desc("conformance:big", "", "cbor", "cbor")  # returns bytes(n) for parameter n
+SPLIT = Desc("conformance:split", "u64", "u8 u8")  # the two low bytes; past 65535, results that do not fit
+VOID = Desc("conformance:void", "u64")  # no result; returns the captured value when it is not 0
 K = tuple(Desc(f"conformance:k{i}", "u64", "u64") for i in range(40))  # distinct ids for tables
 
-STANDARD = (ENTRUST, TOGGLE, ADD, PAIR, ECHO, FIXED, NOP, FLAG, GET, RAISE, BIG)
+STANDARD = (ENTRUST, TOGGLE, ADD, PAIR, ECHO, FIXED, NOP, FLAG, GET, RAISE, BIG, SPLIT, VOID)
 
 
 def wire(descs: Iterable[Desc]) -> list[dict[str, Any]]:
@@ -79,6 +81,18 @@ def _big(value: Any, n: Any) -> bytes:
     return bytes(int(n))
 
 
+def _split(value: Any, x: int) -> Any:
+    if x < 0x10000:
+        return (x & 0xFF, x >> 8)
+    if x == 0x10000:
+        return (256, 0)  # 256 does not fit a u8
+    return x  # one value where the layout takes two
+
+
+def _void(value: Any, x: int) -> Any:
+    return x or None
+
+
 #: name -> (behaviour, errors of its own): the normative description of each catalogue closure, rendered
 #: into SPEC.md's Appendix A by `conformance.appendix` (a test fails when the two drift apart), which adds
 #: the errors every closure of that shape can meet (BAD_PROPERTY, BAD_CAPTURE for a bool, MALFORMED_CBOR
@@ -101,6 +115,11 @@ SEMANTICS: dict[str, tuple[str, str]] = {
     RAISE.name: ("always fails", "CLOSURE_RAISED, always"),
     BIG.name: ("its parameter is an unsigned integer `n`: returns a byte string of `n` zero bytes (a result "
                "that can be larger than the response slot, [RSP-4])", ""),
+    SPLIT.name: ("for a captured `x` below 65536, returns the pair `(x & 0xFF, x >> 8)`; for `x` = 65536 it "
+                 "returns the pair `(256, 0)`, and for a larger `x` the single integer `x`: values its result "
+                 "layout cannot hold", "BAD_RESULT for a captured value above 65535 ([LAYOUT-2])"),
+    VOID.name: ("returns nothing when the captured value is 0; otherwise returns that value, which its empty "
+                "result cannot hold", "BAD_RESULT for a captured value other than 0 ([LAYOUT-2])"),
     **{k.name: (f"as `{ADD.name}` (forty closures `conformance:k0` .. `k39` with distinct ids, for lookup "
                 "tables that overflow `K`)", "") for k in K[:1]},
 }
@@ -116,5 +135,7 @@ BEHAVIOUR: dict[str, Any] = {
     GET.name: lambda value: value[0],
     RAISE.name: _raise,
     BIG.name: _big,
+    SPLIT.name: _split,
+    VOID.name: _void,
     **{k.name: _add for k in K},
 }

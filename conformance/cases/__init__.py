@@ -37,6 +37,7 @@ from . import (
     requests,
     response_bounds,
     responses,
+    result_fit,
     run_boundaries,
     security,
     shapes,
@@ -49,7 +50,7 @@ AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live, hello_limits,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
-         racks, response_bounds, config_args, request_bounds, hello_encodings)
+         racks, response_bounds, config_args, request_bounds, hello_encodings, result_fit)
 
 
 @functools.cache
