@@ -51,7 +51,7 @@ def hello_map(**over: Any) -> dict[str, Any]:
     return {k: v for k, v in m.items() if v is not None}
 
 
-def slots(base: int = BASE, rkey: int = 1, ids: list[int] | None = None, **more: Any) -> dict[str, Any]:
+def slots(base: int = BASE, rkey: int | None = 1, ids: list[int] | None = None, **more: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"base": base, "rkey": rkey, "ids": [0, 1, 2, 3] if ids is None else ids}
     out.update(more)
     return {k: v for k, v in out.items() if v is not None}
