@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-from conformance.cases import catalogue
+from conformance.cases import catalogue, select
 from conformance.mutation import cli, engine, survivors
 from conformance.mutation.operators import OPERATORS, Point, apply, enumerate_points
 
@@ -123,6 +123,19 @@ def test_a_planted_mutant_is_killed_and_the_reference_survives() -> None:
     ref, mutant = engine.run_mutants([None, planted], "reference-sansio", cases, jobs=2, timeout=60)
     assert ref.status == "survived", ref
     assert mutant.status == "killed" and mutant.case, mutant
+
+
+def test_the_live_target_judges_what_only_the_bootstrap_connection_reaches() -> None:
+    # the reader drops or keeps one byte too many after a message: only a hello and a ready that
+    # arrive in one read show it, which happens on the TCP bootstrap of `reference-live`, never on
+    # `reference` (whose sessions hand the reference trustee the suite's hello as bytes)
+    planted = _point("gossamer.bootstrap", "BootstrapReader.feed", "slice-bound", "del self._buf")
+    cases = select(catalogue(), ["live.hello"])
+    ref, live = engine.run_mutants([None, planted], "reference-live", cases, jobs=2, timeout=60)
+    assert ref.status == "survived", ref
+    assert live.killed, live
+    [in_process] = engine.run_mutants([planted], "reference", cases, jobs=1, timeout=60)
+    assert in_process.status == "survived", in_process
 
 
 def test_a_looping_mutant_is_killed_by_the_deadline() -> None:
