@@ -49,7 +49,8 @@ from . import (
 AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids, bootstrap, landing, nic, execution,
          hostile,
          client, limits, decoder_paths, cbor_items, receive, vectors, live, hello_limits,
-         security, rejection_transport, run_boundaries, error_response_seq, value_ranges, cbor_tags, shapes, layout_edges,
+         security, rejection_transport, run_boundaries, error_response_seq, value_ranges,
+         cbor_tags, shapes, layout_edges,
          racks, response_bounds, config_args, request_bounds, hello_encodings, result_fit)
 
 
