@@ -7,7 +7,9 @@ gsm-main entrusts one counter to every machine's trustee thread, delegates incre
 (blocking `apply` and `apply_then` mixed) and checks the totals. Every process imports this
 module, so every machine registers the same closures, as the thesis's "same binary everywhere".
 `forever` keeps delegating until the application goes down (the fate-sharing test kills a
-process meanwhile); `raise` fails gsm-main after the first answers.
+process meanwhile); `raise` fails gsm-main after the first answers; `leak` runs one round and
+keeps its Trusts (the end-of-run report lists them: a TrustLeakWarning, or TrustLeakError with
+`GOSSAMER_LEAKS=error`).
 
     python -m gossamer launch --local 3 examples.procs:spawned 50
 
@@ -30,7 +32,7 @@ def add(counter: list[int], k: int) -> int:
 
 async def main(n: str = "100") -> str:
     machines, threads = rack_shape()
-    rounds = -1 if n == "forever" else 1 if n == "raise" else int(n)
+    rounds = -1 if n == "forever" else 1 if n in ("raise", "leak") else int(n)
     trusts = [await entrust([0], machine=m, thread=threads - 1) for m in range(machines)]
     done = 0
     while done != rounds:
@@ -45,7 +47,7 @@ async def main(n: str = "100") -> str:
     if n == "raise":
         raise RuntimeError("gsm-main failed on purpose")
     totals = [await t.apply(add, 0) for t in trusts]
-    for t in trusts:
+    for t in trusts if n != "leak" else ():
         t.drop()
     assert totals == [2 * rounds] * machines, totals
     return f"{machines} machines x {threads} threads: counters {totals}"

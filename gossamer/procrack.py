@@ -423,6 +423,7 @@ class ProcessRack:
             self.watch()
             if not rack.serve_round():
                 self.network.busy()
+        rack.ledger.end_of_run()  # this process's Trusts all dropped? (warns or raises, per `leaks`)
         return result
 
     def _say_done(self) -> None:

@@ -105,6 +105,19 @@ def test_an_uncaught_error_on_machine_0_ends_every_process() -> None:
     assert not any(_alive(pid) for pid in _pids(r.stderr).values())
 
 
+@pytest.mark.clause("TRUST-5")
+@pytest.mark.parametrize("mode", ["warn", "error"])
+def test_a_process_reports_the_trusts_it_never_dropped(mode: str) -> None:
+    """The end-of-run leak report of a one-process rack (gossamer/runtime/leaks.py) in a rack of
+    processes too: gsm-main keeps one Trust per machine; warned, or the launch fails."""
+    r = subprocess.run([*LAUNCH, "--local", "2", "examples.procs:main", "leak"], check=False, cwd=ROOT,
+                       env=_env(GOSSAMER_LEAKS=mode), capture_output=True, text=True, timeout=120)
+    assert "2 properties still live at the end of the run" in r.stderr, r.stderr
+    assert r.stderr.count("examples/procs.py:") >= 2, r.stderr  # each Trust's creation site
+    assert (r.returncode == 0) == (mode == "warn"), r.stderr
+    assert not any(_alive(pid) for pid in _pids(r.stderr).values())
+
+
 def _free_port_pair() -> int:
     for _ in range(50):
         with socket.socket() as a:
