@@ -194,14 +194,17 @@ def caller_hello(machine: int, thread: int, secret: bytes | None) -> bytes:
     return machine.to_bytes(2, "little") + thread.to_bytes(2, "little") + (secret or b"")
 
 
-def caller_accepted(data: bytes, clients: Mapping[int, bytes | None], threads: int) -> bool | None:
+def caller_accepted(data: bytes, clients: Mapping[int, bytes | None], threads: int | Mapping[int, int]) -> bool | None:
     """Whether a trustee machine keeps a fallback connection whose first bytes are `data` ([FB-9],
-    [SEC-6]); `clients`: each bootstrapped client machine and the secret its hello carried (None:
-    none). None when `data` is too short to decide (the trustee waits, up to the fallback timeout)."""
+    [SEC-6], [FB-12]); `clients`: each bootstrapped client machine and the secret its hello carried
+    (None: none); `threads`: each client machine's `T_m` (one int: every machine's). [FB-9] bounds
+    the caller's thread by the thread count of the machine it names, not the trustee machine's.
+    None when `data` is too short to decide (the trustee waits, up to the fallback timeout)."""
     if len(data) < CALLER_HELLO_SIZE:
         return None
     machine, thread = int.from_bytes(data[0:2], "little"), int.from_bytes(data[2:4], "little")
-    if machine not in clients or thread >= threads:
+    t_m = threads if isinstance(threads, int) else threads.get(machine, 0)
+    if machine not in clients or thread >= t_m:
         return False  # [FB-9]
     secret = clients[machine]
     if secret is None:

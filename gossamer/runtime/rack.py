@@ -167,6 +167,7 @@ class Rack:
             raise ValueError(f"{local} machines need {local} devices, found {devices}")
         self.fallback = FallbackHub(machines, self.config.fallback_limit, self.config.fallback_timeout_ms)
         self.fallback.slot_owner = shape.slot_use  # [SEC-6]: (machine, slot id) -> its use, or None
+        self.fallback.threads = [m.threads for m in shape.machines]  # [FB-9]: a caller's T_m
         with network.activate():
             nets = [
                 MachineNet(network, devices[i], m, machines, shape[m].threads, self.config,

@@ -27,7 +27,7 @@ import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import ErrorCode, RemoteProtocolError
@@ -82,9 +82,11 @@ class FallbackHub:
             self.listeners.append(ls)
         self.machines = machines
         #: client machines in other processes: their response frames go only on the connection
-        #: they opened ([FB-8]); `threads` bounds a valid caller's thread number
+        #: they opened ([FB-8]); `threads` bounds a valid caller's thread number: one count for
+        #: every machine, or each machine's `T_m` by machine number ([FB-9]: the caller's machine's
+        #: count, not this machine's)
         self.remote: frozenset[int] = frozenset()
-        self.threads = 0x10000
+        self.threads: int | Sequence[int] = 0x10000
         #: (client machine, client thread, trustee machine) -> (client end, trustee end), local pairs
         self.links: dict[tuple[int, int, int], tuple[_End, _End]] = {}
         #: (client machine, client thread, trustee machine) -> the trustee end of the connection
@@ -132,6 +134,13 @@ class FallbackHub:
         else:
             self.secrets[(cm, tm)] = bytes(secret)
 
+    def _threads_of(self, machine: int) -> int:
+        """[FB-9]: `T_m` of client machine `machine` (0 for a machine the shape does not have)."""
+        t = self.threads
+        if isinstance(t, int):
+            return t
+        return t[machine] if 0 <= machine < len(t) else 0
+
     def _want(self, c: _Caller) -> int:
         """How many bytes the caller hello on `c` has: 4 ([FB-8]), then the 16 of the secret the
         machine it names announced to this one, if it did ([SEC-6])."""
@@ -143,7 +152,7 @@ class FallbackHub:
     def port(self, machine: int) -> int:
         return int(self.listeners[machine].getsockname()[1])
 
-    def serve_remote(self, machine: int, host: str, clients: Iterable[int], threads: int) -> None:
+    def serve_remote(self, machine: int, host: str, clients: Iterable[int], threads: int | Sequence[int]) -> None:
         """Let client machines `clients` in other processes or hosts reach local `machine`: its
         listener moves to `host` (e.g. 0.0.0.0 or the device's address; the port announced in the
         hello, [BOOT-3], is `port(machine)` after this), and their response frames go only on the
@@ -213,7 +222,7 @@ class FallbackHub:
                 keep.append(c)
                 continue
             cm, ct = _ID.unpack_from(c.got)
-            if not (0 <= cm < self.machines and cm != c.machine and ct < self.threads):
+            if not (0 <= cm < self.machines and cm != c.machine and ct < self._threads_of(cm)):
                 self._refuse(c, "FB-9", f"the caller hello names machine {cm} thread {ct}: no client of "
                                         f"machine {c.machine}")
                 continue

@@ -176,3 +176,30 @@ def test_a_caller_hello_naming_no_client_is_refused_and_nothing_taken(hub: Fallb
     assert hub.refused == 1
     assert KEY not in hub.store[0]
     s.close()
+
+
+MIXED = (2, 5, 3)  #: T_m of machines 0 (the trustee machine), 1 and 2: client machines run more threads
+
+
+@pytest.mark.clause("FB-9", "FB-12", "SHAPE-1")
+@pytest.mark.parametrize("first", [
+    caller_hello(1, 4, SECRET), caller_hello(1, 5, SECRET), caller_hello(2, 2, None), caller_hello(2, 3, None),
+    caller_hello(2, 4, None), caller_hello(1, 2, SECRET),
+], ids=["m1-t4-last", "m1-t5-past", "m2-t2-last", "m2-t3-past", "m2-t4-past", "m1-t2-above-own-T"])
+def test_a_callers_thread_is_bounded_by_its_own_machines_threads(hub: FallbackHub, first: bytes) -> None:
+    """[FB-9] in a mixed rack: the caller's thread is bounded by `T_m` of the machine it names, not by
+    the trustee machine's own `T` (2 here). The oracle, written from SPEC.md alone, decides; under
+    the other reading (the trustee's own `T`), thread 4 of machine 1 would be refused."""
+    hub.threads = list(MIXED)
+    hub.expect_secret(2, 0, None)
+    s = socket.create_connection(("127.0.0.1", hub.port(0)))
+    s.sendall(first + Frame(kind=FrameKind.REQUEST, slot_id=SLOT, seq=1, index=0, payload=b"x").encode())
+    for _ in range(50):
+        hub.pump()
+        if hub.refused or hub.callers:
+            break
+    want = caller_accepted(first, {1: SECRET, 2: None}, dict(enumerate(MIXED)))
+    assert want is (hub.refused == 0 and bool(hub.callers))
+    if first[2:4] in (b"\x04\x00", b"\x02\x00") and first[:2] != b"\x02\x00":
+        assert want is True  # the reading this test pins: threads above the trustee's own T are served
+    s.close()
