@@ -28,6 +28,8 @@ SUITE_VERSIONS = (1, 1)
 REQUIRED = ("versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit")
 #: [BOOT-3] and [BOOT-6]: what a trustee's hello carries for RDMA
 RDMA_KEYS = ("gid", "qpns", "psn", "slots", "request_slots", "response_slots", "fallback_port")
+#: the trustee under test is machine 0, the suite machine 1 ([ADPT-13], [BOOT-11])
+TRUSTEE_MACHINE = 0
 #: the shape of trustee the catalogue is written for ([ADPT-13])
 DRIVABLE = {"min_threads": 2, "slot_size": 1024, "table_k": 4}
 
@@ -74,11 +76,6 @@ def check_trustee_hello(m: Any) -> None:
     v = m["versions"]
     if not (isinstance(v, list) and len(v) == 2 and all(_uint(x, 64) for x in v) and v[0] <= v[1]):
         raise HelloViolation("BOOT-1", BAD_HEADER, f"versions must be [min, max], got {v!r:.60}")
-    # [BOOT-1] "Both use the highest version in both ranges; if the ranges do not overlap ... VERSION_MISMATCH"
-    if max(v[0], SUITE_VERSIONS[0]) > min(v[1], SUITE_VERSIONS[1]):
-        raise HelloViolation("BOOT-1", VERSION_MISMATCH,
-                             f"the trustee announces versions {list(v)}; this document is version 1 and the suite "
-                             f"speaks {list(SUITE_VERSIONS)}: no common version")
     for k, bits in (("machine", 16), ("threads", 16), ("slot_size", 32), ("table_k", 8),
                     ("fallback_timeout_ms", 64), ("fallback_limit", 64)):
         if not _uint(m[k], bits):
@@ -90,6 +87,17 @@ def check_trustee_hello(m: Any) -> None:
         raise HelloViolation("BOOT-2", BAD_HEADER, f"table_k {k} breaks [VT-1] (0..32)")
     if t < 1:
         raise HelloViolation("BOOT-8", BAD_HEADER, "threads is 0: a trustee machine runs at least one thread")
+    # [DEC-5] step 10, after the ranges of steps 7 to 9: [BOOT-1] "Both use the highest version in
+    # both ranges; if the ranges do not overlap ... VERSION_MISMATCH"
+    if max(v[0], SUITE_VERSIONS[0]) > min(v[1], SUITE_VERSIONS[1]):
+        raise HelloViolation("BOOT-1", VERSION_MISMATCH,
+                             f"the trustee announces versions {list(v)}; this document is version 1 and the suite "
+                             f"speaks {list(SUITE_VERSIONS)}: no common version")
+    # [DEC-5] step 11, [BOOT-11]: the suite connected to the trustee under test, machine 0 ([ADPT-13])
+    if m["machine"] != TRUSTEE_MACHINE:
+        raise HelloViolation("BOOT-11", BAD_HEADER, f"the trustee's hello names machine {m['machine']}; the suite "
+                                                    f"connected to the trustee under test, machine {TRUSTEE_MACHINE}")
+    # [DEC-5] step 12 the suite does not make: it mirrors the trustee's shape ([SHAPE-5], [ADPT-12])
     # [BOOT-3] "The hello also carries, for RDMA: gid, qpns, psn, slots ... and fallback_port"
     missing = [key for key in RDMA_KEYS if key not in m]
     if missing:
@@ -127,9 +135,9 @@ def _check_schema(m: Mapping[str, Any]) -> None:
         validate("hello", dict(m), root="hello")
     except SchemasUnavailable:
         return
-    except SchemaError as e:  # names the failing path: hello.slots.rkey: expected ...
-        raise HelloViolation("BOOT-3", MALFORMED_CBOR, f"the hello does not match protocol/schemas/bootstrap.cddl: "
-                                                       f"{e}") from None
+    except SchemaError as e:  # names the failing path: hello.slots.rkey: expected ... ([ADPT-12]: BAD_HEADER)
+        raise HelloViolation("ADPT-18", BAD_HEADER, f"the hello does not match protocol/schemas/bootstrap.cddl: "
+                                                    f"{e}") from None
 
 
 def _check_slots(m: Mapping[str, Any], s: int, t: int) -> None:

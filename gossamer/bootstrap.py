@@ -131,13 +131,25 @@ def hello_from_map(m: Any) -> Hello:
     )
 
 
+def check_sender(h: Hello, machine: int) -> None:
+    """[BOOT-11], [DEC-5] step 11: the hello names the machine the connection is with."""
+    if h.machine != machine:
+        raise RemoteProtocolError(
+            ErrorCode.BAD_HEADER, "BOOT-11", f"the hello names machine {h.machine}; this connection is with "
+            f"machine {machine}"
+        )
+
+
 def accept_hello(m: Any, threads: int, versions: tuple[int, int] = SUPPORTED_VERSIONS,
-                 trustees: tuple[int, ...] | None = None) -> Hello:
-    """The acceptor's checks of a connector's hello ([BOOT-10], [SHAPE-5]): [DEC-5], the version,
-    and the connector's shape: the `threads` (and, when given, the trustee threads) the acceptor's
-    configuration holds for it."""
+                 trustees: tuple[int, ...] | None = None, machine: int | None = None) -> Hello:
+    """The acceptor's checks of a connector's hello, [DEC-5] steps 6 to 12: the hello's keys, the
+    version, the machine it names (`machine`: the one the acceptor identified the connection
+    with, [BOOT-11]; None: not checked here) and the connector's shape: the `threads` (and, when
+    given, the trustee threads) the acceptor's configuration holds for it ([BOOT-10], [SHAPE-5])."""
     h = hello_from_map(m)
     negotiate(versions, h.versions)
+    if machine is not None:
+        check_sender(h, machine)
     if h.threads != threads:
         raise RemoteProtocolError(
             ErrorCode.BAD_HEADER, "BOOT-10", f"the peer runs {h.threads} threads, the rack's shape gives it {threads}"

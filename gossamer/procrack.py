@@ -27,7 +27,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from . import networks
-from .bootstrap import BootstrapReader, accept_hello, check_rdma, decode_message, encode_message, hello_from_map
+from .bootstrap import (
+    BootstrapReader,
+    accept_hello,
+    check_rdma,
+    check_sender,
+    decode_message,
+    encode_message,
+    hello_from_map,
+)
 from .bootstrap import negotiate as negotiate_versions
 from .errors import DelegationError, ErrorCode, RemoteProtocolError
 from .launch_env import Address, LaunchInfo, parse_rendezvous, rendezvous_line
@@ -140,7 +148,7 @@ class ProcessRack:
         # [FB-3]: the fallback listener where the other machines' clients reach this machine
         self.rack.fallback.serve_remote(self.m, info.bind_host,
                                         [p for p in range(info.machines) if p != self.m],
-                                        max(s.threads for s in self.rack.shape.machines))
+                                        [s.threads for s in self.rack.shape.machines])  # [FB-9]: T_m
 
     # -- bootstrap ([PROC-2], section 10) -------------------------------------------------------
 
@@ -202,6 +210,7 @@ class ProcessRack:
             check_app(theirs, self.info.app)  # [PROC-4] before any QP moves
             h = hello_from_map(theirs)
             negotiate_versions((1, 1), h.versions)
+            check_sender(h, p)  # [BOOT-11], [DEC-5] step 11
             self._check_rdma(h)
         except RemoteProtocolError as exc:
             self._refuse(sock, exc)
@@ -244,7 +253,7 @@ class ProcessRack:
             try:
                 check_app(theirs, self.info.app)
                 peer = self.rack.shape[p]
-                h = accept_hello(theirs, peer.threads, trustees=peer.trustees)  # [BOOT-10], [SHAPE-5]
+                h = accept_hello(theirs, peer.threads, trustees=peer.trustees, machine=p)  # [BOOT-10], [BOOT-11]
                 self._check_rdma(h)
             except RemoteProtocolError as exc:
                 self._refuse(sock, exc)

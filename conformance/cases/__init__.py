@@ -24,6 +24,7 @@ from . import (
     fallback,
     hello_encodings,
     hello_limits,
+    hello_order,
     hostile,
     landing,
     layout_edges,
@@ -51,7 +52,8 @@ AREAS = (adapter_protocol, requests, responses, fallback, trust_ids, closure_ids
          client, limits, decoder_paths, cbor_items, receive, vectors, live, hello_limits,
          security, rejection_transport, run_boundaries, error_response_seq, value_ranges,
          cbor_tags, shapes, layout_edges,
-         racks, response_bounds, config_args, request_bounds, hello_encodings, result_fit)
+         racks, response_bounds, config_args, request_bounds, hello_encodings, result_fit,
+         hello_order)
 
 
 @functools.cache

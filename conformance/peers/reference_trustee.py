@@ -78,12 +78,12 @@ class ReferenceTrustee:
         return self.rack.hello_for(0, 1)
 
     def check_peer(self, m: Any) -> Hello:
-        """The peer's hello, validated ([DEC-5] steps 5 .. 10): raises GossamerError with the code
+        """The peer's hello, validated ([DEC-5] steps 5 .. 17): raises GossamerError with the code
         to answer with ([BOOT-5]); a version range without ours is VERSION_MISMATCH ([BOOT-1])."""
-        # [BOOT-10], [SHAPE-5]: the peer must be the machine 1 of our rack's shape (T threads, all
-        # trustees: the suite omits "trustees" and offers no request slot, [BOOT-6])
+        # [BOOT-11], [BOOT-10], [SHAPE-5]: the peer must be the machine 1 of our rack's shape (T
+        # threads, all trustees: the suite omits "trustees" and offers no request slot, [BOOT-12])
         peer = self.rack.shape[1]
-        hello = accept_hello(m, peer.threads, SUPPORTED_VERSIONS, peer.trustees)
+        hello = accept_hello(m, peer.threads, SUPPORTED_VERSIONS, peer.trustees, machine=1)
         # [SEC-2]: every RDMA value of the hello checked before connect uses it (it raised KeyError,
         # IndexError or a verbs error out of the session without an answer)
         check_rdma(hello, self.rack.threads, self.rack.config.slot_size)

@@ -36,8 +36,8 @@ from typing import Any
 
 import attrs
 
-from ..bootstrap import BootstrapReader, Hello, hello_from_map
-from ..errors import ErrorCode, RemoteProtocolError
+from ..bootstrap import BootstrapReader, Hello, check_sender, hello_from_map
+from ..errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from ..shape import RackShape, ranges_of
 from ..slot import SlotConfig, parse_imm
 from .network import Network
@@ -250,6 +250,7 @@ class MachineNet:
         """Bring this machine's QPs to `peer` to RTS from the peer's hello and post receives."""
         msgs = BootstrapReader().feed(encoded_hello)
         hello = hello_from_map(msgs[0])
+        check_sender(hello, peer)  # [BOOT-11]
         theirs = self.shape[peer]
         if hello.threads != theirs.threads or hello.trustee_threads != theirs.trustees:
             # [SHAPE-5] the peer must be the machine the rack's shape describes
@@ -277,7 +278,12 @@ class MachineNet:
         table = self.peer_request_slots.get(peer)
         if table is None:
             return self.shape.request_slot(peer, self.index, client_thread, trustee_thread)
-        return table[client_thread][self.shape.trustee_rank(peer, trustee_thread)]
+        row = table[client_thread]
+        if not row:  # [BOOT-12]: the peer offers this client thread no request slot
+            raise LocalProtocolError(ErrorCode.PEER_FAILED, "BOOT-12",
+                                     f"machine {peer} offers client thread {client_thread} of machine {self.index} "
+                                     "no request slot (an empty request_slots row)")
+        return row[self.shape.trustee_rank(peer, trustee_thread)]
 
     def response_slot_at(self, peer: int, client_thread: int, trustee_thread: int) -> int:
         """Id, on machine `peer`, of the response slot of (its client thread, our trustee thread)."""

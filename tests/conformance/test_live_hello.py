@@ -76,10 +76,20 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, int]] = [
     ("response-stray-id", _set("response_slots.1.1", 99), "BOOT-6", BAD_HEADER),
     ("response-empty-rows", _set("response_slots", [[], []]), "", 0),  # a side with no client threads
     ("hello-not-a-map", lambda m: m.clear(), "BOOT-2", MALFORMED_CBOR),
+    # [BOOT-11], [DEC-5] step 11: the suite connected to machine 0
+    ("machine-1", _set("machine", 1), "BOOT-11", BAD_HEADER),
+    ("machine-7", _set("machine", 7), "BOOT-11", BAD_HEADER),
+    # [DEC-5]'s one order: the ranges of step 9 before negotiation (10), negotiation before the
+    # machine (11), every RDMA key looked for (13) before any value is judged (14)
+    ("versions-2-slot-size-100", lambda m: m.update(versions=[2, 2], slot_size=100), "BOOT-2", BAD_HEADER),
+    ("versions-2-machine-7", lambda m: m.update(versions=[2, 2], machine=7), "BOOT-1", VERSION_MISMATCH),
+    ("no-psn-gid-short", lambda m: (m.pop("psn"), m.update(gid=bytes(4))), "BOOT-3", MALFORMED_CBOR),
+    # [DEC-5] step 18: a key this document does not name is ignored
+    ("extension-key", _set("x-extension", {"any": 1}), "", 0),
 ]
 
 
-@pytest.mark.clause("ADPT-12", "BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9")
+@pytest.mark.clause("ADPT-12", "BOOT-1", "BOOT-2", "BOOT-3", "BOOT-6", "BOOT-8", "BOOT-9", "BOOT-11", "DEC-5")
 @pytest.mark.parametrize(("name", "edit", "clause", "code"), CASES, ids=[c[0] for c in CASES])
 def test_trustee_hello(name: str, edit: Callable[[dict[str, Any]], None], clause: str, code: int) -> None:
     m = copy.deepcopy(good())
