@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from .errors import GossamerError
 from .launch_env import LaunchEnvError, from_environ
+from .shape import MachineShape
 
 #: after the first process fails, how long the others get to go down by themselves ([PROC-5])
 GRACE_SECONDS = 10.0
@@ -65,17 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_one(a: argparse.Namespace) -> int:
     """One process of the rack: who it is comes from the environment ([PROC-1])."""
-    from .procrack import parse_shape, run_process
+    from .procrack import run_process
 
+    # the environment wins; --shape and --threads stand in for GOSSAMER_SHAPE and GOSSAMER_THREADS ([PROC-12])
+    env = {"GOSSAMER_THREADS": str(a.threads), **({"GOSSAMER_SHAPE": a.shape} if a.shape else {})}
+    env.update((k, v) for k, v in os.environ.items() if v)
     try:
-        info = from_environ(os.environ)
-        spec = os.environ.get("GOSSAMER_SHAPE") or a.shape
-        shape = parse_shape(spec) if spec else None
+        info = from_environ(env)
+        shape = [MachineShape.of(t, r) for t, r in info.shape]
     except (LaunchEnvError, ValueError, GossamerError) as exc:
         print(f"gossamer launch: {exc}", file=sys.stderr)
         return 2
-    threads = int(os.environ.get("GOSSAMER_THREADS", a.threads))
-    return run_process(a.target, info, *a.args, threads=threads, seed=a.seed,
+    return run_process(a.target, info, *a.args, threads=shape[info.machine].threads, seed=a.seed,
                        wire_dir=os.environ.get("GOSSAMER_EMU_WIRE"), shape=shape)
 
 

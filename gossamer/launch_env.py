@@ -5,7 +5,8 @@ Pure: `from_environ(env)` reads a mapping (normally `os.environ`) and returns a 
 bootstrap listeners are) or raises `LaunchEnvError` naming what is missing. Nothing here opens a
 socket or a file; `parse_rendezvous` reads the text of a rendezvous file someone else read.
 
-The launchers, in the order they are recognised ([PROC-1]):
+The launchers, in the order they are recognised ([PROC-1], [PROC-8]; a variable set to the empty
+string counts as not set):
 
 * `gossamer launch` (local mode, or a host list over SSH): `GOSSAMER_MACHINE`, `GOSSAMER_MACHINES`,
   `GOSSAMER_APP`, and `GOSSAMER_HOSTS` or `GOSSAMER_RENDEZVOUS`.
@@ -17,7 +18,9 @@ The launchers, in the order they are recognised ([PROC-1]):
   order as srun's default distribution places them, unless `GOSSAMER_HOSTS` or
   `GOSSAMER_RENDEZVOUS` is given.
 
-[PROC-2]'s port rule: machine `m`'s bootstrap listener is on port `GOSSAMER_PORT + m`
+The addresses ([PROC-9]): `GOSSAMER_HOSTS`, else `GOSSAMER_RENDEZVOUS` ([PROC-10]), else (srun) the
+node list; the shape ([PROC-12]): `GOSSAMER_SHAPE`, else `GOSSAMER_THREADS`. [PROC-2]'s port rule:
+machine `m`'s bootstrap listener is on port `GOSSAMER_PORT + m`
 (default `DEFAULT_PORT + m`) of the `m`-th host of the host list.
 """
 
@@ -27,6 +30,9 @@ import re
 from collections.abc import Mapping
 
 import attrs
+
+from .errors import GossamerError
+from .shape import MachineShape, RackShape
 
 #: the base of [PROC-2]'s port rule (ibv_rc_pingpong's default port)
 DEFAULT_PORT = 18515
@@ -56,6 +62,8 @@ class LaunchInfo:
     bind_host: str = "0.0.0.0"
     #: the base of the port rule
     port: int = DEFAULT_PORT
+    #: [PROC-12]: every machine's (threads, trustee threads `0 .. R-1`), by machine id
+    shape: tuple[tuple[int, int], ...] = ()
 
     def address(self, machine: int) -> Address | None:
         """Machine `machine`'s bootstrap address by the port rule, None with a rendezvous file."""
@@ -65,14 +73,23 @@ class LaunchInfo:
 
 
 
+def _set(env: Mapping[str, str], key: str) -> str | None:
+    """[PROC-8]: a variable set to the empty string counts as not set."""
+    return env.get(key) or None
+
+
+def _decimal(raw: str, key: str) -> int:
+    """[PROC-8]: one or more ASCII digits and nothing else (no sign, space, underscore)."""
+    if not (raw.isascii() and raw.isdigit()):
+        raise LaunchEnvError(f"{key}={raw!r} is not a decimal number")
+    return int(raw, 10)
+
+
 def _int(env: Mapping[str, str], key: str, lo: int = 0, hi: int = 0xFFFF) -> int:
-    raw = env.get(key)
+    raw = _set(env, key)
     if raw is None:
         raise LaunchEnvError(f"{key} is not set")
-    try:
-        n = int(raw, 10)
-    except ValueError:
-        raise LaunchEnvError(f"{key}={raw!r} is not a number") from None
+    n = _decimal(raw, key)
     if not lo <= n <= hi:
         raise LaunchEnvError(f"{key}={n} is outside {lo}..{hi}")
     return n
@@ -123,7 +140,7 @@ def _expand_one(item: str) -> list[str]:
     names: list[str] = []
     for rng in m.group(1).split(","):
         lo, sep, hi = rng.partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
+        if not (lo.isascii() and lo.isdigit()) or (sep and not (hi.isascii() and hi.isdigit())):
             raise LaunchEnvError(f"host list range {rng!r} in {item!r}")
         width = len(lo)
         last = int(hi) if sep else int(lo)
@@ -137,7 +154,7 @@ def expand_tasks_per_node(text: str) -> list[int]:
     """`SLURM_TASKS_PER_NODE`: `2(x3),1` -> [2, 2, 2, 1]."""
     out: list[int] = []
     for part in text.split(","):
-        m = re.fullmatch(r"(\d+)(?:\(x(\d+)\))?", part.strip())
+        m = re.fullmatch(r"([0-9]+)(?:\(x([0-9]+)\))?", part)
         if m is None:
             raise LaunchEnvError(f"SLURM_TASKS_PER_NODE part {part!r}")
         out.extend([int(m.group(1))] * int(m.group(2) or 1))
@@ -151,24 +168,30 @@ def port_rule(hosts: list[str], base: int) -> tuple[Address, ...]:
     return tuple((h, base + m) for m, h in enumerate(hosts))
 
 
+def rendezvous_app_ok(app: str) -> bool:
+    """[PROC-10]: an id with a character at or below U+0020, or U+007F, cannot be written in the file."""
+    return all(ord(ch) > 0x20 and ch != "\x7f" for ch in app)
+
+
 def parse_rendezvous(text: str, app: str, machines: int) -> dict[int, Address]:
-    """The addresses a rendezvous file holds for `app` ([PROC-2]): one line `app machine host port`
-    per machine, appended by each process once its listener is bound; lines of other applications
-    are skipped. A machine named twice with different addresses is an error; a partial file gives
+    """The addresses a rendezvous file holds for `app` ([PROC-10]): lines `app machine host port`,
+    fields separated by single spaces, ended by LF; a last piece without its LF is still being
+    written and is not read; lines of other applications are skipped whatever they hold. A line
+    of `app` that is not four such fields, names a machine outside the rack or a port outside
+    1..65535, or a machine already read at another address, is an error; a partial file gives
     the machines seen so far (the reader waits for the rest)."""
     found: dict[int, Address] = {}
-    whole = text[: text.rfind("\n") + 1]  # a last line without its newline is still being written
-    for n, line in enumerate(whole.splitlines(), 1):
-        parts = line.split()
-        if not parts:
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if line.split(" ", 1)[0] != app:
             continue
-        if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
+        parts = line.split(" ")
+        if len(parts) != 4 or not parts[2] or not all(p.isascii() and p.isdigit() for p in (parts[1], parts[3])):
             raise LaunchEnvError(f"rendezvous line {n}: {line!r} is not 'app machine host port'")
-        if parts[0] != app:
-            continue
         m, addr = int(parts[1]), (parts[2], int(parts[3]))
         if not 0 <= m < machines:
             raise LaunchEnvError(f"rendezvous line {n}: machine {m} outside 0..{machines - 1}")
+        if not 1 <= addr[1] <= 0xFFFF:
+            raise LaunchEnvError(f"rendezvous line {n}: port {addr[1]} outside 1..65535")
         if found.setdefault(m, addr) != addr:
             raise LaunchEnvError(f"rendezvous: machine {m} at {found[m]} and at {addr}")
     return found
@@ -178,66 +201,111 @@ def rendezvous_line(app: str, machine: int, address: Address) -> str:
     return f"{app} {machine} {address[0]} {address[1]}\n"
 
 
-def from_environ(env: Mapping[str, str]) -> LaunchInfo:
-    """This process's `LaunchInfo` from its launcher's environment ([PROC-1])."""
-    base = _int(env, "GOSSAMER_PORT", 1, 0xFFFF) if "GOSSAMER_PORT" in env else DEFAULT_PORT
-    if "GOSSAMER_MACHINE" in env:
-        launcher = "gossamer"
-        machine = _int(env, "GOSSAMER_MACHINE")
-        machines = _int(env, "GOSSAMER_MACHINES", 1, 0x10000)
-        app = env.get("GOSSAMER_APP") or ""
-        if not app:
-            raise LaunchEnvError("GOSSAMER_APP is not set (gossamer launch sets it)")
-        slurm_hosts: list[str] | None = None
-    elif "OMPI_COMM_WORLD_RANK" in env:
-        launcher = "openmpi"
-        machine = _int(env, "OMPI_COMM_WORLD_RANK")
-        machines = _int(env, "OMPI_COMM_WORLD_SIZE", 1, 0x10000)
-        job = env.get("PMIX_NAMESPACE") or env.get("OMPI_MCA_ess_base_jobid")
-        if not job and "GOSSAMER_APP" not in env:
-            raise LaunchEnvError("mpirun set no job id (PMIX_NAMESPACE, OMPI_MCA_ess_base_jobid); "
-                                 "pass -x GOSSAMER_APP=<id>")
-        app = env.get("GOSSAMER_APP") or f"openmpi:{job}"
-        slurm_hosts = None
-    elif "SLURM_PROCID" in env:
-        launcher = "slurm"
-        machine = _int(env, "SLURM_PROCID")
-        machines = _int(env, "SLURM_NTASKS", 1, 0x10000)
-        job = env.get("SLURM_JOB_ID") or env.get("SLURM_JOBID")
-        if not job and "GOSSAMER_APP" not in env:
-            raise LaunchEnvError("srun set no SLURM_JOB_ID")
-        app = env.get("GOSSAMER_APP") or f"slurm:{job}.{env.get('SLURM_STEP_ID', '0')}"
-        nodelist = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or env.get("SLURM_NODELIST")
-        tasks = env.get("SLURM_STEP_TASKS_PER_NODE") or env.get("SLURM_TASKS_PER_NODE")
-        slurm_hosts = None
-        if nodelist and tasks:
-            nodes = expand_hostlist(nodelist)
-            counts = expand_tasks_per_node(tasks)
-            if len(counts) != len(nodes):
-                raise LaunchEnvError(f"{len(nodes)} nodes in {nodelist!r} but {len(counts)} task counts in {tasks!r}")
-            slurm_hosts = [n for n, c in zip(nodes, counts, strict=True) for _ in range(c)]
+def parse_shape(text: str, machines: int) -> tuple[tuple[int, int], ...]:
+    """[PROC-12]: `GOSSAMER_SHAPE`, one `T` or `T/R` per machine -> ((T, R), ...)."""
+    out: list[tuple[int, int]] = []
+    for part in text.split(","):
+        t, sep, r = part.partition("/")
+        threads = _decimal(t, "GOSSAMER_SHAPE")
+        trustees = _decimal(r, "GOSSAMER_SHAPE") if sep else threads
+        if not 1 <= threads <= 0xFFFF or trustees > threads:
+            raise LaunchEnvError(f"GOSSAMER_SHAPE entry {part!r}: 1 <= T <= 65535 and R <= T")
+        out.append((threads, trustees))
+    if len(out) != machines:
+        raise LaunchEnvError(f"GOSSAMER_SHAPE has {len(out)} entries for {machines} machines")
+    return tuple(out)
+
+
+def _shape(env: Mapping[str, str], machines: int) -> tuple[tuple[int, int], ...]:
+    """[PROC-12]: the rack's shape from `GOSSAMER_SHAPE`, else `GOSSAMER_THREADS`, checked by [LIM-3]."""
+    text = _set(env, "GOSSAMER_SHAPE")
+    if text is not None:
+        shape = parse_shape(text, machines)
     else:
+        t = _int(env, "GOSSAMER_THREADS", 1, 0xFFFF) if _set(env, "GOSSAMER_THREADS") else 1
+        shape = ((t, t),) * machines
+    try:
+        RackShape([MachineShape.of(t, r) for t, r in shape]).check("GOSSAMER_SHAPE")
+    except GossamerError as exc:
+        raise LaunchEnvError(str(exc)) from None
+    return shape
+
+
+_LAUNCHERS = (("gossamer", "GOSSAMER_MACHINE", "GOSSAMER_MACHINES"),
+              ("openmpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+              ("slurm", "SLURM_PROCID", "SLURM_NTASKS"))
+
+
+def _slurm_hosts(env: Mapping[str, str]) -> list[str] | None:
+    """[PROC-9] step 3: the step's (else the job's) node list repeated per tasks per node, in block
+    order; None when the pair is not both set."""
+    if _set(env, "SLURM_STEP_NODELIST"):
+        nodelist, tasks = _set(env, "SLURM_STEP_NODELIST"), _set(env, "SLURM_STEP_TASKS_PER_NODE")
+    else:
+        nodelist, tasks = _set(env, "SLURM_JOB_NODELIST"), _set(env, "SLURM_TASKS_PER_NODE")
+    if nodelist is None or tasks is None:
+        return None
+    dist = _set(env, "SLURM_DISTRIBUTION")
+    if dist is not None and not dist.startswith("block"):
+        raise LaunchEnvError(f"SLURM_DISTRIBUTION={dist!r}: ranks are not in block order; set GOSSAMER_HOSTS "
+                             "or GOSSAMER_RENDEZVOUS")
+    nodes = expand_hostlist(nodelist)
+    counts = expand_tasks_per_node(tasks)
+    if len(counts) != len(nodes):
+        raise LaunchEnvError(f"{len(nodes)} nodes in {nodelist!r} but {len(counts)} task counts in {tasks!r}")
+    return [n for n, c in zip(nodes, counts, strict=True) for _ in range(c)]
+
+
+def from_environ(env: Mapping[str, str]) -> LaunchInfo:
+    """This process's `LaunchInfo` from its launcher's environment, in [PROC-8]'s order."""
+    found = [x for x in _LAUNCHERS if _set(env, x[1]) is not None]  # step 1
+    if not found:
         raise LaunchEnvError("no launcher environment: run under gossamer launch, mpirun or srun "
                              "(GOSSAMER_MACHINE, OMPI_COMM_WORLD_RANK or SLURM_PROCID)")
+    launcher, rank_key, size_key = found[0]
+    machine = _int(env, rank_key)  # step 2
+    machines = _int(env, size_key, 1, 0x10000)
     if machine >= machines:
         raise LaunchEnvError(f"machine {machine} outside a rack of {machines}")
+    app = _set(env, "GOSSAMER_APP")  # step 3
+    if app is None and launcher == "openmpi":
+        job = _set(env, "PMIX_NAMESPACE") or _set(env, "OMPI_MCA_ess_base_jobid")
+        app = None if job is None else f"openmpi:{job}"
+    elif app is None and launcher == "slurm":
+        job = _set(env, "SLURM_JOB_ID")
+        app = None if job is None else f"slurm:{job}.{_set(env, 'SLURM_STEP_ID') or '0'}"
+    if app is None:
+        raise LaunchEnvError(f"{launcher}: no application id: set GOSSAMER_APP"
+                             + ("" if launcher == "gossamer" else " or run under the launcher's job id"))
     check_app(app)
-    bind = env.get("GOSSAMER_BIND", "0.0.0.0")
-    rendezvous = env.get("GOSSAMER_RENDEZVOUS") or None
-    peers: tuple[Address, ...] | None = None
-    if "GOSSAMER_HOSTS" in env:
-        hosts = [h for h in env["GOSSAMER_HOSTS"].split(",") if h]
-        if len(hosts) == 1 and machines > 1:
+    base = _int(env, "GOSSAMER_PORT", 1, 0xFFFF) if _set(env, "GOSSAMER_PORT") else DEFAULT_PORT  # step 4
+    bind = _set(env, "GOSSAMER_BIND") or "0.0.0.0"
+    peers: tuple[Address, ...] | None = None  # step 5: [PROC-9]
+    rendezvous: str | None = None
+    host_text = _set(env, "GOSSAMER_HOSTS")
+    hosts: list[str] | None = None
+    if host_text is not None:
+        hosts = host_text.split(",")
+        if not all(h and all(ord(ch) > 0x20 for ch in h) for h in hosts):
+            raise LaunchEnvError(f"GOSSAMER_HOSTS={host_text!r} holds an empty name or a space")
+        if len(hosts) == 1:
             hosts = hosts * machines  # one host for every machine: local ports differ by the rule
         if len(hosts) != machines:
             raise LaunchEnvError(f"GOSSAMER_HOSTS names {len(hosts)} hosts for {machines} machines")
+    elif _set(env, "GOSSAMER_RENDEZVOUS") is not None:
+        rendezvous = _set(env, "GOSSAMER_RENDEZVOUS")
+        if not rendezvous_app_ok(app):
+            raise LaunchEnvError(f"application id {app!r} holds a space or a control character: it cannot be "
+                                 "written in a rendezvous file ([PROC-10])")
+    elif launcher == "slurm":
+        hosts = _slurm_hosts(env)
+        if hosts is not None and len(hosts) != machines:
+            raise LaunchEnvError(f"Slurm places {len(hosts)} tasks, SLURM_NTASKS is {machines}")
+    if hosts is not None:
         peers = port_rule(hosts, base)
-    elif rendezvous is None and slurm_hosts is not None:
-        if len(slurm_hosts) != machines:
-            raise LaunchEnvError(f"Slurm places {len(slurm_hosts)} tasks, SLURM_NTASKS is {machines}")
-        peers = port_rule(slurm_hosts, base)
-    if peers is None and rendezvous is None:
+    elif rendezvous is None:
         raise LaunchEnvError(f"{launcher}: no bootstrap addresses: set GOSSAMER_HOSTS (host list, port "
                              "rule) or GOSSAMER_RENDEZVOUS (a file every process can read and append to)")
+    shape = _shape(env, machines)  # [PROC-12]
     return LaunchInfo(machine=machine, machines=machines, app=app, launcher=launcher, peers=peers,
-                      rendezvous=rendezvous, bind_host=bind, port=base)
+                      rendezvous=rendezvous, bind_host=bind, port=base, shape=shape)

@@ -51,6 +51,7 @@ from .rack_bootstrap import (
     error_message,
     joined_message,
     read_end,
+    read_message,
     spawn_message,
     with_app,
 )
@@ -301,7 +302,15 @@ class ProcessRack:
                     self._peer_down(c.peer, c.peer, f"its bootstrap connection broke the protocol: {exc}")
                     continue
             for msg in c.queue:
-                if isinstance(msg, dict) and ("spawn" in msg or "joined" in msg):
+                try:  # [PROC-11]; on an established connection only done, down, spawn, joined ([PROC-5] step 2)
+                    kind = read_message(msg, self.info.app)["kind"]
+                    if kind not in ("done", "down", "spawn", "joined"):
+                        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
+                                                  f"a {kind} message on an established connection")
+                except RemoteProtocolError as exc:
+                    self._peer_down(c.peer, c.peer, f"its bootstrap connection broke the protocol: {exc}")
+                    break
+                if kind in ("spawn", "joined"):
                     self._on_spawn_message(c, msg)
                     continue
                 end: SessionEnd | None = read_end(msg)
@@ -443,19 +452,6 @@ class ProcessRack:
                 c.sock.setblocking(False)
             except OSError:
                 pass  # it went away: its own report says why
-
-
-def parse_shape(text: str) -> list[MachineShape]:
-    """`--shape` / `GOSSAMER_SHAPE`: per machine `T` (every thread a trustee) or `T/R` (the first
-    `R` threads are trustees), comma-separated: `4/2,4/2,3/0` is two servers of 4 threads with 2
-    dedicated trustees each and a client machine of 3 threads."""
-    out = []
-    for part in text.split(","):
-        t, sep, r = part.strip().partition("/")
-        if not t.isdigit() or (sep and not r.isdigit()):
-            raise ValueError(f"shape part {part!r} is not T or T/R")
-        out.append(MachineShape.of(int(t), int(r) if sep else None))
-    return out
 
 
 def run_process(target: str, info: LaunchInfo, *args: Any, threads: int = 1, seed: int = 0,

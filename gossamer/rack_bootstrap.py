@@ -8,6 +8,7 @@ builds one decoded map; framing is `gossamer.bootstrap`'s.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import attrs
@@ -36,33 +37,55 @@ def check_app(m: Any, app: str) -> None:
                                   f"the peer belongs to application {theirs!r}, this process to {app!r}")
 
 
+#: [PROC-11]: the keys that say what a message of a rack's connection is; none: a hello
+KIND_KEYS = ("error", "ready", "done", "down", "spawn", "joined", "caller")
+
+
 def check_message(data: bytes, app: str) -> dict[str, Any]:
     """One whole bootstrap message on a rack's connection, as a side of application `app` reads it
-    (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then by its keys a `done` or
-    `down` ([PROC-5]: `down` a u16, `detail` text), a `spawn` or `joined` ([PROC-7]), a `caller`
-    ([PROC-2]: a u16 machine) or a hello, each caller and hello checked by [PROC-4]. Answers
-    `{"kind": ...}` (and `"first"` for `down`, `"machine"` for `caller`, `"id"`, `"fn"` and
-    `"thread"` for `spawn`, `"id"` for `joined`)."""
-    m = decode_message(data)
+    (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then `read_message`."""
+    return read_message(decode_message(data), app)
+
+
+def read_message(m: Any, app: str) -> dict[str, Any]:
+    """[PROC-11]: a decoded message of a rack's connection by its kind key (two kind keys are
+    BAD_HEADER; none, a hello): an `error` (a u8 code, text detail), `ready` (true), `done` or `down`
+    ([PROC-5]), `spawn` or `joined` ([PROC-7]), a `caller` ([PROC-4]'s app, then a u16 machine) or a
+    hello ([PROC-4]'s app only). Answers `{"kind": ...}` (and `"code"` for `error`, `"first"` for
+    `down`, `"machine"` for `caller`, `"id"`, `"fn"` and `"thread"` for `spawn`, `"id"` for
+    `joined`); other keys are ignored."""
     if not isinstance(m, dict):
         raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "PROC-4", "the message is not a CBOR map")
-    if "done" in m or "down" in m:
+    kinds = [k for k in KIND_KEYS if k in m]
+    if len(kinds) > 1:
+        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-11", f"one message holds {' and '.join(kinds)}")
+    kind = kinds[0] if kinds else "hello"
+    if kind == "error":
+        if not _uint(m["error"], 0xFF) or not isinstance(m.get("detail", ""), str):
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-11",
+                                      f"an error message is a u8 code and a text detail: {show(m)}")
+        return {"kind": "error", "code": m["error"]}
+    if kind == "ready":
+        if m["ready"] is not True:
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-11", f"ready {show(m['ready'])} is not true")
+        return {"kind": "ready"}
+    if kind in ("done", "down"):
         end = read_end(m)
         detail = m.get("detail", "")
         if end is None or not isinstance(detail, str):
             raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
                                       f"done must be true, down a u16 and detail text: {show(m)}")
         return {"kind": "done"} if end.done else {"kind": "down", "first": end.first}
-    if "spawn" in m:
+    if kind == "spawn":
         sid, fn, _, thread = check_spawn(m)
         return {"kind": "spawn", "id": sid, "fn": fn, "thread": thread}
-    if "joined" in m:
+    if kind == "joined":
         sid, _ = check_joined(m)
         return {"kind": "joined", "id": sid}
     check_app(m, app)
-    if "caller" in m:
+    if kind == "caller":
         who = m["caller"]
-        if not (isinstance(who, int) and not isinstance(who, bool) and 0 <= who <= 0xFFFF):
+        if not _uint(who, 0xFFFF):
             raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"caller {show(who)} is not a u16")
         return {"kind": "caller", "machine": who}
     return {"kind": "hello"}
@@ -108,6 +131,11 @@ def joined_message(sid: int, result: Any) -> dict[str, Any]:
     return {"joined": sid, "result": result}
 
 
+#: [PROC-7]: `module:qualname`, each one or more identifiers joined by single dots
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+FN_NAME = re.compile(f"{_DOTTED}:{_DOTTED}")
+
+
 def _bad_spawn(why: str) -> RemoteProtocolError:
     return RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-7", why)
 
@@ -121,7 +149,7 @@ def check_spawn(m: dict[str, Any], threads: int | None = None) -> tuple[int, str
     thread: Any = m.get("thread")
     if not _uint(sid, 0xFFFFFFFF):
         raise _bad_spawn(f"spawn id {show(sid)} is not a u32")
-    if not (isinstance(fn, str) and fn.count(":") == 1 and all(fn.split(":"))):
+    if not (isinstance(fn, str) and FN_NAME.fullmatch(fn)):
         raise _bad_spawn(f"fn {show(fn)} is not module:qualname")
     if not _uint(thread, 0xFFFF) or (threads is not None and int(thread) >= threads):
         raise _bad_spawn(f"thread {show(thread)} is not a thread of this machine")

@@ -707,8 +707,37 @@ def _racks() -> list[dict[str, Any]]:
         ("rack-spawn-thread-17-bits", "thread 0x10000: BAD_HEADER", {"spawn": 1, "fn": "m:f", "args": [],
                                                                       "thread": 0x10000}),
         ("rack-joined-no-result", "joined without a result: BAD_HEADER", {"joined": 3}),
+        ("rack-spawn-fn-space", "fn with a space (a b:f): BAD_HEADER", {"spawn": 1, "fn": "a b:f", "args": [],
+                                                                          "thread": 0}),
+        ("rack-spawn-fn-empty-part", "fn with an empty dotted part (m.:f): BAD_HEADER",
+         {"spawn": 1, "fn": "m.:f", "args": [], "thread": 0}),
+        ("rack-spawn-fn-digit", "fn whose module starts with a digit (1m:f): BAD_HEADER",
+         {"spawn": 1, "fn": "1m:f", "args": [], "thread": 0}),
     ]:
         read(cid, title, ["PROC-7"], msg(m))
+    read("rack-spawn-dotted", "fn m.sub:Cls.method: a module and a qualname of dotted identifiers", ["PROC-7"],
+         msg(rack_bootstrap.spawn_message(2, "m.sub:Cls.method", [], 0)))
+    # [PROC-11]: the kind keys
+    for cid, title, m in [
+        ("rack-ready", "ready: not a hello (no app needed)", {"ready": True}),
+        ("rack-error", "a refusal: error 0x1A with its detail", {"error": 0x1A, "detail": "no common version"}),
+        ("rack-error-no-detail", "a refusal without detail", {"error": 0x13}),
+        ("rack-caller-extra-key", "a caller message with a key it does not name: ignored", {
+            "caller": 3, "app": app, "note": "x"}),
+        ("rack-ready-false", "ready false: BAD_HEADER", {"ready": False}),
+        ("rack-error-256", "error 256: BAD_HEADER", {"error": 256, "detail": "x"}),
+        ("rack-error-detail-bytes", "an error whose detail is bytes: BAD_HEADER", {"error": 1, "detail": b"x"}),
+        ("rack-done-and-down", "done and down in one map: BAD_HEADER", {"done": True, "down": 1}),
+        ("rack-caller-and-ready", "a caller message with ready: BAD_HEADER", {"caller": 2, "app": app, "ready": True}),
+        ("rack-spawn-and-joined", "spawn and joined in one map: BAD_HEADER",
+         {"spawn": 1, "fn": "m:f", "args": [], "thread": 0, "joined": 1, "result": None}),
+        ("rack-caller-no-app-bad", "a caller that is text and no app: MALFORMED_CBOR (app first)", {"caller": "2"}),
+        ("rack-caller-text", "a caller that is text: BAD_HEADER", {"caller": "2", "app": app}),
+        ("rack-caller-other-app-bad", "another application and a caller of 17 bits: BAD_HEADER either way",
+         {"caller": 1 << 16, "app": "x"}),
+        ("rack-empty-map", "an empty map is a hello without app: MALFORMED_CBOR", {}),
+    ]:
+        read(cid, title, ["PROC-11"], msg(m))
     return out
 
 

@@ -23,8 +23,9 @@ def cases() -> list[Case]:
         out.append(case(cid, title, clauses, "launch_env", {"env": env}, expect, tags=("codec", "racks")))
 
     def who(machine: int, machines: int, app: str, peers: list[list[Any]] | None,
-            rendezvous: str | None = None) -> dict[str, Any]:
-        return ok({"machine": machine, "machines": machines, "app": app, "peers": peers, "rendezvous": rendezvous})
+            rendezvous: str | None = None, shape: list[list[int]] | None = None) -> dict[str, Any]:
+        return ok({"machine": machine, "machines": machines, "app": app, "peers": peers, "rendezvous": rendezvous,
+                   "shape": shape if shape is not None else [[1, 1]] * machines})
 
     add("rack.env-openmpi", "mpirun: rank, size, PMIX_NAMESPACE, a host list and the port rule",
         ["PROC-1", "PROC-2"],
@@ -55,6 +56,111 @@ def cases() -> list[Case]:
         {"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "GOSSAMER_APP": "kv-store",
          "GOSSAMER_RENDEZVOUS": "/r"},
         who(1, 2, "kv-store", None, "/r"))
+    # [PROC-8]: launcher precedence, empty variables, decimal numbers, the derived ids
+    mpi_in_sbatch = {"SLURM_PROCID": "0", "SLURM_NTASKS": "1", "SLURM_JOB_ID": "40", "OMPI_COMM_WORLD_RANK": "1",
+                     "OMPI_COMM_WORLD_SIZE": "2", "PMIX_NAMESPACE": "prte-7@1", "GOSSAMER_HOSTS": "h"}
+    add("rack.env-openmpi-over-slurm", "mpirun inside sbatch (SLURM_* and OMPI_* set): mpirun's rank, size and id",
+        ["PROC-8"], mpi_in_sbatch, who(1, 2, "openmpi:prte-7@1", _peers(["h", "h"])))
+    add("rack.env-empty-is-unset", "GOSSAMER_MACHINE and GOSSAMER_APP set to \"\" count as not set: mpirun's "
+        "identity and derived id", ["PROC-8"],
+        {"GOSSAMER_MACHINE": "", "GOSSAMER_APP": "", "OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "2",
+         "PMIX_NAMESPACE": "j", "GOSSAMER_HOSTS": "h", "GOSSAMER_PORT": "", "GOSSAMER_RENDEZVOUS": ""},
+        who(0, 2, "openmpi:j", _peers(["h", "h"])))
+    add("rack.env-leading-zeros", "decimal numbers may have leading zeros: rank 007 of 010", ["PROC-8"],
+        {"GOSSAMER_MACHINE": "007", "GOSSAMER_MACHINES": "010", "GOSSAMER_APP": "z", "GOSSAMER_HOSTS": "h",
+         "GOSSAMER_PORT": "09000"}, who(7, 10, "z", _peers(["h"] * 10, 9000)))
+    add("rack.env-pmix-over-jobid", "PMIX_NAMESPACE before OMPI_MCA_ess_base_jobid when both are set", ["PROC-8"],
+        {"OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "1", "PMIX_NAMESPACE": "pmix",
+         "OMPI_MCA_ess_base_jobid": "42", "GOSSAMER_HOSTS": "h"}, who(0, 1, "openmpi:pmix", _peers(["h"])))
+    add("rack.env-slurm-no-step", "srun without SLURM_STEP_ID: step 0", ["PROC-8"],
+        {"SLURM_PROCID": "0", "SLURM_NTASKS": "1", "SLURM_JOB_ID": "12", "GOSSAMER_HOSTS": "h"},
+        who(0, 1, "slurm:12.0", _peers(["h"])))
+    # [PROC-9]: which source gives the addresses, and the Slurm node lists
+    add("rack.env-hosts-over-rendezvous", "GOSSAMER_HOSTS and GOSSAMER_RENDEZVOUS: the host list; rendezvous null",
+        ["PROC-9"], {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a",
+                     "GOSSAMER_HOSTS": "x,y", "GOSSAMER_RENDEZVOUS": "/r"}, who(0, 2, "a", _peers(["x", "y"])))
+    add("rack.env-rendezvous-over-nodelist", "srun with GOSSAMER_RENDEZVOUS: the file, the node list unread",
+        ["PROC-9"], {"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "GOSSAMER_RENDEZVOUS": "/r",
+                     "SLURM_JOB_NODELIST": "n[1-", "SLURM_TASKS_PER_NODE": "2"}, who(0, 2, "slurm:5.0", None, "/r"))
+    add("rack.env-step-nodelist", "srun: the step's node list and tasks per node before the job's", ["PROC-9"],
+        {"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "SLURM_STEP_ID": "1",
+         "SLURM_JOB_NODELIST": "n[1-4]", "SLURM_TASKS_PER_NODE": "1(x4)",
+         "SLURM_STEP_NODELIST": "n[3-4]", "SLURM_STEP_TASKS_PER_NODE": "1(x2)"},
+        who(1, 2, "slurm:5.1", _peers(["n3", "n4"])))
+    add("rack.env-slurm-block-dist", "srun with SLURM_DISTRIBUTION=block:cyclic: the ranks are in block order",
+        ["PROC-9"], {"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": "n1",
+                     "SLURM_TASKS_PER_NODE": "2", "SLURM_DISTRIBUTION": "block:cyclic"},
+        who(0, 2, "slurm:5.0", _peers(["n1", "n1"])))
+    add("rack.env-port-top", "the port rule may reach 65535 exactly", ["PROC-9"],
+        {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h",
+         "GOSSAMER_PORT": "65534"}, who(0, 2, "a", _peers(["h", "h"], 65534)))
+    add("rack.env-rendezvous-app-space-hosts", "an id with a space is fine with a host list", ["PROC-10"],
+        {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "1", "GOSSAMER_APP": "kv store", "GOSSAMER_HOSTS": "h"},
+        who(0, 1, "kv store", _peers(["h"])))
+    # [PROC-12]: the shape
+    add("rack.env-shape", "GOSSAMER_SHAPE: two servers of 4 threads (2 trustees) and a client machine of 3",
+        ["PROC-12"], {"GOSSAMER_MACHINE": "2", "GOSSAMER_MACHINES": "3", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h",
+                      "GOSSAMER_SHAPE": "4/2,4/2,3/0", "GOSSAMER_THREADS": "9"},
+        who(2, 3, "a", _peers(["h"] * 3), None, [[4, 2], [4, 2], [3, 0]]))
+    add("rack.env-threads", "GOSSAMER_THREADS without GOSSAMER_SHAPE: every machine that many, all trustees",
+        ["PROC-12"], {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h",
+                      "GOSSAMER_THREADS": "128"}, who(0, 2, "a", _peers(["h", "h"]), None, [[128, 128]] * 2))
+    g = {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h"}
+    for cid, title, clause, env in [
+        ("rack.env-rank-without-size", "GOSSAMER_MACHINE without GOSSAMER_MACHINES (mpirun's size set)", "PROC-8",
+         {"GOSSAMER_MACHINE": "0", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h", "OMPI_COMM_WORLD_RANK": "0",
+          "OMPI_COMM_WORLD_SIZE": "2", "PMIX_NAMESPACE": "j"}),
+        ("rack.env-rank-plus", "a rank with a sign (+1)", "PROC-8", {**g, "GOSSAMER_MACHINE": "+1"}),
+        ("rack.env-rank-space", "a rank with a space (\" 1\")", "PROC-8", {**g, "GOSSAMER_MACHINE": " 1"}),
+        ("rack.env-rank-underscore", "a size with an underscore (1_0)", "PROC-8", {**g, "GOSSAMER_MACHINES": "1_0"}),
+        ("rack.env-rank-arabic-digit", "a rank in non-ASCII digits", "PROC-8", {**g, "GOSSAMER_MACHINE": "\u0661"}),
+        ("rack.env-size-zero", "a rack of 0 machines", "PROC-8", {**g, "GOSSAMER_MACHINES": "0"}),
+        ("rack.env-size-65537", "a rack of 65537 machines", "PROC-8", {**g, "GOSSAMER_MACHINES": "65537"}),
+        ("rack.env-gossamer-no-app", "gossamer launch without GOSSAMER_APP", "PROC-8",
+         {k: v for k, v in g.items() if k != "GOSSAMER_APP"}),
+        ("rack.env-slurm-no-job", "srun without SLURM_JOB_ID or GOSSAMER_APP", "PROC-8",
+         {"SLURM_PROCID": "0", "SLURM_NTASKS": "1", "GOSSAMER_HOSTS": "h"}),
+        ("rack.env-derived-256", "a derived id of 256 bytes", "PROC-8",
+         {"OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "1", "PMIX_NAMESPACE": "j" * 248,
+          "GOSSAMER_HOSTS": "h"}),
+        ("rack.env-port-zero", "GOSSAMER_PORT 0", "PROC-8", {**g, "GOSSAMER_PORT": "0"}),
+        ("rack.env-port-zero-rendezvous", "GOSSAMER_PORT 0 with a rendezvous file", "PROC-8",
+         {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a", "GOSSAMER_RENDEZVOUS": "/r",
+          "GOSSAMER_PORT": "0"}),
+        ("rack.env-port-past-65535", "the port rule past 65535 (65535 + 1)", "PROC-9", {**g, "GOSSAMER_PORT": "65535"}),
+        ("rack.env-hosts-empty-item", "a host list with an empty item (x,,y)", "PROC-9",
+         {**g, "GOSSAMER_MACHINES": "2", "GOSSAMER_HOSTS": "x,,y"}),
+        ("rack.env-hosts-trailing-comma", "a host list with a trailing comma (x,y,)", "PROC-9",
+         {**g, "GOSSAMER_HOSTS": "x,y,"}),
+        ("rack.env-hosts-space", "a host name with a space", "PROC-9", {**g, "GOSSAMER_HOSTS": "x, y"}),
+        ("rack.env-mpirun-no-addresses", "mpirun with neither GOSSAMER_HOSTS nor GOSSAMER_RENDEZVOUS", "PROC-9",
+         {"OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "2", "PMIX_NAMESPACE": "j"}),
+        ("rack.env-slurm-cyclic", "srun with SLURM_DISTRIBUTION=cyclic and only the node list", "PROC-9",
+         {"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": "n[1-2]",
+          "SLURM_TASKS_PER_NODE": "1(x2)", "SLURM_DISTRIBUTION": "cyclic"}),
+        ("rack.env-slurm-tasks-short", "srun: tasks per node add up to 3 for SLURM_NTASKS 4", "PROC-9",
+         {"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": "n[1-2]",
+          "SLURM_TASKS_PER_NODE": "2,1"}),
+        ("rack.env-slurm-step-half", "srun: a step node list without its tasks per node (the job's set)", "PROC-9",
+         {"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": "n[1-2]",
+          "SLURM_TASKS_PER_NODE": "1(x2)", "SLURM_STEP_NODELIST": "n[1-2]"}),
+        ("rack.env-rendezvous-app-space", "an application id with a space and a rendezvous file", "PROC-10",
+         {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "1", "GOSSAMER_APP": "kv store", "GOSSAMER_RENDEZVOUS": "/r"}),
+        ("rack.env-rendezvous-app-del", "an application id with U+007F and a rendezvous file", "PROC-10",
+         {"SLURM_PROCID": "0", "SLURM_NTASKS": "1", "GOSSAMER_APP": "kv\x7f", "GOSSAMER_RENDEZVOUS": "/r"}),
+        ("rack.env-shape-count", "GOSSAMER_SHAPE of 2 entries for 3 machines", "PROC-12",
+         {**g, "GOSSAMER_MACHINES": "3", "GOSSAMER_SHAPE": "4/2,3"}),
+        ("rack.env-shape-one-entry", "GOSSAMER_SHAPE of 1 entry for 2 machines (one entry does not stand for all)",
+         "PROC-12", {**g, "GOSSAMER_SHAPE": "4"}),
+        ("rack.env-shape-r-past-t", "a shape entry 2/3 (more trustees than threads)", "PROC-12",
+         {**g, "GOSSAMER_SHAPE": "2/3,2"}),
+        ("rack.env-shape-space", "a shape entry with a space", "PROC-12", {**g, "GOSSAMER_SHAPE": "4, 4"}),
+        ("rack.env-shape-zero-threads", "a shape entry of 0 threads", "PROC-12", {**g, "GOSSAMER_SHAPE": "0/0,4"}),
+        ("rack.env-threads-129", "2 machines of 129 threads: past [LIM-3]", "PROC-12",
+         {**g, "GOSSAMER_THREADS": "129"}),
+        ("rack.env-threads-zero", "GOSSAMER_THREADS 0", "PROC-12", {**g, "GOSSAMER_THREADS": "0"}),
+    ]:
+        add(cid, f"{title}: BAD_ARGUMENT", [clause], env, err("BAD_ARGUMENT"))
     for cid, title, env in [
         ("rack.env-none", "no launcher's variables: the process must not start", {"HOME": "/root"}),
         ("rack.env-rank-past-size", "a rank not below the size", {"OMPI_COMM_WORLD_RANK": "3",

@@ -40,25 +40,38 @@ def rack_message(data: bytes, app: str) -> dict[str, Any]:
     if len(b) != 4 + n:
         raise Rejected("TRUNCATED" if len(b) < 4 + n else "BAD_ARGUMENT", "DEC-5", "not exactly one message")
     m = body_map(b[4:])
-    if "done" in m or "down" in m:  # [PROC-5]
+    # [PROC-11]: one kind key at most; none is a hello; other keys are ignored
+    kinds = [k for k in ("error", "ready", "done", "down", "spawn", "joined", "caller") if k in m]
+    if len(kinds) > 1:
+        raise Rejected("BAD_HEADER", "PROC-11", f"kinds {kinds}")
+    kind = kinds[0] if kinds else "hello"
+    if kind == "error":
+        if not (type(m["error"]) is int and 0 <= m["error"] <= 0xFF) or type(m.get("detail", "")) is not str:
+            raise Rejected("BAD_HEADER", "PROC-11", "error is a u8, detail text")
+        return {"kind": "error", "code": m["error"]}
+    if kind == "ready":
+        if m["ready"] is not True:
+            raise Rejected("BAD_HEADER", "PROC-11", "ready is true")
+        return {"kind": "ready"}
+    if kind in ("done", "down"):  # [PROC-5]
         if "detail" in m and type(m["detail"]) is not str:
             raise Rejected("BAD_HEADER", "PROC-5", "detail is text")
-        if m.get("done") is True:
+        if kind == "done" and m["done"] is True:
             return {"kind": "done"}
-        if "down" in m and _u16(m["down"]):
+        if kind == "down" and _u16(m["down"]):
             return {"kind": "down", "first": m["down"]}
         raise Rejected("BAD_HEADER", "PROC-5", "done is true, down a u16")
-    if "spawn" in m:  # [PROC-7]
+    if kind == "spawn":  # [PROC-7]
         return _spawn(m)
-    if "joined" in m:
+    if kind == "joined":
         if not (type(m["joined"]) is int and 0 <= m["joined"] < 1 << 32 and "result" in m):
             raise Rejected("BAD_HEADER", "PROC-7", "joined is a u32 with a result")
         return {"kind": "joined", "id": m["joined"]}
-    if "app" not in m:  # [PROC-4]
+    if "app" not in m:  # [PROC-4], before the caller
         raise Rejected("MALFORMED_CBOR", "PROC-4", "no app")
     if not _app_ok(m["app"]) or m["app"] != app:
         raise Rejected("BAD_HEADER", "PROC-4", f"app {m['app']!r} is not {app!r}")
-    if "caller" in m:  # [PROC-2]
+    if kind == "caller":  # [PROC-2]
         if not _u16(m["caller"]):
             raise Rejected("BAD_HEADER", "PROC-2", "caller is a u16")
         return {"kind": "caller", "machine": m["caller"]}
@@ -72,7 +85,8 @@ def _spawn(m: dict[str, Any]) -> dict[str, Any]:
     sid, fn, args, thread = m["spawn"], m.get("fn"), m.get("args"), m.get("thread")
     if not (type(sid) is int and 0 <= sid < 1 << 32):
         raise bad("spawn is a u32")
-    if not (type(fn) is str and re.fullmatch(r"[^:]+:[^:]+", fn)):
+    ident = r"[A-Za-z_][A-Za-z0-9_]*(?:[.][A-Za-z_][A-Za-z0-9_]*)*"
+    if not (type(fn) is str and re.fullmatch(ident + ":" + ident, fn, re.ASCII)):
         raise bad("fn is module:qualname")
     if not _u16(thread):
         raise bad("thread is a u16")
@@ -92,9 +106,13 @@ def _no(why: str) -> Rejected:
     return Rejected("BAD_ARGUMENT", "PROC-1", why)
 
 
-def _num(env: Mapping[str, str], key: str, top: int) -> int:
-    v = env.get(key, "")
-    if not re.fullmatch(r"[0-9]+", v) or int(v) > top:
+def _get(env: Mapping[str, str], key: str) -> str | None:
+    return env.get(key) or None  # [PROC-8]: set to "" is not set
+
+
+def _num(env: Mapping[str, str], key: str, top: int, low: int = 0) -> int:
+    v = _get(env, key) or ""
+    if not re.fullmatch(r"[0-9]+", v) or not low <= int(v) <= top:
         raise _no(f"{key}={v!r}")
     return int(v)
 
@@ -133,45 +151,77 @@ def _tasks(text: str) -> list[int]:
 
 
 def launch_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The adapter's `launch_env` ([ADPT-8]): [PROC-1]'s identity and [PROC-2]'s addresses."""
+    """The adapter's `launch_env` ([ADPT-8]): [PROC-8]'s identity, [PROC-9]'s addresses, [PROC-12]'s shape."""
+    keys = {"GOSSAMER_MACHINE": "GOSSAMER_MACHINES", "OMPI_COMM_WORLD_RANK": "OMPI_COMM_WORLD_SIZE",
+            "SLURM_PROCID": "SLURM_NTASKS"}
+    rank = next((k for k in keys if _get(env, k) is not None), None)
+    if rank is None:
+        raise _no("no launcher")
+    machine, machines = _num(env, rank, 0xFFFF), _num(env, keys[rank], 0x10000, 1)
+    if machine >= machines:
+        raise _no(f"machine {machine} of {machines}")
+    app = _get(env, "GOSSAMER_APP")
+    if app is None and rank == "OMPI_COMM_WORLD_RANK":
+        job = _get(env, "PMIX_NAMESPACE") or _get(env, "OMPI_MCA_ess_base_jobid")
+        app = f"openmpi:{job}" if job else None
+    if app is None and rank == "SLURM_PROCID" and _get(env, "SLURM_JOB_ID"):
+        app = f"slurm:{env['SLURM_JOB_ID']}.{_get(env, 'SLURM_STEP_ID') or '0'}"
+    if app is None or not _app_ok(app):
+        raise _no("no application id of 1..255 bytes")
+    base = _num(env, "GOSSAMER_PORT", 0xFFFF, 1) if _get(env, "GOSSAMER_PORT") else BASE_PORT
     hosts: list[str] | None = None
-    if "GOSSAMER_MACHINE" in env:
-        machine, machines = _num(env, "GOSSAMER_MACHINE", 0xFFFF), _num(env, "GOSSAMER_MACHINES", 0x10000)
-        app = env.get("GOSSAMER_APP", "")
-    elif "OMPI_COMM_WORLD_RANK" in env:
-        machine, machines = _num(env, "OMPI_COMM_WORLD_RANK", 0xFFFF), _num(env, "OMPI_COMM_WORLD_SIZE", 0x10000)
-        job = env.get("PMIX_NAMESPACE") or env.get("OMPI_MCA_ess_base_jobid")
-        app = env.get("GOSSAMER_APP") or (f"openmpi:{job}" if job else "")
-    elif "SLURM_PROCID" in env:
-        machine, machines = _num(env, "SLURM_PROCID", 0xFFFF), _num(env, "SLURM_NTASKS", 0x10000)
-        job = env.get("SLURM_JOB_ID")
-        app = env.get("GOSSAMER_APP") or (f"slurm:{job}.{env.get('SLURM_STEP_ID', '0')}" if job else "")
-        nodelist = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST")
-        per_node = env.get("SLURM_STEP_TASKS_PER_NODE") or env.get("SLURM_TASKS_PER_NODE")
+    rendezvous = None
+    if _get(env, "GOSSAMER_HOSTS"):
+        hosts = env["GOSSAMER_HOSTS"].split(",")
+        if any(not h or min(map(ord, h)) <= 0x20 for h in hosts):
+            raise _no("an empty host name or one with a space")
+        hosts = hosts * machines if len(hosts) == 1 else hosts
+    elif _get(env, "GOSSAMER_RENDEZVOUS"):
+        rendezvous = env["GOSSAMER_RENDEZVOUS"]
+        if any(ord(ch) <= 0x20 or ch == "\x7f" for ch in app):
+            raise _no("an application id the rendezvous file cannot hold")
+    elif rank == "SLURM_PROCID":
+        step = _get(env, "SLURM_STEP_NODELIST") is not None
+        nodelist = _get(env, "SLURM_STEP_NODELIST" if step else "SLURM_JOB_NODELIST")
+        per_node = _get(env, "SLURM_STEP_TASKS_PER_NODE" if step else "SLURM_TASKS_PER_NODE")
         if nodelist and per_node:
+            if not (_get(env, "SLURM_DISTRIBUTION") or "block").startswith("block"):
+                raise _no("not a block distribution")
             nodes, counts = _nodes(nodelist), _tasks(per_node)
             if len(nodes) != len(counts):
                 raise _no("node list and tasks per node differ in length")
             hosts = [n for n, c in zip(nodes, counts, strict=True) for _ in range(c)]
-    else:
-        raise _no("no launcher")
-    if machines < 1 or machine >= machines:
-        raise _no(f"machine {machine} of {machines}")
-    if not _app_ok(app):
-        raise _no("no application id of 1..255 bytes")
-    base = _num(env, "GOSSAMER_PORT", 0xFFFF) if "GOSSAMER_PORT" in env else BASE_PORT
-    rendezvous = env.get("GOSSAMER_RENDEZVOUS") or None
-    if "GOSSAMER_HOSTS" in env:
-        hosts = [h for h in env["GOSSAMER_HOSTS"].split(",") if h]
-        if len(hosts) == 1:
-            hosts = hosts * machines
-    elif rendezvous is not None:
-        hosts = None
-    if hosts is not None and len(hosts) != machines:
-        raise _no(f"{len(hosts)} hosts for {machines} machines")
     if hosts is None and rendezvous is None:
         raise _no("no bootstrap addresses")
-    if hosts is not None and not 1 <= base <= 0xFFFF - machines + 1:
+    if hosts is not None and len(hosts) != machines:
+        raise _no(f"{len(hosts)} hosts for {machines} machines")
+    if hosts is not None and base + machines - 1 > 0xFFFF:
         raise _no("the port rule runs past 65535")
     peers = None if hosts is None else [[h, base + m] for m, h in enumerate(hosts)]
-    return {"machine": machine, "machines": machines, "app": app, "peers": peers, "rendezvous": rendezvous}
+    return {"machine": machine, "machines": machines, "app": app, "peers": peers, "rendezvous": rendezvous,
+            "shape": _shape(env, machines)}
+
+
+def _shape(env: Mapping[str, str], machines: int) -> list[list[int]]:
+    """[PROC-12]: GOSSAMER_SHAPE (one T or T/R per machine), else GOSSAMER_THREADS; [LIM-3]."""
+    text = _get(env, "GOSSAMER_SHAPE")
+    if text is None:
+        t = _num(env, "GOSSAMER_THREADS", 0xFFFF, 1) if _get(env, "GOSSAMER_THREADS") else 1
+        shape = [[t, t]] * machines
+    else:
+        shape = []
+        for part in text.split(","):
+            m = re.fullmatch(r"([0-9]+)(?:/([0-9]+))?", part)
+            if not m:
+                raise _no(f"shape entry {part!r}")
+            t = int(m.group(1))
+            r = t if m.group(2) is None else int(m.group(2))
+            if not (1 <= t <= 0xFFFF and r <= t):
+                raise _no(f"shape entry {part!r}")
+            shape.append([t, r])
+        if len(shape) != machines:
+            raise _no(f"{len(shape)} shape entries for {machines} machines")
+    all_t, all_r = sum(t for t, _ in shape), sum(r for _, r in shape)
+    if any(all_t * r + t * all_r > 0x10000 for t, r in shape):  # [LIM-3]: N_m of [SHAPE-2]
+        raise _no("the shape's slot ids do not fit 16 bits")
+    return shape

@@ -292,7 +292,7 @@ class ReferenceTarget:
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "PROC-1", str(exc)) from None
         return {"machine": info.machine, "machines": info.machines, "app": info.app,
                 "peers": None if info.peers is None else [list(p) for p in info.peers],
-                "rendezvous": info.rendezvous}
+                "rendezvous": info.rendezvous, "shape": [list(x) for x in info.shape]}
 
     def op_next_seq(self, a: Mapping[str, Any]) -> Any:
         return {"seq": next_seq(a["seq"])}

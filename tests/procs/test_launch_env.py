@@ -67,7 +67,7 @@ def test_gossamer_launch_local_and_hosts() -> None:
     ({"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_HOSTS": "a,b"}, "GOSSAMER_APP"),
     ({"GOSSAMER_MACHINE": "2", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "a,b"},
      "outside a rack of 2"),
-    ({"GOSSAMER_MACHINE": "x", "GOSSAMER_MACHINES": "2"}, "not a number"),
+    ({"GOSSAMER_MACHINE": "x", "GOSSAMER_MACHINES": "2"}, "not a decimal number"),
     ({"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "3", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "a,b"},
      "2 hosts for 3"),
     ({"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "2", "GOSSAMER_APP": "a"}, "no bootstrap addresses"),
@@ -107,3 +107,43 @@ def test_rendezvous_file_lines() -> None:
         parse_rendezvous("app1 3 h 1\n", "app1", 3)
     with pytest.raises(LaunchEnvError, match="not 'app machine host port'"):
         parse_rendezvous("app1 zero h 1\n", "app1", 3)
+
+
+@pytest.mark.clause("PROC-10")
+def test_rendezvous_file_format_corners() -> None:
+    """[PROC-10]: single spaces, LF endings; other applications' lines skipped whatever they hold; a
+    line of this application that is malformed, or two addresses for one machine, is an error."""
+    good = "app1 0 h0 4000\n"
+    assert parse_rendezvous("junk line with many fields\nother\n" + good, "app1", 2) == {0: ("h0", 4000)}
+    assert parse_rendezvous(good + good, "app1", 2) == {0: ("h0", 4000)}  # the same line twice is one
+    assert parse_rendezvous(good + "app1 1 h1 4001", "app1", 2) == {0: ("h0", 4000)}  # no LF yet: not read
+    assert parse_rendezvous("app10 1 h 1\n", "app1", 2) == {}  # the first field is compared whole
+    for bad in ("app1  0 h0 4000\n", "app1 0 h0 4000 \n", "app1 0 h0\n", "app1 0 h0 4000\r\n",
+                "app1 0 h0 0\n", "app1 0 h0 65536\n", "app1 +0 h0 4000\n", "app1 0  4000\n"):
+        with pytest.raises(LaunchEnvError):
+            parse_rendezvous(bad, "app1", 2)
+
+
+@pytest.mark.clause("PROC-8", "PROC-9", "PROC-10", "PROC-12")
+def test_launch_env_cases_on_reference_and_oracle() -> None:
+    """The suite's `rack.env-*` cases, judged against the reference and the suite's oracle."""
+    from conformance.cases import catalogue
+    from conformance.oracle.target import OracleTarget
+    from conformance.runner import run
+    from conformance.targets.reference import ReferenceTarget
+
+    cases = [c for c in catalogue() if c.op == "launch_env"]
+    assert {cl for c in cases for cl in c.clauses} >= {"PROC-8", "PROC-9", "PROC-10", "PROC-12"}
+    for target in (ReferenceTarget(), OracleTarget()):
+        bad = [r.case.id for r in run(target, cases).results if r.verdict.name != "PASS"]
+        assert not bad, (type(target).__name__, bad)
+
+
+@pytest.mark.clause("PROC-12")
+def test_the_shape_comes_from_the_environment() -> None:
+    env = {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "3", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h",
+           "GOSSAMER_SHAPE": "32/6,32/6,192/0"}
+    assert from_environ(env).shape == ((32, 6), (32, 6), (192, 0))
+    assert from_environ({**env, "GOSSAMER_SHAPE": "", "GOSSAMER_THREADS": "4"}).shape == ((4, 4),) * 3
+    with pytest.raises(LaunchEnvError, match="16-bit"):
+        from_environ({**env, "GOSSAMER_SHAPE": "", "GOSSAMER_THREADS": "200"})
