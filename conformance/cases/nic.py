@@ -184,11 +184,12 @@ def cases() -> list[Case]:
     # another connection claims the suite's own thread 0 (machine 1) without the secret, or with a
     # wrong one: the trustee closes it and takes no frame from it; the suite's own connections and
     # its later batches are not affected (a trustee that let it in sent thread 0's response frames
-    # there: the newest connection of a caller wins)
+    # there: the newest connection of a caller wins), nor closed the suite's own before it checked
+    # the secret ([FB-12]: the newest serves only once it passed [FB-9] and [SEC-6])
     for cid, what, secret in (("nic.fallback-secret-missing", "without the fallback_secret", None),
                               ("nic.fallback-secret-wrong", "with a wrong fallback_secret", bytes(16))):
         fb(cid, f"a connection claiming the suite's own client thread 0 {what} is closed; its frame is not taken",
-           ["SEC-6", "FB-9", "FB-8"],
+           ["SEC-6", "FB-9", "FB-8", "FB-12"],
            [on(0, 1, X, 2000, via=0), on(1, 1, Y, 2000), on(0, 2, X, 2000)], [timeout_then_ok, ok2, ok2],
            callers=(caller_hello(SUITE_MACHINE, 0, secret),))
     rounds = 8
