@@ -32,7 +32,10 @@ class Layout:
 
     @classmethod
     def parse(cls, spec: str) -> Layout:
-        """[DEC-7], [LAYOUT-3]: any token but the fixed plain fields is NOREF."""
+        """[DEC-7], [LAYOUT-3]: any token but the fixed plain fields is NOREF; a layout that is not
+        text is no layout at all ([ADPT-19]: capture-layout is tstr)."""
+        if not isinstance(spec, str):
+            raise Rejected("BAD_ARGUMENT", "ADPT-19", f"layout {spec!r:.40} is not text")
         fields = tuple(t for t in spec.split(" ") if t)  # [DEC-7] runs of 0x20 only
         size = 0
         for f in fields:
@@ -60,7 +63,10 @@ class Layout:
                 elif f[0] == "f":
                     if isinstance(v, bool) or not isinstance(v, (int, float)):
                         raise Rejected("BAD_ARGUMENT", "LAYOUT-1", f"{f} field given {v!r}")
-                    v = float(v)
+                    try:
+                        v = float(v)
+                    except OverflowError:  # an integer above every double
+                        raise Rejected("BAD_ARGUMENT", "LAYOUT-1", f"{v!r:.40} overflows {f}") from None
                     if f == "f32" and math.isfinite(v) and abs(v) > 3.4028234663852886e38:
                         raise Rejected("BAD_ARGUMENT", "LAYOUT-1", f"{v!r} overflows f32")
                 elif isinstance(v, bool) or not isinstance(v, int):
