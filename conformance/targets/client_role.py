@@ -42,6 +42,8 @@ from ..peers.suite_trustee import Arrival, FallbackListener, SuiteTrustee
 
 CLIENT_OPS = frozenset({"client_run"})
 STALE_SEQUENCE = codes.value("STALE_SEQUENCE")
+#: a client under test is machine 0 and the suite, its trustee machine, machine 1 ([BOOT-11], [ADPT-14])
+CLIENT_MACHINE = 0
 
 
 class Env:
@@ -156,6 +158,9 @@ class ClientRoleTarget:
             hello = Hello.from_map(m)  # the oracle's [DEC-5] checks
             negotiate((VERSION, VERSION), hello.versions)  # [BOOT-1]
             fb.secret = check_fallback_secret(m)  # [SEC-6] its callers present it after their hellos
+            if hello.machine != CLIENT_MACHINE:  # [BOOT-11], [DEC-5] step 11: the suite is machine 1
+                raise TargetBroken(f"[BOOT-11] the client's hello names machine {hello.machine}; a client under test "
+                                   f"is machine {CLIENT_MACHINE} ([ADPT-14])")
             if hello.threads != threads:
                 raise TargetBroken(f"[BOOT-8] the client announced {hello.threads} threads, not our {threads}")
             prev = nic_emu.set_fabric(env.fabric) if env.fabric is not None else None
