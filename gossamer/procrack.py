@@ -31,12 +31,9 @@ from .bootstrap import (
     BootstrapReader,
     accept_hello,
     check_rdma,
-    check_sender,
     decode_message,
     encode_message,
-    hello_from_map,
 )
-from .bootstrap import negotiate as negotiate_versions
 from .errors import DelegationError, ErrorCode, RemoteProtocolError
 from .launch_env import Address, LaunchInfo, parse_rendezvous, rendezvous_line
 from .rack_bootstrap import (
@@ -209,9 +206,9 @@ class ProcessRack:
             raise BootstrapFailed(f"machine {p} refused us: code {theirs['error']:#x}: {theirs.get('detail', '')}")
         try:
             check_app(theirs, self.info.app)  # [PROC-4] before any QP moves
-            h = hello_from_map(theirs)
-            negotiate_versions((1, 1), h.versions)
-            check_sender(h, p)  # [BOOT-11], [DEC-5] step 11
+            # [DEC-5] steps 6 to 12: the connector makes step 12 too ([SHAPE-5] MAY), in its place
+            peer = self.rack.shape[p]
+            h = accept_hello(theirs, peer.threads, (1, 1), peer.trustees, machine=p)
             self._check_rdma(h)
         except RemoteProtocolError as exc:
             self._refuse(sock, exc)
