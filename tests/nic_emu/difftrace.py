@@ -17,7 +17,9 @@ queried and at the end, SRQ limits, and a digest of every MR's bytes at the end.
 Determinism on real devices: within an epoch receives are posted before sends (a send racing a
 later receive is timing, not semantics), RNR and transport retries are short, and a drain's
 completions are grouped per QP (stable: each QP's own order is kept, the interleaving of QPs
-sharing a CQ is timing on a real device).  The 40-byte GRH area of each UD receive is zeroed
+sharing a CQ is timing on a real device), and ``racy`` names the programs whose trace still
+depends on timing (``REASONS``; e.g. a receive posted right after its QP's modify to ERR races
+rxe's responder tasklet).  The 40-byte GRH area of each UD receive is zeroed
 before the MRs are digested (its IPv4 header carries an IP ID that varies).
 
 ``python -m tests.nic_emu.difftrace record --seeds A-B --out DIR`` records (on the provider
@@ -35,6 +37,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -59,6 +62,8 @@ DRAIN_MAX_S = 3.0
 ACK_TIMEOUT = 12
 #: consecutive empty polls that end a drain on the emulator (each poll is a tick)
 QUIET_POLLS = 300
+#: ibv_wc_status IBV_WC_WR_FLUSH_ERR
+WR_FLUSH_ERR = 5
 
 TRACES = Path(os.environ.get("GOSSAMER_DIFFTRACE_DIR") or Path(__file__).with_name("traces"))
 
@@ -553,6 +558,10 @@ REASONS = {
     "inline-past-mr": "an inline send whose SGE runs past its MR's end: rxe copies whatever "
                       "the process's memory holds there; nic_emu's memory ends at the "
                       "allocation (a guard page): EFAULT at post",
+    "recv-after-err": "a receive posted, in the same epoch, after its QP was moved to ERR: "
+                      "rxe_qp_error only schedules the responder's tasklet and a user-space "
+                      "post_recv rings no doorbell, so the receive is flushed if the tasklet "
+                      "runs after the post and stays queued if it ran before: timing",
 }
 
 
@@ -583,12 +592,61 @@ def _grh_unmasked(prog: dict[str, Any]) -> bool:
     return False
 
 
+def recvs_after_err(prog: dict[str, Any]) -> set[tuple[str, int]]:
+    """(QP name as in a drain row, wr_id) of every receive that ``REASONS['recv-after-err']``
+    makes timing: posted on a QP that an ``err`` op moved to ERR earlier in the same epoch.
+
+    On rxe (Linux 6.1) the modify to ERR returns before the responder has looked at the receive
+    queue: ``rxe_qp_error`` (rxe_qp.c) sets the states and calls
+    ``rxe_sched_task(&qp->resp.task)``, a ``tasklet_schedule``, and returns.  The tasklet runs
+    later (ksoftirqd, or the next interrupt exit on that CPU); in ERR ``get_req`` goes to
+    ``check_resource`` (rxe_resp.c), which flushes whatever ``queue_head(qp->rq.queue)`` holds
+    *then*, and exits when it is empty.  librxe's ``post_recv`` only writes the WQE into the
+    mmapped queue (no system call, unlike ``post_send``'s ``post_send_db``), so nothing runs the
+    responder again for it: a receive posted before the tasklet runs is flushed in this drain,
+    one posted after it stays queued (until something runs the responder again, e.g. a later
+    modify to ERR).  A destroyed QP takes no receive (the op is ``gone``); a ``reconnect`` between
+    the two resets the QP (``rxe_qp_reset`` runs the responder itself) and the receive lands on
+    an RTS QP.  A receive with more than ``MAX_RECV_SGE`` SGEs is refused at post (EINVAL), and
+    SRQ receives are never flushed by a QP (``check_resource`` exits)."""
+    out: set[tuple[str, int]] = set()
+    gone: set[tuple[int, int]] = set()
+    for ep in prog["epochs"]:
+        erred: set[tuple[int, int]] = set()
+        for o in ep:
+            kind = o[0]
+            if kind == "destroy":
+                gone.add((o[1], o[2]))
+            elif kind == "err" and (o[1], o[2]) not in gone:
+                erred.add((o[1], o[2]))
+            elif kind == "reconnect" and not {(o[1], 0), (o[1], 1)} & gone:
+                erred -= {(o[1], 0), (o[1], 1)}
+            elif (kind == "recv" and (o[1], o[2]) in erred - gone
+                  and len(o[4]) <= MAX_RECV_SGE):
+                out.add((f"{o[1]}{'ab'[o[2]]}", o[3]))
+    return out
+
+
 def racy(prog: dict[str, Any]) -> bool:
     """A program whose rxe trace is not a function of the program: an RC connection that may
     wait out RNR NAKs (rnr_retry 1 or 7) races rxe's retransmit timer
-    (``REASONS['rnr-timer']``), or a GRH that the digest does not mask (``'grh-mask'``)."""
+    (``REASONS['rnr-timer']``), a GRH that the digest does not mask (``'grh-mask'``), both
+    sides of a connection sending in one epoch (``'two-way'``), an inline SGE past its MR
+    (``'inline-past-mr'``), or a receive posted after its QP's modify to ERR in the same epoch
+    (``'recv-after-err'``)."""
     return (any(c["type"] == "RC" and c["rnr"] != 0 for c in prog["conns"]) or _grh_unmasked(prog)
-            or _two_way(prog) or _inline_past_mr(prog))
+            or _two_way(prog) or _inline_past_mr(prog) or bool(recvs_after_err(prog)))
+
+
+def _only_racing_flushes(prog: dict[str, Any], x: list[Any], y: list[Any]) -> bool:
+    """Two drains that differ only by flushed receives of ``recvs_after_err``."""
+    racing = recvs_after_err(prog)
+    if not racing:
+        return False
+    a = Counter(json.dumps(r) for r in x[1])
+    b = Counter(json.dumps(r) for r in y[1])
+    extra = [json.loads(r) for r in ((a - b) + (b - a)).elements()]
+    return bool(extra) and all(r[3] == WR_FLUSH_ERR and (r[1], r[2]) in racing for r in extra)
 
 
 def classify(prog: dict[str, Any], want: list[Any], got: list[Any]) -> str | None:
@@ -607,6 +665,8 @@ def classify(prog: dict[str, Any], want: list[Any], got: list[Any]) -> str | Non
                 return "rnr-timer"
         if x[0] == "drain" and y[0] == "drain" and _two_way(prog):
             return "two-way"
+        if x[0] == "drain" and y[0] == "drain" and _only_racing_flushes(prog, x, y):
+            return "recv-after-err"
         return None
     return None
 
