@@ -40,7 +40,6 @@ from .rack_bootstrap import (
     DONE,
     SessionEnd,
     caller,
-    check_app,
     check_caller,
     check_joined,
     check_spawn,
@@ -61,8 +60,11 @@ from .slot import SlotConfig
 
 EXIT_DOWN = 3  #: the application went down (fate sharing)
 EXIT_BOOTSTRAP = 4  #: the rack never formed (a peer refused us, or never came)
-#: how long a process waits for the whole rack to bootstrap
+#: how long a process waits for the whole rack to bootstrap (its start-up timeout, [PROC-14])
 BOOTSTRAP_SECONDS = 60.0
+#: [PROC-14]: how long the acceptor waits for each message of a connection whose hello it has not
+#: yet accepted, before it drops that connection and goes on accepting
+READ_SECONDS = 10.0
 
 
 class BootstrapFailed(Exception):
@@ -185,7 +187,10 @@ class ProcessRack:
 
     def _refuse(self, sock: socket.socket, exc: RemoteProtocolError) -> None:
         try:
+            sock.settimeout(1.0)
             sock.sendall(encode_message(error_message(exc)))
+        except OSError:
+            pass  # it went away: nothing more to say to it
         finally:
             sock.close()
 
@@ -200,12 +205,11 @@ class ProcessRack:
                 time.sleep(0.05)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         c = _Conn(p, sock)
-        c.send(caller(self.m, self.info.app))
-        theirs = c.read(deadline)
-        if isinstance(theirs, dict) and "error" in theirs:
-            raise BootstrapFailed(f"machine {p} refused us: code {theirs['error']:#x}: {theirs.get('detail', '')}")
+        # [PROC-13] step 5: this connection is machine p's from the first message on; any failure
+        # on it means the rack did not form (BootstrapFailed: exit non-zero, no retry)
         try:
-            check_app(theirs, self.info.app)  # [PROC-4] before any QP moves
+            c.send(caller(self.m, self.info.app))
+            theirs = self._expect(c, "hello", deadline)  # [PROC-4] before any QP moves
             # [DEC-5] steps 6 to 12: the connector makes step 12 too ([SHAPE-5] MAY), in its place
             peer = self.rack.shape[p]
             h = accept_hello(theirs, peer.threads, (1, 1), peer.trustees, machine=p)
@@ -213,6 +217,9 @@ class ProcessRack:
         except RemoteProtocolError as exc:
             self._refuse(sock, exc)
             raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
+        except OSError as exc:
+            sock.close()
+            raise BootstrapFailed(f"the bootstrap connection to machine {p} broke: {exc}") from None
         c.send(with_app(decode_message(self.rack.hello_for(self.m, p)), self.info.app))
         self.rack.connect_remote(self.m, p, encode_message(theirs))
         self.rack.fallback.reach_remote(p, addr[0], int(theirs["fallback_port"]))
@@ -231,37 +238,54 @@ class ProcessRack:
             except TimeoutError:
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            probe = _Conn(-1, sock)
-            try:
-                first = probe.read(min(deadline, time.monotonic() + 10.0))
-                p = check_caller(first, self.info.app, self.m, self.info.machines)  # [PROC-4]
-                if p in self.conns:
-                    raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"machine {p} is connected already")
-            except RemoteProtocolError as exc:
-                self.log(f"refused a bootstrap connection from {peer_addr[0]}: {exc}")
-                self._refuse(sock, exc)
-                continue
-            except BootstrapFailed:
-                sock.close()
-                continue
-            c = _Conn(p, sock)
-            c.reader, c.queue = probe.reader, probe.queue
+            if self._admit(_Conn(-1, sock), peer_addr[0], deadline):
+                return
+
+    def _admit(self, c: _Conn, host: str, deadline: float) -> bool:
+        """One accepted connection, up to its `ready`. [PROC-13] step 4: until its hello is
+        accepted the connection is nobody's: a failure on it (refused, closed, silent for
+        READ_SECONDS, [PROC-14]) drops it and answers False, and this side goes on accepting. Step
+        5: after it, a failure is machine `c.peer`'s (BootstrapFailed)."""
+        try:
+            first = self._expect(c, "caller", min(deadline, time.monotonic() + READ_SECONDS))
+            p = check_caller(first, self.info.app, self.m, self.info.machines)  # [PROC-2] range
+            if p in self.conns:  # open, and its hello accepted ([PROC-2] "connected already")
+                raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"machine {p} is connected already")
+            c.peer = p
             c.send(with_app(decode_message(self.rack.hello_for(self.m, p)), self.info.app))
-            theirs = c.read(deadline)
-            try:
-                check_app(theirs, self.info.app)
-                peer = self.rack.shape[p]
-                h = accept_hello(theirs, peer.threads, trustees=peer.trustees, machine=p)  # [BOOT-10], [BOOT-11]
-                self._check_rdma(h)
-            except RemoteProtocolError as exc:
-                self._refuse(sock, exc)
-                raise BootstrapFailed(f"machine {p}'s hello: {exc}") from None
-            self.rack.connect_remote(self.m, p, encode_message(theirs))
-            self.rack.fallback.reach_remote(p, peer_addr[0], int(theirs["fallback_port"]))
-            c.send({"ready": True})
-            self._expect_ready(c, deadline)
-            self.conns[p] = c
-            return
+            theirs = self._expect(c, "hello", min(deadline, time.monotonic() + READ_SECONDS))
+            peer = self.rack.shape[p]
+            h = accept_hello(theirs, peer.threads, trustees=peer.trustees, machine=p)  # [BOOT-10], [BOOT-11]
+            self._check_rdma(h)
+        except RemoteProtocolError as exc:
+            self.log(f"refused a bootstrap connection from {host}: {exc}")
+            self._refuse(c.sock, exc)
+            return False
+        except (BootstrapFailed, OSError) as exc:
+            self.log(f"dropped a bootstrap connection from {host}: {exc}")
+            c.sock.close()
+            return False
+        self.rack.connect_remote(self.m, p, encode_message(theirs))
+        self.rack.fallback.reach_remote(p, host, int(theirs["fallback_port"]))
+        c.send({"ready": True})
+        self._expect_ready(c, deadline)
+        self.conns[p] = c
+        return True
+
+    def _expect(self, c: _Conn, kind: str, deadline: float) -> Any:
+        """[PROC-13]: the next message of `c`, which must be of `kind`: read by [DEC-5] steps 1 to
+        5 and [PROC-11] (their code), an `error` or `down` ends the connection (BootstrapFailed),
+        any other kind is BAD_HEADER."""
+        msg = c.read(deadline)
+        got = read_message(msg, self.info.app)
+        if got["kind"] == "error":
+            raise BootstrapFailed(f"machine {c.peer} refused us: code {got['code']:#x}: {msg.get('detail', '')}")
+        if got["kind"] == "down":
+            raise BootstrapFailed(f"machine {c.peer} is going down: machine {got['first']} went down first")
+        if got["kind"] != kind:
+            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-13",
+                                      f"a {got['kind']} message where the bootstrap expects {kind}")
+        return msg
 
     def _check_rdma(self, h: Any) -> None:
         """[SEC-2]: the peer's RDMA keys against this machine's shape, before any is used."""
@@ -269,9 +293,14 @@ class ProcessRack:
         check_rdma(h, own.threads, self.rack.config.slot_size, len(own.trustees))
 
     def _expect_ready(self, c: _Conn, deadline: float) -> None:
-        msg = c.read(deadline)
-        if not (isinstance(msg, dict) and msg.get("ready") is True):
-            raise BootstrapFailed(f"machine {c.peer} sent {msg!r} instead of ready")
+        """[PROC-13] step 5: the peer's `ready`; anything else means the rack did not form."""
+        try:
+            self._expect(c, "ready", deadline)
+        except RemoteProtocolError as exc:
+            self._refuse(c.sock, exc)
+            raise BootstrapFailed(f"machine {c.peer} sent no ready: {exc}") from None
+        except OSError as exc:
+            raise BootstrapFailed(f"the bootstrap connection to machine {c.peer} broke: {exc}") from None
 
     # -- the session ([PROC-5]) ---------------------------------------------------------------
 
@@ -458,7 +487,7 @@ def run_process(target: str, info: LaunchInfo, *args: Any, threads: int = 1, see
     proc = ProcessRack(info, threads=threads, shape=shape, seed=seed, wire_dir=wire_dir)
     try:
         proc.bootstrap()
-    except BootstrapFailed as exc:
+    except (BootstrapFailed, OSError) as exc:  # [PROC-13] step 5
         proc.log(f"the rack did not form: {exc}")
         proc.close()
         return EXIT_BOOTSTRAP

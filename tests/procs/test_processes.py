@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from gossamer.bootstrap import BootstrapReader, encode_message
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = [sys.executable, "-m", "gossamer", "launch"]
 
@@ -134,7 +136,7 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two free ports in a row")
 
 
-@pytest.mark.clause("PROC-4")
+@pytest.mark.clause("PROC-4", "PROC-13")
 def test_two_applications_on_the_same_addresses_cannot_connect(tmp_path: Path) -> None:
     base = _free_port_pair()
 
@@ -158,6 +160,102 @@ def test_two_applications_on_the_same_addresses_cannot_connect(tmp_path: Path) -
     assert a0.returncode == 0 and a1.returncode == 0, a_err
     assert "counters [40, 40]" in a_out
     assert "refused a bootstrap connection" in a_err and "PROC-4" in a_err, a_err
+
+
+def _stranger(port: int, *msgs: object, read_hello: bool = False) -> list[object]:
+    """Connect to a bootstrap listener as a stranger who knows the application id: send `msgs`
+    (after the first, read the acceptor's hello when `read_hello`), then read what comes back
+    until the acceptor closes; the messages it sent."""
+    got: list[object] = []
+    reader = BootstrapReader()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for i, m in enumerate(msgs):
+            s.sendall(m if isinstance(m, bytes) else encode_message(m))
+            if i == 0 and read_hello:
+                while not got:
+                    data = s.recv(1 << 16)
+                    assert data, "the acceptor closed before its hello"
+                    got.extend(reader.feed(data))
+        if msgs and msgs[-1] == b"":
+            return got
+        while True:
+            try:
+                data = s.recv(1 << 16)
+            except OSError:
+                break
+            if not data:
+                break
+            got.extend(reader.feed(data))
+    return got
+
+
+@pytest.mark.clause("PROC-13", "PROC-14", "SEC-2", "PROC-2")
+def test_a_stranger_who_knows_the_app_id_neither_kills_nor_locks_out_a_rack(tmp_path: Path) -> None:
+    """[PROC-13] step 4: until the acceptor has accepted a caller's hello, a failure on that
+    connection ends it alone; a kind out of place is BAD_HEADER; the real machine 1 connects after
+    strangers claimed to be it, and the rack runs. (Under the reading where a caller followed by a
+    bad hello or a close brings the acceptor down, machine 0 exits 4 and the rack never forms.)"""
+    base = _free_port_pair()
+    env = _env(GOSSAMER_MACHINES="2", GOSSAMER_APP="app-S", GOSSAMER_HOSTS="127.0.0.1",
+               GOSSAMER_PORT=str(base), GOSSAMER_BIND="127.0.0.1", GOSSAMER_EMU_WIRE=str(tmp_path))
+    # machine 0 with a bootstrap read timeout of 1 s ([PROC-14]; the reference's is 10 s)
+    quick = ("import sys, gossamer.procrack as p; p.READ_SECONDS = 1.0; from gossamer.cli import main; "
+             "sys.exit(main(['launch', 'examples.procs:main', '20']))")
+    a0 = subprocess.Popen([sys.executable, "-c", quick], cwd=ROOT, env={**env, "GOSSAMER_MACHINE": "0"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    silent = None
+    try:
+        me = {"caller": 1, "app": "app-S"}
+        for _ in range(200):  # machine 0 binds its listener
+            try:
+                socket.create_connection(("127.0.0.1", base), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        # a hello where the caller message is expected: BAD_HEADER, not MALFORMED_CBOR nor a hang
+        assert _stranger(base, {"app": "app-S", "versions": [1, 1]}) == [{"error": 0x18, "detail": ANY}]
+        # "down" (or "error") at any point of the bootstrap: closed without a word ([PROC-13] step 2)
+        assert _stranger(base, {"down": 1, "detail": "x"}) == []
+        # a good caller, then a hello the acceptor refuses: the error message, the acceptor lives on
+        got = _stranger(base, me, {"app": "app-S"}, read_hello=True)
+        assert len(got) == 2 and isinstance(got[0], dict) and "versions" in got[0], got
+        assert got[1] == {"error": 0x14, "detail": ANY}, got  # no "versions": MALFORMED_CBOR
+        # a good caller, then a ready where the hello is expected: BAD_HEADER
+        assert _stranger(base, me, {"ready": True}, read_hello=True)[1:] == [{"error": 0x18, "detail": ANY}]
+        # a good caller, then a close: dropped, machine 1 is not "connected already"
+        _stranger(base, me, b"", read_hello=True)
+        assert a0.poll() is None, a0.communicate()[1]
+        # a good caller, then silence on an open connection: dropped after the read timeout
+        # ([PROC-14]), so machine 1, which comes next, is not stuck behind it for the start-up timeout
+        silent = socket.create_connection(("127.0.0.1", base), timeout=10)
+        silent.sendall(encode_message(me))
+        a1 = subprocess.Popen([*LAUNCH, "examples.procs:main", "20"], cwd=ROOT,
+                              env={**env, "GOSSAMER_MACHINE": "1"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        a1_err = a1.communicate(timeout=30)[1]
+        out, err = a0.communicate(timeout=30)
+    finally:
+        if silent is not None:
+            silent.close()
+        if a0.poll() is None:
+            a0.kill()
+    assert a0.returncode == 0 and a1.returncode == 0, err + a1_err
+    assert "counters [40, 40]" in out
+    assert err.count("refused a bootstrap connection") == 3, err
+    assert "sent nothing in time" in err, err  # the silent one
+
+
+class _Any:
+    """Equal to any text (an error message's detail)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+ANY = _Any()
 
 
 @pytest.mark.clause("PROC-7")
