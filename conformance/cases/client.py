@@ -99,6 +99,9 @@ def client_check(c: Case, got: Outcome) -> str | None:
             for who in g["frame_callers"]:
                 if who is None or who[1] != key[0]:
                     return f"{where}: a request frame came on the connection of caller {who} ([FB-8])"
+    if o.get("early_fallback"):
+        return (f"{o['early_fallback']} fallback connections were opened before the client read the suite's ready "
+                "([FB-13])")
     threads = sorted(t for _, t in o["callers"])
     if threads != list(range(o["threads"])):
         return f"fallback connections opened for client threads {threads}, expected one per thread ([FB-8], [ADPT-14])"
@@ -142,7 +145,7 @@ def cases() -> list[Case]:
     add("client.batches",
         "a client's batches: one per slot, tables in first-appearance order, seq 1, results delivered",
         ["ADPT-14", "ADPT-15", "ADPT-16", "ADPT-17", "LAND-1", "LAND-2", "LAND-4", "SLOT-2", "SLOT-10", "VT-3",
-         "RSP-1", "RSP-2", "BOOT-5", "BOOT-7", "BOOT-8", "FB-8"],
+         "RSP-1", "RSP-2", "BOOT-5", "BOOT-7", "BOOT-8", "FB-8", "FB-13"],
         [call(0, 0, X, ADD.name, [5]), call(0, 0, X, GET.name), call(1, 1, Y, NOP.name),
          call(0, 0, X, ECHO.name, arg="hi"), call(0, 0, X, ADD.name, [2])],
         [b(0, 0, 1, [ADD.id, GET.id, ECHO.id],

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from gossamer.bootstrap import Hello, check_sender, hello_from_map
+from gossamer.bootstrap import Hello, check_rdma, check_sender, hello_from_map
 from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
 from gossamer.runtime import NO_ARG, Pending, Rack, RackFailure, make_request
 
@@ -92,6 +92,9 @@ class ReferenceClient:
             try:
                 self.suite = suite = hello_from_map(m)
                 check_sender(suite, 1)  # [BOOT-11], [DEC-5] step 11: the suite is machine 1 ([ADPT-14])
+                # [SEC-2], [DEC-5] steps 13 to 17: the suite's RDMA keys, before any is used (this
+                # client runs the suite's thread count, every thread a trustee)
+                check_rdma(suite, suite.threads, suite.config.slot_size)
             except GossamerError as e:
                 self.chan.send(encode({"error": int(e.code), "detail": str(e)}))
                 raise

@@ -171,9 +171,10 @@ class ClientRoleTarget:
                     nic_emu.set_fabric(prev)
             if chan.recv(self.timeout, pump) != READY:
                 raise TargetBroken("expected {'ready': true} ([BOOT-7])")
+            early = self._early_callers(env, fb)  # [FB-13]: before our ready, no fallback connection
             chan.send(encode(READY))
             chan.send(encode({"workload": list(a["workload"])}))  # [ADPT-15]
-            return self._drive(env, a, chan, suite, fb, hello.machine)
+            return {**self._drive(env, a, chan, suite, fb, hello.machine), "early_fallback": early}
         finally:
             chan.close()
             if pump is not None:
@@ -181,6 +182,19 @@ class ClientRoleTarget:
                     pump()
             fb.close()
             suite.close()
+
+    @staticmethod
+    def _early_callers(env: Env, fb: FallbackListener) -> int:
+        """[FB-13]: the fallback connections the client opened before it read our `ready` (it has
+        sent its own): the client is given a moment to open them (pumped, when it runs in-process)."""
+        until = time.monotonic() + 0.1
+        while time.monotonic() < until:
+            if env.pump is not None:
+                env.pump()
+            else:
+                time.sleep(0.01)
+        fb.poll()
+        return len(fb.conns)
 
     def _drive(self, env: Env, a: Mapping[str, Any], chan: Channel, suite: SuiteTrustee, fb: FallbackListener,
                client_machine: int) -> dict[str, Any]:

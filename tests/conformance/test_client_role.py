@@ -121,3 +121,42 @@ def test_client_role_on_softroce_reference_client_on_rxe1() -> None:
     m = re.search(r"PASSED: (\d+) passed, 0 failed, 0 errors, (\d+) skipped", out)
     assert m, out[-4000:]
     assert int(m.group(1)) == len(client_cases())
+
+
+@pytest.mark.clause("SEC-2", "BOOT-5")
+def test_reference_client_refuses_a_suite_hello_with_bad_rdma_keys_before_it_answers() -> None:
+    """[SEC-2]: the reference client checks the suite's RDMA keys ([DEC-5] steps 13 to 17) before it
+    sends its own hello or moves a QP: a 15-byte gid is answered with the error message alone."""
+    import socket
+
+    from gossamer.bootstrap import BootstrapReader, decode_message, encode_message
+    from gossamer.runtime import Rack
+
+    fab = nic_emu.Fabric(seed=4, machines=2)
+    prev = nic_emu.set_fabric(fab)
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    client = ReferenceClient(verbs("emu"), "emu0", "127.0.0.1", ls.getsockname()[1], fabric=fab, sessions=1)
+    rack = Rack(2, 2, fabric=fab)
+    try:
+        client.poll()  # connects
+        sock, _ = ls.accept()
+        hello = decode_message(rack.hello_for(1, 0))
+        sock.sendall(encode_message({**hello, "gid": bytes(15)}))
+        for _ in range(5):
+            client.poll()
+        sock.settimeout(5.0)
+        reader, got = BootstrapReader(), []
+        while True:
+            data = sock.recv(1 << 16)
+            if not data:
+                break
+            got.extend(reader.feed(data))
+        sock.close()
+        assert len(got) == 1 and got[0]["error"] == 0x18, got  # BAD_HEADER, and no hello of its own
+    finally:
+        rack.close()
+        client.close()
+        ls.close()
+        nic_emu.set_fabric(prev)
