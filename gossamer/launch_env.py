@@ -107,9 +107,15 @@ def expand_hostlist(text: str) -> list[str]:
     """Slurm's host list syntax: `node[01-03,7],gpu5` -> node01 node02 node03 node7 gpu5 (ranges keep
     their zero padding; several bracket groups in one name multiply)."""
     out: list[str] = []
-    for item in _split_top(text.strip()):
+    for item in _split_top(text):
+        if not _NAME.fullmatch(item):  # [PROC-9] step 3: text and bracket groups, nothing else
+            raise LaunchEnvError(f"host list name {item!r} in {text!r}")
         out.extend(_expand_one(item))
     return out
+
+
+#: [PROC-9] step 3: a node name is characters above U+0020 other than `,[]`, and bracket groups
+_NAME = re.compile(r"(?:[^\x00-\x20,\[\]]|\[[^\x00-\x20\[\]]*\])+")
 
 
 def _split_top(text: str) -> list[str]:
@@ -117,6 +123,8 @@ def _split_top(text: str) -> list[str]:
     for ch in text:
         if ch == "[":
             depth += 1
+            if depth > 1:
+                raise LaunchEnvError(f"host list {text!r}: nested '['")
         elif ch == "]":
             depth -= 1
             if depth < 0:
@@ -129,7 +137,9 @@ def _split_top(text: str) -> list[str]:
     if depth:
         raise LaunchEnvError(f"host list {text!r}: unbalanced '['")
     parts.append(cur)
-    return [p for p in parts if p]
+    if not all(parts):
+        raise LaunchEnvError(f"host list {text!r}: an empty name")
+    return parts
 
 
 def _expand_one(item: str) -> list[str]:
@@ -155,7 +165,7 @@ def expand_tasks_per_node(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"([0-9]+)(?:\(x([0-9]+)\))?", part)
-        if m is None:
+        if m is None or int(m.group(1)) == 0 or int(m.group(2) or 1) == 0:  # [PROC-9]: n, k >= 1
             raise LaunchEnvError(f"SLURM_TASKS_PER_NODE part {part!r}")
         out.extend([int(m.group(1))] * int(m.group(2) or 1))
     return out

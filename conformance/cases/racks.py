@@ -97,6 +97,15 @@ def cases() -> list[Case]:
     add("rack.env-rendezvous-app-space-hosts", "an id with a space is fine with a host list", ["PROC-10"],
         {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "1", "GOSSAMER_APP": "kv store", "GOSSAMER_HOSTS": "h"},
         who(0, 1, "kv store", _peers(["h"])))
+    def slurm(nodes: str, tasks: str, n: int) -> dict[str, str]:
+        return {"SLURM_PROCID": "0", "SLURM_NTASKS": str(n), "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": nodes,
+                "SLURM_TASKS_PER_NODE": tasks}
+
+    add("rack.env-nodelist-two-groups", "a node name with two bracket groups: the leftmost varies slowest",
+        ["PROC-9"], slurm("r[1-2]n[1-2]", "1(x4)", 4), who(0, 4, "slurm:5.0", _peers(["r1n1", "r1n2", "r2n1", "r2n2"])))
+    add("rack.env-nodelist-padding", "a range whose lo is wider than its hi: every number padded to lo's width",
+        ["PROC-9"], slurm("n[008-10],m[8-010]", "1(x6)", 6),
+        who(0, 6, "slurm:5.0", _peers(["n008", "n009", "n010", "m8", "m9", "m10"])))
     # [PROC-12]: the shape
     add("rack.env-shape", "GOSSAMER_SHAPE: two servers of 4 threads (2 trustees) and a client machine of 3",
         ["PROC-12"], {"GOSSAMER_MACHINE": "2", "GOSSAMER_MACHINES": "3", "GOSSAMER_APP": "a", "GOSSAMER_HOSTS": "h",
@@ -144,6 +153,17 @@ def cases() -> list[Case]:
         ("rack.env-slurm-step-half", "srun: a step node list without its tasks per node (the job's set)", "PROC-9",
          {"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "5", "SLURM_JOB_NODELIST": "n[1-2]",
           "SLURM_TASKS_PER_NODE": "1(x2)", "SLURM_STEP_NODELIST": "n[1-2]"}),
+        ("rack.env-nodelist-empty-name", "a node list with an empty name (a,,b)", "PROC-9",
+         {**slurm("a,,b", "1(x2)", 2)}),
+        ("rack.env-nodelist-trailing-comma", "a node list with a trailing comma", "PROC-9", slurm("a,b,", "1(x2)", 2)),
+        ("rack.env-nodelist-space", "a node list with a space before a name", "PROC-9", slurm("a, b", "1(x2)", 2)),
+        ("rack.env-nodelist-close-bracket", "a node name holding an unopened ']'", "PROC-9", slurm("a],b", "1(x2)", 2)),
+        ("rack.env-nodelist-nested", "a bracket inside a bracket", "PROC-9", slurm("n[[1-2]]", "1(x2)", 2)),
+        ("rack.env-nodelist-unclosed", "an unclosed bracket", "PROC-9", slurm("n[1-2", "1(x2)", 2)),
+        ("rack.env-nodelist-empty-group", "an empty bracket group", "PROC-9", slurm("n[],m[1]", "1(x2)", 2)),
+        ("rack.env-nodelist-arabic", "a range in non-ASCII digits", "PROC-9", slurm("n[\u0661-\u0662]", "1(x2)", 2)),
+        ("rack.env-tasks-zero", "tasks per node 0 for one node", "PROC-9", slurm("a,b,c", "1,0,1", 2)),
+        ("rack.env-tasks-times-zero", "tasks per node n(x0)", "PROC-9", slurm("a", "2,1(x0)", 2)),
         ("rack.env-rendezvous-app-space", "an application id with a space and a rendezvous file", "PROC-10",
          {"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "1", "GOSSAMER_APP": "kv store", "GOSSAMER_RENDEZVOUS": "/r"}),
         ("rack.env-rendezvous-app-del", "an application id with U+007F and a rendezvous file", "PROC-10",

@@ -118,34 +118,65 @@ def _num(env: Mapping[str, str], key: str, top: int, low: int = 0) -> int:
 
 
 def _nodes(text: str) -> list[str]:
-    """Slurm's host list: comma-separated names, each with bracketed ranges (zero padding kept)."""
+    """[PROC-9] step 3: Slurm's node list. Names split at commas outside brackets, none empty; a
+    name is characters above U+0020 other than `,[]` and bracket groups of ASCII decimal numbers or
+    ranges `lo-hi` (`lo <= hi`, zero-padded to the width of `lo`); groups multiply, the leftmost
+    varying slowest."""
     names: list[str] = []
-    for item in re.findall(r"(?:[^,\[]|\[[^\]]*\])+", text):
-        todo = [item]
-        while todo:
-            name = todo.pop(0)
-            m = re.search(r"\[([^\]]*)\]", name)
-            if not m:
-                names.append(name)
-                continue
-            expanded = []
-            for part in m.group(1).split(","):
-                lo, _, hi = part.partition("-")
-                hi = hi or lo
-                if not (lo.isdigit() and hi.isdigit() and int(lo) <= int(hi)):
-                    raise _no(f"host range {part!r}")
-                expanded += [name[: m.start()] + str(i).zfill(len(lo)) + name[m.end():]
-                             for i in range(int(lo), int(hi) + 1)]
-            todo = expanded + todo
+    for item in _top_items(text):
+        variants = [""]
+        i = 0
+        while i < len(item):
+            ch = item[i]
+            if ch == "[":
+                close = item.find("]", i)
+                if close < 0:
+                    raise _no("an unbalanced '['")
+                numbers: list[str] = []
+                for part in item[i + 1 : close].split(","):
+                    m = re.fullmatch(r"([0-9]+)(?:-([0-9]+))?", part)
+                    if m is None or int(m.group(2) or m.group(1)) < int(m.group(1)):
+                        raise _no(f"host range {part!r}")
+                    lo = m.group(1)
+                    numbers += [str(n).zfill(len(lo)) for n in range(int(lo), int(m.group(2) or lo) + 1)]
+                variants = [v + n for v in variants for n in numbers]
+                i = close + 1
+            elif ch == "]" or ord(ch) <= 0x20:
+                raise _no(f"a node name holding {ch!r}")
+            else:
+                variants = [v + ch for v in variants]
+                i += 1
+        names += variants
     return names
+
+
+def _top_items(text: str) -> list[str]:
+    """Split a node list at the commas outside brackets; an empty item or a bracket inside a bracket fails."""
+    items, cur, inside = [], "", False
+    for ch in text:
+        if ch == "," and not inside:
+            items.append(cur)
+            cur = ""
+            continue
+        if ch == "[":
+            if inside:
+                raise _no("a '[' inside brackets")
+            inside = True
+        elif ch == "]":
+            inside = False
+        cur += ch
+    items.append(cur)
+    if "" in items:
+        raise _no("an empty node name")
+    return items
 
 
 def _tasks(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"([0-9]+)(?:\(x([0-9]+)\))?", part)
-        if not m:
-            raise _no(f"tasks per node {part!r}")
+        if not m or m.group(1).lstrip("0") == "" or (m.group(2) or "1").lstrip("0") == "":
+            raise _no(f"tasks per node {part!r}")  # n and k are at least 1
         out += [int(m.group(1))] * int(m.group(2) or "1")
     return out
 

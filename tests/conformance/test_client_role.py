@@ -54,7 +54,7 @@ def one_client_many_sessions() -> Iterator[tuple[ClientRoleTarget, ReferenceClie
 
 
 @pytest.mark.clause("ADPT-14", "ADPT-15", "ADPT-16", "ADPT-17", "BOOT-5", "BOOT-7", "BOOT-8", "FLOW-1", "LAND-4",
-                    "RSP-5", "RSP-6", "ERR-4", "VT-3", "SLOT-10", "FB-4", "FB-8")
+                    "RSP-5", "RSP-6", "ERR-4", "VT-3", "SLOT-10", "FB-4", "FB-8", "FB-13")
 def test_reference_client_passes_every_client_case_one_session_each(
         one_client_many_sessions: tuple[ClientRoleTarget, ReferenceClient]) -> None:
     target, client = one_client_many_sessions
