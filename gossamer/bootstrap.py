@@ -266,9 +266,12 @@ def _map_pairs(body: bytes) -> int:
 
 
 def _refuse_duplicate_keys(body: bytes, item: Any) -> None:
-    """[DEC-5] step 5: a bootstrap map whose key occurs twice is MALFORMED_CBOR (no first/last wins)."""
+    """[DEC-5] step 5: a bootstrap map whose key occurs twice, or whose key is not a text string, is
+    MALFORMED_CBOR (no first/last wins; a bootstrap map has text keys)."""
     if isinstance(item, dict) and _map_pairs(body) != len(item):
         raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "DEC-5", "a key occurs twice in the bootstrap map")
+    if isinstance(item, dict) and not all(isinstance(k, str) for k in item):
+        raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "DEC-5", "a key of the bootstrap map is not a text string")
 
 
 class BootstrapReader:

@@ -96,8 +96,12 @@ def _int(env: Mapping[str, str], key: str, lo: int = 0, hi: int = 0xFFFF) -> int
 
 
 def check_app(app: str) -> str:
-    """[PROC-3]: 1 to 255 bytes of UTF-8."""
-    n = len(app.encode("utf-8"))
+    """[PROC-3]: 1 to 255 bytes of UTF-8 (an id read from the environment that is not valid UTF-8
+    reaches Python with surrogate escapes, and fails, [PROC-8] step 3)."""
+    try:
+        n = len(app.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise LaunchEnvError(f"application id {app!r} is not valid UTF-8") from None
     if not 1 <= n <= MAX_APP_BYTES:
         raise LaunchEnvError(f"application id of {n} bytes (1..{MAX_APP_BYTES})")
     return app

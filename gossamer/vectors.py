@@ -736,6 +736,13 @@ def _racks() -> list[dict[str, Any]]:
         ("rack-caller-other-app-bad", "another application and a caller of 17 bits: BAD_HEADER either way",
          {"caller": 1 << 16, "app": "x"}),
         ("rack-empty-map", "an empty map is a hello without app: MALFORMED_CBOR", {}),
+        ("rack-ready-extra-key", "ready with a key it does not name: ignored (an open map)", {"ready": True, "x": 1}),
+        ("rack-done-extra-key", "done with a key it does not name: ignored", {"done": True, "at": 12}),
+        ("rack-error-extra-key", "an error with a key it does not name: ignored", {"error": 0x18, "x": [1]}),
+        ("rack-joined-extra-key", "joined with a key it does not name: ignored",
+         {"joined": 4, "result": 1, "took_ms": 3}),
+        ("rack-int-key", "a map with an integer key besides ready: MALFORMED_CBOR ([DEC-5] step 5)",
+         {"ready": True, 1: 2}),
     ]:
         read(cid, title, ["PROC-11"], msg(m))
     return out

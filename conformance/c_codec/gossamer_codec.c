@@ -155,7 +155,7 @@ static int cbor_one_item(const u8 *d, size_t n) { long e = wf_item(d, n, 0, 0); 
 /* ------------------------------------------------------------------ CBOR decoding into values ([DEC-6]: indefinite
  * lengths too; callers check well-formedness with wf_item first) */
 enum { T_UINT, T_NINT, T_BYTES, T_TEXT, T_ARRAY, T_MAP, T_FALSE, T_TRUE, T_NULL, T_UNDEF, T_FLOAT };
-typedef struct val { int t; uint64_t u; double f; const u8 *p; size_t n; struct val *items; } val;
+typedef struct val { int t; uint64_t u; double f; const u8 *p; size_t n; struct val *items; int tagged; } val;
 
 static double half_to_double(uint16_t h) {
     int e = (h >> 10) & 0x1F, m = h & 0x3FF; double v;
@@ -204,7 +204,7 @@ static size_t parse(const u8 *d, size_t n, size_t pos, val *out, int depth) {
         for (uint64_t i = 0; i < cnt; i++) pos = parse(d, n, pos, &out->items[i], depth + 1);
         return pos;
     }
-    case 6: return parse(d, n, pos, out, depth + 1); /* tags: the suite sends none; content stands for itself */
+    case 6: { size_t end = parse(d, n, pos, out, depth + 1); out->tagged = 1; return end; } /* tags: content stands for itself, marked tagged */
     default:
         if (info == 20) out->t = T_FALSE; else if (info == 21) out->t = T_TRUE; else if (info == 22) out->t = T_NULL;
         else if (info == 25) { out->t = T_FLOAT; out->f = half_to_double((uint16_t)arg); }
@@ -743,7 +743,9 @@ static void op_decode_hello(val *a, buf *out) {
     if (n > 4 + len) fail("BAD_ARGUMENT"); /* [DEC-5]: exactly one message */
     if (!cbor_one_item(d + 4, (size_t)len)) fail("MALFORMED_CBOR");
     val m; parse(d + 4, (size_t)len, 0, &m, 0);
-    if (m.t != T_MAP) fail("MALFORMED_CBOR");
+    if (m.t != T_MAP || m.tagged) fail("MALFORMED_CBOR");
+    for (size_t i = 0; i < m.n; i++) /* [DEC-5] step 5: text keys only (untagged) */
+        if (m.items[2 * i].t != T_TEXT || m.items[2 * i].tagged) fail("MALFORMED_CBOR");
     for (size_t i = 0; i < m.n; i++) for (size_t j = i + 1; j < m.n; j++) /* [DEC-5] step 5: no key twice */
         if (m.items[2 * i].t == T_TEXT && m.items[2 * j].t == T_TEXT && m.items[2 * i].n == m.items[2 * j].n
             && memcmp(m.items[2 * i].p, m.items[2 * j].p, m.items[2 * i].n) == 0) fail("MALFORMED_CBOR");

@@ -123,4 +123,16 @@ def cases() -> list[Case]:
         err("MALFORMED_CBOR"))
     add("boot.hello-empty-body", "a message of length 0 holds no CBOR item", ["DEC-5"], "decode_hello",
         {"data": struct.pack("<I", 0)}, err("MALFORMED_CBOR"))
+    # [DEC-5] step 5: a bootstrap map has text keys; an indefinite-length text key is a text key
+    for cid, title, key in [("int-key", "an integer key 1", cbor(1)), ("bytes-key", "a byte-string key", cbor(b"x")),
+                            ("tagged-key", "a tagged text key (tag 6)", b"\xc6" + cbor("color"))]:
+        odd = bytes([base[0] + 1]) + base[1:] + key + cbor(0)
+        add(f"boot.hello-{cid}", f"a hello with {title} besides its seven keys is MALFORMED_CBOR", ["DEC-5"],
+            "decode_hello", {"data": struct.pack("<I", len(odd)) + odd}, err("MALFORMED_CBOR"))
+    indef = bytes([base[0] + 1]) + base[1:] + b"\x7f\x63col\x62or\xff" + cbor(0)
+    add("boot.hello-indefinite-key", "a hello with an extra indefinite-length text key: accepted", ["DEC-5"],
+        "decode_hello", {"data": struct.pack("<I", len(indef)) + indef}, ok(want))
+    tagged = b"\xc6" + base
+    add("boot.hello-tagged-map", "a hello map under a tag is not a map: MALFORMED_CBOR", ["DEC-5"], "decode_hello",
+        {"data": struct.pack("<I", len(tagged)) + tagged}, err("MALFORMED_CBOR"))
     return out

@@ -57,6 +57,8 @@ def body_map(body: bytes) -> dict[str, Any]:
         raise Rejected("MALFORMED_CBOR", "DEC-5", "a bootstrap message is a map")
     if map_pairs(body) != len(m):  # 5: a key twice is refused, neither first nor last wins
         raise Rejected("MALFORMED_CBOR", "DEC-5", "a key occurs twice in the bootstrap map")
+    if any(type(k) is not str for k in m):  # 5: text keys only (an integer, bytes, a tagged text)
+        raise Rejected("MALFORMED_CBOR", "DEC-5", "a bootstrap map key that is not a text string")
     return m
 
 

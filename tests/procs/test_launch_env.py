@@ -83,6 +83,15 @@ def test_bad_environments_say_what_is_missing(env: dict[str, str], needle: str) 
         from_environ(env)
 
 
+@pytest.mark.clause("PROC-8", "PROC-3")
+def test_an_application_id_that_is_not_utf8_fails() -> None:
+    """[PROC-8] step 3: os.environ gives undecodable bytes as surrogate escapes; such an id is not
+    1 to 255 bytes of UTF-8 and the process does not start (no UnicodeEncodeError escapes)."""
+    raw = b"kv-\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(LaunchEnvError, match="UTF-8"):
+        from_environ({"GOSSAMER_MACHINE": "0", "GOSSAMER_MACHINES": "1", "GOSSAMER_APP": raw, "GOSSAMER_HOSTS": "h"})
+
+
 def test_slurm_host_list_syntax() -> None:
     assert expand_hostlist("node[01-03,7],gpu5") == ["node01", "node02", "node03", "node7", "gpu5"]
     assert expand_hostlist("r[1-2]n[08-09]") == ["r1n08", "r1n09", "r2n08", "r2n09"]
