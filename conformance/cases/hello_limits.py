@@ -87,6 +87,12 @@ HELLOS: tuple[tuple[str, dict[str, Any], str, tuple[str, ...]], ...] = (
      ("BOOT-6",)),
     ("rkey 2^32", {"slots": slots(rkey=1 << 32)}, "BAD_HEADER", ("BOOT-6",)),
     ("the last slot ending one byte past 2^64", {"slots": slots(base=TOP + 1)}, "BAD_HEADER", ("BOOT-6",)),
+    # [DEC-5] step 16's S is the one in effect, the acceptor's ([BOOT-10]), never the hello's own slot_size
+    ("slot_size 64 and its last slot ending one byte past 2^64 by the trustee's S",
+     {"slot_size": 64, "slots": slots(base=TOP + 1)}, "BAD_HEADER", ("BOOT-6", "BOOT-10", "DEC-5")),
+    ("slot_size 65536 and its last slot ending at 2^64 by the trustee's S", {"slot_size": 65536,
+                                                                             "slots": slots(base=TOP)},
+     "ready", ("BOOT-6", "BOOT-10", "DEC-5")),
     ("base 2^64 and no slot", {"slots": slots(base=1 << 64, ids=[]), "response_slots": [[], []]}, "BAD_HEADER",
      ("BOOT-6",)),
     ("slot ids up to 0xFFFF at base 0", {"slots": slots(base=0, ids=HIGH_IDS),
