@@ -131,6 +131,11 @@ def test_rendezvous_file_format_corners() -> None:
                 "app1 0 h0 0\n", "app1 0 h0 65536\n", "app1 +0 h0 4000\n", "app1 0  4000\n"):
         with pytest.raises(LaunchEnvError):
             parse_rendezvous(bad, "app1", 2)
+    # the same address: the same host text and the same numbers (07 is 7, 00 is 0)
+    assert parse_rendezvous(good + "app1 00 h0 04000\n", "app1", 2) == {0: ("h0", 4000)}
+    for other in ("app1 0 H0 4000\n", "app1 0 h0.local 4000\n"):  # no case folding, no name resolution
+        with pytest.raises(LaunchEnvError):
+            parse_rendezvous(good + other, "app1", 2)
 
 
 @pytest.mark.clause("PROC-8", "PROC-9", "PROC-10", "PROC-12")
