@@ -329,10 +329,14 @@ class ProcessRack:
                     continue
             for msg in c.queue:
                 try:  # [PROC-11]; on an established connection only done, down, spawn, joined ([PROC-5] step 2)
-                    kind = read_message(msg, self.info.app)["kind"]
+                    got = read_message(msg, self.info.app)
+                    kind = got["kind"]
                     if kind not in ("done", "down", "spawn", "joined"):
                         raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
                                                   f"a {kind} message on an established connection")
+                    if kind == "down" and got["first"] >= self.info.machines:
+                        raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-5",
+                                                  f"down names machine {got['first']}, not one of this rack's")
                 except RemoteProtocolError as exc:
                     self._peer_down(c.peer, c.peer, f"its bootstrap connection broke the protocol: {exc}")
                     break
