@@ -745,6 +745,16 @@ def _racks() -> list[dict[str, Any]]:
          {"ready": True, 1: 2}),
     ]:
         read(cid, title, ["PROC-11"], msg(m))
+    # [DEC-5]: an indefinite-length text is text (its chunks joined); a tagged text is not
+    head = b"\xa2" + serial.dumps("caller") + serial.dumps(2) + serial.dumps("app")
+    chunks = b"\x7f" + serial.dumps(app[:6]) + serial.dumps(app[6:]) + b"\xff"
+    for cid, title, body in [
+        ("rack-caller-app-indefinite", "a caller whose app is an indefinite-length text: read as its chunks joined",
+         head + chunks),
+        ("rack-caller-app-tagged", "a caller whose app is a tagged text (tag 6): BAD_HEADER", head + b"\xc6" +
+         serial.dumps(app)),
+    ]:
+        read(cid, title, ["PROC-4", "DEC-5"], U32.pack(len(body)) + body)
     return out
 
 
