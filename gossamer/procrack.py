@@ -46,6 +46,7 @@ from .rack_bootstrap import (
     down,
     error_message,
     joined_message,
+    read_at,
     read_end,
     read_message,
     spawn_message,
@@ -278,13 +279,10 @@ class ProcessRack:
         any other kind is BAD_HEADER."""
         msg = c.read(deadline)
         got = read_message(msg, self.info.app)
-        if got["kind"] == "error":
-            raise BootstrapFailed(f"machine {c.peer} refused us: code {got['code']:#x}: {msg.get('detail', '')}")
-        if got["kind"] == "down":
+        if read_at(got, kind)["kind"] == "closes":  # BAD_HEADER for another kind
+            if got["kind"] == "error":
+                raise BootstrapFailed(f"machine {c.peer} refused us: code {got['code']:#x}: {msg.get('detail', '')}")
             raise BootstrapFailed(f"machine {c.peer} is going down: machine {got['first']} went down first")
-        if got["kind"] != kind:
-            raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-13",
-                                      f"a {got['kind']} message where the bootstrap expects {kind}")
         return msg
 
     def _check_rdma(self, h: Any) -> None:

@@ -41,10 +41,12 @@ def check_app(m: Any, app: str) -> None:
 KIND_KEYS = ("error", "ready", "done", "down", "spawn", "joined", "caller")
 
 
-def check_message(data: bytes, app: str) -> dict[str, Any]:
+def check_message(data: bytes, app: str, expects: str | None = None) -> dict[str, Any]:
     """One whole bootstrap message on a rack's connection, as a side of application `app` reads it
-    (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then `read_message`."""
-    return read_message(decode_message(data), app)
+    (the adapter's `rack_message`): [DEC-5]'s framing and CBOR steps, then `read_message`; at a
+    point of the bootstrap that `expects` one kind, then `read_at` ([PROC-13])."""
+    got = read_message(decode_message(data), app)
+    return got if expects is None else read_at(got, expects)
 
 
 def read_message(m: Any, app: str) -> dict[str, Any]:
@@ -89,6 +91,25 @@ def read_message(m: Any, app: str) -> dict[str, Any]:
             raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-2", f"caller {show(who)} is not a u16")
         return {"kind": "caller", "machine": who}
     return {"kind": "hello"}
+
+
+#: [PROC-13]: the points of a rack's bootstrap connection, each named by the one kind it expects
+#: (the acceptor: `caller`, `hello`, `ready`; the connector: `hello`, `ready`)
+POINTS = ("caller", "hello", "ready")
+
+
+def read_at(got: dict[str, Any], expects: str) -> dict[str, Any]:
+    """[PROC-13] steps 1 to 3: a message already read by [PROC-11] (`read_message`'s answer) at the
+    point of the bootstrap that expects `expects`. The kind expected answers as read (its own
+    further checks, [PROC-2]'s range or [DEC-5] steps 6 to 18, are the caller's); an `error` or a
+    `down` answers `{"kind": "closes"}` (this side sends nothing more and closes); any other kind
+    is BAD_HEADER."""
+    if got["kind"] == expects:
+        return got
+    if got["kind"] in ("error", "down"):
+        return {"kind": "closes"}
+    raise RemoteProtocolError(ErrorCode.BAD_HEADER, "PROC-13",
+                              f"a {got['kind']} message where the bootstrap expects {expects}")
 
 
 def with_app(hello: dict[str, Any], app: str) -> dict[str, Any]:

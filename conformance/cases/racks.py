@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Case, err, ok
+from ..oracle.bootstrap import message
 from ._wire import case
 
 P = 18515  # the port rule's default base
@@ -16,8 +17,57 @@ def _peers(hosts: list[str], base: int = P) -> list[list[Any]]:
     return [[h, base + m] for m, h in enumerate(hosts)]
 
 
+def _points() -> list[Case]:
+    """[PROC-13] steps 1 to 3: every kind of [PROC-11] at every point of a rack's bootstrap (the
+    acceptor's `caller`, `hello`, `ready`; the connector's `hello`, `ready`)."""
+    app = "kv"
+    hello = {"versions": [1, 1], "machine": 1, "threads": 2, "slot_size": 1024, "table_k": 4,
+             "fallback_timeout_ms": 5000, "fallback_limit": 1 << 26, "app": app}
+    kinds: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "caller": ({"caller": 1, "app": app}, {"kind": "caller", "machine": 1}),
+        "hello": (hello, {"kind": "hello"}),
+        "ready": ({"ready": True}, {"kind": "ready"}),
+        "error": ({"error": 0x18, "detail": "no"}, {"kind": "closes"}),
+        "down": ({"down": 0, "detail": ""}, {"kind": "closes"}),
+        "done": ({"done": True, "detail": ""}, {}),
+        "spawn": ({"spawn": 1, "fn": "m:f", "args": [], "thread": 0}, {}),
+        "joined": ({"joined": 1, "result": None}, {}),
+    }
+    out = []
+    for point in ("caller", "hello", "ready"):
+        for kind, (m, answer) in kinds.items():
+            if kind == point:
+                expect, what = ok(answer), "read as that kind"
+            elif kind in ("error", "down"):
+                expect, what = ok(answer), "the peer refused or goes down: this side closes, sending nothing"
+            else:
+                expect, what = err("BAD_HEADER"), "BAD_HEADER"
+            out.append(case(f"rack.point-{point}-{kind}", f"a {kind} message where the bootstrap expects "
+                            f"{point}: {what}", ["PROC-13"], "rack_message",
+                            {"data": message(m), "app": app, "expects": point}, expect, tags=("codec", "racks")))
+    # [PROC-11] decides the code before the point does ([PROC-13]: "a failure there decides the code")
+    for cid, title, m, code in [
+        ("rack.point-ready-hello-no-app", "a hello without app where ready is expected: [PROC-4]'s "
+         "MALFORMED_CBOR, not the point's BAD_HEADER", {k: v for k, v in hello.items() if k != "app"},
+         "MALFORMED_CBOR"),
+        ("rack.point-hello-caller-no-app", "a caller without app where the hello is expected: MALFORMED_CBOR",
+         {"caller": 1}, "MALFORMED_CBOR"),
+        ("rack.point-caller-error-bad-code", "an error message with code 256 where caller is expected: "
+         "[PROC-11]'s BAD_HEADER, not a close", {"error": 256, "detail": ""}, "BAD_HEADER"),
+        ("rack.point-caller-ready-and-down", "ready and down in one map where caller is expected: [PROC-11]'s "
+         "BAD_HEADER, not a close", {"ready": True, "down": 0}, "BAD_HEADER"),
+    ]:
+        out.append(case(cid, title, ["PROC-11", "PROC-13"], "rack_message",
+                        {"data": message(m), "app": app, "expects": cid.split("-")[1]}, err(code),
+                        tags=("codec", "racks")))
+    out.append(case("rack.point-unknown", "expects names no point of the bootstrap: BAD_ARGUMENT", ["ADPT-8"],
+                    "rack_message", {"data": message({"ready": True}), "app": app, "expects": "done"},
+                    err("BAD_ARGUMENT"), tags=("codec", "racks")))
+    return out
+
+
 def cases() -> list[Case]:
-    out: list[Case] = []
+    out: list[Case] = _points()
 
     def add(cid: str, title: str, clauses: list[str], env: dict[str, str], expect: dict[str, Any]) -> None:
         out.append(case(cid, title, clauses, "launch_env", {"env": env}, expect, tags=("codec", "racks")))

@@ -29,8 +29,20 @@ def _app_ok(x: Any) -> bool:
     return type(x) is str and 1 <= len(x.encode("utf-8")) <= 255
 
 
-def rack_message(data: bytes, app: str) -> dict[str, Any]:
-    """The adapter's `rack_message` ([ADPT-8])."""
+def rack_message(data: bytes, app: str, expects: str | None = None) -> dict[str, Any]:
+    """The adapter's `rack_message` ([ADPT-8]); with `expects`, read at that point of a rack's
+    bootstrap ([PROC-13]): the kind expected as read, `error` or `down` closes, any other kind is
+    BAD_HEADER."""
+    got = _read(data, app)
+    if expects is None or got["kind"] == expects:
+        return got
+    if got["kind"] in ("error", "down"):
+        return {"kind": "closes"}
+    raise Rejected("BAD_HEADER", "PROC-13", f"{got['kind']} where {expects} is expected")
+
+
+def _read(data: bytes, app: str) -> dict[str, Any]:
+    """[DEC-5] steps 1 to 5, then [PROC-11]."""
     b = bytes(data)
     if len(b) < 4:
         raise Rejected("TRUNCATED", "DEC-5", f"{len(b)} bytes hold no length prefix")

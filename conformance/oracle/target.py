@@ -184,7 +184,8 @@ class OracleTarget:
 
     def op_rack_message(self, a: Mapping[str, Any]) -> Any:
         _arg(isinstance(a.get("data"), (bytes, bytearray)) and isinstance(a.get("app"), str), "data and app")
-        return racks.rack_message(bytes(a["data"]), a["app"])
+        _arg(a.get("expects") in (None, "caller", "hello", "ready"), "expects")
+        return racks.rack_message(bytes(a["data"]), a["app"], a.get("expects"))
 
     def op_launch_env(self, a: Mapping[str, Any]) -> Any:
         env = a.get("env")

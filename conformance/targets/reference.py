@@ -17,7 +17,7 @@ from gossamer.errors import ErrorCode, GossamerError, LocalProtocolError
 from gossamer.fallback import BrokenStream, Frame, FrameKind, FrameReader
 from gossamer.launch_env import LaunchEnvError, from_environ
 from gossamer.layout import Layout, ParamSpec, ResultSpec
-from gossamer.rack_bootstrap import check_message
+from gossamer.rack_bootstrap import POINTS, check_message
 from gossamer.request import Request, attach_payload
 from gossamer.response import (
     Response,
@@ -276,10 +276,12 @@ class ReferenceTarget:
 
     def op_rack_message(self, a: Mapping[str, Any]) -> Any:
         """[PROC-2] .. [PROC-5]: one bootstrap message of a rack, read by a side of application `app`."""
-        data, app = required(a, "data"), required(a, "app")
+        data, app, expects = required(a, "data"), required(a, "app"), a.get("expects")
         if not isinstance(data, (bytes, bytearray)) or not isinstance(app, str):
             raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", "rack_message takes data (bytes), app (text)")
-        return check_message(bytes(data), app)
+        if expects is not None and expects not in POINTS:
+            raise LocalProtocolError(ErrorCode.BAD_ARGUMENT, "ADPT-19", f"expects {expects!r} is not one of {POINTS}")
+        return check_message(bytes(data), app, expects)
 
     def op_launch_env(self, a: Mapping[str, Any]) -> Any:
         """[PROC-1], [PROC-2]: who a process is, from its launcher's environment."""
