@@ -107,7 +107,8 @@ SEMANTICS: dict[str, tuple[str, str]] = {
                "value to element 0, modulo 2^64, and returns the new element 0", ""),
     PAIR.name: ("returns `(a + b + 8) mod 2^64` for the captured `a`, `b` (u64) and the 8-byte field; the "
                 "f64 is not used", ""),
-    ECHO.name: ("returns its parameter's item, encoded in core deterministic encoding ([SER-1])", ""),
+    ECHO.name: ("returns its parameter's item, encoded in core deterministic encoding ([SER-1]); every tag in "
+                "it comes back as the same tag number over the same content ([SER-5])", ""),
     FIXED.name: ("returns the captured u32 `& 0xFF`; its parameter (exactly 5 bytes of CBOR) is not used", ""),
     NOP.name: ("does nothing; its result is the empty layout (an `OK` entry with no bytes)", ""),
     FLAG.name: ("returns the captured bool", ""),

@@ -2,14 +2,17 @@
 
 Decoding is two steps: a depth-bounded, iterative well-formedness walk (RFC 8949 appendix C) that
 never reads past the bytes given, then cbor2 for the value ([DEC-6]). Invalid UTF-8 in a text string
-is `MALFORMED_CBOR`; a tag whose content cbor2's semantic decoder refuses (tag 2 on a text string,
-a dangling shared reference) is still a well-formed item and is accepted, decoded as a plain
-`CBORTag`. No cbor2 exception escapes.
+is `MALFORMED_CBOR`. No cbor2 exception escapes.
 
-Reference tags are never resolved ([SER-4]): 28/29 (shared values) and 25/256 (string references)
-decode as plain `CBORTag`s, so a decoded item has at most as many nodes as its encoding has bytes.
-Resolved, 223 bytes of tags 28/29 make a DAG whose walk (repr, re-encoding, an echo) visits 2^25
-nodes inside cbor2's C code, where no timer interrupts it.
+Every tag is data ([SER-5]): it decodes as a plain `CBORTag` (its number over its content item),
+whatever its number, and re-encodes as the same tag over the same content. cbor2's semantic decoders
+are never used: they turned `30([2, 4])` into `Fraction(1, 2)` (echoed `30([1, 2])`), `1(1.0)`
+into a datetime (echoed as a tag-0 string), `2(h'01')` into the integer 1 (which then collides
+with a key 1 in the same map), and `36("...")` into a MIME message cbor2 cannot encode again.
+Reference tags are therefore never resolved either ([SER-4]): 28/29 (shared values) and 25/256
+(string references) stay tags, so a decoded item has at most as many nodes as its encoding has
+bytes. Resolved, 223 bytes of tags 28/29 make a DAG whose walk (repr, re-encoding, an echo) visits
+2^25 nodes inside cbor2's C code, where no timer interrupts it.
 """
 
 from __future__ import annotations
@@ -129,17 +132,10 @@ def _raw_tag(tag: int) -> Any:
     return lambda value, _immutable=False: cbor2.CBORTag(tag, value)
 
 
-#: [SER-4] tags whose semantic decoding refers to other items: kept opaque, never resolved.
-REFERENCE_TAGS = (25, 28, 29, 256)
-_OPAQUE: dict[int, Any] = {t: _raw_tag(t) for t in REFERENCE_TAGS}
-
-
 class _EveryTagRaw(dict[int, Any]):
-    """Every tag decoded as a plain CBORTag: the retry for items whose tag content a cbor2 semantic
-    decoder refuses ([DEC-6]: any tag with any content is accepted). cbor2 looks a tag's decoder up
-    by subscript, so `__missing__` answers for every tag number without a table of them (a table
-    of the 2^16 tags cbor2 knows takes 0.1 s to build; built on first use, it was built by whichever
-    call came first)."""
+    """Every tag decoded as a plain CBORTag ([SER-5]). cbor2 looks a tag's decoder up by
+    subscript, so `__missing__` answers for every tag number without a table of them (a table of
+    the 2^16 tags cbor2 knows takes 0.1 s to build)."""
 
     def __missing__(self, tag: int) -> Any:
         return _raw_tag(tag)
@@ -149,16 +145,12 @@ _RAW_TAGS = _EveryTagRaw()
 
 
 def loads(data: bytes | memoryview) -> Any:
-    """Exactly one well-formed CBOR item with valid UTF-8 text occupying all of `data` ([DEC-6])."""
+    """Exactly one well-formed CBOR item with valid UTF-8 text occupying all of `data` ([DEC-6]),
+    every tag kept as a `CBORTag` ([SER-5], [SER-4])."""
     end = item_end(data)
     if end != len(data):
         raise _malformed(f"{len(data) - end} trailing bytes after the item")
-    raw = bytes(data)
-    try:
-        return cbor2.loads(raw, semantic_decoders=_OPAQUE)  # [SER-4]
+    try:  # with every tag raw, only a real validity error (invalid UTF-8) fails here
+        return cbor2.loads(bytes(data), semantic_decoders=_RAW_TAGS)
     except Exception as e:  # cbor2 raises several types; all mean the same here
-        first = e
-    try:  # semantic tags off: only a real validity error (invalid UTF-8) fails now
-        return cbor2.loads(raw, semantic_decoders=_RAW_TAGS)
-    except Exception:
-        raise _malformed(f"invalid item ({type(first).__name__}: {first})") from None
+        raise _malformed(f"invalid item ({type(e).__name__}: {e})") from None

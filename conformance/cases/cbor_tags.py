@@ -1,4 +1,15 @@
-"""Tags are data to a receiver ([SER-4], [DEC-6]): kept, never resolved, echoed as they came.
+"""Tags are data to a receiver ([SER-5], [SER-4], [DEC-6]): kept, never resolved, echoed as they came.
+
+Every tag is opaque ([SER-5]): `conformance:echo` given a tagged item returns the same tag number
+over the same content item, not what a CBOR library makes of the tag's meaning. Each of these came
+back changed from a receiver that decoded known tags: 30([2, 4]) as 30([1, 2]); epoch times 1(n)
+and 1(1.0) as tag-0 date strings; 0("...00.5Z") with six fraction digits; bignums 2(h'01') and
+3(h'00') as the integers 1 and -1 (and a bignum key as a duplicate of the integer key 1); 4 and 5
+re-expressed (5([-1, 3]) as 4([-1, 15])); 55799(1) as 1; 258 (a set) with its elements sorted;
+260/261 (network addresses) as tag 52; 36 (MIME) not at all (the library could not encode it
+again). An echo is in core deterministic encoding ([SER-1]), so a tag number or content sent in a
+longer form than needed comes back in its preferred form: 24-prefixed tag 2 as `0xc2`, 1(1.0 as a
+float64) with a half-precision 1.0.
 
 Reference tags (25 and 256 string references, 28 and 29 shared values) are never resolved: an echo
 of `256(["abcd", 25(0)])` is that item again, not `["abcd", "abcd"]`, and one of `[28("x"), 29(0)]`
@@ -27,6 +38,49 @@ ECHOED: list[tuple[str, str, bytes]] = [
     ("tag-2-text", "tag 2 around a text string, 2(\"a\")", bytes.fromhex("c26161")),
 ]
 
+#: [SER-5] tags with a registered meaning, each in core deterministic encoding: echoed byte for byte.
+#: 32 .. 35 and 37 came back unchanged from the cbor2 6.3 reference even before [SER-5] (it leaves 32 .. 34
+#: undecoded and 35/37 round-trip); they pin the rule against a library that decodes them.
+KNOWN: list[tuple[str, str, bytes]] = [
+    ("tag-0-fraction", "a date/time string with a fraction of a second, 0(\"2013-03-21T20:04:00.5Z\")",
+     b"\xc0\x76" + b"2013-03-21T20:04:00.5Z"),
+    ("tag-1-int", "an epoch time in integer seconds, 1(1363896240)", bytes.fromhex("c11a514b67b0")),
+    ("tag-1-float-1.0", "an epoch time of 1.0 second as a half-precision float, 1(1.0)", bytes.fromhex("c1f93c00")),
+    ("tag-1-float64", "an epoch time of 1363896240.5 seconds, a float64, 1(1363896240.5)",
+     bytes.fromhex("c1fb41d452d9ec200000")),
+    ("tag-2-one", "a positive bignum of one byte, 2(h'01')", bytes.fromhex("c24101")),
+    ("tag-2-leading-zero", "a positive bignum with a leading zero byte, 2(h'0001')", bytes.fromhex("c2420001")),
+    ("tag-3", "a negative bignum, 3(h'00') (the value -1)", bytes.fromhex("c34100")),
+    ("tag-4-bignum-mantissa", "a decimal fraction whose mantissa is a bignum, 4([0, 2(h'05')])",
+     bytes.fromhex("c48200c24105")),
+    ("tag-5", "a bigfloat, 5([-1, 3]) (1.5)", bytes.fromhex("c5822003")),
+    ("tag-30", "a rational not in lowest terms, 30([2, 4])", bytes.fromhex("d81e820204")),
+    ("tag-32", "a URI with an upper-case scheme, 32(\"HTTP://a\")", b"\xd8\x20\x68HTTP://a"),
+    ("tag-33", "base64url text, 33(\"aGk\")", b"\xd8\x21\x63aGk"),
+    ("tag-34", "base64 text, 34(\"aGk=\")", b"\xd8\x22\x64aGk="),
+    ("tag-35", "a regular expression, 35(\"a+\")", b"\xd8\x23\x62a+"),
+    ("tag-36", "a MIME message, 36(\"MIME-Version: 1.0\\n\\nhello\")",
+     b"\xd8\x24\x78\x18MIME-Version: 1.0\n\nhello"),
+    ("tag-37", "a binary UUID, 37(h'00112233445566778899aabbccddeeff')",
+     bytes.fromhex("d8255000112233445566778899aabbccddeeff")),
+    ("tag-55799", "the self-described CBOR tag around 1, 55799(1)", bytes.fromhex("d9d9f701")),
+    ("tag-258", "a set whose elements are not sorted, 258([2, 1])", bytes.fromhex("d90102820201")),
+    ("tag-260", "a network address, 260(h'01020304')", bytes.fromhex("d901044401020304")),
+    ("tag-261", "a network address mask, 261({h'c0a80000': 24})", bytes.fromhex("d90105a144c0a800001818")),
+    ("nested", "tags inside tags, 55799(258([2(h'01'), 1]))", bytes.fromhex("d9d9f7d9010282c2410101")),
+    ("array", "rational and epoch time side by side, [30([2, 4]), 1(1.0)]", bytes.fromhex("82d81e820204c1f93c00")),
+    ("bignum-key", "a map whose keys are 1 and 2(h'01'): two keys, not one, {1: \"b\", 2(h'01'): \"a\"}",
+     bytes.fromhex("a2016162c241016161")),
+]
+
+#: [SER-5] with [SER-1]: (name, what, parameter, echo) for items whose tag or content is not in preferred form
+REENCODED: list[tuple[str, str, bytes, bytes]] = [
+    ("tag-number-long", "tag 2 with its number in a one-byte argument, 0xd8 0x02 h'01'", bytes.fromhex("d8024101"),
+     bytes.fromhex("c24101")),
+    ("tag-1-float64-1.0", "1(1.0) with 1.0 as a float64", bytes.fromhex("c1fb3ff0000000000000"),
+     bytes.fromhex("c1f93c00")),
+]
+
 ACCEPT: list[tuple[str, str, bytes]] = [
     ("simple-0", "the simple value 0 in one byte", b"\xe0"),
     ("half-float-low", "a half-precision float whose argument is below 32", b"\xf9\x00\x1c"),
@@ -44,6 +98,13 @@ def cases() -> list[Case]:
                         p.expect, tags=("trustee", "cbor"), check=p.check))
         out.append(case(f"cbor_tags.check.{name}", f"{title} is one well-formed item", ("SER-4", "DEC-6"),
                         "check_cbor", {"data": param}, ok({}), tags=("codec", "cbor")))
+    for name, title, param, echo in [(n, t, p, p) for n, t, p in KNOWN] + REENCODED:
+        same = "echoed byte for byte" if echo == param else "echoed in preferred form, its tag kept"
+        p = _execute("at", "", f"{title}: the tag is data, {same}",
+                     [(1, [req_entry(X, 0, b"", param), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
+                     [{"results": ["cbor", "u64"], "entries": [("OK", b"", echo), ("OK", u64(11), b"")]}])
+        out.append(case(f"cbor_tags.opaque.{name}", p.title, ("SER-5", "SER-1", "DEC-6"), p.op, dict(p.args),
+                        p.expect, tags=("trustee", "cbor"), check=p.check))
     for name, title, data in ACCEPT:
         out.append(case(f"cbor_tags.accept.{name}", f"receivers accept {title}", ("SER-2", "DEC-6"), "check_cbor",
                         {"data": data}, ok({}), tags=("codec", "cbor")))
