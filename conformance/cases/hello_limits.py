@@ -222,6 +222,31 @@ def stream_check(c: Case, got: Outcome) -> str | None:
     return None
 
 
+def stalls() -> list[bytes]:
+    """[SEC-1], [PROC-14]: what the stalled connectors of `live.boot-stalled-connectors` send after
+    the trustee's hello before falling silent: nothing, and the first half of a good hello."""
+    half = _message(hello_map(gid=bytes(16)))
+    return [b"", half[:len(half) // 2]]
+
+
+def stalled_check(c: Case, got: Outcome) -> str | None:
+    if "ok" not in got:
+        return f"expected the trustee's replies, got {str(got)[:200]}"
+    replies = got["ok"].get("replies") or [None]
+    r = replies[0]
+    why = ("a connector that sends nothing after the trustee's hello, and one that sends half a hello, are "
+           "still open and silent; no wait of the bootstrap is unbounded ([SEC-1], [PROC-14]): the trustee "
+           "must go on greeting and serving other connectors")
+    if not isinstance(r, dict) or r.get("greeted") is False:
+        return f"{why}, but the next connector got no hello within the case's timeout"
+    problem = _judge("everything right, from the next connector", "ready", r, ("PROC-14", "SEC-1"))
+    if problem:
+        return f"{why}: {problem}"
+    if not got["ok"].get("still_serving"):
+        return f"{why}, but after that session the trustee no longer greets a new connection"
+    return None
+
+
 def cases() -> list[Case]:
     clauses = sorted({cl for *_, cls in (*HELLOS, *MESSAGES) for cl in cls} | {"BOOT-5", "ADPT-13"})
     return [
@@ -233,4 +258,9 @@ def cases() -> list[Case]:
              "accepted, and the connection kept", ["DEC-5", "BOOT-4", "BOOT-7"], "nic_bootstrap",
              {"hellos": [h for _, h in stream_rows()]}, ok({"replies": "(checked)"}),
              tags=("nic", "live", "trustee", "bootstrap"), check=stream_check),
+        case("live.boot-stalled-connectors", "while one connector sends nothing after the trustee's hello and "
+             "another half a hello, both left open, the trustee greets a third and accepts its hello, then "
+             "greets a fourth", ["PROC-14", "SEC-1", "BOOT-5", "BOOT-7"], "nic_bootstrap",
+             {"stalls": stalls(), "hellos": [{"map": hello_map(), "own_gid": True}]}, ok({"replies": "(checked)"}),
+             tags=("nic", "live", "trustee", "bootstrap"), check=stalled_check),
     ]

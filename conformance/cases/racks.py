@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Case, err, ok
+from ..model import Case, Outcome, err, ok
 from ..oracle.bootstrap import message
 from ._wire import case
 
@@ -34,6 +34,7 @@ def _points() -> list[Case]:
         "joined": ({"joined": 1, "result": None}, {}),
     }
     out = []
+    expect: Outcome
     for point in ("caller", "hello", "ready"):
         for kind, (m, answer) in kinds.items():
             if kind == point:
@@ -46,7 +47,7 @@ def _points() -> list[Case]:
                             f"{point}: {what}", ["PROC-13"], "rack_message",
                             {"data": message(m), "app": app, "expects": point}, expect, tags=("codec", "racks")))
     # [PROC-11] decides the code before the point does ([PROC-13]: "a failure there decides the code")
-    for cid, title, m, code in [
+    rows: list[tuple[str, str, dict[str, Any], str]] = [
         ("rack.point-ready-hello-no-app", "a hello without app where ready is expected: [PROC-4]'s "
          "MALFORMED_CBOR, not the point's BAD_HEADER", {k: v for k, v in hello.items() if k != "app"},
          "MALFORMED_CBOR"),
@@ -56,9 +57,10 @@ def _points() -> list[Case]:
          "[PROC-11]'s BAD_HEADER, not a close", {"error": 256, "detail": ""}, "BAD_HEADER"),
         ("rack.point-caller-ready-and-down", "ready and down in one map where caller is expected: [PROC-11]'s "
          "BAD_HEADER, not a close", {"ready": True, "down": 0}, "BAD_HEADER"),
-    ]:
+    ]
+    for cid, title, bad, code in rows:
         out.append(case(cid, title, ["PROC-11", "PROC-13"], "rack_message",
-                        {"data": message(m), "app": app, "expects": cid.split("-")[1]}, err(code),
+                        {"data": message(bad), "app": app, "expects": cid.split("-")[1]}, err(code),
                         tags=("codec", "racks")))
     out.append(case("rack.point-unknown", "expects names no point of the bootstrap: BAD_ARGUMENT", ["ADPT-8"],
                     "rack_message", {"data": message({"ready": True}), "app": app, "expects": "done"},

@@ -670,6 +670,27 @@ class WholeMessagesPerRead(WrongTrustee):
         return {(reference_trustee, "BootstrapReader"): _WholeMessagesPerRead}
 
 
+class RdmaKeysFirst(WrongTrustee):
+    description = "looks for every RDMA key of a hello before its machine and thread count ([DEC-5] step 13 " \
+                  "before 11 and 12): threads 1 with no gid is MALFORMED_CBOR instead of BAD_HEADER"
+    caught_by = ("live.boot-hello-order",)
+    clause = "DEC-5"
+
+    def check_peer(self, m: Any) -> Any:
+        keys = ("gid", "qpns", "psn", "slots", "request_slots", "response_slots", "fallback_port")
+        if isinstance(m, dict) and not all(k in m for k in keys):
+            raise RemoteProtocolError(ErrorCode.MALFORMED_CBOR, "BOOT-3", "a hello without every RDMA key")
+        return super().check_peer(m)
+
+
+class OneConnectorAtATime(WrongTrustee):
+    description = "greets one connector at a time and waits for its hello without a bound: a connector that " \
+                  "never sends it holds the trustee for ever"
+    caught_by = ("live.boot-stalled-connectors",)
+    clause = "PROC-14"
+    server = {"pending": 1, "read_seconds": None}
+
+
 WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "versions-2": VersionsTwo,
     "no-fallback-port": NoFallbackPort,
@@ -710,6 +731,8 @@ WRONG_TRUSTEES: dict[str, type[WrongTrustee]] = {
     "last-frame-wins": LastFrameWins,
     "psn-one-too-many": PsnOneTooMany,
     "whole-messages-per-read": WholeMessagesPerRead,
+    "rdma-keys-first": RdmaKeysFirst,
+    "one-connector-at-a-time": OneConnectorAtATime,
 }
 
 

@@ -13,6 +13,10 @@ only carries the bootstrap and calls `Rack.serve_round()`.
 `Server` listens on TCP and runs one session per accepted connection ([ADPT-12]): it sends its
 hello, reads the peer's, connects the QPs, exchanges `ready` ([BOOT-7]), then serves until the peer
 closes the connection, and tears the session down (QPs, MRs and the device context go with it).
+Until a connection's hello is accepted it is only pending: up to `PENDING` of them wait for their
+hellos side by side, each for at most `READ_SECONDS` a message, so that a connector that sends
+nothing, or half a hello, neither stops the server from greeting and serving the next one nor
+holds its place for ever ([SEC-1]; [PROC-14]'s rule, for a trustee outside a rack).
 `serve()` runs a `Server` on a device until told to stop.
 The verbs provider is `nic_emu.provider.verbs()`: real pyverbs with `GOSSAMER_VERBS=pyverbs`.
 """
@@ -39,6 +43,10 @@ from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
 #: how many kernel threads the reference trustee runs by default: two, so that a suite client
 #: thread can seed properties through one slot and drive a case through another ([ADPT-12])
 THREADS = 2
+#: [SEC-1], [PROC-14]: how many accepted connections may wait for their hello at once (more stay
+#: in the listen backlog), and how long each waits for a whole message before it is closed
+PENDING = 4
+READ_SECONDS = 10.0
 
 
 def registry() -> Registry:
@@ -110,6 +118,13 @@ class ReferenceTrustee:
             m.net.close()
 
 
+class _Pending:
+    """An accepted connection whose hello is not yet accepted: its session, sent our hello."""
+
+    def __init__(self, chan: Channel, srv: ReferenceTrustee, deadline: float) -> None:
+        self.chan, self.srv, self.deadline = chan, srv, deadline
+
+
 class Server:
     """A bootstrap listener serving one session at a time, without threads or blocking calls.
 
@@ -120,9 +135,13 @@ class Server:
 
     def __init__(self, v: Any, device: str, host: str = "127.0.0.1", port: int = 0, *, threads: int = THREADS,
                  config: SlotConfig | None = None, fabric: Any = None, log: Any = None,
-                 trustee: type[ReferenceTrustee] | None = None) -> None:
-        """`trustee`: the session class (a wrong trustee of `conformance.mutants.live` in tests)."""
+                 trustee: type[ReferenceTrustee] | None = None, pending: int = PENDING,
+                 read_seconds: float | None = READ_SECONDS) -> None:
+        """`trustee`: the session class (a wrong trustee of `conformance.mutants.live` in tests);
+        `pending`, `read_seconds`: the bound on connections awaiting their hello ([SEC-1])."""
         self.trustee_cls = trustee or ReferenceTrustee
+        self.max_pending, self.read_seconds = pending, read_seconds
+        self.pending: list[_Pending] = []
         self.v, self.device, self.threads, self.host = v, device, threads, host
         self.config = config or SlotConfig()
         self.fabric = fabric
@@ -135,7 +154,7 @@ class Server:
         self.port = int(self.ls.getsockname()[1])
         self.chan: Channel | None = None
         self.srv: ReferenceTrustee | None = None
-        self.phase = "idle"  # idle -> hello (sent ours, awaiting theirs) -> ready -> serving
+        self.phase = "idle"  # idle (connections may be pending) -> ready (accepted one's hello) -> serving
         self.sessions = 0
         self.batches = 0
         self._idle = 0
@@ -153,36 +172,14 @@ class Server:
             self._end()
             return True
 
+    def sockets(self) -> list[socket.socket]:
+        """What `serve()` waits on while no session is established: the listener and the pending."""
+        return [self.ls, *(p.chan.sock for p in self.pending)]
+
     def _poll(self) -> bool:
         if self.phase == "idle":
-            try:
-                sock, _ = self.ls.accept()
-            except (BlockingIOError, InterruptedError):
-                return False
-            sock.setblocking(True)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.chan = _Channel(sock)
-            self.srv = self.trustee_cls(self.v, self.device, threads=self.threads, config=self.config,
-                                        fabric=self.fabric, seed=self.sessions, host=self.host)
-            self.chan.send(self.srv.hello())  # [BOOT-5] the accepting side sends first
-            self.phase = "hello"
-            return True
+            return self._accept() | self._hellos()
         assert self.chan is not None and self.srv is not None
-        if self.phase == "hello":
-            try:  # [BOOT-5] "a side that rejects the peer's hello sends {"error": code, "detail": text} and closes"
-                m = self.chan.try_recv()  # OVERSIZE ([BOOT-4]) or MALFORMED_CBOR while reading it
-                if m is None:
-                    return False
-                if isinstance(m, dict) and "error" in m and "versions" not in m:  # the peer refused us
-                    raise BootstrapFailed(f"the peer refused our hello: {m!r:.120}")
-                self.srv.check_peer(m)
-            except GossamerError as e:
-                self.chan.send(encode({"error": int(e.code), "detail": str(e)}))
-                raise
-            self.srv.connect(encode(m))
-            self.chan.send(encode(READY))  # [BOOT-7]
-            self.phase = "ready"
-            return True
         if self.phase == "ready":
             m = self.chan.try_recv()
             if m is None:
@@ -199,6 +196,69 @@ class Server:
             self.chan.try_recv()  # raises BootstrapFailed once the peer closed: the session ends
         return False
 
+    def _accept(self) -> bool:
+        if len(self.pending) >= self.max_pending:
+            return False  # [SEC-1]: the rest wait in the listen backlog
+        try:
+            sock, _ = self.ls.accept()
+        except (BlockingIOError, InterruptedError):
+            return False
+        sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        chan = _Channel(sock)
+        srv = self.trustee_cls(self.v, self.device, threads=self.threads, config=self.config,
+                               fabric=self.fabric, seed=self.sessions + len(self.pending), host=self.host)
+        p = _Pending(chan, srv, self._deadline())
+        self.pending.append(p)
+        try:
+            chan.send(srv.hello())  # [BOOT-5] the accepting side sends first
+        except Exception as e:
+            self._drop(p, e)
+        return True
+
+    def _deadline(self) -> float:
+        return float("inf") if self.read_seconds is None else time.monotonic() + self.read_seconds
+
+    def _hellos(self) -> bool:
+        """One read of each pending connection; the first whose hello is accepted becomes the
+        session ([BOOT-7]); a refused, closed or silent one is dropped alone ([SEC-2], [ERR-1])."""
+        ran = False
+        for p in list(self.pending):
+            try:
+                try:  # [BOOT-5] "a side that rejects the peer's hello sends {"error": code, "detail": text} and closes"
+                    m = p.chan.try_recv()  # OVERSIZE ([BOOT-4]) or MALFORMED_CBOR while reading it
+                    if m is None:
+                        if time.monotonic() > p.deadline:  # [SEC-1]: closed without a message
+                            raise BootstrapFailed(f"no hello within {self.read_seconds} s")
+                        continue
+                    if isinstance(m, dict) and "error" in m and "versions" not in m:  # the peer refused us
+                        raise BootstrapFailed(f"the peer refused our hello: {m!r:.120}")
+                    p.srv.check_peer(m)
+                except GossamerError as e:
+                    p.chan.send(encode({"error": int(e.code), "detail": str(e)}))
+                    raise
+                p.srv.connect(encode(m))
+                p.chan.send(encode(READY))  # [BOOT-7]
+            except Exception as e:  # [ERR-1]: whatever a pending connection meets ends it alone
+                self._drop(p, e)
+                ran = True
+                continue
+            self.pending.remove(p)
+            self.chan, self.srv, self.phase = p.chan, p.srv, "ready"
+            for q in self.pending:  # they wait for this session to end, their clocks stopped
+                q.deadline = float("inf")
+            return True
+        return ran
+
+    def _drop(self, p: _Pending, e: Exception) -> None:
+        self._say(f"session {self.sessions} ended: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+        if p in self.pending:
+            self.pending.remove(p)
+        self.batches += p.srv.batches
+        p.srv.close()
+        p.chan.close()
+        self.sessions += 1
+
     def _end(self) -> None:
         if self.srv is not None:
             self.batches += self.srv.batches
@@ -208,20 +268,26 @@ class Server:
             self.chan.close()
         self.srv, self.chan, self.phase = None, None, "idle"
         self.sessions += 1
+        for q in self.pending:  # their clocks run again
+            q.deadline = self._deadline()
 
     def close(self) -> None:
         if self.phase != "idle":
             self._end()
+        for p in list(self.pending):
+            self._drop(p, BootstrapFailed("the server closes"))
         self.ls.close()
 
 
 def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: SlotConfig | None = None,
-          sessions: int = 0, ready_file: str | None = None, trustee: type[ReferenceTrustee] | None = None) -> int:
+          sessions: int = 0, ready_file: str | None = None, trustee: type[ReferenceTrustee] | None = None,
+          pending: int = PENDING, read_seconds: float | None = READ_SECONDS) -> int:
     """Listen for bootstrap connections; serve `sessions` of them (0: forever)."""
     from nic_emu.provider import verbs
 
     v = verbs()
-    server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr, trustee=trustee)
+    server = Server(v, device, host, port, threads=threads, config=config, log=sys.stderr, trustee=trustee,
+                    pending=pending, read_seconds=read_seconds)
     wrong = f" (WRONG trustee {trustee.__name__})" if trustee is not None else ""
     print(f"reference_trustee: {v.__name__} device {device}, {threads} threads, listening on "
           f"{host}:{server.port}{wrong}", file=sys.stderr, flush=True)
@@ -236,7 +302,7 @@ def serve(host: str, port: int, device: str, *, threads: int = THREADS, config: 
                 continue
             idle += 1
             if server.phase == "idle":
-                select.select([server.ls], [], [], 0.5)
+                select.select(server.sockets(), [], [], 0.5)
             elif idle > 2000:
                 time.sleep(0.0002)  # a quiet peer: stop spinning the CPU a guest shares
     finally:

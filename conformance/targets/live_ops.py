@@ -170,9 +170,14 @@ def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeo
     at `pieces` with a pause after each piece ([DEC-5] steps 1 and 3: a reader waits for the rest),
     and followed in the same write by our `{"ready": true}` when `then_ready` (after the trustee's
     `ready`, `closed` then says whether it closed within `LINGER` seconds: it must not,
-    [BOOT-7]). A `{"ready": true}` reply ends that connection at once otherwise.
+    [BOOT-7]). A `{"ready": true}` reply ends that connection at once otherwise. A connection on
+    which the trustee sends no hello within `timeout` gets `{"reply": None, "greeted": False}`.
+
+    `stalls: [bytes]` (optional): before the hellos, one connection each that reads the trustee's
+    hello, sends those bytes (nothing, or part of a message) and then stays silent and open until
+    the end ([SEC-1], [PROC-14]: the trustee must go on greeting and serving the others).
     """
-    from ..live_bootstrap import READY, BootstrapFailed, Channel, encode
+    from ..live_bootstrap import BootstrapFailed, Channel
 
     def dial() -> Channel:
         sock = socket.create_connection((host, port), timeout=timeout)
@@ -186,11 +191,40 @@ def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeo
         else:
             time.sleep(PIECE_PAUSE)
 
+    stalled: list[Channel] = []
+    # with stalled connections open, each greeting is awaited a third of the timeout, so that a
+    # trustee they block fails the case within its deadline
+    greet = timeout / 3 if a.get("stalls") else timeout
+    try:
+        for data in a.get("stalls", []):
+            chan = dial()
+            stalled.append(chan)
+            try:
+                chan.recv(greet, pump)
+            except BootstrapFailed:  # an earlier stall holds it: the hellos would not be greeted either
+                return {"replies": [{"reply": None, "closed": False, "greeted": False} for _ in a["hellos"]],
+                        "still_serving": False}
+            if data:
+                chan.send(bytes(data))
+        return _hellos(dial, pause, a["hellos"], pump, timeout, greet)
+    finally:
+        for chan in stalled:
+            chan.close()
+
+
+def _hellos(dial: Callable[[], Any], pause: Callable[[], None], hellos: Any, pump: Callable[[], object] | None,
+            timeout: float, greet: float) -> dict[str, Any]:
+    from ..live_bootstrap import READY, BootstrapFailed, encode
+
     replies: list[dict[str, Any]] = []
-    for spec in a["hellos"]:
+    for spec in hellos:
         chan = dial()
         try:
-            theirs = chan.recv(timeout, pump)  # the trustee speaks first
+            try:
+                theirs = chan.recv(greet, pump)  # the trustee speaks first
+            except BootstrapFailed:
+                replies.append({"reply": None, "closed": False, "greeted": False})
+                continue
             then_ready = False
             if isinstance(spec, Mapping):
                 m = dict(spec["map"])
@@ -229,7 +263,7 @@ def nic_bootstrap(host: str, port: int, pump: Callable[[], object] | None, timeo
             chan.close()
     chan = dial()
     try:
-        hello = chan.recv(timeout, pump)
+        hello = chan.recv(greet, pump)
         serving = isinstance(hello, dict) and "versions" in hello
     except BootstrapFailed:
         serving = False
