@@ -733,6 +733,7 @@ static void op_negotiate(val *a, buf *out) {
     if (lo > hi) fail("VERSION_MISMATCH"); /* [BOOT-1] */
     c_map(out, 1); c_text(out, "version"); c_uint(out, hi);
 }
+static int is_uint(const val *v) { return v->t == T_UINT && !v->tagged; }
 static const char *HELLO_KEYS[] = {"versions", "machine", "threads", "slot_size", "table_k", "fallback_timeout_ms", "fallback_limit"};
 static void op_decode_hello(val *a, buf *out) {
     const u8 *d; size_t n; as_bytes(need(a, "data"), &d, &n);
@@ -751,20 +752,21 @@ static void op_decode_hello(val *a, buf *out) {
             && memcmp(m.items[2 * i].p, m.items[2 * j].p, m.items[2 * i].n) == 0) fail("MALFORMED_CBOR");
     for (int i = 0; i < 7; i++) if (!get(&m, HELLO_KEYS[i])) fail("MALFORMED_CBOR"); /* [BOOT-2] */
     val *v = get(&m, "versions");
-    if (v->t != T_ARRAY || v->n != 2 || v->items[0].t != T_UINT || v->items[1].t != T_UINT || v->items[0].u > v->items[1].u) fail("BAD_HEADER");
+    /* [SER-5]: a tagged item (2(h'0400'), 55799(2)) is not an integer, nor a tagged array an array */
+    if (v->t != T_ARRAY || v->tagged || v->n != 2 || !is_uint(&v->items[0]) || !is_uint(&v->items[1]) || v->items[0].u > v->items[1].u) fail("BAD_HEADER");
     uint64_t x[7];
-    for (int i = 1; i < 7; i++) { val *f = get(&m, HELLO_KEYS[i]); if (f->t != T_UINT) fail("BAD_HEADER"); x[i] = f->u; }
+    for (int i = 1; i < 7; i++) { val *f = get(&m, HELLO_KEYS[i]); if (!is_uint(f)) fail("BAD_HEADER"); x[i] = f->u; }
     if (x[3] < 64 || x[3] > 65536 || x[3] % 64) fail("BAD_HEADER"); /* [SLOT-3] */
     if (x[4] > 32) fail("BAD_HEADER"); /* [VT-1] */
     if (x[1] > 0xFFFF || x[2] < 1 || x[2] > 0xFFFF) fail("BAD_HEADER");
     if (x[5] > 0xFFFFFFFFu || x[6] > 0xFFFFFFFFu) fail("BAD_HEADER"); /* [DEC-5] step 9 */
     val *tr = get(&m, "trustees"); /* [SHAPE-4]: runs [first, count], count >= 1, each after a gap, inside threads */
     if (tr) {
-        if (tr->t != T_ARRAY) fail("BAD_HEADER");
+        if (tr->t != T_ARRAY || tr->tagged) fail("BAD_HEADER");
         uint64_t after = 0;
         for (size_t i = 0; i < tr->n; i++) {
             val *r = &tr->items[i];
-            if (r->t != T_ARRAY || r->n != 2 || r->items[0].t != T_UINT || r->items[1].t != T_UINT) fail("BAD_HEADER");
+            if (r->t != T_ARRAY || r->tagged || r->n != 2 || !is_uint(&r->items[0]) || !is_uint(&r->items[1])) fail("BAD_HEADER");
             uint64_t first = r->items[0].u, count = r->items[1].u;
             if (count == 0 || first < after || first > x[2] || count > x[2] - first) fail("BAD_HEADER");
             after = first + count + 1;

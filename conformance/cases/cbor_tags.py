@@ -23,9 +23,12 @@ two-byte *simple value* below 32 is refused).
 
 from __future__ import annotations
 
+import struct
+
 from ..catalogue_closures import ADD, ECHO
 from ..model import Case, err, ok
-from ._wire import case, req_entry
+from ._wire import case, cbor, req_entry
+from .bootstrap import hello
 from .limits import X, _execute, u64
 
 #: (name, what, parameter): each is in core deterministic encoding, so its echo is itself ([SER-1])
@@ -81,6 +84,14 @@ REENCODED: list[tuple[str, str, bytes, bytes]] = [
      bytes.fromhex("c1f93c00")),
 ]
 
+#: [SER-5] in a hello: (name, what, the untagged bytes of a key and value, the same with a tagged value)
+HELLO_TAGGED: list[tuple[str, str, bytes, bytes]] = [
+    ("slot-size-bignum", "slot_size as the bignum 2(h'0400') (1024)", b"\x69slot_size\x19\x04\x00",
+     b"\x69slot_size\xc2\x42\x04\x00"),
+    ("machine-self-described", "machine as 55799(2)", b"\x67machine\x02", b"\x67machine\xd9\xd9\xf7\x02"),
+    ("versions-bignum", "versions as [1, 2(h'01')]", b"\x68versions\x82\x01\x01", b"\x68versions\x82\x01\xc2\x41\x01"),
+]
+
 ACCEPT: list[tuple[str, str, bytes]] = [
     ("simple-0", "the simple value 0 in one byte", b"\xe0"),
     ("half-float-low", "a half-precision float whose argument is below 32", b"\xf9\x00\x1c"),
@@ -105,6 +116,13 @@ def cases() -> list[Case]:
                      [{"results": ["cbor", "u64"], "entries": [("OK", b"", echo), ("OK", u64(11), b"")]}])
         out.append(case(f"cbor_tags.opaque.{name}", p.title, ("SER-5", "SER-1", "DEC-6"), p.op, dict(p.args),
                         p.expect, tags=("trustee", "cbor"), check=p.check))
+    base = cbor(hello())
+    for name, title, plain, tagged in HELLO_TAGGED:
+        assert base.count(plain) == 1
+        body = base.replace(plain, tagged)
+        out.append(case(f"cbor_tags.hello.{name}", f"a hello with {title}: a tagged item is not an integer, BAD_HEADER",
+                        ("SER-5", "DEC-5"), "decode_hello", {"data": struct.pack("<I", len(body)) + body},
+                        err("BAD_HEADER"), tags=("codec", "bootstrap", "cbor")))
     for name, title, data in ACCEPT:
         out.append(case(f"cbor_tags.accept.{name}", f"receivers accept {title}", ("SER-2", "DEC-6"), "check_cbor",
                         {"data": data}, ok({}), tags=("codec", "cbor")))
