@@ -10,6 +10,8 @@ re-expressed (5([-1, 3]) as 4([-1, 15])); 55799(1) as 1; 258 (a set) with its el
 again). An echo is in core deterministic encoding ([SER-1]), so a tag number or content sent in a
 longer form than needed comes back in its preferred form: 24-prefixed tag 2 as `0xc2`, 1(1.0 as a
 float64) with a half-precision 1.0.
+A tagged item is not an integer where the spec asks for one: a hello whose slot_size is 2(h'0400'),
+whose machine is 55799(2) or whose versions hold 2(h'01') is BAD_HEADER ([DEC-5]).
 
 Reference tags (25 and 256 string references, 28 and 29 shared values) are never resolved: an echo
 of `256(["abcd", 25(0)])` is that item again, not `["abcd", "abcd"]`, and one of `[28("x"), 29(0)]`
