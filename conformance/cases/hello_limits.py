@@ -260,7 +260,7 @@ def cases() -> list[Case]:
              tags=("nic", "live", "trustee", "bootstrap"), check=stream_check),
         case("live.boot-stalled-connectors", "while one connector sends nothing after the trustee's hello and "
              "another half a hello, both left open, the trustee greets a third and accepts its hello, then "
-             "greets a fourth", ["PROC-14", "SEC-1", "BOOT-5", "BOOT-7"], "nic_bootstrap",
+             "greets a fourth", ["PROC-14", "SEC-1", "ADPT-13", "BOOT-5", "BOOT-7"], "nic_bootstrap",
              {"stalls": stalls(), "hellos": [{"map": hello_map(), "own_gid": True}]}, ok({"replies": "(checked)"}),
              tags=("nic", "live", "trustee", "bootstrap"), check=stalled_check),
     ]
