@@ -17,6 +17,7 @@ bytes. Resolved, 223 bytes of tags 28/29 make a DAG whose walk (repr, re-encodin
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import cbor2
@@ -26,9 +27,36 @@ from .errors import ErrorCode, RemoteProtocolError
 MAX_DEPTH = 64
 
 
+class MapKey:
+    """A map key that is a float or a simple value (false, true, null, undefined, simple(n)), kept
+    apart from every other key ([DEC-6] step 5): Python's `1 == 1.0 == True` and `0.0 == -0.0`
+    would merge `{1: a, 1.0: b, true: c}` into one key. Equal when their encodings are equal."""
+
+    __slots__ = ("_encoded", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._encoded = dumps(value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MapKey) and other._encoded == self._encoded
+
+    def __hash__(self) -> int:
+        return hash(self._encoded)
+
+    def __repr__(self) -> str:
+        return f"MapKey({self.value!r})"
+
+
+def _encode_key(encoder: Any, value: Any) -> None:
+    if not isinstance(value, MapKey):
+        raise cbor2.CBOREncodeTypeError(f"cannot encode type {type(value)}")
+    encoder.encode(value.value)
+
+
 def dumps(value: Any) -> bytes:
     """Core deterministic encoding ([SER-1])."""
-    return cbor2.dumps(value, canonical=True)
+    return cbor2.dumps(value, canonical=True, default=_encode_key)
 
 
 def _malformed(why: str, clause: str = "SER-2") -> RemoteProtocolError:
@@ -144,13 +172,113 @@ class _EveryTagRaw(dict[int, Any]):
 _RAW_TAGS = _EveryTagRaw()
 
 
+def _decode(data: bytes, tags: dict[int, Any]) -> Any:
+    try:  # with every tag raw, only a real validity error (invalid UTF-8) fails here
+        return cbor2.loads(data, semantic_decoders=tags)
+    except Exception as e:  # cbor2 raises several types; all mean the same here
+        raise _malformed(f"invalid item ({type(e).__name__}: {e})") from None
+
+
+_MAP_HEADS = bytes(range(0xA0, 0xC0))  # the initial bytes of major type 5
+
+
+def _head(major: int, arg: int) -> bytes:
+    """An item's head in preferred form (RFC 8949, 4.2.1)."""
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    width = 1 if arg < 0x100 else 2 if arg < 0x10000 else 4 if arg < 1 << 32 else 8
+    return bytes([major << 5 | {1: 24, 2: 25, 4: 26, 8: 27}[width]]) + arg.to_bytes(width, "big")
+
+
+class _Keys:
+    """One pass over a well-formed item ([DEC-6] step 5) that re-encodes it in core deterministic
+    encoding, every tag kept ([SER-5]), and raises MALFORMED_CBOR for a map two of whose keys
+    re-encode to the same bytes. Notes the start of every map key of major type 7 and every tag
+    number seen."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.simple_keys: list[int] = []
+        self.tags: set[int] = set()
+
+    def _arg(self, pos: int) -> tuple[int, int | None, int]:
+        ib = self.data[pos]
+        info = ib & 0x1F
+        if info < 24:
+            return info, info, pos + 1
+        if info <= 27:
+            width = 1 << (info - 24)
+            return info, int.from_bytes(self.data[pos + 1 : pos + 1 + width], "big"), pos + 1 + width
+        return info, None, pos + 1  # indefinite length (info 31; the walk refused 28-30)
+
+    def item(self, pos: int) -> tuple[int, bytes]:
+        """(offset after the item at `pos`, its re-encoding), checking every map inside it."""
+        data = self.data
+        major = data[pos] >> 5
+        info, arg, pos = self._arg(pos)
+        if major in (0, 1):
+            return pos, _head(major, arg or 0)
+        if major in (2, 3):
+            if arg is not None:
+                return pos + arg, _head(major, arg) + data[pos : pos + arg]
+            chunks = []
+            while data[pos] != 0xFF:
+                _, n, pos = self._arg(pos)
+                chunks.append(data[pos : pos + (n or 0)])
+                pos += n or 0
+            text = b"".join(chunks)
+            return pos + 1, _head(major, len(text)) + text
+        if major in (4, 5):
+            entries: list[bytes] = []
+            keys: set[bytes] = set()
+            while (data[pos] != 0xFF) if arg is None else len(entries) < arg:
+                if major == 5 and data[pos] >> 5 == 7:
+                    self.simple_keys.append(pos)
+                pos, key = self.item(pos)
+                if major == 5:
+                    if key in keys:
+                        raise _malformed(f"map key {key.hex()} occurs twice", "DEC-6")
+                    keys.add(key)
+                    pos, value = self.item(pos)
+                    key += value
+                entries.append(key)
+            if major == 5:
+                entries.sort()  # by the bytes of the keys, which differ ([SER-1] 4.2.1)
+            return pos + 1 if arg is None else pos, _head(major, len(entries)) + b"".join(entries)
+        if major == 6:
+            self.tags.add(arg or 0)
+            pos, content = self.item(pos)
+            return pos, _head(6, arg or 0) + content
+        if info in (25, 26, 27):  # a float, in its shortest form that keeps its value (NaN: 0xf97e00)
+            width = 1 << (info - 24)
+            raw = data[pos - width : pos]
+            value = struct.unpack(">e" if width == 2 else ">f" if width == 4 else ">d", raw)[0]
+            return pos, cbor2.dumps(value, canonical=True)
+        return pos, _head(7, arg or 0)
+
+
 def loads(data: bytes | memoryview) -> Any:
-    """Exactly one well-formed CBOR item with valid UTF-8 text occupying all of `data` ([DEC-6]),
-    every tag kept as a `CBORTag` ([SER-5], [SER-4])."""
+    """Exactly one well-formed CBOR item with valid UTF-8 text occupying all of `data`, no map's key
+    twice ([DEC-6]), every tag kept as a `CBORTag` ([SER-5], [SER-4]); a float or simple-value map
+    key decodes as a `MapKey` (so `1`, `1.0` and `true` stay three keys)."""
     end = item_end(data)
     if end != len(data):
         raise _malformed(f"{len(data) - end} trailing bytes after the item")
-    try:  # with every tag raw, only a real validity error (invalid UTF-8) fails here
-        return cbor2.loads(bytes(data), semantic_decoders=_RAW_TAGS)
-    except Exception as e:  # cbor2 raises several types; all mean the same here
-        raise _malformed(f"invalid item ({type(e).__name__}: {e})") from None
+    raw = bytes(data)
+    value = _decode(raw, _RAW_TAGS)  # step 3 (UTF-8) before keys are compared
+    if len(raw.translate(None, _MAP_HEADS)) == len(raw):
+        return value  # no byte 0xa0 .. 0xbf: no map in the item
+    keys = _Keys(raw)
+    keys.item(0)
+    if not keys.simple_keys:
+        return value
+    # Mark each float/simple key with a tag number the item does not use, decoded as a MapKey.
+    mark = next(t for t in range((1 << 64) - 1, 0, -1) if t not in keys.tags)
+    head = b"\xdb" + mark.to_bytes(8, "big")
+    parts, last = [], 0
+    for at in keys.simple_keys:
+        parts += [raw[last:at], head]
+        last = at
+    parts.append(raw[last:])
+    tags = _EveryTagRaw({mark: lambda value, _immutable=False: MapKey(value)})
+    return _decode(b"".join(parts), tags)

@@ -464,7 +464,7 @@ def _cbor() -> list[dict[str, Any]]:
         ("cbor-tag-any-content", "tag 2 (bignum) on a text string: well-formed, accepted", bytes.fromhex("c26161")),
         ("cbor-tag-date-int", "tag 0 (date string) on an integer: well-formed, accepted", bytes.fromhex("c001")),
         ("cbor-non-preferred-int", "1 written in 8 bytes: accepted", bytes.fromhex("1b0000000000000001")),
-        ("cbor-duplicate-keys", "a map with a duplicate key: accepted", bytes.fromhex("a201000101")),
+        ("cbor-duplicate-keys", "a map with a duplicate key: refused ([DEC-6] step 5)", bytes.fromhex("a201000101")),
         ("cbor-indefinite-string", "an indefinite-length text string of two chunks", bytes.fromhex("7f61616162ff")),
         ("cbor-indefinite-bad-chunk", "a byte-string chunk inside an indefinite text string",
          bytes.fromhex("7f4161ff")),

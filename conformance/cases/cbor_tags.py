@@ -94,6 +94,32 @@ HELLO_TAGGED: list[tuple[str, str, bytes, bytes]] = [
     ("versions-bignum", "versions as [1, 2(h'01')]", b"\x68versions\x82\x01\x01", b"\x68versions\x82\x01\xc2\x41\x01"),
 ]
 
+#: [DEC-6] step 5: maps whose keys, re-encoded in core deterministic encoding, repeat: MALFORMED_CBOR
+#: (the cbor2 reference kept the last value, so an echo dropped a pair)
+DUPLICATE: list[tuple[str, str, bytes]] = [
+    ("int", "{1: \"a\", 1: \"b\"}", bytes.fromhex("a2016161016162")),
+    ("text", "{\"k\": 1, \"k\": 2}", bytes.fromhex("a2616b01616b02")),
+    ("nested", "a map in an array in a map, {\"v\": [{1: 1, 1: 2}]}", bytes.fromhex("a1617681a201010102")),
+    ("in-key", "a map key that is itself a map with a repeated key, {{1: 1, 1: 2}: 0}",
+     bytes.fromhex("a1a20101010200")),
+    ("int-width", "1 and 1 in a one-byte argument (0x18 0x01), {1: \"a\", 0x1801: \"b\"}",
+     bytes.fromhex("a201616118016162")),
+    ("indefinite-text", "\"a\" and the indefinite text (_ \"a\"), in an indefinite map",
+     bytes.fromhex("bf616101") + bytes.fromhex("7f6161ff02") + b"\xff"),
+    ("float-width", "1.0 as a half float and as a float64", bytes.fromhex("a2f93c0001fb3ff000000000000002")),
+    ("tagged", "2(h'01') twice, once with its tag number in a one-byte argument",
+     bytes.fromhex("a2c2410101d802410102")),
+    ("map-key-order", "two map keys {1: 0, 2: 0} and {2: 0, 1: 0}: the same map once re-encoded",
+     bytes.fromhex("a2a2010002006161a2020001006162")),
+]
+
+#: [DEC-6] step 5: keys that are distinct items stay distinct (no Python-style 1 == 1.0 == true)
+DISTINCT: list[tuple[str, str, bytes]] = [
+    ("int-float-bignum", "{1: \"a\", 2(h'01'): \"c\", 1.0: \"b\"}", bytes.fromhex("a3016161c241016163f93c006162")),
+    ("int-true", "{1: \"a\", true: \"b\"}", bytes.fromhex("a2016161f56162")),
+    ("zero-false-negzero", "{0: 1, false: 2, 0.0: 3, -0.0: 4}", bytes.fromhex("a40001f402f9000003f9800004")),
+]
+
 ACCEPT: list[tuple[str, str, bytes]] = [
     ("simple-0", "the simple value 0 in one byte", b"\xe0"),
     ("half-float-low", "a half-precision float whose argument is below 32", b"\xf9\x00\x1c"),
@@ -125,6 +151,23 @@ def cases() -> list[Case]:
         out.append(case(f"cbor_tags.hello.{name}", f"a hello with {title}: a tagged item is not an integer, BAD_HEADER",
                         ("SER-5", "DEC-5"), "decode_hello", {"data": struct.pack("<I", len(body)) + body},
                         err("BAD_HEADER"), tags=("codec", "bootstrap", "cbor")))
+    for name, title, data in DUPLICATE:
+        p = _execute("past", "", f"a parameter map with a key twice ({title}): MALFORMED_CBOR, the next entry runs",
+                     [(1, [req_entry(X, 0, b"", data), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
+                     [{"results": ["cbor", "u64"], "entries": [("MALFORMED_CBOR", b"", b""), ("OK", u64(11), b"")]}])
+        out.append(case(f"cbor_keys.echo.dup-{name}", p.title, ("DEC-6", "SER-2"), p.op, dict(p.args),
+                        p.expect, tags=("trustee", "cbor"), check=p.check))
+        out.append(case(f"cbor_keys.check.dup-{name}", f"a map with a key twice, {title}, is refused",
+                        ("DEC-6", "SER-2"), "check_cbor", {"data": data}, err("MALFORMED_CBOR"),
+                        tags=("codec", "cbor")))
+    for name, title, data in DISTINCT:
+        p = _execute("at", "", f"{title}: distinct keys, all kept, echoed byte for byte",
+                     [(1, [req_entry(X, 0, b"", data), req_entry(X, 1, u64(1))], [ECHO.id, ADD.id])],
+                     [{"results": ["cbor", "u64"], "entries": [("OK", b"", data), ("OK", u64(11), b"")]}])
+        out.append(case(f"cbor_keys.echo.distinct-{name}", p.title, ("DEC-6", "SER-5", "SER-1"), p.op,
+                        dict(p.args), p.expect, tags=("trustee", "cbor"), check=p.check))
+        out.append(case(f"cbor_keys.check.distinct-{name}", f"{title} is one valid item", ("DEC-6",), "check_cbor",
+                        {"data": data}, ok({}), tags=("codec", "cbor")))
     for name, title, data in ACCEPT:
         out.append(case(f"cbor_tags.accept.{name}", f"receivers accept {title}", ("SER-2", "DEC-6"), "check_cbor",
                         {"data": data}, ok({}), tags=("codec", "cbor")))

@@ -3,7 +3,8 @@
 `check(data)` is SPEC.md [DEC-6], walking the bytes by RFC 8949 section 3 and appendix C, written
 here and not taken from any decoder: exactly one well-formed item filling `data` (nothing after it),
 definite and indefinite lengths alike, any integer and float width, any tag and simple value; no
-array, map or tag deeper than `MAX_DEPTH` (the top-level item is depth 1); text strings valid UTF-8.
+array, map or tag deeper than `MAX_DEPTH` (the top-level item is depth 1); text strings valid UTF-8;
+no map with a key twice (keys compared re-encoded, every tag kept: [DEC-6] step 5).
 `dumps` is core deterministic encoding (RFC 8949, 4.2.1), what senders send ([SER-1]).
 """
 
@@ -121,6 +122,31 @@ def _string(b: bytes, i: int, major: int, n: int) -> int:
     return i + n
 
 
+class _EveryTag(dict[int, Any]):
+    """Every tag number decoded as a plain tag ([SER-5]), for comparing map keys."""
+
+    def __missing__(self, tag: int) -> Any:
+        return _opaque(tag)
+
+
+_EVERY_TAG = _EveryTag()
+
+
+def _entry(b: bytes, i: int, depth: int, is_key: bool, keys: set[bytes]) -> int:
+    """Walk one entry of an array or map; a map key must differ from the map's other keys once both
+    are re-encoded in core deterministic encoding ([DEC-6] step 5)."""
+    end = _item(b, i, depth + 1)
+    if is_key:
+        try:
+            again = dumps(cbor2.loads(b[i:end], semantic_decoders=_EVERY_TAG))
+        except cbor2.CBORError as e:  # invalid UTF-8 in the key: step 3 decides
+            raise _Bad(f"the map key at offset {i} cannot be decoded: {e}") from None
+        if again in keys:
+            raise _Bad(f"the map key {again.hex()} at offset {i} occurs twice in its map")
+        keys.add(again)
+    return end
+
+
 def _item(b: bytes, i: int, depth: int) -> int:
     """Walk one item starting at `i`, at nesting depth `depth`; the offset after it."""
     start = i
@@ -143,11 +169,12 @@ def _item(b: bytes, i: int, depth: int) -> int:
             i = _string(b, i, major, carg)
     if major in (4, 5):
         per = 1 if major == 4 else 2
+        keys: set[bytes] = set()
         if arg is not None:
             if arg * per > len(b) - i:  # every item takes at least one byte
                 raise _Bad(f"truncated: {arg} entries claimed at offset {start}")
-            for _ in range(arg * per):
-                i = _item(b, i, depth + 1)
+            for k in range(arg * per):
+                i = _entry(b, i, depth, major == 5 and k % 2 == 0, keys)
             return i
         k = 0
         while True:
@@ -157,7 +184,7 @@ def _item(b: bytes, i: int, depth: int) -> int:
                 if k % per:
                     raise _Bad(f"indefinite map at offset {start} ends after a key")
                 return i + 1
-            i = _item(b, i, depth + 1)
+            i = _entry(b, i, depth, major == 5 and k % 2 == 0, keys)
             k += 1
     if major == 6:
         return _item(b, i, depth + 1)  # a tag adds one for its content
