@@ -150,7 +150,77 @@ static long wf_item(const u8 *d, size_t n, size_t pos, int depth) {
         return (long)pos;
     }
 }
-static int cbor_one_item(const u8 *d, size_t n) { long e = wf_item(d, n, 0, 0); return e >= 0 && (size_t)e == n; }
+static double half_to_double(uint16_t h);
+/* [DEC-6] step 5: the core deterministic re-encoding of a well-formed item (tags kept, [SER-5]); map keys compared so */
+static int to_half(double x, uint16_t *h) {
+    uint16_t s = signbit(x) ? 0x8000 : 0; double a = fabs(x);
+    if (isinf(a)) { *h = s | 0x7C00; return 1; }
+    if (a == 0) { *h = s; return 1; }
+    int e; double m = frexp(a, &e); int E = e - 1;
+    if (E > 15) return 0;
+    if (E >= -14) { double f = ldexp(2 * m - 1, 10); if (f != floor(f)) return 0; *h = (uint16_t)(s | (E + 15) << 10 | (int)f); return 1; }
+    double f = ldexp(a, 24); if (f != floor(f) || f >= 1024) return 0;
+    *h = (uint16_t)(s | (int)f); return 1;
+}
+typedef struct { buf k, v; } kv;
+static int kv_cmp(const void *x, const void *y) {
+    const buf *a = &((const kv *)x)->k, *b = &((const kv *)y)->k;
+    int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+static int dup_keys; /* set by canon when a map holds a key twice */
+static size_t canon(const u8 *d, size_t pos, buf *b) {
+    u8 ib = d[pos++]; int major = ib >> 5, info = ib & 31; uint64_t arg = 0; int indef = info == 31;
+    if (info < 24) arg = info;
+    else if (info <= 27) { int w = 1 << (info - 24); for (int i = 0; i < w; i++) arg = arg << 8 | d[pos + i]; pos += w; }
+    switch (major) {
+    case 0: case 1: c_head(b, major, arg); return pos;
+    case 2: case 3:
+        if (!indef) { c_head(b, major, arg); bput(b, d + pos, (size_t)arg); return pos + (size_t)arg; }
+        { buf t = {0}; while (d[pos] != 0xFF) { buf c = {0}; pos = canon(d, pos, &c); size_t h = c.n > 0 ? (c.p[0] & 31) : 0;
+              size_t skip = h < 24 ? 1 : 1 + ((size_t)1 << (h - 24)); bput(&t, c.p + skip, c.n - skip); }
+          c_head(b, major, t.n); bput(b, t.p, t.n); return pos + 1; }
+    case 4: {
+        buf t = {0}; uint64_t k = 0;
+        for (; indef ? d[pos] != 0xFF : k < arg; k++) pos = canon(d, pos, &t);
+        c_head(b, 4, k); bput(b, t.p, t.n); return indef ? pos + 1 : pos;
+    }
+    case 5: {
+        size_t cap = 8, k = 0; kv *e = amalloc(cap * sizeof(kv));
+        for (; indef ? d[pos] != 0xFF : k < arg; k++) {
+            if (k == cap) { kv *m = amalloc(2 * cap * sizeof(kv)); memcpy(m, e, cap * sizeof(kv)); e = m; cap *= 2; }
+            memset(&e[k], 0, sizeof(kv)); pos = canon(d, pos, &e[k].k); pos = canon(d, pos, &e[k].v);
+        }
+        if (k) qsort(e, k, sizeof(kv), kv_cmp);
+        c_head(b, 5, k);
+        for (size_t i = 0; i < k; i++) {
+            if (i && kv_cmp(&e[i - 1], &e[i]) == 0) dup_keys = 1;
+            bput(b, e[i].k.p, e[i].k.n); bput(b, e[i].v.p, e[i].v.n);
+        }
+        return indef ? pos + 1 : pos;
+    }
+    case 6: c_head(b, 6, arg); return canon(d, pos, b);
+    default: {
+        double x; uint16_t h;
+        if (info == 25) { x = half_to_double((uint16_t)arg); }
+        else if (info == 26) { uint32_t w = (uint32_t)arg; float f; memcpy(&f, &w, 4); x = f; }
+        else if (info == 27) { memcpy(&x, &arg, 8); }
+        else { c_head(b, 7, arg); return pos; }
+        u8 t[9];
+        if (isnan(x)) { t[0] = 0xF9; t[1] = 0x7E; t[2] = 0; bput(b, t, 3); }
+        else if (to_half(x, &h)) { t[0] = 0xF9; t[1] = (u8)(h >> 8); t[2] = (u8)h; bput(b, t, 3); }
+        else if ((double)(float)x == x) { float f = (float)x; uint32_t w; memcpy(&w, &f, 4); t[0] = 0xFA; for (int i = 0; i < 4; i++) t[1 + i] = (u8)(w >> (24 - 8 * i)); bput(b, t, 5); }
+        else c_double(b, x);
+        return pos;
+    }
+    }
+}
+static int cbor_one_item(const u8 *d, size_t n) {
+    long e = wf_item(d, n, 0, 0);
+    if (e < 0 || (size_t)e != n) return 0;
+    buf t = {0}; dup_keys = 0; canon(d, 0, &t); /* [DEC-6] step 5 */
+    return !dup_keys;
+}
 
 /* ------------------------------------------------------------------ CBOR decoding into values ([DEC-6]: indefinite
  * lengths too; callers check well-formedness with wf_item first) */
