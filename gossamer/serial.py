@@ -214,7 +214,7 @@ class _Keys:
     def item(self, pos: int) -> tuple[int, bytes]:
         """(offset after the item at `pos`, its re-encoding), checking every map inside it."""
         data = self.data
-        major = data[pos] >> 5
+        start, major = pos, data[pos] >> 5
         info, arg, pos = self._arg(pos)
         if major in (0, 1):
             return pos, _head(major, arg or 0)
@@ -254,7 +254,7 @@ class _Keys:
             raw = data[pos - width : pos]
             value = struct.unpack(">e" if width == 2 else ">f" if width == 4 else ">d", raw)[0]
             return pos, cbor2.dumps(value, canonical=True)
-        return pos, _head(7, arg or 0)
+        return pos, data[start:pos]  # a simple value: one form only (two bytes only from 32, step 1)
 
 
 def loads(data: bytes | memoryview) -> Any:
@@ -280,5 +280,5 @@ def loads(data: bytes | memoryview) -> Any:
         parts += [raw[last:at], head]
         last = at
     parts.append(raw[last:])
-    tags = _EveryTagRaw({mark: lambda value, _immutable=False: MapKey(value)})
+    tags = _EveryTagRaw({mark: lambda value, *_: MapKey(value)})
     return _decode(b"".join(parts), tags)

@@ -118,6 +118,9 @@ DISTINCT: list[tuple[str, str, bytes]] = [
     ("int-float-bignum", "{1: \"a\", 2(h'01'): \"c\", 1.0: \"b\"}", bytes.fromhex("a3016161c241016163f93c006162")),
     ("int-true", "{1: \"a\", true: \"b\"}", bytes.fromhex("a2016161f56162")),
     ("zero-false-negzero", "{0: 1, false: 2, 0.0: 3, -0.0: 4}", bytes.fromhex("a40001f402f9000003f9800004")),
+    ("int-20-false", "{20: 1, false: 2} (false is the simple value 20)", bytes.fromhex("a21401f402")),
+    ("float-key-top-tag", "{1: 18446744073709551615(0), 1.0: 0}: a float key next to the largest tag number",
+     bytes.fromhex("a201dbffffffffffffffff00f93c0000")),
 ]
 
 ACCEPT: list[tuple[str, str, bytes]] = [
