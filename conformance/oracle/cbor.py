@@ -45,23 +45,13 @@ def _opaque(tag: int) -> Any:
     return lambda value, _immutable=False: cbor2.CBORTag(tag, value)
 
 
-#: [SER-4] tags that refer to other items (25, 256 string references; 28, 29 shared values) are
-#: never resolved: kept as tags, so a value has no more nodes than its bytes
-_REFERENCES = {t: _opaque(t) for t in (25, 28, 29, 256)}
-_ALL_TAGS: dict[int, Any] = {}
-
-
 def loads(data: bytes, clause: str = "SER-2") -> Any:
-    """The value of one well-formed item (checked by `check` first, decoded by cbor2); a tag whose
-    content cbor2's semantic decoder refuses is still well-formed ([DEC-6]): kept as a plain tag."""
+    """The value of one well-formed item (checked by `check` first, decoded by cbor2) with every tag
+    kept as a plain tag over its content ([SER-5]: `2(h'01')` is no integer, `1(0)` no date; tags
+    25, 28, 29, 256 are never resolved, [SER-4], so a value has no more nodes than its bytes)."""
     check(data, clause)
     try:
-        return cbor2.loads(data, semantic_decoders=_REFERENCES)
-    except Exception:
-        if not _ALL_TAGS:
-            _ALL_TAGS.update({t: _opaque(t) for t in range(1 << 16)})
-    try:
-        return cbor2.loads(data, semantic_decoders=_ALL_TAGS)
+        return cbor2.loads(data, semantic_decoders=_EVERY_TAG)
     except Exception as e:  # invalid UTF-8 is refused by check; nothing else is expected here
         raise Rejected("MALFORMED_CBOR", clause, f"cbor2 cannot decode it: {e}") from None
 

@@ -282,10 +282,11 @@ def test_cbor_depth_counts_tags() -> None:  # [DEC-6] 2
     assert cbor.well_formed(b"\x81" * 64 + b"\x01")  # a scalar is not an array, map or tag
 
 
-def test_cbor_walk_corners() -> None:  # [DEC-6] 1, 3, 4
+def test_cbor_walk_corners() -> None:  # [DEC-6] 1, 3, 4, 5
     good = [b"\x9f\x01\xff", b"\xbf\x61a\x01\xff", b"\x5f\x41a\x41b\xff", b"\x7f\x61a\xff", b"\x18\x01",
-            b"\xf8\x20", b"\xfb" + struct.pack(">d", 1.5), b"\xc0\x61x", b"\xa2\x01\x01\x01\x01"]
-    bad = [b"", b"\x1c", b"\x3f", b"\xdf", b"\xff", b"\xf8\x1f", b"\x5f\x61a\xff", b"\x5f\x5f\xff\xff",
+            b"\xf8\x20", b"\xfb" + struct.pack(">d", 1.5), b"\xc0\x61x"]
+    bad = [b"\xa2\x01\x01\x01\x01",  # step 5: a key twice
+           b"", b"\x1c", b"\x3f", b"\xdf", b"\xff", b"\xf8\x1f", b"\x5f\x61a\xff", b"\x5f\x5f\xff\xff",
            b"\xbf\x01\xff", b"\x9f", b"\x62\xc3\x28", b"\x7f\x61\xc3\x61\xa9\xff", b"\x01\x00", b"\x9b" + b"\xff" * 8]
     assert [g for g in good if not cbor.well_formed(g)] == []
     assert [x for x in bad if cbor.well_formed(x)] == []
