@@ -53,6 +53,8 @@ local CATALOGUE = {
   ["de389ca13a7869a7"] = { name = "conformance:get", C = 0, param = "none", result = "cbor" },
   ["03b2f92a96197520"] = { name = "conformance:raise", C = 0, param = "none", result = 0 },
   ["6bffb1b775083404"] = { name = "conformance:big", C = 0, param = "cbor", result = "cbor" },
+  ["1a7c300f2429af86"] = { name = "conformance:split", C = 8, param = "none", result = 2 },
+  ["67a9efd269f60a0e"] = { name = "conformance:void", C = 8, param = "none", result = 0 },
   ["8c248440b97e655f"] = { name = "conformance:k0", C = 8, param = "none", result = 8 },
   ["3f3ef6225548bd3c"] = { name = "conformance:k1", C = 8, param = "none", result = 8 },
   ["6273f685a6f59425"] = { name = "conformance:k2", C = 8, param = "none", result = 8 },
