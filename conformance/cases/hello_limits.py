@@ -188,20 +188,25 @@ def _judge(what: str, want: str, r: Any, clauses: tuple[str, ...]) -> str | None
     return None
 
 
-def limits_check(c: Case, got: Outcome) -> str | None:
+def judge_table(table: list[tuple[str, Any, str, tuple[str, ...]]], got: Outcome, hint: str = "") -> str | None:
+    """A table of hellos (what, hello, wanted reply, clauses) against the trustee's replies, one a
+    hello, then whether it still greets a new connection; `hint` follows a [DEC-5] problem."""
     if "ok" not in got:
         return f"expected the trustee's replies, got {str(got)[:200]}"
-    table = rows()
     replies = got["ok"].get("replies", [])
     if len(replies) != len(table):
         return f"{len(replies)} replies for {len(table)} hellos"
     for (what, _, w, cls), r in zip(table, replies, strict=True):
         problem = _judge(what, w, r, cls)
         if problem:
-            return problem
+            return problem + (hint if "DEC-5" in cls else "")
     if not got["ok"].get("still_serving"):
         return "after these hellos the trustee no longer greets a new connection ([ADPT-13], [ERR-1])"
     return None
+
+
+def limits_check(c: Case, got: Outcome) -> str | None:
+    return judge_table(rows(), got)
 
 
 def stream_check(c: Case, got: Outcome) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..model import Case, Outcome, ok
 from ._wire import case
-from .hello_limits import SERVING, _judge, hello_map, slots
+from .hello_limits import SERVING, hello_map, judge_table, slots
 
 #: (what, the hello's changes to `hello_map()`, "ready" or the code the trustee refuses it with, clauses)
 HELLOS: tuple[tuple[str, dict[str, Any], str, tuple[str, ...]], ...] = (
@@ -49,20 +49,7 @@ def rows() -> list[tuple[str, Any, str, tuple[str, ...]]]:
 
 
 def order_check(c: Case, got: Outcome) -> str | None:
-    if "ok" not in got:
-        return f"expected the trustee's replies, got {str(got)[:200]}"
-    table = rows()
-    replies = got["ok"].get("replies", [])
-    if len(replies) != len(table):
-        return f"{len(replies)} replies for {len(table)} hellos"
-    for (what, _, want, cls), r in zip(table, replies, strict=True):
-        problem = _judge(what, want, r, cls)
-        if problem:
-            return problem + (" ([DEC-5] gives the one order of the checks: the first step that fails decides)"
-                              if "DEC-5" in cls else "")
-    if not got["ok"].get("still_serving"):
-        return "after these hellos the trustee no longer greets a new connection ([ADPT-13], [ERR-1])"
-    return None
+    return judge_table(rows(), got, " ([DEC-5] gives the one order of the checks: the first step that fails decides)")
 
 
 def cases() -> list[Case]:
