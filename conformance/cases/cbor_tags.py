@@ -111,6 +111,9 @@ DUPLICATE: list[tuple[str, str, bytes]] = [
      bytes.fromhex("a2c2410101d802410102")),
     ("map-key-order", "two map keys {1: 0, 2: 0} and {2: 0, 1: 0}: the same map once re-encoded",
      bytes.fromhex("a2a2010002006161a2020001006162")),
+    ("negint-width", "-1 and -1 in a one-byte argument (0x38 0x00), {-1: 0, 0x3800: 1}", bytes.fromhex("a22000380001")),
+    ("indefinite-bytes-empty", "h'' and the indefinite byte string (_ h''), {h'': 0, (_ h''): 1}",
+     bytes.fromhex("a240005f40ff01")),
 ]
 
 #: [DEC-6] step 5: keys that are distinct items stay distinct (no Python-style 1 == 1.0 == true)
@@ -121,6 +124,12 @@ DISTINCT: list[tuple[str, str, bytes]] = [
     ("int-20-false", "{20: 1, false: 2} (false is the simple value 20)", bytes.fromhex("a21401f402")),
     ("float-key-top-tag", "{1: 18446744073709551615(0), 1.0: 0}: a float key next to the largest tag number",
      bytes.fromhex("a201dbffffffffffffffff00f93c0000")),
+    ("int-heads-small", "{0: 0, 1: 0, 16: 0, -1: 0}: one-byte heads of major types 0 and 1",
+     bytes.fromhex("a40000010010002000")),
+    ("int-heads-wide", "{24: 0, -25: 0, 256: 0, -257: 0}: the same arguments in majors 0 and 1",
+     bytes.fromhex("a41818003818001901000039010000")),
+    ("array-one-byte-arg", "{[129, 0]: 0, [24, [0]]: 0}: 24 is 0x18 0x18, 129 is 0x18 0x81",
+     bytes.fromhex("a28218810000821818810000")),
 ]
 
 ACCEPT: list[tuple[str, str, bytes]] = [
