@@ -130,6 +130,8 @@ DISTINCT: list[tuple[str, str, bytes]] = [
      bytes.fromhex("a41818003818001901000039010000")),
     ("array-one-byte-arg", "{[129, 0]: 0, [24, [0]]: 0}: 24 is 0x18 0x18, 129 is 0x18 0x81",
      bytes.fromhex("a28218810000821818810000")),
+    ("array-two-byte-arg", "{[24, [0]]: 0, [6273, 0]: 0}: 24 is 0x18 0x18, 6273 is 0x19 0x18 0x81",
+     bytes.fromhex("a2821818810000821918810000")),
 ]
 
 ACCEPT: list[tuple[str, str, bytes]] = [
